@@ -1,0 +1,8 @@
+FROM python:3.11-slim-bookworm
+RUN apt-get update && apt-get install -y --no-install-recommends git && rm -rf /var/lib/apt/lists/*
+WORKDIR /app
+COPY pyproject.toml README.md celeryconfig.py ./
+COPY ctworkflow ctworkflow
+COPY workers workers
+RUN pip install --no-cache-dir .
+ENV PYTHONPATH=/app

@@ -1,0 +1,48 @@
+"""Celery configuration: only translates ctworkflow settings into Celery's lowercase keys."""
+
+from __future__ import annotations
+
+from kombu import Queue
+
+from ctworkflow import constants
+from ctworkflow.config import get_settings
+
+_settings = get_settings()
+
+broker_url = _settings.celery_broker_url
+result_backend = _settings.celery_result_backend
+
+task_queues = (Queue(constants.ORCHESTRATION_QUEUE), Queue(constants.COMPONENT_QUEUE))
+task_default_queue = constants.ORCHESTRATION_QUEUE
+task_routes = {name: {"queue": constants.COMPONENT_QUEUE} for name in constants.COMPONENT_TASKS}
+
+task_serializer = "json"
+result_serializer = "json"
+accept_content = ["json"]
+timezone = "UTC"
+enable_utc = True
+
+# Every step is idempotent, so a message is acknowledged only once it has been processed, and
+# a task whose worker died is handed to another worker.
+task_acks_late = True
+task_reject_on_worker_lost = True
+worker_prefetch_multiplier = 1
+worker_hijack_root_logger = False
+
+# Flower: task events from workers, and sent events from producers.
+worker_send_task_events = True
+task_send_sent_event = True
+task_track_started = True
+
+result_expires = 7 * 24 * 3600
+result_chord_join_timeout = 30.0
+broker_connection_retry_on_startup = True
+
+_visibility = {"visibility_timeout": _settings.visibility_timeout_s}
+broker_transport_options = {
+    **_visibility,
+    # Restore the messages of a dead worker in seconds, not kombu's default ~100 s sweep.
+    "unacked_restore_interval": 10,
+    "unacked_restore_throttle": 1,
+}
+result_backend_transport_options = dict(_visibility)

@@ -1,0 +1,146 @@
+"""Use cases on tenants and their code: accounts, projects, components.
+
+Every value is checked before anything is written; a bad one raises an ``InvalidInput`` whose
+message names it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any, Final
+
+from sqlalchemy import exc
+
+from ctworkflow import errors
+from ctworkflow.domain import layouts, model
+from ctworkflow.domain.inputs import check_int, check_name
+from ctworkflow.persistence.db import UnitOfWork
+
+#: Component types that can be tested as a context.
+CONTEXT_TYPES: Final = frozenset({"context", "coordination_context"})
+
+
+def create_account(uow: UnitOfWork, name: str) -> model.Account:
+    """Create a tenant."""
+    return uow.catalog.add_account(check_name(name, "account name"))
+
+
+def create_project(
+    uow: UnitOfWork,
+    account_id: uuid.UUID,
+    *,
+    name: str,
+    code_repo: str,
+    layout: str,
+    default_branch: str = "main",
+    settings: Mapping[str, Any] | None = None,
+) -> model.Project:
+    """Register a code base of an account: its git remote and layout."""
+    checked_name = check_name(name, "project name")
+    checked_repo = check_name(code_repo, "repository", max_length=4096)
+    checked_layout = layouts.parse_layout(layout)
+    checked_branch = check_name(default_branch, "default branch")
+    uow.catalog.get_account(account_id)
+    if uow.catalog.find_project(account_id, checked_name) is not None:
+        raise errors.InvalidName(f"project name {checked_name!r} is already taken in this account")
+    return uow.catalog.add_project(
+        account_id,
+        name=checked_name,
+        code_repo=checked_repo,
+        layout=checked_layout,
+        default_branch=checked_branch,
+        settings=settings or {},
+    )
+
+
+def get_project(uow: UnitOfWork, scope: model.Scope) -> model.Project:
+    """The project of a scope."""
+    return uow.catalog.get_project(scope.account_id, scope.project_id)
+
+
+def add_component(
+    uow: UnitOfWork,
+    scope: model.Scope,
+    *,
+    name: str,
+    module_name: str,
+    type: str = "module",
+    priority: int = 0,
+    parent_id: uuid.UUID | None = None,
+) -> model.Component:
+    """Register a component of the scope's project, optionally under a parent (its context)."""
+    project = get_project(uow, scope)
+    checked_name = check_name(name, "component name")
+    checked_module = layouts.validate_module_name(project.layout, module_name)
+    checked_type = check_name(type, "component type", max_length=64)
+    check_int(priority, "priority")
+    if parent_id is not None:
+        _check_parent(uow, scope, parent_id, checked_module)
+    if uow.catalog.find_component(scope, checked_module) is not None:
+        raise errors.DuplicateComponent(
+            f"module {checked_module} is already a component of project {project.name!r}"
+        )
+    try:
+        with uow.db.begin_nested():
+            return uow.catalog.add_component(
+                scope,
+                name=checked_name,
+                module_name=checked_module,
+                type=checked_type,
+                priority=priority,
+                parent_id=parent_id,
+            )
+    except exc.IntegrityError as error:  # lost a race with an identical insert
+        raise errors.DuplicateComponent(
+            f"module {checked_module} is already a component of project {project.name!r}"
+        ) from error
+
+
+def _check_parent(
+    uow: UnitOfWork, scope: model.Scope, parent_id: uuid.UUID, module_name: str
+) -> None:
+    try:
+        parent = uow.catalog.get_component(scope, parent_id)
+    except errors.ComponentNotFound:
+        raise errors.InvalidParent(
+            f"parent component {parent_id} is not a component of this project"
+        ) from None
+    if parent.module_name == module_name:
+        raise errors.InvalidParent(f"component {module_name} cannot be its own parent")
+
+
+def set_parent(
+    uow: UnitOfWork, scope: model.Scope, component_id: uuid.UUID, parent_id: uuid.UUID | None
+) -> model.Component:
+    """Move a component under another (or to the top with ``None``), refusing cycles."""
+    component = uow.catalog.get_component(scope, component_id)
+    ancestor_id = parent_id
+    while ancestor_id is not None:
+        if ancestor_id == component.id:
+            raise errors.InvalidParent(
+                f"component {component.module_name} cannot be its own parent or ancestor"
+            )
+        try:
+            ancestor_id = uow.catalog.get_component(scope, ancestor_id).parent_id
+        except errors.ComponentNotFound:
+            raise errors.InvalidParent(
+                f"parent component {parent_id} is not a component of this project"
+            ) from None
+    return uow.catalog.set_parent(scope, component_id, parent_id)
+
+
+def list_components(uow: UnitOfWork, scope: model.Scope) -> list[model.Component]:
+    """Every component of the scope's project, by module name."""
+    get_project(uow, scope)
+    return uow.catalog.list_components(scope)
+
+
+def get_context(uow: UnitOfWork, scope: model.Scope, component_id: uuid.UUID) -> model.Component:
+    """A component that can be tested as a context, or a typed error saying why not."""
+    component = uow.catalog.get_component(scope, component_id)
+    if component.type not in CONTEXT_TYPES:
+        raise errors.InvalidInput(
+            f"component {component.module_name} is a {component.type!r}, not a context"
+        )
+    return component

@@ -1,0 +1,127 @@
+"""Settings: one object, read from ``CTW_*`` environment variables; nothing else reads them.
+
+With nothing set, everything runs embedded: SQLite files and a server-less broker in a local
+data folder. Point ``CTW_DATABASE_URL`` at PostgreSQL and ``CTW_BROKER_URL`` at Redis and the
+same code runs distributed.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from pydantic import ValidationError, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from ctworkflow import errors
+
+
+def _default_data_dir() -> Path:
+    return Path.home() / ".local" / "share" / "ctworkflow"
+
+
+class Settings(BaseSettings):
+    """Every setting of ctworkflow (environment variable: ``CTW_`` + the upper-cased name)."""
+
+    model_config = SettingsConfigDict(env_prefix="CTW_", extra="ignore", frozen=True)
+
+    #: Folder for the embedded database, broker and results, and the workers' git cache.
+    data_dir: Path = _default_data_dir()
+    #: SQLAlchemy URL of the database; empty means SQLite in ``data_dir``.
+    database_url: str = ""
+    #: Celery broker URL; empty means the server-less SQLite broker in ``data_dir``.
+    broker_url: str = ""
+    #: Celery result backend (chord counters); empty means Redis DB+1 of a Redis broker,
+    #: else SQLite in ``data_dir``.
+    result_backend: str = ""
+    #: Where workers keep mirror clones and worktrees; empty means ``data_dir/workspaces``.
+    workspace_dir: Path | None = None
+
+    #: Fan-out rounds of a context session (and attempts of any other step).
+    max_attempts: int = 3
+    #: Times a component session hands failing tests back to its agent.
+    max_fix_rounds: int = 2
+    #: Delay before the second spawn round; doubled for each later one, up to the cap.
+    retry_backoff_s: float = 2.0
+    retry_backoff_cap_s: float = 300.0
+
+    #: Default agent and its time limit per run.
+    agent: str = "scaffold"
+    agent_timeout_s: float = 900.0
+    #: Time limit of one test run.
+    test_timeout_s: float = 600.0
+
+    #: Time limits of one component run (Celery soft and hard limits) and the broker's
+    #: visibility timeout; they must grow in this order.
+    component_soft_time_limit_s: float = 3000.0
+    component_time_limit_s: float = 3300.0
+    visibility_timeout_s: float = 3600.0
+
+    log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _check(self) -> Settings:
+        if not (
+            0
+            < self.component_soft_time_limit_s
+            < self.component_time_limit_s
+            < self.visibility_timeout_s
+        ):
+            raise ValueError(
+                "time limits must grow: CTW_COMPONENT_SOFT_TIME_LIMIT_S "
+                f"({self.component_soft_time_limit_s:g}) < CTW_COMPONENT_TIME_LIMIT_S "
+                f"({self.component_time_limit_s:g}) < CTW_VISIBILITY_TIMEOUT_S "
+                f"({self.visibility_timeout_s:g})"
+            )
+        if self.max_attempts < 1 or self.max_fix_rounds < 0:
+            raise ValueError(
+                "CTW_MAX_ATTEMPTS must be at least 1 and CTW_MAX_FIX_ROUNDS at least 0"
+            )
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL, with ``postgres://`` normalised to psycopg 3."""
+        url = self.database_url or f"sqlite:///{self.data_dir / 'ctworkflow.sqlite3'}"
+        for prefix in ("postgres://", "postgresql://"):
+            if url.startswith(prefix):
+                return "postgresql+psycopg://" + url[len(prefix) :]
+        return url
+
+    @property
+    def celery_broker_url(self) -> str:
+        """The broker URL, embedded by default."""
+        return self.broker_url or f"sqla+sqlite:///{self.data_dir / 'broker.sqlite3'}"
+
+    @property
+    def celery_result_backend(self) -> str:
+        """The result backend: Redis next to a Redis broker, else SQLite."""
+        if self.result_backend:
+            return self.result_backend
+        broker = self.celery_broker_url
+        if broker.startswith(("redis://", "rediss://")):
+            base, _, db = broker.rpartition("/")
+            return f"{base}/{int(db) + 1}" if db.isdigit() else f"{broker.rstrip('/')}/1"
+        return f"db+sqlite:///{self.data_dir / 'results.sqlite3'}"
+
+    @property
+    def embedded(self) -> bool:
+        """Tell whether the broker is the server-less one (single host)."""
+        return not self.broker_url
+
+    @property
+    def workspaces(self) -> Path:
+        """Folder of the per-host git cache."""
+        return self.workspace_dir or self.data_dir / "workspaces"
+
+
+@functools.cache
+def get_settings() -> Settings:
+    """Return the settings, read once; raise ConfigurationError with one line if invalid."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
+        )
+        raise errors.ConfigurationError(f"invalid settings: {problems}") from exc

@@ -1,0 +1,28 @@
+"""Wire-level names: queues and task names. Moving a module must never orphan a message."""
+
+from __future__ import annotations
+
+from typing import Final
+
+#: Short orchestration steps (initialize, spawn, validate, finalize, cancel).
+ORCHESTRATION_QUEUE: Final = "ctw.orchestration"
+#: Long component testing runs (agents and test runners).
+COMPONENT_QUEUE: Final = "ctw.components"
+
+START_CONTEXT_TESTING: Final = "ctworkflow.start_context_testing"
+INITIALIZE: Final = "ctworkflow.context.initialize"
+SPAWN: Final = "ctworkflow.context.spawn_component_testing_sessions"
+VALIDATE: Final = "ctworkflow.context.validate"
+FINALIZE: Final = "ctworkflow.context.finalize"
+RUN_COMPONENT: Final = "ctworkflow.component.run"
+RECONCILE: Final = "ctworkflow.reconcile"
+
+ORCHESTRATION_TASKS: Final = (
+    START_CONTEXT_TESTING,
+    INITIALIZE,
+    SPAWN,
+    VALIDATE,
+    FINALIZE,
+    RECONCILE,
+)
+COMPONENT_TASKS: Final = (RUN_COMPONENT,)

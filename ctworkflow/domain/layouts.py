@@ -1,0 +1,149 @@
+"""Repository layouts: valid module names and where a module's source and test files live.
+
+Paths are POSIX paths relative to the repository root.
+
+Phoenix (Elixir): a module ``MyApp.Accounts.User`` is underscored the way Elixir's
+``Macro.underscore`` does it (``my_app/accounts/user``); its source is ``lib/<that>.ex`` and its
+test ``test/<that>_test.exs``.
+
+Python: a module ``pkg.accounts.user`` has its source at ``pkg/accounts/user.py``. Tests mirror
+the package tree below the top-level package: drop the first dotted segment, the remaining
+parent segments are the directories under ``tests/`` and the file is ``test_<last segment>.py``,
+so ``pkg.accounts.user`` is tested in ``tests/accounts/test_user.py``, ``pkg.user`` in
+``tests/test_user.py`` and a top-level module ``util`` in ``tests/test_util.py``.
+
+Module names are validated before any path is built: they are ASCII, 1 to 255 characters long
+and made of dot-separated identifiers, so ``..``, ``/``, whitespace and control characters can
+never reach a path.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from typing import Final
+
+from ctworkflow import errors
+
+
+class Layout(StrEnum):
+    """How a repository lays out its source and test files."""
+
+    PHOENIX = "phoenix"
+    PYTHON = "python"
+
+
+MAX_MODULE_NAME_LENGTH: Final = 255
+
+_MODULE_NAME_RULES: Final[dict[Layout, tuple[re.Pattern[str], str]]] = {
+    Layout.PHOENIX: (
+        re.compile(r"[A-Z][A-Za-z0-9_]*(?:\.[A-Z][A-Za-z0-9_]*)*"),
+        "dot-separated segments, each an ASCII uppercase letter followed by ASCII letters,"
+        " digits or underscores (e.g. MyApp.Accounts.User)",
+    ),
+    Layout.PYTHON: (
+        re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*"),
+        "dot-separated ASCII identifiers (e.g. pkg.accounts.user)",
+    ),
+}
+
+
+def parse_layout(value: str) -> Layout:
+    """Return the layout named by value, or raise UnknownLayout."""
+    try:
+        return Layout(value)
+    except ValueError:
+        expected = ", ".join(layout.value for layout in Layout)
+        raise errors.UnknownLayout(
+            f"unknown layout {value!r}: expected one of {expected}"
+        ) from None
+
+
+def _is_upper(char: str) -> bool:
+    return "A" <= char <= "Z"
+
+
+def _is_digit(char: str) -> bool:
+    return "0" <= char <= "9"
+
+
+def _lower(char: str) -> str:
+    return char.lower() if _is_upper(char) else char
+
+
+def underscore(module_name: str) -> str:
+    """Return module_name underscored like Elixir's Macro.underscore, lowercased, `.` as `/`."""
+    out: list[str] = []
+    i = 0
+    n = len(module_name)
+    start = True  # at the start of the name or just after a ".": only lowercase
+    prev = ""
+    while i < n:
+        char = module_name[i]
+        if start:
+            out.append(_lower(char))
+            start = False
+            prev = char
+            i += 1
+            continue
+        nxt = module_name[i + 1] if i + 1 < n else ""
+        if (
+            _is_upper(char)
+            and nxt
+            and not _is_upper(nxt)
+            and not _is_digit(nxt)
+            and nxt not in "._"
+        ):
+            # End of an acronym or start of a word: "_h" and the next character as is.
+            out.append("_" + _lower(char) + nxt)
+            prev = nxt
+            i += 2
+        elif _is_upper(char) and not _is_upper(prev) and prev != "_":
+            out.append("_" + _lower(char))
+            prev = char
+            i += 1
+        elif char == ".":
+            out.append("/")
+            start = True
+            i += 1
+        else:
+            out.append(_lower(char))
+            prev = char
+            i += 1
+    return "".join(out).lower()
+
+
+def validate_module_name(layout: Layout, module_name: str) -> str:
+    """Return module_name if it is a valid module name for layout, else raise InvalidModuleName."""
+    if not 1 <= len(module_name) <= MAX_MODULE_NAME_LENGTH:
+        raise errors.InvalidModuleName(
+            f"module name {module_name!r} must be 1 to {MAX_MODULE_NAME_LENGTH} characters"
+            f" long, not {len(module_name)}"
+        )
+    pattern, rule = _MODULE_NAME_RULES[layout]
+    if pattern.fullmatch(module_name) is None:
+        raise errors.InvalidModuleName(
+            f"module name {module_name!r} is not a {layout.value} module name: expected {rule}"
+        )
+    return module_name
+
+
+def source_file_path(layout: Layout, module_name: str) -> str:
+    """Return the repository-relative path of the module's source file."""
+    validate_module_name(layout, module_name)
+    if layout is Layout.PHOENIX:
+        return f"lib/{underscore(module_name)}.ex"
+    return "/".join(module_name.split(".")) + ".py"
+
+
+def test_file_path(layout: Layout, module_name: str) -> str:
+    """Return the repository-relative path of the module's test file."""
+    validate_module_name(layout, module_name)
+    if layout is Layout.PHOENIX:
+        return f"test/{underscore(module_name)}_test.exs"
+    *parents, last = module_name.split(".")
+    return "/".join(["tests", *parents[1:], f"test_{last}.py"])
+
+
+# Not a test, despite its name: keeps pytest from collecting it where a test module imports it.
+test_file_path.__test__ = False  # type: ignore[attr-defined]

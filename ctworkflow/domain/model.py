@@ -1,0 +1,249 @@
+"""Domain values: frozen, typed, free of any database or Celery type."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from ctworkflow.domain.layouts import Layout
+from ctworkflow.domain.states import (
+    TERMINAL,
+    ExecutionMode,
+    ResultStatus,
+    SessionStatus,
+    SessionType,
+)
+
+JSON = Mapping[str, Any]
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Scope:
+    """Who acts, and on which tenant: every read and write is filtered by it."""
+
+    account_id: uuid.UUID
+    project_id: uuid.UUID
+    user_id: str = "system"
+
+    def to_json(self) -> dict[str, str]:
+        """Return the scope as JSON-safe task arguments."""
+        return {
+            "account_id": str(self.account_id),
+            "project_id": str(self.project_id),
+            "user_id": self.user_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, str]) -> Scope:
+        """Rebuild a scope from :meth:`to_json`'s output."""
+        return cls(
+            account_id=uuid.UUID(data["account_id"]),
+            project_id=uuid.UUID(data["project_id"]),
+            user_id=data.get("user_id", "system"),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Account:
+    """A tenant."""
+
+    id: uuid.UUID
+    name: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Project:
+    """A code base of an account, with its git remote and layout."""
+
+    id: uuid.UUID
+    account_id: uuid.UUID
+    name: str
+    code_repo: str
+    layout: Layout
+    default_branch: str
+    settings: JSON = field(default_factory=dict)
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Component:
+    """A unit of the target code; a context is a component whose children get tested."""
+
+    id: uuid.UUID
+    account_id: uuid.UUID
+    project_id: uuid.UUID
+    parent_id: uuid.UUID | None
+    name: str
+    module_name: str
+    type: str
+    priority: int
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Session:
+    """One run of a workflow over a component."""
+
+    id: uuid.UUID
+    type: SessionType
+    status: SessionStatus
+    account_id: uuid.UUID
+    project_id: uuid.UUID
+    user_id: str
+    component_id: uuid.UUID
+    parent_id: uuid.UUID | None
+    execution_mode: ExecutionMode
+    environment_type: str
+    agent: str
+    state: JSON
+    attempt: int
+    max_attempts: int
+    idempotency_key: str | None
+    branch_name: str | None
+    base_commit: str | None
+    error: str | None
+    created_at: datetime
+    updated_at: datetime
+    completed_at: datetime | None
+
+    @property
+    def terminal(self) -> bool:
+        """Tell whether the session has ended."""
+        return self.status in TERMINAL
+
+    @property
+    def scope(self) -> Scope:
+        """The tenant scope the session lives in."""
+        return Scope(account_id=self.account_id, project_id=self.project_id, user_id=self.user_id)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Command:
+    """What a step did or asked for: an argv list or a keyword, plus metadata."""
+
+    argv: tuple[str, ...] | None = None
+    keyword: str | None = None
+    metadata: JSON = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the command as a JSON document."""
+        return {
+            "argv": list(self.argv) if self.argv is not None else None,
+            "keyword": self.keyword,
+            "metadata": dict(self.metadata),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Command:
+        """Rebuild a command from :meth:`to_json`'s output."""
+        argv = data.get("argv")
+        return cls(
+            argv=tuple(argv) if argv is not None else None,
+            keyword=data.get("keyword"),
+            metadata=dict(data.get("metadata") or {}),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Outcome:
+    """The result of an interaction."""
+
+    status: ResultStatus
+    data: JSON = field(default_factory=dict)
+    exit_code: int | None = None
+    stdout_tail: str = ""
+    stderr_tail: str = ""
+    error_message: str | None = None
+
+    @classmethod
+    def ok(cls, **kwargs: Any) -> Outcome:
+        """A successful outcome."""
+        return cls(status=ResultStatus.OK, **kwargs)
+
+    @classmethod
+    def error(cls, message: str, **kwargs: Any) -> Outcome:
+        """A failed outcome that says why."""
+        return cls(status=ResultStatus.ERROR, error_message=message, **kwargs)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Interaction:
+    """One step of a session: its command and, once done, its outcome."""
+
+    id: uuid.UUID
+    session_id: uuid.UUID
+    step: str
+    attempt: int
+    command: Command
+    outcome: Outcome | None
+    duration_ms: int | None
+    started_at: datetime
+    completed_at: datetime | None
+
+    @property
+    def pending(self) -> bool:
+        """Tell whether the step has not reported its outcome yet."""
+        return self.outcome is None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TestReport:
+    """What a test runner found in one test file."""
+
+    __test__ = False  # not a pytest test class
+
+    collected: int = 0
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    skipped: int = 0
+    duration_s: float = 0.0
+    output_tail: str = ""
+
+    @property
+    def all_passed(self) -> bool:
+        """At least one test ran, and every collected test passed."""
+        return self.collected > 0 and self.failed == 0 and self.errors == 0 and self.passed > 0
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the report as a JSON document."""
+        return {
+            "collected": self.collected,
+            "passed": self.passed,
+            "failed": self.failed,
+            "errors": self.errors,
+            "skipped": self.skipped,
+            "duration_s": self.duration_s,
+            "output_tail": self.output_tail,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> TestReport:
+        """Rebuild a report from :meth:`to_json`'s output."""
+        return cls(
+            collected=int(data.get("collected", 0)),
+            passed=int(data.get("passed", 0)),
+            failed=int(data.get("failed", 0)),
+            errors=int(data.get("errors", 0)),
+            skipped=int(data.get("skipped", 0)),
+            duration_s=float(data.get("duration_s", 0.0)),
+            output_tail=str(data.get("output_tail", "")),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Artifact:
+    """What a component testing session produced in one attempt: a test file and its report."""
+
+    id: uuid.UUID
+    session_id: uuid.UUID
+    attempt: int
+    test_path: str
+    content: str
+    digest: str
+    report: TestReport
+    created_at: datetime

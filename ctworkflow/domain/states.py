@@ -1,0 +1,74 @@
+"""Statuses, kinds and step names of sessions, and the legal status transitions."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Final
+
+
+class SessionType(StrEnum):
+    """What a session runs: the parent workflow over a context, or one component's."""
+
+    CONTEXT_TESTING = "context_testing"
+    COMPONENT_TESTING = "component_testing"
+
+
+class SessionStatus(StrEnum):
+    """Where a session is in its life."""
+
+    ACTIVE = "active"  #: created, a step is due, queued or running
+    COMPLETE = "complete"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+TERMINAL: Final = frozenset({SessionStatus.COMPLETE, SessionStatus.FAILED, SessionStatus.CANCELLED})
+
+#: The only status changes a session may make. A failed or cancelled context session may be
+#: retried (``failed → active``) by an operator; a complete one is final.
+TRANSITIONS: Final[Mapping[SessionStatus, frozenset[SessionStatus]]] = {
+    SessionStatus.ACTIVE: frozenset(
+        {SessionStatus.COMPLETE, SessionStatus.FAILED, SessionStatus.CANCELLED}
+    ),
+    SessionStatus.FAILED: frozenset({SessionStatus.ACTIVE}),
+    SessionStatus.CANCELLED: frozenset({SessionStatus.ACTIVE}),
+    SessionStatus.COMPLETE: frozenset(),
+}
+
+
+def can_transition(current: SessionStatus, target: SessionStatus) -> bool:
+    """Tell whether the table allows ``current → target``."""
+    return target in TRANSITIONS[current]
+
+
+class ExecutionMode(StrEnum):
+    """How a session is driven: step by step by a person, or on its own."""
+
+    MANUAL = "manual"
+    AGENTIC = "agentic"
+
+
+class ResultStatus(StrEnum):
+    """Outcome of one interaction."""
+
+    OK = "ok"
+    ERROR = "error"
+
+
+class ParentStep(StrEnum):
+    """Steps of a context testing session, in order (the seed's ``steps()``)."""
+
+    INITIALIZE = "initialize"
+    SPAWN_COMPONENT_TESTING_SESSIONS = "spawn_component_testing_sessions"
+    FINALIZE = "finalize"
+
+
+class ChildStep(StrEnum):
+    """Steps of a component testing session, in order."""
+
+    INITIALIZE = "initialize"
+    GENERATE_TESTS = "generate_tests"
+    RUN_TESTS = "run_tests"
+    FIX_FAILURES = "fix_failures"
+    FINALIZE = "finalize"

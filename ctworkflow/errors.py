@@ -1,0 +1,123 @@
+"""ctworkflow errors.
+
+Every error the library raises derives from :class:`CtWorkflowError`; its docstring is its
+default message, and errors that carry data expose it as typed attributes.
+
+- CtWorkflowError
+    - ConfigurationError        bad or missing settings
+    - InvalidInput              a caller handed us a value we refuse; nothing was written
+        - InvalidName           empty, over-long or control characters
+        - InvalidModuleName     not a module name of the project's layout
+        - InvalidBranchName     nothing left of a context name once sanitized
+        - UnknownLayout         not one of the supported repository layouts
+        - InvalidParent         a component made its own parent, or a parent from elsewhere
+        - DuplicateComponent    the module name is already registered in the project
+    - NotFound                  missing, or out of the caller's scope (told apart by no one)
+        - AccountNotFound
+        - ProjectNotFound
+        - ComponentNotFound
+        - SessionNotFound
+    - InvalidTransition         the state machine refused a status change (a bug or a race)
+    - StepFailed                permanent failure of a workflow step; never retried
+    - TransientError            worth retrying (Celery's autoretry_for)
+        - CommandTimeout        a subprocess ran past its time limit
+"""
+
+from __future__ import annotations
+
+import uuid
+
+
+class CtWorkflowError(Exception):
+    """Unexpected ctworkflow error."""
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or self.__doc__)
+
+
+class ConfigurationError(CtWorkflowError):
+    """The settings are invalid."""
+
+
+class InvalidInput(CtWorkflowError):
+    """Invalid input."""
+
+
+class InvalidName(InvalidInput):
+    """Invalid name."""
+
+
+class InvalidModuleName(InvalidInput):
+    """Invalid module name."""
+
+
+class InvalidBranchName(InvalidInput):
+    """Nothing is left of the name to build a branch name from."""
+
+
+class UnknownLayout(InvalidInput):
+    """Unknown repository layout."""
+
+
+class InvalidParent(InvalidInput):
+    """Invalid parent component."""
+
+
+class DuplicateComponent(InvalidInput):
+    """A component with this module name already exists in the project."""
+
+
+class NotFound(CtWorkflowError):
+    """Not found."""
+
+    kind = "object"
+
+    def __init__(self, object_id: uuid.UUID | str) -> None:
+        self.object_id = object_id
+        super().__init__(f"{self.kind} {object_id} not found")
+
+
+class AccountNotFound(NotFound):
+    """No such account."""
+
+    kind = "account"
+
+
+class ProjectNotFound(NotFound):
+    """No such project in this account."""
+
+    kind = "project"
+
+
+class ComponentNotFound(NotFound):
+    """No such component in this project."""
+
+    kind = "component"
+
+
+class SessionNotFound(NotFound):
+    """No such session in this project."""
+
+    kind = "session"
+
+
+class InvalidTransition(CtWorkflowError):
+    """The session cannot move from its current status to the requested one."""
+
+    def __init__(self, session_id: uuid.UUID, current: str, target: str) -> None:
+        self.session_id = session_id
+        self.current = current
+        self.target = target
+        super().__init__(f"session {session_id} cannot go from {current} to {target}")
+
+
+class StepFailed(CtWorkflowError):
+    """A workflow step failed permanently."""
+
+
+class TransientError(CtWorkflowError):
+    """A temporary failure; the operation may be retried."""
+
+
+class CommandTimeout(TransientError):
+    """A command ran past its time limit."""

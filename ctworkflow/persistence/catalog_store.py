@@ -1,0 +1,166 @@
+"""Queries on accounts, projects and components."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from ctworkflow import errors
+from ctworkflow.domain import model
+from ctworkflow.domain.layouts import Layout
+from ctworkflow.persistence import rows
+from ctworkflow.persistence.tables import AccountRow, ComponentRow, ProjectRow
+
+
+class CatalogStore:
+    """Accounts, projects and components of one unit of work."""
+
+    def __init__(self, db: orm.Session) -> None:
+        self.db = db
+
+    def add_account(self, name: str) -> model.Account:
+        row = AccountRow(name=name)
+        self.db.add(row)
+        self.db.flush()
+        return rows.account(row)
+
+    def get_account(self, account_id: uuid.UUID) -> model.Account:
+        row = self.db.get(AccountRow, account_id)
+        if row is None:
+            raise errors.AccountNotFound(account_id)
+        return rows.account(row)
+
+    def add_project(
+        self,
+        account_id: uuid.UUID,
+        *,
+        name: str,
+        code_repo: str,
+        layout: Layout,
+        default_branch: str,
+        settings: Mapping[str, Any],
+    ) -> model.Project:
+        row = ProjectRow(
+            account_id=account_id,
+            name=name,
+            code_repo=code_repo,
+            layout=layout.value,
+            default_branch=default_branch,
+            settings=dict(settings),
+        )
+        self.db.add(row)
+        self.db.flush()
+        return rows.project(row)
+
+    def find_project(self, account_id: uuid.UUID, name: str) -> model.Project | None:
+        row = self.db.scalar(
+            sa.select(ProjectRow).where(
+                ProjectRow.account_id == account_id, ProjectRow.name == name
+            )
+        )
+        return rows.project(row) if row else None
+
+    def get_project(self, account_id: uuid.UUID, project_id: uuid.UUID) -> model.Project:
+        row = self.db.scalar(
+            sa.select(ProjectRow).where(
+                ProjectRow.id == project_id, ProjectRow.account_id == account_id
+            )
+        )
+        if row is None:
+            raise errors.ProjectNotFound(project_id)
+        return rows.project(row)
+
+    def list_projects(self, account_id: uuid.UUID) -> list[model.Project]:
+        found = self.db.scalars(
+            sa.select(ProjectRow)
+            .where(ProjectRow.account_id == account_id)
+            .order_by(ProjectRow.name)
+        )
+        return [rows.project(r) for r in found]
+
+    def add_component(
+        self,
+        scope: model.Scope,
+        *,
+        name: str,
+        module_name: str,
+        type: str,
+        priority: int,
+        parent_id: uuid.UUID | None,
+    ) -> model.Component:
+        row = ComponentRow(
+            account_id=scope.account_id,
+            project_id=scope.project_id,
+            parent_id=parent_id,
+            name=name,
+            module_name=module_name,
+            type=type,
+            priority=priority,
+        )
+        self.db.add(row)
+        self.db.flush()
+        return rows.component(row)
+
+    def get_component(self, scope: model.Scope, component_id: uuid.UUID) -> model.Component:
+        row = self.db.scalar(
+            sa.select(ComponentRow).where(
+                ComponentRow.id == component_id, rows.in_scope(ComponentRow, scope)
+            )
+        )
+        if row is None:
+            raise errors.ComponentNotFound(component_id)
+        return rows.component(row)
+
+    def set_parent(
+        self, scope: model.Scope, component_id: uuid.UUID, parent_id: uuid.UUID | None
+    ) -> model.Component:
+        row = self.db.scalar(
+            sa.update(ComponentRow)
+            .where(ComponentRow.id == component_id, rows.in_scope(ComponentRow, scope))
+            .values(parent_id=parent_id)
+            .returning(ComponentRow)
+        )
+        if row is None:
+            raise errors.ComponentNotFound(component_id)
+        return rows.component(row)
+
+    def find_component(self, scope: model.Scope, module_name: str) -> model.Component | None:
+        row = self.db.scalar(
+            sa.select(ComponentRow).where(
+                ComponentRow.module_name == module_name, rows.in_scope(ComponentRow, scope)
+            )
+        )
+        return rows.component(row) if row else None
+
+    def list_components(self, scope: model.Scope) -> list[model.Component]:
+        found = self.db.scalars(
+            sa.select(ComponentRow)
+            .where(rows.in_scope(ComponentRow, scope))
+            .order_by(ComponentRow.module_name)
+        )
+        return [rows.component(r) for r in found]
+
+    def child_components(self, scope: model.Scope, parent_id: uuid.UUID) -> list[model.Component]:
+        """Direct children of a component, by priority (highest first) then name."""
+        found = self.db.scalars(
+            sa.select(ComponentRow)
+            .where(ComponentRow.parent_id == parent_id, rows.in_scope(ComponentRow, scope))
+            .order_by(ComponentRow.priority.desc(), ComponentRow.name, ComponentRow.module_name)
+        )
+        return [rows.component(r) for r in found]
+
+    def components_by_id(
+        self, scope: model.Scope, ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, model.Component]:
+        if not ids:
+            return {}
+        found = self.db.scalars(
+            sa.select(ComponentRow).where(
+                ComponentRow.id.in_(ids), rows.in_scope(ComponentRow, scope)
+            )
+        )
+        return {r.id: rows.component(r) for r in found}

@@ -1,0 +1,109 @@
+"""Engines and units of work.
+
+Engines are created lazily, one per URL and process. Celery's prefork children call
+:func:`dispose_engines` after the fork so no two processes share a pooled connection.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import event, orm
+
+from ctworkflow.config import get_settings
+from ctworkflow.persistence.catalog_store import CatalogStore
+from ctworkflow.persistence.session_store import SessionStore
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+_ENGINES: dict[str, sa.Engine] = {}
+_LOCK = threading.Lock()
+
+
+def _create_engine(url: str) -> sa.Engine:
+    if url.startswith("sqlite"):
+        database = sa.make_url(url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": 30})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+
+
+def get_engine(url: str | None = None) -> sa.Engine:
+    """Return this process's engine for ``url`` (the configured database by default)."""
+    url = url or get_settings().sqlalchemy_url
+    with _LOCK:
+        if url not in _ENGINES:
+            _ENGINES[url] = _create_engine(url)
+        return _ENGINES[url]
+
+
+def dispose_engines(*, close: bool = False) -> None:
+    """Drop pooled connections: ``close=False`` in a freshly forked child, True at shutdown."""
+    with _LOCK:
+        for engine in _ENGINES.values():
+            engine.dispose(close=close)
+        if close:
+            _ENGINES.clear()
+
+
+def close_engine(url: str) -> None:
+    """Close and forget the engine of ``url`` (tests that drop their database call this)."""
+    with _LOCK:
+        engine = _ENGINES.pop(url, None)
+    if engine is not None:
+        engine.dispose()
+
+
+class UnitOfWork:
+    """One transaction, with the stores that work inside it."""
+
+    def __init__(self, db: orm.Session) -> None:
+        self.db = db
+        self.catalog = CatalogStore(db)
+        self.sessions = SessionStore(db)
+
+
+@contextmanager
+def unit_of_work(url: str | None = None) -> Iterator[UnitOfWork]:
+    """Open a transaction: commit when the block ends, roll back if it raises."""
+    with orm.Session(get_engine(url), expire_on_commit=False) as db, db.begin():
+        yield UnitOfWork(db)
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """Alembic configuration for ``url``, independent of the working directory."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option(
+        "sqlalchemy.url", (url or get_settings().sqlalchemy_url).replace("%", "%%")
+    )
+    return config
+
+
+def migrate(url: str | None = None, revision: str = "head") -> None:
+    """Bring the database schema to ``revision``."""
+    command.upgrade(alembic_config(url), revision)
+
+
+def downgrade(url: str | None = None, revision: str = "base") -> None:
+    """Take the database schema down to ``revision``."""
+    command.downgrade(alembic_config(url), revision)

@@ -1,0 +1,119 @@
+"""Conversions from table rows to domain values, and dialect-aware inserts."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ctworkflow.domain import model
+from ctworkflow.domain.layouts import Layout
+from ctworkflow.persistence import tables
+
+
+def upsert_ignoring(db: orm.Session, table: type[tables.Base]) -> Any:
+    """``INSERT … ON CONFLICT DO NOTHING`` builder for the session's dialect."""
+    dialect = db.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    return insert(table)
+
+
+def account(row: tables.AccountRow) -> model.Account:
+    return model.Account(id=row.id, name=row.name, created_at=row.created_at)
+
+
+def project(row: tables.ProjectRow) -> model.Project:
+    return model.Project(
+        id=row.id,
+        account_id=row.account_id,
+        name=row.name,
+        code_repo=row.code_repo,
+        layout=Layout(row.layout),
+        default_branch=row.default_branch,
+        settings=dict(row.settings or {}),
+        created_at=row.created_at,
+    )
+
+
+def component(row: tables.ComponentRow) -> model.Component:
+    return model.Component(
+        id=row.id,
+        account_id=row.account_id,
+        project_id=row.project_id,
+        parent_id=row.parent_id,
+        name=row.name,
+        module_name=row.module_name,
+        type=row.type,
+        priority=row.priority,
+        created_at=row.created_at,
+    )
+
+
+def session(row: tables.SessionRow) -> model.Session:
+    return model.Session(
+        id=row.id,
+        type=row.type,
+        status=row.status,
+        account_id=row.account_id,
+        project_id=row.project_id,
+        user_id=row.user_id,
+        component_id=row.component_id,
+        parent_id=row.parent_id,
+        execution_mode=row.execution_mode,
+        environment_type=row.environment_type,
+        agent=row.agent,
+        state=dict(row.state or {}),
+        attempt=row.attempt,
+        max_attempts=row.max_attempts,
+        idempotency_key=row.idempotency_key,
+        branch_name=row.branch_name,
+        base_commit=row.base_commit,
+        error=row.error,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        completed_at=row.completed_at,
+    )
+
+
+def interaction(row: tables.InteractionRow) -> model.Interaction:
+    outcome = None
+    if row.result_status is not None:
+        outcome = model.Outcome(
+            status=row.result_status,
+            data=dict(row.result_data or {}),
+            exit_code=row.exit_code,
+            stdout_tail=row.stdout_tail or "",
+            stderr_tail=row.stderr_tail or "",
+            error_message=row.error_message,
+        )
+    return model.Interaction(
+        id=row.id,
+        session_id=row.session_id,
+        step=row.step,
+        attempt=row.attempt,
+        command=model.Command.from_json(row.command),
+        outcome=outcome,
+        duration_ms=row.duration_ms,
+        started_at=row.started_at,
+        completed_at=row.completed_at,
+    )
+
+
+def artifact(row: tables.ArtifactRow) -> model.Artifact:
+    return model.Artifact(
+        id=row.id,
+        session_id=row.session_id,
+        attempt=row.attempt,
+        test_path=row.test_path,
+        content=row.content,
+        digest=row.digest,
+        report=model.TestReport.from_json(row.report),
+        created_at=row.created_at,
+    )
+
+
+def in_scope(columns: Any, scope: model.Scope) -> sa.ColumnElement[bool]:
+    """The filter every tenant-owned query carries."""
+    return sa.and_(columns.account_id == scope.account_id, columns.project_id == scope.project_id)

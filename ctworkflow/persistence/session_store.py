@@ -1,0 +1,349 @@
+"""Queries on sessions, their interactions and their artifacts; all scoped by tenant."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from ctworkflow import errors
+from ctworkflow.domain import model
+from ctworkflow.domain.states import TERMINAL, SessionStatus, SessionType
+from ctworkflow.persistence import rows
+from ctworkflow.persistence.tables import (
+    ArtifactRow,
+    ComponentRow,
+    InteractionRow,
+    SessionRow,
+    utcnow,
+)
+
+#: Columns a step may set on a session besides its status.
+UPDATABLE = frozenset({"branch_name", "base_commit", "attempt", "state", "error"})
+
+
+class SessionStore:
+    """Sessions, interactions and artifacts of one unit of work."""
+
+    def __init__(self, db: orm.Session) -> None:
+        self.db = db
+
+    # -- sessions -------------------------------------------------------------------------
+
+    def add_session(self, scope: model.Scope, **values: Any) -> model.Session:
+        row = SessionRow(account_id=scope.account_id, project_id=scope.project_id, **values)
+        self.db.add(row)
+        self.db.flush()
+        return rows.session(row)
+
+    def get_session(
+        self, scope: model.Scope, session_id: uuid.UUID, *, for_update: bool = False
+    ) -> model.Session:
+        query = sa.select(SessionRow).where(
+            SessionRow.id == session_id, rows.in_scope(SessionRow, scope)
+        )
+        if for_update:
+            query = query.with_for_update()
+        row = self.db.scalar(query)
+        if row is None:
+            raise errors.SessionNotFound(session_id)
+        return rows.session(row)
+
+    def find_session(
+        self,
+        scope: model.Scope,
+        *,
+        component_id: uuid.UUID | None = None,
+        idempotency_key: str | None = None,
+        active_context: bool = False,
+    ) -> model.Session | None:
+        query = sa.select(SessionRow).where(rows.in_scope(SessionRow, scope))
+        if idempotency_key is not None:
+            query = query.where(SessionRow.idempotency_key == idempotency_key)
+        if component_id is not None:
+            query = query.where(SessionRow.component_id == component_id)
+        if active_context:
+            query = query.where(
+                SessionRow.parent_id.is_(None), SessionRow.status == SessionStatus.ACTIVE
+            )
+        row = self.db.scalar(query.limit(1))
+        return rows.session(row) if row else None
+
+    def list_sessions(
+        self,
+        scope: model.Scope,
+        *,
+        statuses: Iterable[SessionStatus] = (),
+        type: SessionType | None = None,
+        parent_id: uuid.UUID | None = None,
+        limit: int = 100,
+    ) -> list[model.Session]:
+        query = sa.select(SessionRow).where(rows.in_scope(SessionRow, scope))
+        wanted = list(statuses)
+        if wanted:
+            query = query.where(SessionRow.status.in_(wanted))
+        if type is not None:
+            query = query.where(SessionRow.type == type)
+        if parent_id is not None:
+            query = query.where(SessionRow.parent_id == parent_id)
+        query = query.order_by(SessionRow.created_at.desc(), SessionRow.id).limit(limit)
+        return [rows.session(r) for r in self.db.scalars(query)]
+
+    def children(self, scope: model.Scope, parent_id: uuid.UUID) -> list[model.Session]:
+        """Child sessions of a parent, in their components' order (priority, then name)."""
+        query = (
+            sa.select(SessionRow)
+            .join(ComponentRow, ComponentRow.id == SessionRow.component_id)
+            .where(SessionRow.parent_id == parent_id, rows.in_scope(SessionRow, scope))
+            .order_by(ComponentRow.priority.desc(), ComponentRow.name, ComponentRow.module_name)
+        )
+        return [rows.session(r) for r in self.db.scalars(query)]
+
+    def add_children(
+        self, parent: model.Session, component_ids: Sequence[uuid.UUID], **values: Any
+    ) -> None:
+        """Insert one child per component in one statement; existing children are kept."""
+        if not component_ids:
+            return
+        now = utcnow()
+        records = [
+            {
+                "id": uuid.uuid4(),
+                "type": SessionType.COMPONENT_TESTING,
+                "status": SessionStatus.ACTIVE,
+                # Scope comes from the parent row, never from the caller.
+                "account_id": parent.account_id,
+                "project_id": parent.project_id,
+                "user_id": parent.user_id,
+                "component_id": component_id,
+                "parent_id": parent.id,
+                "state": {},
+                "attempt": 0,
+                "created_at": now,
+                "updated_at": now,
+                **values,
+            }
+            for component_id in component_ids
+        ]
+        insert = rows.upsert_ignoring(self.db, SessionRow)
+        self.db.execute(
+            insert.values(records).on_conflict_do_nothing(
+                index_elements=["parent_id", "component_id"]
+            )
+        )
+
+    def set_status(
+        self,
+        scope: model.Scope,
+        session_ids: Sequence[uuid.UUID],
+        *,
+        expected: SessionStatus,
+        target: SessionStatus,
+        error: str | None = None,
+    ) -> list[uuid.UUID]:
+        """Compare-and-set: move the sessions still in ``expected`` to ``target``; return them."""
+        if not session_ids:
+            return []
+        now = utcnow()
+        values: dict[str, Any] = {"status": target, "updated_at": now}
+        values["completed_at"] = now if target in TERMINAL else None
+        if error is not None or target is SessionStatus.ACTIVE:
+            values["error"] = error
+        result = self.db.execute(
+            sa.update(SessionRow)
+            .where(
+                SessionRow.id.in_(session_ids),
+                SessionRow.status == expected,
+                rows.in_scope(SessionRow, scope),
+            )
+            .values(**values)
+            .returning(SessionRow.id)
+        )
+        return [r[0] for r in result]
+
+    def update_session(
+        self,
+        scope: model.Scope,
+        session_id: uuid.UUID,
+        *,
+        only_if: SessionStatus | None = None,
+        **values: Any,
+    ) -> bool:
+        """Set step-owned fields; with ``only_if``, only while the session has that status."""
+        unknown = set(values) - UPDATABLE
+        if unknown:
+            raise ValueError(f"not updatable: {sorted(unknown)}")
+        query = sa.update(SessionRow).where(
+            SessionRow.id == session_id, rows.in_scope(SessionRow, scope)
+        )
+        if only_if is not None:
+            query = query.where(SessionRow.status == only_if)
+        result = self.db.execute(query.values(updated_at=utcnow(), **values))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    # -- interactions ---------------------------------------------------------------------
+
+    def _owned(self, scope: model.Scope) -> sa.Select[Any]:
+        return sa.select(SessionRow.id).where(rows.in_scope(SessionRow, scope))
+
+    def begin_interaction(
+        self,
+        scope: model.Scope,
+        session_id: uuid.UUID,
+        *,
+        step: str,
+        attempt: int,
+        command: model.Command,
+    ) -> model.Interaction:
+        """Record that a step started; a redelivered step gets the row it already has."""
+        self.get_session(scope, session_id)
+        insert = rows.upsert_ignoring(self.db, InteractionRow)
+        self.db.execute(
+            insert.values(
+                id=uuid.uuid4(),
+                session_id=session_id,
+                step=step,
+                attempt=attempt,
+                command=command.to_json(),
+                started_at=utcnow(),
+            ).on_conflict_do_nothing(index_elements=["session_id", "step", "attempt"])
+        )
+        row = self.db.scalar(
+            sa.select(InteractionRow).where(
+                InteractionRow.session_id == session_id,
+                InteractionRow.step == step,
+                InteractionRow.attempt == attempt,
+            )
+        )
+        assert row is not None
+        return rows.interaction(row)
+
+    def complete_interaction(
+        self,
+        scope: model.Scope,
+        interaction_id: uuid.UUID,
+        outcome: model.Outcome,
+        *,
+        command: model.Command | None = None,
+        completed_at: datetime | None = None,
+    ) -> bool:
+        """Store the outcome of a pending interaction; False if it already had one."""
+        row = self.db.scalar(
+            sa.select(InteractionRow).where(
+                InteractionRow.id == interaction_id,
+                InteractionRow.session_id.in_(self._owned(scope)),
+            )
+        )
+        if row is None:
+            raise errors.NotFound(interaction_id)
+        done = completed_at or utcnow()
+        values: dict[str, Any] = {
+            "result_status": outcome.status,
+            "result_data": dict(outcome.data),
+            "exit_code": outcome.exit_code,
+            "stdout_tail": outcome.stdout_tail,
+            "stderr_tail": outcome.stderr_tail,
+            "error_message": outcome.error_message,
+            "completed_at": done,
+            "duration_ms": max(0, int((done - row.started_at).total_seconds() * 1000)),
+        }
+        if command is not None:
+            values["command"] = command.to_json()
+        result = self.db.execute(
+            sa.update(InteractionRow)
+            .where(InteractionRow.id == interaction_id, InteractionRow.result_status.is_(None))
+            .values(**values)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def interactions(self, scope: model.Scope, session_id: uuid.UUID) -> list[model.Interaction]:
+        """A session's whole history, oldest first."""
+        found = self.db.scalars(
+            sa.select(InteractionRow)
+            .where(
+                InteractionRow.session_id == session_id,
+                InteractionRow.session_id.in_(self._owned(scope)),
+            )
+            .order_by(InteractionRow.started_at, InteractionRow.attempt)
+        )
+        return [rows.interaction(r) for r in found]
+
+    def last_completed(self, scope: model.Scope, session_id: uuid.UUID) -> model.Interaction | None:
+        """The most recently completed interaction of a session."""
+        row = self.db.scalar(
+            sa.select(InteractionRow)
+            .where(
+                InteractionRow.session_id == session_id,
+                InteractionRow.session_id.in_(self._owned(scope)),
+                InteractionRow.completed_at.is_not(None),
+            )
+            .order_by(InteractionRow.completed_at.desc(), InteractionRow.started_at.desc())
+            .limit(1)
+        )
+        return rows.interaction(row) if row else None
+
+    # -- artifacts ------------------------------------------------------------------------
+
+    def add_artifact(
+        self,
+        scope: model.Scope,
+        session_id: uuid.UUID,
+        *,
+        attempt: int,
+        test_path: str,
+        content: str,
+        digest: str,
+        report: Mapping[str, Any],
+    ) -> model.Artifact:
+        """Store what an attempt produced; a second store of the same attempt keeps the first."""
+        self.get_session(scope, session_id)
+        insert = rows.upsert_ignoring(self.db, ArtifactRow)
+        self.db.execute(
+            insert.values(
+                id=uuid.uuid4(),
+                session_id=session_id,
+                attempt=attempt,
+                test_path=test_path,
+                content=content,
+                digest=digest,
+                report=dict(report),
+                created_at=utcnow(),
+            ).on_conflict_do_nothing(index_elements=["session_id", "attempt"])
+        )
+        row = self.db.scalar(
+            sa.select(ArtifactRow).where(
+                ArtifactRow.session_id == session_id, ArtifactRow.attempt == attempt
+            )
+        )
+        assert row is not None
+        return rows.artifact(row)
+
+    def latest_artifacts(
+        self, scope: model.Scope, session_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, model.Artifact]:
+        """The newest artifact of each session, in one query."""
+        if not session_ids:
+            return {}
+        newest = (
+            sa.select(ArtifactRow.session_id, sa.func.max(ArtifactRow.attempt).label("attempt"))
+            .where(
+                ArtifactRow.session_id.in_(session_ids),
+                ArtifactRow.session_id.in_(self._owned(scope)),
+            )
+            .group_by(ArtifactRow.session_id)
+            .subquery()
+        )
+        found = self.db.scalars(
+            sa.select(ArtifactRow).join(
+                newest,
+                sa.and_(
+                    ArtifactRow.session_id == newest.c.session_id,
+                    ArtifactRow.attempt == newest.c.attempt,
+                ),
+            )
+        )
+        return {r.session_id: rows.artifact(r) for r in found}
