@@ -71,7 +71,7 @@ def add_component(
 ) -> model.Component:
     """Register a component of the scope's project, optionally under a parent (its context)."""
     project = get_project(uow, scope)
-    checked_name = check_name(name, "component name")
+    checked_name = check_name(name, "component name", multiline=True)
     checked_module = layouts.validate_module_name(project.layout, module_name)
     checked_type = check_name(type, "component type", max_length=64)
     check_int(priority, "priority")

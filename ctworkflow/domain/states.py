@@ -25,15 +25,17 @@ class SessionStatus(StrEnum):
 
 TERMINAL: Final = frozenset({SessionStatus.COMPLETE, SessionStatus.FAILED, SessionStatus.CANCELLED})
 
-#: The only status changes a session may make. A failed or cancelled context session may be
-#: retried (``failed → active``) by an operator; a complete one is final.
+#: The only status changes a session may make. A failed or cancelled session may be run again
+#: (``→ active``): a retried context session, or a component session re-run by the next
+#: fan-out round. A complete component session whose tests fail when the orchestrator runs
+#: them itself is disproved (``complete → failed``). Nothing leaves ``complete`` otherwise.
 TRANSITIONS: Final[Mapping[SessionStatus, frozenset[SessionStatus]]] = {
     SessionStatus.ACTIVE: frozenset(
         {SessionStatus.COMPLETE, SessionStatus.FAILED, SessionStatus.CANCELLED}
     ),
     SessionStatus.FAILED: frozenset({SessionStatus.ACTIVE}),
     SessionStatus.CANCELLED: frozenset({SessionStatus.ACTIVE}),
-    SessionStatus.COMPLETE: frozenset(),
+    SessionStatus.COMPLETE: frozenset({SessionStatus.FAILED}),
 }
 
 

@@ -23,7 +23,7 @@ from ctworkflow.persistence.tables import (
 )
 
 #: Columns a step may set on a session besides its status.
-UPDATABLE = frozenset({"branch_name", "base_commit", "attempt", "state", "error"})
+UPDATABLE = frozenset({"branch_name", "base_commit", "attempt", "max_attempts", "state", "error"})
 
 
 class SessionStore:
@@ -93,6 +93,20 @@ class SessionStore:
         query = query.order_by(SessionRow.created_at.desc(), SessionRow.id).limit(limit)
         return [rows.session(r) for r in self.db.scalars(query)]
 
+    def branch_holders(
+        self, scope: model.Scope, branch_name: str, *, besides: uuid.UUID
+    ) -> list[model.Session]:
+        """Other context sessions of the project that use ``branch_name``."""
+        found = self.db.scalars(
+            sa.select(SessionRow).where(
+                rows.in_scope(SessionRow, scope),
+                SessionRow.parent_id.is_(None),
+                SessionRow.branch_name == branch_name,
+                SessionRow.id != besides,
+            )
+        )
+        return [rows.session(r) for r in found]
+
     def children(self, scope: model.Scope, parent_id: uuid.UUID) -> list[model.Session]:
         """Child sessions of a parent, in their components' order (priority, then name)."""
         query = (
@@ -151,7 +165,7 @@ class SessionStore:
         now = utcnow()
         values: dict[str, Any] = {"status": target, "updated_at": now}
         values["completed_at"] = now if target in TERMINAL else None
-        if error is not None or target is SessionStatus.ACTIVE:
+        if error is not None or target in (SessionStatus.ACTIVE, SessionStatus.COMPLETE):
             values["error"] = error
         result = self.db.execute(
             sa.update(SessionRow)
@@ -222,6 +236,18 @@ class SessionStore:
         assert row is not None
         return rows.interaction(row)
 
+    def update_interaction_command(
+        self, scope: model.Scope, interaction_id: uuid.UUID, command: model.Command
+    ) -> None:
+        self.db.execute(
+            sa.update(InteractionRow)
+            .where(
+                InteractionRow.id == interaction_id,
+                InteractionRow.session_id.in_(self._owned(scope)),
+            )
+            .values(command=command.to_json())
+        )
+
     def complete_interaction(
         self,
         scope: model.Scope,
@@ -259,6 +285,50 @@ class SessionStore:
             .values(**values)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def find_interaction(
+        self, scope: model.Scope, session_id: uuid.UUID, *, step: str, attempt: int
+    ) -> model.Interaction | None:
+        row = self.db.scalar(
+            sa.select(InteractionRow).where(
+                InteractionRow.session_id == session_id,
+                InteractionRow.session_id.in_(self._owned(scope)),
+                InteractionRow.step == step,
+                InteractionRow.attempt == attempt,
+            )
+        )
+        return rows.interaction(row) if row else None
+
+    def latest_attempts(self, scope: model.Scope, session_id: uuid.UUID) -> dict[str, int]:
+        """The highest attempt recorded for each step of a session."""
+        found = self.db.execute(
+            sa.select(InteractionRow.step, sa.func.max(InteractionRow.attempt))
+            .where(
+                InteractionRow.session_id == session_id,
+                InteractionRow.session_id.in_(self._owned(scope)),
+            )
+            .group_by(InteractionRow.step)
+        )
+        return {step: int(attempt) for step, attempt in found}
+
+    def abandon_pending(self, scope: model.Scope, session_id: uuid.UUID, reason: str) -> int:
+        """Close the pending interactions of a session with an error (an interrupted run)."""
+        now = utcnow()
+        result = self.db.execute(
+            sa.update(InteractionRow)
+            .where(
+                InteractionRow.session_id == session_id,
+                InteractionRow.session_id.in_(self._owned(scope)),
+                InteractionRow.result_status.is_(None),
+            )
+            .values(
+                result_status="error",
+                result_data={},
+                error_message=reason,
+                completed_at=now,
+            )
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     def interactions(self, scope: model.Scope, session_id: uuid.UUID) -> list[model.Interaction]:
         """A session's whole history, oldest first."""

@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
-import pytest
+import gc
+from collections.abc import Iterator
+from pathlib import Path
 
+import pytest
+from celery.contrib.testing.worker import start_worker
+from celery.worker import WorkController
+
+from ctworkflow import servers
+from ctworkflow.config import get_settings
+from ctworkflow.persistence import db
+from tests.conftest import fresh_database
 from tests.factories import Tenant, make_tenant
 
 
@@ -24,3 +34,39 @@ def tenant(database_url: str) -> Tenant:
 def other_tenant(database_url: str) -> Tenant:
     """A second account, in the same database, with the same kind of context."""
     return make_tenant(database_url)
+
+
+@pytest.fixture(scope="session")
+def celery_worker_session(redis_server: servers.RedisServer) -> Iterator[WorkController]:
+    """One real Celery worker, in this process, consuming both queues from our own Redis."""
+    from ctworkflow.tasks.app import app
+
+    app.conf.update(broker_url=redis_server.url(0), result_backend=redis_server.url(1))
+    with start_worker(
+        app,
+        pool="threads",
+        concurrency=4,
+        perform_ping_check=False,
+        shutdown_timeout=20,
+        loglevel="WARNING",
+    ) as worker:
+        yield worker
+    # Results still referenced unsubscribe from Redis when collected: do it while it runs.
+    gc.collect()
+
+
+@pytest.fixture
+def workflow_db(
+    celery_worker_session: WorkController,
+    request: pytest.FixtureRequest,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[str]:
+    """A fresh PostgreSQL database, quick retries, and the worker ready to run sessions."""
+    url = fresh_database(request, "postgresql", tmp_path)
+    monkeypatch.setenv("CTW_DATABASE_URL", url)
+    monkeypatch.setenv("CTW_RETRY_BACKOFF_S", "0.2")
+    monkeypatch.setenv("CTW_MAX_FIX_ROUNDS", "1")
+    get_settings.cache_clear()
+    yield url
+    db.close_engine(url)

@@ -1,0 +1,3 @@
+"""Coding agents: write the test file of one component in a workspace."""
+
+from __future__ import annotations

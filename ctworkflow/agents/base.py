@@ -1,0 +1,48 @@
+"""The agent protocol: what an agent is asked to do and what it reports."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from ctworkflow.domain.layouts import Layout
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentRequest:
+    """Write the tests of one component in a workspace."""
+
+    workspace: Path
+    component_name: str
+    module_name: str
+    source_path: str
+    test_path: str
+    layout: Layout
+    feedback: str | None = None
+    timeout_s: float = 900.0
+    should_stop: Callable[[], bool] | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class AgentResult:
+    """What an agent did: whether it succeeded, what ran and what it printed."""
+
+    ok: bool
+    argv: tuple[str, ...] | None = None
+    exit_code: int | None = None
+    duration_s: float = 0.0
+    stdout_tail: str = ""
+    stderr_tail: str = ""
+    error: str | None = None
+
+
+class Agent(Protocol):
+    """Something that writes a component's test file into the workspace."""
+
+    name: str
+
+    def write_tests(self, request: AgentRequest) -> AgentResult:
+        """Write request.test_path in request.workspace and report how it went."""
+        ...

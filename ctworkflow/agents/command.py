@@ -1,0 +1,122 @@
+"""An agent that runs an external program (a coding agent CLI) on a prompt file."""
+
+from __future__ import annotations
+
+import shutil
+import string
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+from ctworkflow import errors
+from ctworkflow.agents.base import AgentRequest, AgentResult
+from ctworkflow.agents.prompt import build_prompt
+from ctworkflow.effects import shell
+
+PLACEHOLDERS = frozenset(
+    {"workspace", "component", "module", "source_path", "test_path", "prompt_file"}
+)
+PROMPT_ENV_VAR = "AGENT_PROMPT_FILE"
+
+
+def _placeholders(element: str) -> list[str]:
+    """Return the placeholder names of one argv element, format specs included."""
+    try:
+        parsed = list(string.Formatter().parse(element))
+    except ValueError as exc:
+        raise errors.InvalidInput(f"agent argv element {element!r} is malformed: {exc}") from None
+    names: list[str] = []
+    for _literal, field, spec, _conversion in parsed:
+        if field is not None:
+            names.append(field)
+        if spec:
+            names.extend(_placeholders(spec))
+    return names
+
+
+def validate_template(argv_template: Sequence[str]) -> tuple[str, ...]:
+    """Return the argv template as a tuple, or raise InvalidInput naming a bad placeholder."""
+    if isinstance(argv_template, str) or not argv_template:
+        raise errors.InvalidInput("agent argv must be a non-empty list of strings")
+    template = tuple(argv_template)
+    for element in template:
+        if not isinstance(element, str):
+            raise errors.InvalidInput(f"agent argv element {element!r} is not a string")
+        for name in _placeholders(element):
+            if name not in PLACEHOLDERS:
+                expected = ", ".join("{" + key + "}" for key in sorted(PLACEHOLDERS))
+                raise errors.InvalidInput(
+                    f"unknown placeholder {{{name}}} in agent argv: expected one of {expected}"
+                )
+    return template
+
+
+def _format_seconds(seconds: float) -> str:
+    """Return seconds without a useless fraction."""
+    return f"{seconds:g}"
+
+
+class CommandAgent:
+    """Run an argv template in the workspace; the program must write the test file."""
+
+    name: str = "command"
+
+    def __init__(self, argv_template: Sequence[str], *, timeout_s: float | None = None) -> None:
+        """Validate the template's placeholders now, so a bad setting fails early."""
+        if timeout_s is not None and not timeout_s > 0:
+            raise errors.InvalidInput(f"agent timeout must be positive, not {timeout_s!r}")
+        self.argv_template = validate_template(argv_template)
+        self.timeout_s = timeout_s
+
+    def _argv(self, request: AgentRequest, prompt_file: Path) -> tuple[str, ...]:
+        """Return the argv with every placeholder substituted."""
+        values = {
+            "workspace": str(request.workspace),
+            "component": request.component_name,
+            "module": request.module_name,
+            "source_path": request.source_path,
+            "test_path": request.test_path,
+            "prompt_file": str(prompt_file),
+        }
+        return tuple(element.format_map(values) for element in self.argv_template)
+
+    def write_tests(self, request: AgentRequest) -> AgentResult:
+        """Write the prompt file, run the program and check that it wrote the test file."""
+        timeout_s = self.timeout_s if self.timeout_s is not None else request.timeout_s
+        prompt_dir = Path(tempfile.mkdtemp(prefix="ctw-agent-prompt-"))
+        try:
+            prompt_file = prompt_dir / "prompt.md"
+            prompt_file.write_text(build_prompt(request), encoding="utf-8")
+            argv = self._argv(request, prompt_file)
+            result = shell.run(
+                argv,
+                cwd=request.workspace,
+                timeout_s=timeout_s,
+                env=shell.base_env({PROMPT_ENV_VAR: str(prompt_file)}),
+                should_stop=request.should_stop,
+            )
+        finally:
+            shutil.rmtree(prompt_dir, ignore_errors=True)
+        error = _failure(request, result, timeout_s)
+        return AgentResult(
+            ok=error is None,
+            argv=argv,
+            exit_code=result.returncode,
+            duration_s=result.duration_s,
+            stdout_tail=result.tail("stdout"),
+            stderr_tail=result.tail("stderr"),
+            error=error,
+        )
+
+
+def _failure(request: AgentRequest, result: shell.CommandResult, timeout_s: float) -> str | None:
+    """Return why the agent run failed, or None if it wrote the test file."""
+    if result.timed_out:
+        return f"agent timed out after {_format_seconds(timeout_s)} s"
+    if result.stopped:
+        return "agent stopped: session cancelled"
+    if result.returncode != 0:
+        return f"agent exited with status {result.returncode}"
+    if not (request.workspace / request.test_path).is_file():
+        return f"agent did not write {request.test_path}"
+    return None

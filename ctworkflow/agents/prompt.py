@@ -1,0 +1,56 @@
+"""The instructions a command agent reads from its prompt file."""
+
+from __future__ import annotations
+
+from pathlib import Path, PurePosixPath
+
+from ctworkflow.agents.base import AgentRequest
+
+MAX_FEEDBACK_CHARS = 20_000
+
+
+def design_doc_path(request: AgentRequest) -> str | None:
+    """Return the relative path of the component's design document if the workspace has one."""
+    stem = PurePosixPath(request.source_path).with_suffix("").as_posix()
+    candidates = (f"docs/design/{request.module_name}.md", f"docs/design/{stem}.md")
+    for candidate in candidates:
+        if (Path(request.workspace) / candidate).is_file():
+            return candidate
+    return None
+
+
+def tests_root(test_path: str) -> str:
+    """Return the top-level test directory of a test path (``tests`` or ``test``)."""
+    parts = PurePosixPath(test_path).parts
+    return parts[0] if len(parts) > 1 else "."
+
+
+def build_prompt(request: AgentRequest) -> str:
+    """Return the prompt that tells an agent which tests to write and where."""
+    lines = [
+        f"Write the tests of the component {request.component_name!r}"
+        f" (module {request.module_name}, {request.layout.value} layout).",
+        "",
+        f"Its source is in {request.source_path}.",
+    ]
+    design = design_doc_path(request)
+    if design is not None:
+        lines.append(f"Its design is described in {design}.")
+    lines += [
+        "",
+        f"Write the tests to {request.test_path}.",
+        f"Change only that test file, plus support files under {tests_root(request.test_path)}/"
+        " if the tests need them; do not change any other file.",
+        "The tests must pass against the current source.",
+    ]
+    if request.feedback:
+        feedback = request.feedback[-MAX_FEEDBACK_CHARS:]
+        lines += [
+            "",
+            "The previous attempt failed. Its output was:",
+            "",
+            feedback,
+            "",
+            "Fix the tests so that they pass.",
+        ]
+    return "\n".join(lines) + "\n"

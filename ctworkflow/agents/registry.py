@@ -1,0 +1,48 @@
+"""Build an agent from its name and the project's settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from ctworkflow import errors
+from ctworkflow.agents.base import Agent
+from ctworkflow.agents.command import CommandAgent
+from ctworkflow.agents.scaffold import ScaffoldAgent
+
+AGENT_NAMES = ("command", "scaffold")
+
+
+def _argv_setting(settings: Mapping[str, Any]) -> list[str]:
+    """Return settings["agent_argv"], or raise InvalidInput if it is missing or malformed."""
+    argv = settings.get("agent_argv")
+    if argv is None:
+        raise errors.InvalidInput("the command agent needs the setting 'agent_argv'")
+    if (
+        not isinstance(argv, list | tuple)
+        or not argv
+        or not all(isinstance(item, str) for item in argv)
+    ):
+        raise errors.InvalidInput("the setting 'agent_argv' must be a non-empty list of strings")
+    return list(argv)
+
+
+def _timeout_setting(settings: Mapping[str, Any]) -> float | None:
+    """Return settings["agent_timeout_s"] if set, or raise InvalidInput if it is malformed."""
+    timeout = settings.get("agent_timeout_s")
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not timeout > 0:
+        raise errors.InvalidInput(
+            f"the setting 'agent_timeout_s' must be a positive number, not {timeout!r}"
+        )
+    return float(timeout)
+
+
+def get_agent(name: str, settings: Mapping[str, Any]) -> Agent:
+    """Return the agent called name, configured from settings."""
+    if name == "scaffold":
+        return ScaffoldAgent()
+    if name == "command":
+        return CommandAgent(_argv_setting(settings), timeout_s=_timeout_setting(settings))
+    raise errors.InvalidInput(f"unknown agent {name!r}: expected one of {', '.join(AGENT_NAMES)}")

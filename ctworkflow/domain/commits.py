@@ -1,0 +1,43 @@
+"""The commit that finalizes a context testing session: its message and its trailer."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+#: Git trailer naming the session a commit belongs to; it makes finalize idempotent.
+SESSION_TRAILER: Final = "Ctw-Session"
+_TRAILER_LINE: Final = re.compile(rf"^{SESSION_TRAILER}: ([0-9a-f-]{{36}})$", re.MULTILINE)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Entry:
+    """One component in the commit: its name, module and test file."""
+
+    name: str
+    module_name: str
+    test_path: str
+
+
+def _one_item(text: str) -> str:
+    # Names are data: a line break inside one is kept, indented, so it can never pose as a
+    # line of its own (a trailer, or an ``EOF``).
+    return "\n    ".join(text.splitlines()) or "''"
+
+
+def commit_message(context_name: str, session_id: uuid.UUID, entries: Sequence[Entry]) -> str:
+    """The message: the context in the subject, every component listed, the session trailer."""
+    subject_name = " ".join(context_name.split())
+    lines = [f"Add tests for the {subject_name} context", "", "Components:"]
+    lines += [f"- {_one_item(e.name)} ({e.module_name}): {e.test_path}" for e in entries]
+    lines += ["", f"{SESSION_TRAILER}: {session_id}", ""]
+    return "\n".join(lines)
+
+
+def session_of(message: str) -> uuid.UUID | None:
+    """The session named by a commit message's trailer, if any."""
+    found = _TRAILER_LINE.findall(message)
+    return uuid.UUID(found[-1]) if found else None

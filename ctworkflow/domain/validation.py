@@ -1,0 +1,129 @@
+"""Validation of a fan-out round: did every component end with an existing, passing test file?
+
+Pure: the callers load children, artifacts and the orchestrator's own test reports, and this
+module says, for every component that did not pass, why. Every failing component is named, not
+only the first category.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ctworkflow.domain.model import Artifact, Component, Session, TestReport
+from ctworkflow.domain.states import TERMINAL, SessionStatus
+
+#: How much of one component's reason is kept in the session's summary line.
+REASON_PREVIEW = 200
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Failure:
+    """One component that did not pass, and why."""
+
+    component_id: uuid.UUID
+    module_name: str
+    name: str
+    reason: str
+    child_id: uuid.UUID | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the failure as a JSON document."""
+        return {
+            "component_id": str(self.component_id),
+            "child_id": str(self.child_id) if self.child_id else None,
+            "module_name": self.module_name,
+            "name": self.name,
+            "reason": self.reason,
+        }
+
+
+def unverified(
+    components: Sequence[Component],
+    children: Sequence[Session],
+    artifacts: Mapping[uuid.UUID, Artifact],
+) -> tuple[list[Failure], list[Artifact]]:
+    """Check statuses and files; return the failures and the artifacts left to run.
+
+    A component passes this stage when it has a child session, the child is complete and its
+    newest artifact holds a non-empty test file.
+    """
+    by_component = {child.component_id: child for child in children}
+    failures: list[Failure] = []
+    to_run: list[Artifact] = []
+    for component in components:
+        child = by_component.get(component.id)
+        reason, artifact = _check(child, artifacts)
+        if reason is not None:
+            failures.append(_failure(component, child, reason))
+        elif artifact is not None:
+            to_run.append(artifact)
+    return failures, to_run
+
+
+def _check(
+    child: Session | None, artifacts: Mapping[uuid.UUID, Artifact]
+) -> tuple[str | None, Artifact | None]:
+    if child is None:
+        return "no component testing session", None
+    if child.status not in TERMINAL:
+        return "still running", None
+    if child.status is not SessionStatus.COMPLETE:
+        return f"{child.status.value}: {child.error or 'no reason recorded'}", None
+    artifact = artifacts.get(child.id)
+    if artifact is None or not artifact.content.strip():
+        return "no test file", None
+    return None, artifact
+
+
+def disproved(
+    components: Sequence[Component],
+    children: Sequence[Session],
+    artifacts: Sequence[Artifact],
+    reports: Mapping[str, TestReport],
+) -> list[Failure]:
+    """Components whose test file does not pass when the orchestrator runs it itself."""
+    child_by_id = {child.id: child for child in children}
+    component_by_id = {component.id: component for component in components}
+    failures: list[Failure] = []
+    for artifact in artifacts:
+        report = reports.get(artifact.test_path, TestReport())
+        if report.all_passed:
+            continue
+        child = child_by_id[artifact.session_id]
+        failures.append(
+            _failure(component_by_id[child.component_id], child, _report_reason(report))
+        )
+    return failures
+
+
+def _report_reason(report: TestReport) -> str:
+    if report.collected == 0:
+        head = "no test collected"
+    else:
+        head = (
+            f"tests fail when run by the orchestrator: {report.failed} failed, "
+            f"{report.errors} errors of {report.collected}"
+        )
+    return f"{head}\n{report.output_tail}".rstrip()
+
+
+def _failure(component: Component, child: Session | None, reason: str) -> Failure:
+    return Failure(
+        component_id=component.id,
+        module_name=component.module_name,
+        name=component.name,
+        reason=reason,
+        child_id=child.id if child else None,
+    )
+
+
+def summary(failures: Sequence[Failure], total: int) -> str:
+    """One line naming every failing component and why."""
+    parts = []
+    for failure in failures:
+        first_line = failure.reason.splitlines()[0] if failure.reason else ""
+        parts.append(f"{failure.module_name} ({first_line[:REASON_PREVIEW]})")
+    return f"{len(failures)} of {total} components did not pass: " + "; ".join(parts)

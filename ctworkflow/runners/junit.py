@@ -1,0 +1,121 @@
+"""Read a pytest JUnit XML report (xunit1) into one TestReport per requested test file."""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import PurePosixPath
+
+from ctworkflow.domain.model import TestReport
+
+TAIL_CHARS = 4000
+
+
+def tail(text: str, chars: int = TAIL_CHARS) -> str:
+    """Return the last chars characters of text."""
+    return text if len(text) <= chars else "…" + text[-(chars - 1) :]
+
+
+def normalize(path: str) -> str:
+    """Return a relative POSIX path without ``.`` segments or a leading ``./``."""
+    return PurePosixPath(path).as_posix()
+
+
+@dataclass(slots=True)
+class _Tally:
+    """Counts and failure texts of one test file."""
+
+    collected: int = 0
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    skipped: int = 0
+    duration_s: float = 0.0
+    problems: list[str] = field(default_factory=list)
+
+    def add(self, case: ET.Element) -> None:
+        """Count one testcase element."""
+        self.collected += 1
+        self.duration_s += _float(case.get("time"))
+        error = case.find("error")
+        failure = case.find("failure")
+        if error is not None:
+            self.errors += 1
+            self.problems.append(_describe(case, "error", error))
+        elif failure is not None:
+            self.failed += 1
+            self.problems.append(_describe(case, "failure", failure))
+        elif case.find("skipped") is not None:
+            self.skipped += 1
+        else:
+            self.passed += 1
+
+    def report(self) -> TestReport:
+        """Return the tally as a TestReport."""
+        return TestReport(
+            collected=self.collected,
+            passed=self.passed,
+            failed=self.failed,
+            errors=self.errors,
+            skipped=self.skipped,
+            duration_s=round(self.duration_s, 3),
+            output_tail=tail("\n\n".join(self.problems)),
+        )
+
+
+def _float(value: str | None) -> float:
+    """Return value as a float, 0.0 if absent or malformed."""
+    try:
+        return float(value) if value else 0.0
+    except ValueError:
+        return 0.0
+
+
+def _describe(case: ET.Element, kind: str, element: ET.Element) -> str:
+    """Return a readable account of one failing or erroring testcase."""
+    classname = case.get("classname") or ""
+    name = case.get("name") or ""
+    test_id = f"{classname}::{name}" if classname else name
+    message = element.get("message") or ""
+    text = element.text or ""
+    return f"{test_id} {kind}: {message}\n{text}".rstrip()
+
+
+def _from_dotted(dotted: str, requested: Iterable[str]) -> str | None:
+    """Return the requested file a dotted ``a.b.c[.Class.test]`` path points to, if any."""
+    wanted = set(requested)
+    parts = [part for part in dotted.split(".") if part]
+    for end in range(len(parts), 0, -1):
+        candidate = "/".join(parts[:end]) + ".py"
+        if candidate in wanted:
+            return candidate
+    return None
+
+
+def attribute(case: ET.Element, requested: Sequence[str]) -> str | None:
+    """Return the normalized requested file a testcase belongs to, or None."""
+    file_attr = case.get("file")
+    if file_attr:
+        path = normalize(file_attr)
+        if path in requested:
+            return path
+    dotted = ".".join(part for part in (case.get("classname"), case.get("name")) if part)
+    found = _from_dotted(dotted.split("[", 1)[0], requested)
+    if found is None and len(requested) == 1:
+        return requested[0]
+    return found
+
+
+def parse_reports(xml_text: str, requested: Sequence[str]) -> dict[str, TestReport] | None:
+    """Return a report per normalized requested file that had a testcase; None if unreadable."""
+    try:
+        root = ET.fromstring(xml_text)
+    except ET.ParseError:
+        return None
+    tallies: dict[str, _Tally] = {}
+    for case in root.iter("testcase"):
+        path = attribute(case, requested)
+        if path is not None:
+            tallies.setdefault(path, _Tally()).add(case)
+    return {path: tally.report() for path, tally in tallies.items()}

@@ -1,0 +1,134 @@
+"""Run Python test files with one pytest process and report on each file."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path, PurePosixPath
+
+from ctworkflow.domain.model import TestReport
+from ctworkflow.effects import shell
+from ctworkflow.runners.junit import normalize, parse_reports, tail
+
+
+def _outside(path: str) -> bool:
+    """Tell whether a requested path is absolute or climbs out of the workspace."""
+    pure = PurePosixPath(path)
+    return pure.is_absolute() or ".." in pure.parts
+
+
+def _output_tail(result: shell.CommandResult) -> str:
+    """Return the end of pytest's stdout and stderr together."""
+    parts = [result.tail("stdout"), result.tail("stderr")]
+    return tail("\n".join(part for part in parts if part.strip()))
+
+
+def _crash_reason(result: shell.CommandResult, timeout_s: float) -> str:
+    """Return why pytest left no report."""
+    if result.timed_out:
+        return f"pytest timed out after {timeout_s:g} s"
+    if result.stopped:
+        return "pytest stopped: session cancelled"
+    return f"pytest exited with status {result.returncode} without a report"
+
+
+class PytestRunner:
+    """Run every requested file in a single pytest process and read its JUnit XML report."""
+
+    name: str = "pytest"
+
+    def __init__(self, python: str = sys.executable) -> None:
+        """Use the given Python interpreter, which must have pytest installed."""
+        self.python = python
+
+    def argv(self, workspace: Path, test_paths: Sequence[str], junit_xml: Path) -> list[str]:
+        """Return the pytest command line for the given files."""
+        return [
+            self.python,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--import-mode=importlib",
+            "--continue-on-collection-errors",
+            "-o",
+            "junit_family=xunit1",
+            "--junitxml",
+            str(junit_xml),
+            "--rootdir",
+            str(workspace),
+            "--",
+            *test_paths,
+        ]
+
+    def run(
+        self,
+        workspace: Path,
+        test_paths: Sequence[str],
+        *,
+        timeout_s: float,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> dict[str, TestReport]:
+        """Run the test files and return a report keyed by each requested path."""
+        reports: dict[str, TestReport] = {}
+        runnable: dict[str, str] = {}  # normalized path -> requested path
+        for requested in dict.fromkeys(test_paths):
+            if _outside(requested):
+                reports[requested] = TestReport(
+                    output_tail=f"test file {requested} is outside the workspace"
+                )
+            elif not (workspace / requested).is_file():
+                reports[requested] = TestReport(output_tail=f"test file {requested} does not exist")
+            else:
+                runnable.setdefault(normalize(requested), requested)
+        if runnable:
+            reports.update(self._run_files(workspace, runnable, timeout_s, should_stop))
+        return {requested: reports[requested] for requested in dict.fromkeys(test_paths)}
+
+    def _run_files(
+        self,
+        workspace: Path,
+        runnable: dict[str, str],
+        timeout_s: float,
+        should_stop: Callable[[], bool] | None,
+    ) -> dict[str, TestReport]:
+        """Run pytest once over existing files and build their reports."""
+        report_dir = Path(tempfile.mkdtemp(prefix="ctw-pytest-"))
+        try:
+            junit_xml = report_dir / "junit.xml"
+            result = shell.run(
+                self.argv(workspace, list(runnable), junit_xml),
+                cwd=workspace,
+                timeout_s=timeout_s,
+                env=shell.base_env({"PYTHONPATH": str(workspace), "PYTHONDONTWRITEBYTECODE": "1"}),
+                should_stop=should_stop,
+            )
+            xml_text = junit_xml.read_text(encoding="utf-8") if junit_xml.is_file() else None
+        finally:
+            shutil.rmtree(report_dir, ignore_errors=True)
+        parsed = None
+        if xml_text is not None and not (result.timed_out or result.stopped):
+            parsed = parse_reports(xml_text, list(runnable))
+        output = _output_tail(result)
+        if parsed is None:
+            reason = _crash_reason(result, timeout_s)
+            return {
+                requested: TestReport(
+                    errors=1,
+                    duration_s=round(result.duration_s, 3),
+                    output_tail=tail(f"{reason}\n{output}".rstrip()),
+                )
+                for requested in runnable.values()
+            }
+        reports: dict[str, TestReport] = {}
+        for path, requested in runnable.items():
+            found = parsed.get(path)
+            if found is None:
+                found = TestReport(
+                    output_tail=tail(f"no test collected from {requested}\n{output}".rstrip())
+                )
+            reports[requested] = found
+        return reports

@@ -1,0 +1,1 @@
+"""The Celery layer: thin doorways into ``ctworkflow.workflow``. Nothing else imports it."""

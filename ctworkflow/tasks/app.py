@@ -1,0 +1,11 @@
+"""The Celery application, configured from ``celeryconfig`` (which reads ctworkflow settings)."""
+
+from __future__ import annotations
+
+from celery import Celery
+
+app = Celery(
+    "ctworkflow",
+    include=["ctworkflow.tasks.context", "ctworkflow.tasks.component", "ctworkflow.tasks.entry"],
+)
+app.config_from_object("celeryconfig")

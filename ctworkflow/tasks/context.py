@@ -1,0 +1,132 @@
+"""Tasks of a context testing session: each step is a task; the router says which comes next."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from celery import chord
+from celery.utils.log import get_task_logger
+from sqlalchemy import exc as sa_exc
+
+from ctworkflow import constants, errors
+from ctworkflow.config import get_settings
+from ctworkflow.domain.model import Scope
+from ctworkflow.domain.orchestrator import Next, backoff_seconds
+from ctworkflow.domain.states import ParentStep
+from ctworkflow.tasks.app import app
+from ctworkflow.workflow import context, progress
+from ctworkflow.workflow.effects import live_effects
+
+logger = get_task_logger(__name__)
+
+STEP_TASKS = {
+    ParentStep.INITIALIZE: constants.INITIALIZE,
+    ParentStep.SPAWN_COMPONENT_TESTING_SESSIONS: constants.SPAWN,
+    ParentStep.FINALIZE: constants.FINALIZE,
+}
+
+#: Infrastructure hiccups worth a Celery retry; every other failure is recorded as data.
+RETRY_ON = (errors.TransientError, sa_exc.OperationalError, sa_exc.InterfaceError)
+STEP_OPTIONS: dict[str, Any] = {
+    "acks_late": True,
+    # Steps return nothing; their outcome lives in the database, not in the result backend.
+    "ignore_result": True,
+    "autoretry_for": RETRY_ON,
+    "retry_backoff": True,
+    "retry_backoff_max": 60,
+    "max_retries": 8,
+}
+
+
+def step_task_id(session_id: str, step: str, attempt: int) -> str:
+    """A readable, deterministic task id (shown by Flower; used to revoke)."""
+    return f"ctw-{session_id}-{step}-a{attempt}"
+
+
+def enqueue(scope: dict[str, str], session_id: str, route: Next) -> None:
+    """Send the task of ``route``'s step, after the backoff its attempt calls for."""
+    settings = get_settings()
+    countdown = backoff_seconds(
+        route.attempt, base_s=settings.retry_backoff_s, cap_s=settings.retry_backoff_cap_s
+    )
+    app.send_task(
+        STEP_TASKS[ParentStep(route.step)],
+        args=(scope, session_id, route.attempt),
+        queue=constants.ORCHESTRATION_QUEUE,
+        countdown=countdown or None,
+        task_id=step_task_id(session_id, route.step, route.attempt),
+        argsrepr=f"(session={session_id}, attempt={route.attempt})",
+        ignore_result=True,
+    )
+
+
+def revoke(task_ids: list[str]) -> None:
+    """Revoke queued tasks by id (running ones stop by themselves on seeing the cancel)."""
+    if task_ids:
+        app.control.revoke(task_ids)
+
+
+def advance(scope: dict[str, str], session_id: str) -> None:
+    """Ask the router what comes next for a session, and enqueue it (or end the session)."""
+    route = progress.next_step(Scope.from_json(scope), uuid.UUID(session_id))
+    if route is not None:
+        logger.info(
+            "session %s: next %s attempt %s",
+            session_id,
+            route.step,
+            route.attempt,
+            extra={"action": "advance", "session_id": session_id, "step": str(route.step)},
+        )
+        enqueue(scope, session_id, route)
+
+
+@app.task(name=constants.INITIALIZE, **STEP_OPTIONS)
+def initialize(scope: dict[str, str], session_id: str, attempt: int) -> None:
+    """Create the session's branch on the remote (logic: ctworkflow.workflow.context)."""
+    if context.initialize(Scope.from_json(scope), uuid.UUID(session_id), attempt, live_effects()):
+        advance(scope, session_id)
+
+
+@app.task(name=constants.SPAWN, **STEP_OPTIONS)
+def spawn_component_testing_sessions(scope: dict[str, str], session_id: str, attempt: int) -> None:
+    """Fan out one component testing task per child as a chord; validation is its callback."""
+    fan_out = context.spawn(Scope.from_json(scope), uuid.UUID(session_id), attempt)
+    if fan_out is None:
+        return
+    callback = app.signature(
+        constants.VALIDATE,
+        args=(scope, session_id, attempt),
+        queue=constants.ORCHESTRATION_QUEUE,
+        argsrepr=f"(session={session_id}, attempt={attempt})",
+        ignore_result=True,
+    )
+    header = [
+        app.signature(
+            constants.RUN_COMPONENT,
+            args=(scope, str(child_id), attempt),
+            queue=constants.COMPONENT_QUEUE,
+            task_id=step_task_id(str(child_id), "run", attempt),
+            argsrepr=f"(session={child_id}, attempt={attempt})",
+        )
+        for child_id in fan_out.run_ids
+    ]
+    if header:
+        chord(header)(callback)
+    else:  # nothing to re-run: validate what is there
+        callback.apply_async(args=([], *callback.args))
+
+
+@app.task(name=constants.VALIDATE, **STEP_OPTIONS)
+def validate(results: list[Any], scope: dict[str, str], session_id: str, attempt: int) -> None:
+    """Chord callback: validate the round, then retry the fan-out or go on to finalize."""
+    logger.info("session %s round %s: %d component results", session_id, attempt, len(results))
+    if context.validate(Scope.from_json(scope), uuid.UUID(session_id), attempt, live_effects()):
+        advance(scope, session_id)
+
+
+@app.task(name=constants.FINALIZE, **STEP_OPTIONS)
+def finalize(scope: dict[str, str], session_id: str, attempt: int) -> None:
+    """Commit the test files on the branch and push it (logic: ctworkflow.workflow.context)."""
+    if context.finalize(Scope.from_json(scope), uuid.UUID(session_id), attempt, live_effects()):
+        advance(scope, session_id)

@@ -1,0 +1,35 @@
+"""The entry task a backend service calls by name, without importing ctworkflow.
+
+    celery_app.send_task("ctworkflow.start_context_testing",
+                         kwargs={"account_id": ..., "project_id": ..., "context": "MyApp.Accounts"})
+
+returns the session id.
+"""
+
+from __future__ import annotations
+
+from ctworkflow import api, constants
+from ctworkflow.domain.inputs import parse_id
+from ctworkflow.domain.model import Scope
+from ctworkflow.tasks.app import app
+
+
+@app.task(name=constants.START_CONTEXT_TESTING, acks_late=True)
+def start_context_testing(
+    account_id: str,
+    project_id: str,
+    context: str,
+    user_id: str = "system",
+    idempotency_key: str | None = None,
+    agent: str | None = None,
+) -> str:
+    """Start (or find) the context testing session of ``context``; return its id."""
+    scope = Scope(
+        account_id=parse_id(account_id, "account id"),
+        project_id=parse_id(project_id, "project id"),
+        user_id=str(user_id),
+    )
+    session = api.start_context_testing(
+        scope, context, idempotency_key=idempotency_key, agent=agent
+    )
+    return str(session.id)

@@ -1,0 +1,321 @@
+"""A component testing session: one round of write tests → run → fix (bounded) → finalize.
+
+Run as a chord header task: it never raises. Every failure is recorded on the child session
+and returned as data, so the chord's callback always fires.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypedDict
+
+from ctworkflow import errors
+from ctworkflow.agents.base import Agent, AgentRequest, AgentResult
+from ctworkflow.domain import layouts, model
+from ctworkflow.domain.orchestrator import Completed, Halt, Next, get_next_child_interaction
+from ctworkflow.domain.states import ChildStep, ResultStatus, SessionStatus
+from ctworkflow.persistence.db import unit_of_work
+from ctworkflow.runners.base import Runner
+from ctworkflow.workflow.effects import Effects
+
+logger = logging.getLogger(__name__)
+
+#: How often a running child looks in the database for a cancellation.
+STOP_CHECK_INTERVAL_S = 2.0
+
+
+class ChildResult(TypedDict):
+    """What a component run returns to the chord: small, JSON, secret-free."""
+
+    child_id: str
+    status: str
+    reason: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class _Job:
+    """Everything a round needs, read once from the database."""
+
+    scope: model.Scope
+    child: model.Session
+    project: model.Project
+    component: model.Component
+    base_commit: str
+    test_path: str
+    source_path: str
+    attempt_bases: dict[str, int]
+
+
+def run_component(
+    scope: model.Scope, child_id: uuid.UUID, attempt: int, fx: Effects
+) -> ChildResult:
+    """Run round ``attempt`` of a component testing session; never raises."""
+    try:
+        job = _load(scope, child_id, attempt)
+        if isinstance(job, model.Session):
+            return _result(job)
+        return _run(job, attempt, fx)
+    except Exception as error:  # the chord must always get an answer
+        logger.exception(
+            "component run failed", extra={"action": "run_component", "session_id": str(child_id)}
+        )
+        reason = f"internal error: {type(error).__name__}: {error}"
+        try:
+            with unit_of_work() as uow:
+                uow.sessions.set_status(
+                    scope,
+                    [child_id],
+                    expected=SessionStatus.ACTIVE,
+                    target=SessionStatus.FAILED,
+                    error=reason,
+                )
+        except Exception:
+            logger.exception("could not record the failure of %s", child_id)
+        return ChildResult(child_id=str(child_id), status=SessionStatus.FAILED, reason=reason)
+
+
+def _result(child: model.Session) -> ChildResult:
+    return ChildResult(child_id=str(child.id), status=child.status.value, reason=child.error)
+
+
+def _load(scope: model.Scope, child_id: uuid.UUID, attempt: int) -> _Job | model.Session:
+    with unit_of_work() as uow:
+        child = uow.sessions.get_session(scope, child_id)
+        if child.status is not SessionStatus.ACTIVE or child.attempt > attempt:
+            return child  # already ran this round (a redelivery), or cancelled
+        assert child.parent_id is not None, "a component testing session has a parent"
+        parent = uow.sessions.get_session(scope, child.parent_id)
+        if parent.status is not SessionStatus.ACTIVE:
+            uow.sessions.set_status(
+                scope,
+                [child.id],
+                expected=SessionStatus.ACTIVE,
+                target=SessionStatus.CANCELLED,
+                error="parent session is no longer active",
+            )
+            return uow.sessions.get_session(scope, child_id)
+        project = uow.catalog.get_project(scope.account_id, scope.project_id)
+        component = uow.catalog.get_component(scope, child.component_id)
+        uow.sessions.abandon_pending(scope, child.id, "interrupted: the run was delivered again")
+        bases = uow.sessions.latest_attempts(scope, child.id)
+    assert parent.base_commit is not None, "initialize records the base commit"
+    return _Job(
+        scope=scope,
+        child=child,
+        project=project,
+        component=component,
+        base_commit=parent.base_commit,
+        test_path=layouts.test_file_path(project.layout, component.module_name),
+        source_path=layouts.source_file_path(project.layout, component.module_name),
+        attempt_bases=bases,
+    )
+
+
+def _stop_check(scope: model.Scope, child_id: uuid.UUID) -> Callable[[], bool]:
+    """A cheap, throttled question: was this session cancelled meanwhile?"""
+    checked_at = 0.0
+    stopped = False
+
+    def should_stop() -> bool:
+        nonlocal checked_at, stopped
+        now = time.monotonic()
+        if not stopped and now - checked_at >= STOP_CHECK_INTERVAL_S:
+            checked_at = now
+            with unit_of_work() as uow:
+                status = uow.sessions.get_session(scope, child_id).status
+            stopped = status is not SessionStatus.ACTIVE
+        return stopped
+
+    return should_stop
+
+
+def _run(job: _Job, attempt: int, fx: Effects) -> ChildResult:
+    scope, child = job.scope, job.child
+    should_stop = _stop_check(scope, child.id)
+    try:
+        agent = fx.agent(child.agent, job.project)
+        runner = fx.runner(job.project)
+    except errors.InvalidInput as error:
+        return _end(job, attempt, Halt.ATTEMPTS_EXHAUSTED, str(error), None, None)
+    fx.git.mirror(job.project.code_repo, need=job.base_commit)
+    with fx.git.worktree(job.project.code_repo, job.base_commit) as workspace:
+        stepper = _Stepper(job, fx, agent, runner, workspace, should_stop)
+        route = stepper.run()
+        content = _read(workspace / job.test_path)
+    if should_stop():
+        with unit_of_work() as uow:
+            return _result(uow.sessions.get_session(scope, child.id))
+    return _end(job, attempt, route, stepper.last_error, content, stepper.report)
+
+
+class _Stepper:
+    """Walks the child's routing table inside one workspace."""
+
+    def __init__(
+        self,
+        job: _Job,
+        fx: Effects,
+        agent: Agent,
+        runner: Runner,
+        workspace: Path,
+        should_stop: Callable[[], bool],
+    ) -> None:
+        self.job, self.fx, self.agent, self.runner = job, fx, agent, runner
+        self.workspace, self.should_stop = workspace, should_stop
+        self.feedback: str | None = job.child.state.get("feedback")
+        self.report: model.TestReport | None = None
+        self.last_error: str | None = None
+
+    def run(self) -> Halt:
+        settings = self.fx.settings
+        last: Completed | None = None
+        while True:
+            route = get_next_child_interaction(
+                last, max_attempts=settings.max_attempts, max_fix_rounds=settings.max_fix_rounds
+            )
+            if isinstance(route, Halt) or self.should_stop():
+                return route if isinstance(route, Halt) else Halt.ATTEMPTS_EXHAUSTED
+            outcome = self._record(route)
+            if outcome.status is ResultStatus.ERROR:
+                self.last_error = outcome.error_message
+            last = Completed(step=route.step, status=outcome.status, attempt=route.attempt)
+
+    def _record(self, route: Next) -> model.Outcome:
+        step = str(route.step)
+        attempt = self.job.attempt_bases.get(step, 0) + route.attempt
+        scope, child_id = self.job.scope, self.job.child.id
+        with unit_of_work() as uow:
+            interaction = uow.sessions.begin_interaction(
+                scope, child_id, step=step, attempt=attempt, command=model.Command(keyword=step)
+            )
+        command, outcome = self._execute(ChildStep(route.step))
+        with unit_of_work() as uow:
+            uow.sessions.complete_interaction(scope, interaction.id, outcome, command=command)
+        return outcome
+
+    def _execute(self, step: ChildStep) -> tuple[model.Command, model.Outcome]:
+        job = self.job
+        match step:
+            case ChildStep.INITIALIZE:
+                command = model.Command(
+                    argv=("git", "worktree", "add", "--detach", "<workspace>", job.base_commit)
+                )
+                return command, model.Outcome.ok(data={"base_commit": job.base_commit})
+            case ChildStep.GENERATE_TESTS | ChildStep.FIX_FAILURES:
+                return self._agent()
+            case ChildStep.RUN_TESTS:
+                return self._tests()
+            case ChildStep.FINALIZE:
+                return self._check_changes()
+
+    def _agent(self) -> tuple[model.Command, model.Outcome]:
+        job = self.job
+        result: AgentResult = self.agent.write_tests(
+            AgentRequest(
+                workspace=self.workspace,
+                component_name=job.component.name,
+                module_name=job.component.module_name,
+                source_path=job.source_path,
+                test_path=job.test_path,
+                layout=job.project.layout,
+                feedback=self.feedback,
+                timeout_s=self.fx.settings.agent_timeout_s,
+                should_stop=self.should_stop,
+            )
+        )
+        command = model.Command(
+            argv=result.argv,
+            keyword=None if result.argv else self.agent.name,
+            metadata={"agent": self.agent.name, "test_path": job.test_path},
+        )
+        fields: dict[str, Any] = {
+            "exit_code": result.exit_code,
+            "stdout_tail": result.stdout_tail,
+            "stderr_tail": result.stderr_tail,
+            "data": {"duration_s": result.duration_s},
+        }
+        if result.ok:
+            return command, model.Outcome.ok(**fields)
+        return command, model.Outcome.error(result.error or "the agent failed", **fields)
+
+    def _tests(self) -> tuple[model.Command, model.Outcome]:
+        path = self.job.test_path
+        reports = self.runner.run(
+            self.workspace,
+            [path],
+            timeout_s=self.fx.settings.test_timeout_s,
+            should_stop=self.should_stop,
+        )
+        report = reports.get(path, model.TestReport())
+        self.report = report
+        command = model.Command(keyword=self.runner.name, metadata={"test_paths": [path]})
+        data = report.to_json()
+        if report.all_passed:
+            return command, model.Outcome.ok(data=data)
+        self.feedback = report.output_tail or "the tests did not pass"
+        reason = (
+            f"{report.failed} failed, {report.errors} errors, {report.passed} passed "
+            f"of {report.collected} collected\n{report.output_tail}"
+        )
+        return command, model.Outcome.error(reason.rstrip(), data=data)
+
+    def _check_changes(self) -> tuple[model.Command, model.Outcome]:
+        allowed_root = self.job.test_path.split("/", 1)[0] + "/"
+        changed = self.fx.git.changed_paths(self.workspace)
+        outside = sorted(p for p in changed if not p.startswith(allowed_root))
+        command = model.Command(keyword="check_changes", metadata={"changed": sorted(changed)})
+        if outside:
+            return command, model.Outcome.error(
+                "the agent changed files outside the test directory: " + ", ".join(outside)
+            )
+        if self.job.test_path not in changed:
+            return command, model.Outcome.error(f"no test file at {self.job.test_path}")
+        return command, model.Outcome.ok(data={"changed": sorted(changed)})
+
+
+def _read(path: Path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def _end(
+    job: _Job,
+    attempt: int,
+    route: Halt,
+    error: str | None,
+    content: str | None,
+    report: model.TestReport | None,
+) -> ChildResult:
+    scope, child_id = job.scope, job.child.id
+    with unit_of_work() as uow:
+        if content is not None:
+            uow.sessions.add_artifact(
+                scope,
+                child_id,
+                attempt=attempt,
+                test_path=job.test_path,
+                content=content,
+                digest=hashlib.sha256(content.encode()).hexdigest(),
+                report=(report or model.TestReport()).to_json(),
+            )
+        if route is Halt.SESSION_COMPLETE:
+            uow.sessions.set_status(
+                scope, [child_id], expected=SessionStatus.ACTIVE, target=SessionStatus.COMPLETE
+            )
+        else:
+            uow.sessions.set_status(
+                scope,
+                [child_id],
+                expected=SessionStatus.ACTIVE,
+                target=SessionStatus.FAILED,
+                error=error or route.value,
+            )
+        return _result(uow.sessions.get_session(scope, child_id))

@@ -1,0 +1,351 @@
+"""The steps of a context testing session: initialize, spawn (and its validation), finalize."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ctworkflow import errors, sessions
+from ctworkflow.domain import commits, model, validation
+from ctworkflow.domain.inputs import check_relative_path
+from ctworkflow.domain.naming import branch_name
+from ctworkflow.domain.states import ParentStep, SessionStatus
+from ctworkflow.effects.git import BranchExists, GitError, redact
+from ctworkflow.persistence.db import UnitOfWork, unit_of_work
+from ctworkflow.workflow import recording
+from ctworkflow.workflow.effects import Effects
+
+logger = logging.getLogger(__name__)
+
+
+# -- initialize ---------------------------------------------------------------------------
+
+
+def initialize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effects) -> bool:
+    """Record the base commit and the branch name, and create the branch on the remote.
+
+    Returns whether this call recorded the step's outcome (and so should move the session on).
+    """
+    start = recording.begin(
+        scope, session_id, ParentStep.INITIALIZE, attempt, model.Command(keyword="initialize")
+    )
+    if start is None:
+        return False
+    session = start.session
+    with unit_of_work() as uow:
+        project = uow.catalog.get_project(scope.account_id, scope.project_id)
+        context = uow.catalog.get_component(scope, session.component_id)
+    remote = redact(project.code_repo)
+    try:
+        branch = session.branch_name or branch_name(context.name)
+        with unit_of_work() as uow:
+            holders = uow.sessions.branch_holders(scope, branch, besides=session.id)
+        clash = [h for h in holders if h.component_id != session.component_id]
+        if clash:
+            raise errors.StepFailed(
+                f"branch {branch} is already used by session {clash[0].id} of another context"
+            )
+        base = session.base_commit or fx.git.remote_head(project.code_repo, project.default_branch)
+        if base is None:
+            raise errors.StepFailed(
+                f"the remote {remote} has no branch {project.default_branch} to start from"
+            )
+        with unit_of_work() as uow:  # recorded before the push: a redelivery knows it is ours
+            uow.sessions.update_session(
+                scope,
+                session.id,
+                only_if=SessionStatus.ACTIVE,
+                branch_name=branch,
+                base_commit=base,
+            )
+        _create_branch(fx, project.code_repo, branch, base, session.id)
+    except (errors.StepFailed, errors.InvalidInput) as error:
+        permanent = not isinstance(error, GitError) or isinstance(error, BranchExists)
+        with unit_of_work() as uow:
+            return recording.finish(
+                uow, scope, start, model.Outcome.error(str(error)), fail_session=permanent
+            )
+    except errors.TransientError as error:
+        with unit_of_work() as uow:
+            return recording.finish(uow, scope, start, model.Outcome.error(str(error)))
+    command = model.Command(
+        argv=("git", "push", remote, f"{base}:refs/heads/{branch}"),
+        metadata={"branch_name": branch, "base_commit": base},
+    )
+    with unit_of_work() as uow:
+        return recording.finish(
+            uow,
+            scope,
+            start,
+            model.Outcome.ok(data={"branch_name": branch, "base_commit": base}),
+            command=command,
+        )
+
+
+def _create_branch(fx: Effects, remote: str, branch: str, base: str, session_id: uuid.UUID) -> None:
+    head = fx.git.remote_head(remote, branch)
+    if head is None:
+        try:
+            fx.git.create_branch(remote, branch, base)
+            return
+        except BranchExists:
+            head = fx.git.remote_head(remote, branch)
+    if head == base or (head and _pushed_by(fx, remote, head, session_id)):
+        return  # ours: a redelivered initialize, or a session already finalized
+    raise BranchExists(
+        f"branch {branch} already exists on the remote {redact(remote)} and belongs to another "
+        "session; delete it or rename the context"
+    )
+
+
+def _pushed_by(fx: Effects, remote: str, commit: str, session_id: uuid.UUID) -> bool:
+    return commits.session_of(fx.git.commit_message(remote, commit)) == session_id
+
+
+# -- spawn --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FanOut:
+    """The children a spawn round runs, out of all the context's children."""
+
+    attempt: int
+    child_ids: list[uuid.UUID]
+    run_ids: list[uuid.UUID]
+
+
+def spawn(scope: model.Scope, session_id: uuid.UUID, attempt: int) -> FanOut | None:
+    """Get or create the children and choose who runs this round; None if nothing to do.
+
+    Round 1 runs every child. A later round runs only the children that did not pass,
+    each handed the reason it failed, plus children of components added since.
+    """
+    start = recording.begin(
+        scope,
+        session_id,
+        ParentStep.SPAWN_COMPONENT_TESTING_SESSIONS,
+        attempt,
+        model.Command(keyword="spawn_sessions"),
+    )
+    if start is None:
+        return None
+    with unit_of_work() as uow:
+        children = sessions.ensure_children(uow, scope, session_id)
+        if not children:
+            context = uow.catalog.get_component(scope, start.session.component_id)
+            message = f"context {context.module_name} has no components to test"
+            recording.finish(uow, scope, start, model.Outcome.error(message), fail_session=True)
+            return None
+        failing = _previous_failures(uow, scope, session_id, attempt)
+        to_run = [c for c in children if c.status is not SessionStatus.COMPLETE or c.id in failing]
+        for child in to_run:
+            feedback = failing.get(child.id) or child.error
+            state = {**child.state, "feedback": feedback} if feedback else dict(child.state)
+            if child.status is not SessionStatus.ACTIVE:
+                uow.sessions.set_status(
+                    scope, [child.id], expected=child.status, target=SessionStatus.ACTIVE
+                )
+            uow.sessions.update_session(scope, child.id, attempt=attempt, state=state)
+        uow.sessions.update_session(scope, session_id, attempt=attempt)
+        child_ids = [c.id for c in children]
+        run_ids = [c.id for c in to_run]
+        uow.sessions.update_interaction_command(
+            scope,
+            start.interaction.id,
+            model.Command(
+                keyword="spawn_sessions",
+                metadata={
+                    "child_session_ids": [str(i) for i in child_ids],
+                    "run_session_ids": [str(i) for i in run_ids],
+                },
+            ),
+        )
+    return FanOut(attempt=attempt, child_ids=child_ids, run_ids=run_ids)
+
+
+def _previous_failures(
+    uow: UnitOfWork, scope: model.Scope, session_id: uuid.UUID, attempt: int
+) -> dict[uuid.UUID, str]:
+    if attempt <= 1:
+        return {}
+    previous = uow.sessions.find_interaction(
+        scope, session_id, step=ParentStep.SPAWN_COMPONENT_TESTING_SESSIONS, attempt=attempt - 1
+    )
+    if previous is None or previous.outcome is None:
+        return {}
+    return {
+        uuid.UUID(f["child_id"]): f["reason"]
+        for f in previous.outcome.data.get("failures", [])
+        if f.get("child_id")
+    }
+
+
+# -- validate (the chord callback) ----------------------------------------------------------
+
+
+def validate(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effects) -> bool:
+    """Check the round: every component has a complete child whose test file passes here.
+
+    Returns whether this call recorded the verdict (a late or duplicate callback does not).
+    """
+    with unit_of_work() as uow:
+        session = uow.sessions.get_session(scope, session_id)
+        interaction = uow.sessions.find_interaction(
+            scope, session_id, step=ParentStep.SPAWN_COMPONENT_TESTING_SESSIONS, attempt=attempt
+        )
+        if session.status is not SessionStatus.ACTIVE or interaction is None:
+            return False  # cancelled or ended meanwhile: a late callback does nothing
+        if not interaction.pending:
+            return False  # a duplicate callback
+        project = uow.catalog.get_project(scope.account_id, scope.project_id)
+        components = uow.catalog.child_components(scope, session.component_id)
+        children = uow.sessions.children(scope, session_id)
+        artifacts = uow.sessions.latest_artifacts(scope, [c.id for c in children])
+    failures, to_run = validation.unverified(components, children, artifacts)
+    try:
+        reports = _run_tests_here(fx, project, session, to_run)
+    except errors.CtWorkflowError as error:  # e.g. the remote is unreachable: blame no test
+        reports = {a.test_path: model.TestReport(errors=1, output_tail=str(error)) for a in to_run}
+    disproved = validation.disproved(components, children, to_run, reports)
+    failures += disproved
+    start = recording.StepStart(session=session, interaction=interaction)
+    if failures:
+        outcome = model.Outcome.error(
+            validation.summary(failures, len(components)),
+            data={"failures": [f.to_json() for f in failures]},
+        )
+    else:
+        outcome = model.Outcome.ok(
+            data={
+                "components": len(components),
+                "tests_collected": sum(r.collected for r in reports.values()),
+                "tests_passed": sum(r.passed for r in reports.values()),
+            }
+        )
+    with unit_of_work() as uow:
+        for failure in disproved:  # the child said complete; the orchestrator's run says no
+            if failure.child_id is not None:
+                uow.sessions.set_status(
+                    scope,
+                    [failure.child_id],
+                    expected=SessionStatus.COMPLETE,
+                    target=SessionStatus.FAILED,
+                    error=failure.reason,
+                )
+        return recording.finish(uow, scope, start, outcome)
+
+
+def _run_tests_here(
+    fx: Effects, project: model.Project, session: model.Session, artifacts: Sequence[model.Artifact]
+) -> dict[str, model.TestReport]:
+    if not artifacts:
+        return {}
+    assert session.base_commit is not None, "initialize records the base commit"
+    fx.git.mirror(project.code_repo, need=session.base_commit)
+    with fx.git.worktree(project.code_repo, session.base_commit) as workspace:
+        _apply(workspace, artifacts)
+        return fx.runner(project).run(
+            workspace, [a.test_path for a in artifacts], timeout_s=fx.settings.test_timeout_s
+        )
+
+
+def _apply(workspace: Path, artifacts: Sequence[model.Artifact]) -> None:
+    for artifact in artifacts:
+        target = workspace / artifact.test_path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(artifact.content, encoding="utf-8")
+
+
+# -- finalize -----------------------------------------------------------------------------
+
+
+def finalize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effects) -> bool:
+    """Commit every component's test file on the branch and push it, exactly once.
+
+    Returns whether this call recorded the step's outcome.
+    """
+    start = recording.begin(
+        scope, session_id, ParentStep.FINALIZE, attempt, model.Command(keyword="finalize")
+    )
+    if start is None:
+        return False
+    session = start.session
+    with unit_of_work() as uow:
+        project = uow.catalog.get_project(scope.account_id, scope.project_id)
+        context = uow.catalog.get_component(scope, session.component_id)
+        children = uow.sessions.children(scope, session_id)
+        components = uow.catalog.components_by_id(scope, [c.component_id for c in children])
+        artifacts = uow.sessions.latest_artifacts(scope, [c.id for c in children])
+    entries = [
+        commits.Entry(
+            name=components[c.component_id].name,
+            module_name=components[c.component_id].module_name,
+            test_path=artifacts[c.id].test_path,
+        )
+        for c in children
+        if c.id in artifacts
+    ]
+    message = commits.commit_message(context.name, session_id, entries)
+    try:
+        commit = _commit_and_push(fx, project, session, list(artifacts.values()), message)
+    except errors.CtWorkflowError as error:
+        permanent = not isinstance(error, errors.TransientError)
+        with unit_of_work() as uow:
+            return recording.finish(
+                uow, scope, start, model.Outcome.error(str(error)), fail_session=permanent
+            )
+    command = model.Command(
+        argv=(
+            "git",
+            "push",
+            redact(project.code_repo),
+            f"{commit}:refs/heads/{session.branch_name}",
+        ),
+        metadata={
+            "branch_name": session.branch_name,
+            "committed_files": [e.test_path for e in entries],
+        },
+    )
+    with unit_of_work() as uow:
+        return recording.finish(
+            uow,
+            scope,
+            start,
+            model.Outcome.ok(data={"commit": commit, "files": [e.test_path for e in entries]}),
+            command=command,
+        )
+
+
+def _commit_and_push(
+    fx: Effects,
+    project: model.Project,
+    session: model.Session,
+    artifacts: Sequence[model.Artifact],
+    message: str,
+) -> str:
+    branch, base = session.branch_name, session.base_commit
+    assert branch is not None and base is not None, "initialize records branch and base"
+    head = fx.git.remote_head(project.code_repo, branch)
+    if head is None:
+        raise errors.StepFailed(
+            f"branch {branch} is gone from the remote {redact(project.code_repo)}"
+        )
+    if head != base:
+        if _pushed_by(fx, project.code_repo, head, session.id):
+            return head  # a crash after the push: the commit is there already
+        raise errors.StepFailed(
+            f"branch {branch} moved to {head[:12]} on the remote, expected {base[:12]}; "
+            "not overwriting"
+        )
+    fx.git.mirror(project.code_repo, need=base)
+    with fx.git.worktree(project.code_repo, base) as workspace:
+        _apply(workspace, artifacts)
+        paths = sorted(a.test_path for a in artifacts)
+        for path in paths:
+            check_relative_path(path, "test path")
+        commit = fx.git.commit_all(workspace, paths, message)
+        fx.git.push(workspace, project.code_repo, branch, commit, expected_head=base)
+    return commit

@@ -1,0 +1,88 @@
+"""A coding agent for the tests: a real program that speaks the ``command`` agent contract.
+
+    fake_agent.py --plan PLAN.json --state DIR --module M --test-path P --prompt PROMPT_FILE
+
+It is run in the workspace. PLAN maps a module name to a list of behaviours, one per call
+(the last one repeats); a module not in the plan is ``good``:
+
+- ``good``: write a passing test of the module's ``double_*`` function;
+- ``fail``: write a test that fails;
+- ``crash``: exit with status 3 without writing anything;
+- ``hang``: start a child process, write both pids to DIR, and sleep forever;
+- ``outside``: write a good test, and also change README.md (outside the test directory).
+
+Every call is appended to DIR/calls.jsonl with the prompt it was given.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+GOOD = """import importlib
+
+MODULE = {module!r}
+
+
+def test_double_doubles() -> None:
+    module = importlib.import_module(MODULE)
+    double = next(getattr(module, n) for n in dir(module) if n.startswith("double_"))
+    assert double(21) == 42
+
+
+def test_module_has_a_docstring() -> None:
+    assert importlib.import_module(MODULE).__doc__
+"""
+
+FAILING = """def test_deliberately_wrong() -> None:
+    assert 1 + 1 == 3, "this test was written to fail"
+"""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    for flag in ("--plan", "--state", "--module", "--test-path", "--prompt"):
+        parser.add_argument(flag, required=True)
+    args = parser.parse_args()
+    state = Path(args.state)
+    state.mkdir(parents=True, exist_ok=True)
+    prompt = Path(args.prompt).read_text()
+    plan = json.loads(Path(args.plan).read_text()) if Path(args.plan).exists() else {}
+    calls_file = state / "calls.jsonl"
+    previous = 0
+    if calls_file.exists():
+        previous = sum(
+            1
+            for line in calls_file.read_text().splitlines()
+            if json.loads(line)["module"] == args.module
+        )
+    steps = plan.get(args.module) or ["good"]
+    behaviour = steps[min(previous, len(steps) - 1)]
+    with calls_file.open("a") as calls:
+        calls.write(
+            json.dumps({"module": args.module, "behaviour": behaviour, "prompt": prompt}) + "\n"
+        )
+    test_path = Path(args.test_path)
+    if behaviour == "crash":
+        return 3
+    if behaviour == "hang":
+        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
+        (state / f"hang-{os.getpid()}.pids").write_text(f"{os.getpid()} {child.pid}\n")
+        time.sleep(3600)
+        return 0
+    test_path.parent.mkdir(parents=True, exist_ok=True)
+    body = FAILING if behaviour == "fail" else GOOD.format(module=args.module)
+    test_path.write_text(body)
+    if behaviour == "outside":
+        with Path("README.md").open("a") as readme:
+            readme.write("\nchanged by an agent\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

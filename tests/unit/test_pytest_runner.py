@@ -1,0 +1,182 @@
+"""The pytest runner: one real pytest process, one report per requested file."""
+
+from __future__ import annotations
+
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from ctworkflow import errors
+from ctworkflow.runners.pytest_runner import PytestRunner
+from ctworkflow.runners.registry import get_runner
+
+
+def write(workspace: Path, relative: str, source: str) -> str:
+    """Write a file in the workspace and return its relative path."""
+    path = workspace / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(textwrap.dedent(source), encoding="utf-8")
+    return relative
+
+
+PASSING = """\
+def test_one():
+    assert 1 + 1 == 2
+
+
+def test_two():
+    assert "a".upper() == "A"
+"""
+
+MIXED = """\
+import pytest
+
+
+def test_passes():
+    assert True
+
+
+def test_fails():
+    assert 6 * 7 == 41, "arithmetic is broken"
+
+
+@pytest.mark.skip(reason="not today")
+def test_skipped():
+    pass
+
+
+class TestGroup:
+    def test_in_a_class(self):
+        assert True
+"""
+
+
+def test_two_files_in_one_run_are_reported_separately(tmp_path: Path) -> None:
+    first = write(tmp_path, "tests/test_first.py", PASSING)
+    second = write(tmp_path, "tests/sub/test_second.py", MIXED)
+
+    reports = PytestRunner().run(tmp_path, [first, second], timeout_s=120)
+
+    assert list(reports) == [first, second]
+    one, two = reports[first], reports[second]
+    assert (one.collected, one.passed, one.failed, one.errors, one.skipped) == (2, 2, 0, 0, 0)
+    assert one.all_passed
+    assert one.output_tail == ""
+    assert (two.collected, two.passed, two.failed, two.errors, two.skipped) == (4, 2, 1, 0, 1)
+    assert not two.all_passed
+    assert "test_fails" in two.output_tail
+    assert "arithmetic is broken" in two.output_tail
+
+
+def test_a_file_with_a_syntax_error_reports_an_error_and_leaves_the_other_file_alone(
+    tmp_path: Path,
+) -> None:
+    broken = write(tmp_path, "tests/test_broken.py", "def test_x(:\n    pass\n")
+    good = write(tmp_path, "tests/test_good.py", PASSING)
+
+    reports = PytestRunner().run(tmp_path, [broken, good], timeout_s=120)
+
+    assert reports[broken].errors >= 1
+    assert reports[broken].collected >= 1
+    assert reports[broken].passed == 0
+    assert "SyntaxError" in reports[broken].output_tail
+    assert reports[good].all_passed
+    assert reports[good].collected == 2
+
+
+def test_a_file_without_tests_reports_nothing_collected(tmp_path: Path) -> None:
+    empty = write(tmp_path, "tests/test_empty.py", "VALUE = 1\n")
+
+    report = PytestRunner().run(tmp_path, [empty], timeout_s=120)[empty]
+
+    assert report.collected == 0
+    assert not report.all_passed
+    assert report.output_tail.startswith("no test collected from tests/test_empty.py")
+
+
+def test_a_missing_file_is_reported_and_the_others_still_run(tmp_path: Path) -> None:
+    good = write(tmp_path, "tests/test_good.py", PASSING)
+
+    reports = PytestRunner().run(tmp_path, ["tests/test_missing.py", good], timeout_s=120)
+
+    assert reports["tests/test_missing.py"].collected == 0
+    assert reports["tests/test_missing.py"].output_tail == (
+        "test file tests/test_missing.py does not exist"
+    )
+    assert reports[good].all_passed
+
+
+def test_a_path_outside_the_workspace_is_not_run(tmp_path: Path) -> None:
+    write(tmp_path, "test_outside.py", PASSING)
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+
+    report = PytestRunner().run(workspace, ["../test_outside.py"], timeout_s=120)
+
+    assert report["../test_outside.py"].collected == 0
+    assert "outside the workspace" in report["../test_outside.py"].output_tail
+
+
+def test_tests_can_import_the_workspace_code(tmp_path: Path) -> None:
+    write(tmp_path, "pkg/__init__.py", "")
+    write(tmp_path, "pkg/calc.py", "def triple(x):\n    return 3 * x\n")
+    test = write(
+        tmp_path,
+        "tests/test_calc.py",
+        "from pkg.calc import triple\n\n\ndef test_triple():\n    assert triple(2) == 6\n",
+    )
+
+    report = PytestRunner().run(tmp_path, [test], timeout_s=120)[test]
+
+    assert report.all_passed
+    assert not list(tmp_path.rglob("__pycache__"))
+    assert not (tmp_path / ".pytest_cache").exists()
+
+
+def test_a_run_past_its_time_limit_gives_every_file_an_error(tmp_path: Path) -> None:
+    slow = write(
+        tmp_path, "tests/test_slow.py", "import time\n\ndef test_slow():\n    time.sleep(60)\n"
+    )
+    good = write(tmp_path, "tests/test_good.py", PASSING)
+
+    reports = PytestRunner().run(tmp_path, [slow, good], timeout_s=3)
+
+    for path in (slow, good):
+        assert reports[path].errors == 1
+        assert reports[path].output_tail.startswith("pytest timed out after 3 s")
+
+
+def test_a_stop_request_ends_the_run(tmp_path: Path) -> None:
+    slow = write(
+        tmp_path, "tests/test_slow.py", "import time\n\ndef test_slow():\n    time.sleep(60)\n"
+    )
+
+    report = PytestRunner().run(tmp_path, [slow], timeout_s=120, should_stop=lambda: True)[slow]
+
+    assert report.errors == 1
+    assert report.output_tail.startswith("pytest stopped: session cancelled")
+
+
+def test_a_python_without_a_program_gives_every_file_an_error(tmp_path: Path) -> None:
+    good = write(tmp_path, "tests/test_good.py", PASSING)
+
+    report = PytestRunner(python=str(tmp_path / "no-python")).run(tmp_path, [good], timeout_s=60)
+
+    assert report[good].errors == 1
+    assert report[good].output_tail.startswith("pytest exited with status 127 without a report")
+    assert "program not found" in report[good].output_tail
+
+
+def test_the_registry_knows_the_pytest_runner() -> None:
+    runner = get_runner("pytest")
+
+    assert isinstance(runner, PytestRunner)
+    assert runner.name == "pytest"
+    assert runner.python == sys.executable
+
+
+def test_the_registry_refuses_an_unknown_runner() -> None:
+    with pytest.raises(errors.InvalidInput, match=r"unknown runner 'mix': expected one of pytest"):
+        get_runner("mix")

@@ -1,0 +1,252 @@
+"""The scaffold agent: deterministic smoke tests that really run under pytest."""
+
+from __future__ import annotations
+
+import ast
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from ctworkflow.agents.base import AgentRequest
+from ctworkflow.agents.scaffold import ScaffoldAgent, public_names
+from ctworkflow.domain.layouts import Layout, source_file_path, test_file_path
+from ctworkflow.runners.pytest_runner import PytestRunner
+
+MODULE = "pkg.mod"
+
+PASSING_SOURCE = '''\
+"""A small module."""
+
+VALUE = 3
+_private = 1
+
+
+def add(a, b):
+    """Add two numbers.
+
+    >>> add(1, 2)
+    3
+    """
+    return a + b
+
+
+class Greeter:
+    """Say hello.
+
+    >>> Greeter().greet("Ada")
+    'hello Ada'
+    """
+
+    def greet(self, name):
+        return f"hello {name}"
+
+
+def _helper():
+    return None
+'''
+
+
+def make_workspace(root: Path, source: str, module: str = MODULE) -> Path:
+    """Write a package holding module with the given source; return the workspace."""
+    source_path = root / source_file_path(Layout.PYTHON, module)
+    source_path.parent.mkdir(parents=True, exist_ok=True)
+    for parent in source_path.relative_to(root).parents:
+        if parent != Path("."):
+            (root / parent / "__init__.py").touch()
+    source_path.write_text(textwrap.dedent(source), encoding="utf-8")
+    return root
+
+
+def request_for(workspace: Path, module: str = MODULE, **kwargs: object) -> AgentRequest:
+    """Return the request to test module in workspace."""
+    fields: dict[str, object] = {
+        "workspace": workspace,
+        "component_name": module.rsplit(".", 1)[-1],
+        "module_name": module,
+        "source_path": source_file_path(Layout.PYTHON, module),
+        "test_path": test_file_path(Layout.PYTHON, module),
+        "layout": Layout.PYTHON,
+    }
+    fields.update(kwargs)
+    return AgentRequest(**fields)  # type: ignore[arg-type]
+
+
+def generated_constants(test_file: Path) -> dict[str, object]:
+    """Return the literal module-level constants of a generated test file."""
+    tree = ast.parse(test_file.read_text(encoding="utf-8"))
+    constants: dict[str, object] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            constants[node.targets[0].id] = ast.literal_eval(node.value)
+    return constants
+
+
+def test_the_scaffold_writes_three_smoke_tests_that_pass_under_pytest(tmp_path: Path) -> None:
+    workspace = make_workspace(tmp_path, PASSING_SOURCE)
+    request = request_for(workspace)
+
+    result = ScaffoldAgent().write_tests(request)
+
+    assert result.ok, result.error
+    assert result.argv is None
+    assert (workspace / "tests" / "test_mod.py").is_file()
+    reports = PytestRunner().run(workspace, [request.test_path], timeout_s=120)
+    report = reports[request.test_path]
+    assert (report.collected, report.passed, report.failed, report.errors) == (3, 3, 0, 0)
+    assert report.all_passed
+
+
+def test_the_public_names_are_the_sorted_top_level_definitions_without_private_ones(
+    tmp_path: Path,
+) -> None:
+    workspace = make_workspace(tmp_path, PASSING_SOURCE)
+    request = request_for(workspace)
+
+    ScaffoldAgent().write_tests(request)
+
+    constants = generated_constants(workspace / request.test_path)
+    assert constants == {"MODULE_NAME": "pkg.mod", "PUBLIC_NAMES": ("Greeter", "VALUE", "add")}
+
+
+def test_a_literal_dunder_all_decides_the_public_names(tmp_path: Path) -> None:
+    source = PASSING_SOURCE + '\n__all__ = ["add", "_helper"]\n'
+    workspace = make_workspace(tmp_path, source)
+    request = request_for(workspace)
+
+    ScaffoldAgent().write_tests(request)
+
+    constants = generated_constants(workspace / request.test_path)
+    assert constants["PUBLIC_NAMES"] == ("_helper", "add")
+    report = PytestRunner().run(workspace, [request.test_path], timeout_s=120)[request.test_path]
+    assert report.all_passed
+    assert report.collected == 3
+
+
+def test_a_computed_dunder_all_falls_back_to_the_definitions() -> None:
+    source = "__all__ = [name for name in ('a',)]\ndef a(): ...\ndef _b(): ...\nC = 1\n"
+
+    assert public_names(source, "m.py") == ["C", "a"]
+
+
+def test_a_name_in_dunder_all_that_the_module_lacks_fails_one_test(tmp_path: Path) -> None:
+    source = PASSING_SOURCE + '\n__all__ = ["add", "ghost"]\n'
+    workspace = make_workspace(tmp_path, source)
+    request = request_for(workspace)
+    ScaffoldAgent().write_tests(request)
+
+    report = PytestRunner().run(workspace, [request.test_path], timeout_s=120)[request.test_path]
+
+    assert (report.collected, report.passed, report.failed) == (3, 2, 1)
+    assert "ghost" in report.output_tail
+
+
+def test_a_failing_doctest_fails_one_test_and_shows_the_doctest_output(tmp_path: Path) -> None:
+    source = '''\
+    def double(x):
+        """Double x.
+
+        >>> double(2)
+        5
+        """
+        return 2 * x
+    '''
+    workspace = make_workspace(tmp_path, source)
+    request = request_for(workspace)
+    assert ScaffoldAgent().write_tests(request).ok
+
+    report = PytestRunner().run(workspace, [request.test_path], timeout_s=120)[request.test_path]
+
+    assert (report.collected, report.passed, report.failed, report.errors) == (3, 2, 1, 0)
+    assert "test_doctests_pass" in report.output_tail
+    assert "double(2)" in report.output_tail
+    assert "Expected:" in report.output_tail
+    assert "Got:" in report.output_tail
+
+
+def test_the_output_is_byte_identical_for_identical_input(tmp_path: Path) -> None:
+    first = make_workspace(tmp_path / "one", PASSING_SOURCE)
+    second = make_workspace(tmp_path / "two", PASSING_SOURCE)
+
+    ScaffoldAgent().write_tests(request_for(first))
+    ScaffoldAgent().write_tests(request_for(second))
+    ScaffoldAgent().write_tests(request_for(second, feedback="something failed"))
+
+    test_path = test_file_path(Layout.PYTHON, MODULE)
+    assert (first / test_path).read_bytes() == (second / test_path).read_bytes()
+
+
+def test_the_generated_file_imports_only_the_standard_library(tmp_path: Path) -> None:
+    workspace = make_workspace(tmp_path, PASSING_SOURCE)
+    request = request_for(workspace)
+    ScaffoldAgent().write_tests(request)
+
+    tree = ast.parse((workspace / request.test_path).read_text(encoding="utf-8"))
+    imported = {
+        alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Import)
+        for alias in node.names
+    }
+    imported |= {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+    assert imported == {"__future__", "contextlib", "doctest", "importlib", "io", "types"}
+
+
+def test_names_are_embedded_as_data_and_never_as_code(tmp_path: Path) -> None:
+    hostile = "x'); import os; os.remove('boom'); ('"
+    source = f"__all__ = [{hostile!r}, 'ok\\nline']\nok = 1\n"
+    workspace = make_workspace(tmp_path, source)
+    request = request_for(workspace, module_name="pkg.mod'\"\nimport os")
+
+    assert ScaffoldAgent().write_tests(request).ok
+
+    constants = generated_constants(workspace / request.test_path)
+    assert constants["MODULE_NAME"] == "pkg.mod'\"\nimport os"
+    assert constants["PUBLIC_NAMES"] == ("ok\nline", hostile)
+
+
+def test_a_missing_source_is_reported_without_writing_anything(tmp_path: Path) -> None:
+    result = ScaffoldAgent().write_tests(request_for(tmp_path))
+
+    assert not result.ok
+    assert result.error == "source file pkg/mod.py does not exist"
+    assert not (tmp_path / "tests").exists()
+
+
+def test_a_source_with_a_syntax_error_is_reported_on_one_line(tmp_path: Path) -> None:
+    workspace = make_workspace(tmp_path, "def broken(:\n    pass\n")
+
+    result = ScaffoldAgent().write_tests(request_for(workspace))
+
+    assert not result.ok
+    assert result.error is not None
+    assert result.error.startswith("cannot parse pkg/mod.py: ")
+    assert "(line 1)" in result.error
+    assert "\n" not in result.error
+
+
+def test_a_path_outside_the_workspace_is_refused(tmp_path: Path) -> None:
+    workspace = make_workspace(tmp_path / "ws", PASSING_SOURCE)
+
+    result = ScaffoldAgent().write_tests(request_for(workspace, test_path="../escape.py"))
+
+    assert not result.ok
+    assert result.error == "path '../escape.py' is outside the workspace"
+    assert not (tmp_path / "escape.py").exists()
+
+
+@pytest.mark.parametrize("layout", [Layout.PHOENIX])
+def test_the_scaffold_is_not_available_for_phoenix_yet(tmp_path: Path, layout: Layout) -> None:
+    result = ScaffoldAgent().write_tests(
+        AgentRequest(
+            workspace=tmp_path,
+            component_name="User",
+            module_name="MyApp.User",
+            source_path=source_file_path(layout, "MyApp.User"),
+            test_path=test_file_path(layout, "MyApp.User"),
+            layout=layout,
+        )
+    )
+
+    assert not result.ok
+    assert result.error == "scaffold for phoenix is not available yet"

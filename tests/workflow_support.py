@@ -1,0 +1,164 @@
+"""Helpers of the workflow tests: a project on a sample repository, waiting for sessions."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ctworkflow import api, catalog
+from ctworkflow.domain.model import Component, Scope, Session
+from ctworkflow.domain.states import TERMINAL
+from ctworkflow.persistence.db import unit_of_work
+from ctworkflow.samples import SampleRepo, git, python_sample
+
+FAKE_AGENT = Path(__file__).parent / "agents" / "fake_agent.py"
+
+
+@dataclass
+class Project:
+    """A registered project on a sample repository."""
+
+    scope: Scope
+    sample: SampleRepo
+    context: Component
+    components: list[Component]
+    agent_state: Path
+    plan_file: Path
+    root: Path
+    extra: dict[str, object] = field(default_factory=dict)
+
+    def plan(self, plan: Mapping[str, Sequence[str]]) -> None:
+        """Tell the fake agent how to behave, per module and call."""
+        self.plan_file.write_text(json.dumps(plan))
+
+    def agent_calls(self) -> list[dict[str, str]]:
+        """Every call the fake agent received."""
+        calls = self.agent_state / "calls.jsonl"
+        if not calls.exists():
+            return []
+        return [json.loads(line) for line in calls.read_text().splitlines()]
+
+    def start(self, **kwargs: object) -> Session:
+        """Start testing the context through the public API."""
+        return api.start_context_testing(self.scope, self.context.id, **kwargs)  # type: ignore[arg-type]
+
+    def remote_git(self, *args: str) -> str:
+        """Run git in the bare remote."""
+        return git(*args, cwd=self.sample.remote)
+
+
+def make_project(
+    root: Path,
+    *,
+    agent: str = "command",
+    modules: Sequence[str] = ("user", "user_repository", "accounts_live"),
+    sources: Mapping[str, str] | None = None,
+    context_name: str = "Accounts",
+    code_repo: str | None = None,
+) -> Project:
+    """A sample repository, registered as a python project with its context and components."""
+    root.mkdir(parents=True, exist_ok=True)
+    sample = python_sample(root, modules=modules, sources=sources, context_name=context_name)
+    state, plan_file = root / "agent-state", root / "plan.json"
+    settings = {
+        "agent": agent,
+        "agent_argv": [
+            sys.executable,
+            str(FAKE_AGENT),
+            "--plan",
+            str(plan_file),
+            "--state",
+            str(state),
+            "--module",
+            "{module}",
+            "--test-path",
+            "{test_path}",
+            "--prompt",
+            "{prompt_file}",
+        ],
+        "agent_timeout_s": 20,
+    }
+    with unit_of_work() as uow:
+        account = catalog.create_account(uow, f"acme-{uuid.uuid4().hex[:6]}")
+        project = catalog.create_project(
+            uow,
+            account.id,
+            name="shop",
+            code_repo=code_repo or str(sample.remote),
+            layout="python",
+            settings=settings,
+        )
+        scope = Scope(account_id=account.id, project_id=project.id, user_id="tester")
+        context = catalog.add_component(
+            uow, scope, name=context_name, module_name=sample.context_module, type="context"
+        )
+        components = [
+            catalog.add_component(
+                uow,
+                scope,
+                name=c.name,
+                module_name=c.module_name,
+                priority=c.priority,
+                parent_id=context.id,
+            )
+            for c in sample.components
+        ]
+    return Project(
+        scope=scope,
+        sample=sample,
+        context=context,
+        components=components,
+        agent_state=state,
+        plan_file=plan_file,
+        root=root,
+    )
+
+
+def wait_until_terminal(scope: Scope, session_id: uuid.UUID, timeout_s: float = 120) -> Session:
+    """Poll the session until it ends; fail the test past the deadline."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        session = api.get_session(scope, session_id)
+        if session.status in TERMINAL:
+            return session
+        if time.monotonic() > deadline:
+            raise AssertionError(f"session {session_id} still {session.status} after {timeout_s} s")
+        time.sleep(0.2)
+
+
+def wait_for(predicate: object, timeout_s: float = 60, what: str = "condition") -> None:
+    """Poll ``predicate()`` until true."""
+    deadline = time.monotonic() + timeout_s
+    while not predicate():  # type: ignore[operator]
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.2)
+
+
+def run_pytest(workdir: Path, paths: Sequence[str]) -> subprocess.CompletedProcess[str]:
+    """Run pytest on test files of a checkout, as a user would."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--import-mode=importlib",
+            "--rootdir",
+            str(workdir),
+            *paths,
+        ],
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        env={"PYTHONPATH": str(workdir), "PATH": "/usr/bin:/bin"},
+        check=False,
+    )
