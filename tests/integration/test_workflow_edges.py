@@ -1,0 +1,190 @@
+"""The workflow at its edges: other processes, cancel, duplicates, hostile names, bad remotes."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import subprocess
+import sys
+import textwrap
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from ctworkflow import api, errors, servers
+from ctworkflow.domain.commits import commit_message
+from ctworkflow.domain.states import ChildStep, ParentStep, SessionStatus
+from ctworkflow.persistence.db import unit_of_work
+from ctworkflow.workflow import context
+from ctworkflow.workflow.effects import live_effects
+from tests.workflow_support import Project, make_project, wait_for, wait_until_terminal
+
+
+@pytest.fixture
+def project(workflow_db: str, tmp_path: Path) -> Project:
+    return make_project(tmp_path / "shop")
+
+
+def test_a_backend_service_starts_a_session_by_task_name_without_importing_ctworkflow(
+    project: Project, redis_server: servers.RedisServer, tmp_path: Path
+) -> None:
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from celery import Celery
+
+        app = Celery(broker={redis_server.url(0)!r}, backend={redis_server.url(1)!r})
+        result = app.send_task(
+            "ctworkflow.start_context_testing",
+            kwargs={{
+                "account_id": {str(project.scope.account_id)!r},
+                "project_id": {str(project.scope.project_id)!r},
+                "context": {project.context.module_name!r},
+                "idempotency_key": "backend-job-1",
+            }},
+            queue="ctw.orchestration",
+        )
+        session_id = result.get(timeout=60)
+        assert not [m for m in sys.modules if m.split(".")[0] in ("ctworkflow", "celeryconfig")]
+        print(session_id)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={"PATH": os.environ["PATH"]},
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    session_id = uuid.UUID(done.stdout.strip().splitlines()[-1])
+
+    session = wait_until_terminal(project.scope, session_id)
+    assert session.status is SessionStatus.COMPLETE, session.error
+    assert session.idempotency_key == "backend-job-1"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "State:\tZ" not in state  # a zombie has exited
+
+
+def test_cancel_mid_run_stops_the_agents_and_the_late_callback_does_nothing(
+    project: Project,
+) -> None:
+    # Given: agents that never end, each with a child process of its own.
+    project.plan({c.module_name: ["hang"] for c in project.components})
+    base = project.remote_git("rev-parse", "main")
+    session = project.start()
+    wait_for(lambda: len(list(project.agent_state.glob("hang-*.pids"))) == 3, what="3 agents")
+    pids = [int(p) for f in project.agent_state.glob("hang-*.pids") for p in f.read_text().split()]
+    assert all(_alive(pid) for pid in pids)
+
+    cancelled = api.cancel_session(project.scope, session.id)
+
+    assert cancelled.status is SessionStatus.CANCELLED
+    wait_for(lambda: not any(_alive(pid) for pid in pids), timeout_s=30, what="agents killed")
+
+    def agents_stopped() -> bool:
+        details = api.session_details(project.scope, session.id)
+        with unit_of_work() as uow:
+            history = [uow.sessions.interactions(project.scope, c.id) for c in details.children]
+        return all(
+            any(i.step == ChildStep.GENERATE_TESTS and not i.pending for i in h) for h in history
+        )
+
+    wait_for(agents_stopped, timeout_s=30, what="agent runs recorded as stopped")
+    time.sleep(2)  # room for the chord callback, which must change nothing
+    details = api.session_details(project.scope, session.id)
+    assert details.session.status is SessionStatus.CANCELLED
+    assert {c.status for c in details.children} == {SessionStatus.CANCELLED}
+    assert not [i for i in details.interactions if i.step == ParentStep.FINALIZE]
+    assert project.remote_git("rev-parse", "test-context-testing-session-for-accounts") == base
+
+
+def test_starting_twice_at_once_gives_one_session(project: Project) -> None:
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        started = list(pool.map(lambda _: project.start().id, range(4)))
+
+    assert len(set(started)) == 1
+    session = wait_until_terminal(project.scope, started[0])
+    assert session.status is SessionStatus.COMPLETE, session.error
+    initializes = [
+        i
+        for i in api.session_details(project.scope, session.id).interactions
+        if i.step == ParentStep.INITIALIZE
+    ]
+    assert len(initializes) == 1
+    assert len(api.list_sessions(project.scope)) == 1
+
+
+HOSTILE = "Accounts $(touch pwned); rm -rf x \"q\" 'q'\nEOF"
+
+
+def test_hostile_names_give_a_correct_branch_and_commit_message_and_run_nothing(
+    workflow_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    project = make_project(tmp_path / "shop", context_name=HOSTILE)
+
+    session = wait_until_terminal(project.scope, project.start().id)
+
+    assert session.status is SessionStatus.COMPLETE, session.error
+    branch = "test-context-testing-session-for-accounts-touch-pwned-rm-rf-x-q-q-eof"
+    assert session.branch_name == branch
+    message = project.remote_git("log", "-1", "--format=%B", branch)
+    assert message.startswith("Add tests for the Accounts $(touch pwned); rm -rf x \"q\" 'q' EOF")
+    assert "\nEOF\n" not in message  # the name can never pose as a line of its own
+    assert not list(tmp_path.rglob("pwned")) and not Path("pwned").exists()
+
+
+@pytest.mark.parametrize("remote", ["/nonexistent/shop.git", "http://127.0.0.1:9/shop.git"])
+def test_an_unreachable_remote_fails_the_session_after_bounded_attempts(
+    workflow_db: str, tmp_path: Path, remote: str
+) -> None:
+    project = make_project(tmp_path / "shop", code_repo=remote)
+
+    session = wait_until_terminal(project.scope, project.start().id)
+
+    assert session.status is SessionStatus.FAILED
+    assert remote in (session.error or "")
+    interactions = api.session_details(project.scope, session.id).interactions
+    assert [(i.step, i.attempt) for i in interactions] == [
+        (ParentStep.INITIALIZE, 1),
+        (ParentStep.INITIALIZE, 2),
+        (ParentStep.INITIALIZE, 3),
+    ]
+
+
+def test_finalize_again_makes_no_second_commit_and_never_overwrites_another_push(
+    project: Project,
+) -> None:
+    session = wait_until_terminal(project.scope, project.start().id)
+    assert session.status is SessionStatus.COMPLETE, session.error
+    branch = "test-context-testing-session-for-accounts"
+    head = project.remote_git("rev-parse", branch)
+    details = api.session_details(project.scope, session.id)
+    with unit_of_work() as uow:
+        project_row = uow.catalog.get_project(project.scope.account_id, project.scope.project_id)
+    artifacts = list(details.artifacts.values())
+    fx = live_effects()
+
+    # A second finalize (a redelivery after a crash that followed the push) finds its commit.
+    again = context._commit_and_push(fx, project_row, session, artifacts, "again")
+    assert again == head
+    assert project.remote_git("rev-list", "--count", f"main..{branch}") == "1"
+
+    # Another session's finalize sees a head it did not expect and refuses to overwrite it.
+    stranger = dataclasses.replace(session, id=uuid.uuid4())
+    message = commit_message("Accounts", stranger.id, [])
+    with pytest.raises(errors.StepFailed, match="not overwriting"):
+        context._commit_and_push(fx, project_row, stranger, artifacts, message)
+    assert project.remote_git("rev-parse", branch) == head
