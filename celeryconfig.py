@@ -46,3 +46,15 @@ broker_transport_options = {
     "unacked_restore_throttle": 1,
 }
 result_backend_transport_options = dict(_visibility)
+
+# The reconciler re-drives sessions whose wake-up was lost (run a beat: `celery beat` or `-B`).
+beat_schedule = {
+    "ctw-reconcile": {
+        "task": constants.RECONCILE,
+        "schedule": _settings.reconcile_interval_s,
+        "options": {
+            "queue": constants.ORCHESTRATION_QUEUE,
+            "expires": _settings.reconcile_interval_s,
+        },
+    }
+}

@@ -17,6 +17,8 @@ from ctworkflow.domain.inputs import check_name, parse_id
 from ctworkflow.domain.orchestrator import Next
 from ctworkflow.domain.states import TERMINAL, ParentStep, SessionStatus, SessionType
 from ctworkflow.persistence.db import UnitOfWork, unit_of_work
+from ctworkflow.workflow.reconciler import ReconcileReport
+from ctworkflow.workflow.reconciler import reconcile as reconcile_pass
 
 
 def _resolve_context(uow: UnitOfWork, scope: model.Scope, context: uuid.UUID | str) -> uuid.UUID:
@@ -142,3 +144,14 @@ def retry_session(scope: model.Scope, session_id: uuid.UUID | str) -> model.Sess
 
     context_tasks.advance(scope.to_json(), str(sid))
     return get_session(scope, sid)
+
+
+def reconcile() -> ReconcileReport:
+    """Re-drive every session whose next step is due but not queued or not running.
+
+    An operator's command (``ctw reconcile``); Celery beat runs the same pass periodically.
+    It reads across tenants, and acts on each session within that session's own scope.
+    """
+    from ctworkflow.tasks.maintenance import CelerySender
+
+    return reconcile_pass(CelerySender())

@@ -57,6 +57,15 @@ class Settings(BaseSettings):
     component_time_limit_s: float = 3300.0
     visibility_timeout_s: float = 3600.0
 
+    #: A component run's lease: renewed while it runs; a run silent this long is taken over.
+    lease_ttl_s: float = 30.0
+    #: Runs of one component lost with their worker before the component is failed.
+    max_worker_losses: int = 3
+    #: How often the reconciler looks for sessions that stopped moving (Celery beat).
+    reconcile_interval_s: float = 30.0
+    #: How long a step, round or component run may sit still before the reconciler re-drives it.
+    stale_after_s: float = 120.0
+
     log_level: str = "INFO"
 
     @model_validator(mode="after")
@@ -73,6 +82,12 @@ class Settings(BaseSettings):
                 f"({self.component_time_limit_s:g}) < CTW_VISIBILITY_TIMEOUT_S "
                 f"({self.visibility_timeout_s:g})"
             )
+        if min(self.lease_ttl_s, self.reconcile_interval_s, self.stale_after_s) <= 0:
+            raise ValueError(
+                "CTW_LEASE_TTL_S, CTW_RECONCILE_INTERVAL_S and CTW_STALE_AFTER_S must be positive"
+            )
+        if self.max_worker_losses < 1:
+            raise ValueError("CTW_MAX_WORKER_LOSSES must be at least 1")
         if self.max_attempts < 1 or self.max_fix_rounds < 0:
             raise ValueError(
                 "CTW_MAX_ATTEMPTS must be at least 1 and CTW_MAX_FIX_ROUNDS at least 0"

@@ -109,6 +109,9 @@ class Session:
     created_at: datetime
     updated_at: datetime
     completed_at: datetime | None
+    lease_owner: str | None = None
+    lease_expires_at: datetime | None = None
+    worker_losses: int = 0
 
     @property
     def terminal(self) -> bool:

@@ -74,6 +74,9 @@ def session(row: tables.SessionRow) -> model.Session:
         created_at=row.created_at,
         updated_at=row.updated_at,
         completed_at=row.completed_at,
+        lease_owner=row.lease_owner,
+        lease_expires_at=row.lease_expires_at,
+        worker_losses=row.worker_losses,
     )
 
 

@@ -93,6 +93,18 @@ class SessionStore:
         query = query.order_by(SessionRow.created_at.desc(), SessionRow.id).limit(limit)
         return [rows.session(r) for r in self.db.scalars(query)]
 
+    def active_context_scopes(self) -> list[model.Scope]:
+        """The tenants that have an active context session: where the reconciler looks.
+
+        The one read across tenants; everything it then does is scoped by each result.
+        """
+        found = self.db.execute(
+            sa.select(SessionRow.account_id, SessionRow.project_id)
+            .where(SessionRow.parent_id.is_(None), SessionRow.status == SessionStatus.ACTIVE)
+            .distinct()
+        )
+        return [model.Scope(account_id=a, project_id=p, user_id="reconciler") for a, p in found]
+
     def branch_holders(
         self, scope: model.Scope, branch_name: str, *, besides: uuid.UUID
     ) -> list[model.Session]:
@@ -197,6 +209,74 @@ class SessionStore:
         if only_if is not None:
             query = query.where(SessionRow.status == only_if)
         result = self.db.execute(query.values(updated_at=utcnow(), **values))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    # -- leases ---------------------------------------------------------------------------
+
+    def take_lease(
+        self,
+        scope: model.Scope,
+        session_id: uuid.UUID,
+        *,
+        owner: str,
+        expires_at: datetime,
+        now: datetime,
+        replacing: str | None = None,
+    ) -> int | None:
+        """Compare-and-set: take an active session's free, expired (or ``replacing``) lease.
+
+        Returns the session's worker losses after taking it (a lease taken over from a run
+        that never released it counts one more), or None if another run holds it.
+        """
+        free = sa.or_(SessionRow.lease_owner.is_(None), SessionRow.lease_expires_at <= now)
+        if replacing is not None:
+            free = sa.or_(free, SessionRow.lease_owner == replacing)
+        lost = sa.case((SessionRow.lease_owner.is_not(None), 1), else_=0)
+        result = self.db.execute(
+            sa.update(SessionRow)
+            .where(
+                SessionRow.id == session_id,
+                rows.in_scope(SessionRow, scope),
+                SessionRow.status == SessionStatus.ACTIVE,
+                free,
+            )
+            .values(
+                lease_owner=owner,
+                lease_expires_at=expires_at,
+                worker_losses=SessionRow.worker_losses + lost,
+                updated_at=now,
+            )
+            .returning(SessionRow.worker_losses)
+        )
+        found = result.scalar()
+        return None if found is None else int(found)
+
+    def renew_lease(
+        self, scope: model.Scope, session_id: uuid.UUID, *, owner: str, expires_at: datetime
+    ) -> bool:
+        """Extend a lease this owner still holds; False if it was taken over meanwhile."""
+        result = self.db.execute(
+            sa.update(SessionRow)
+            .where(
+                SessionRow.id == session_id,
+                rows.in_scope(SessionRow, scope),
+                SessionRow.lease_owner == owner,
+            )
+            .values(lease_expires_at=expires_at)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def release_lease(self, scope: model.Scope, session_id: uuid.UUID, *, owner: str) -> bool:
+        """Give a lease back; False if this owner no longer held it."""
+        result = self.db.execute(
+            sa.update(SessionRow)
+            .where(
+                SessionRow.id == session_id,
+                rows.in_scope(SessionRow, scope),
+                SessionRow.lease_owner == owner,
+            )
+            .values(lease_owner=None, lease_expires_at=None)
+        )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     # -- interactions ---------------------------------------------------------------------

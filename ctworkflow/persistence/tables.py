@@ -145,6 +145,11 @@ class SessionRow(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: Who runs a component session's current round, and until when unless renewed.
+    lease_owner: Mapped[str | None] = mapped_column(sa.String(NAME_MAX))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: Runs of this session lost together with their worker (killed, out of memory).
+    worker_losses: Mapped[int] = mapped_column(default=0, server_default="0")
 
 
 class InteractionRow(Base):

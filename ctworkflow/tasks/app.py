@@ -6,6 +6,11 @@ from celery import Celery
 
 app = Celery(
     "ctworkflow",
-    include=["ctworkflow.tasks.context", "ctworkflow.tasks.component", "ctworkflow.tasks.entry"],
+    include=[
+        "ctworkflow.tasks.context",
+        "ctworkflow.tasks.component",
+        "ctworkflow.tasks.entry",
+        "ctworkflow.tasks.maintenance",
+    ],
 )
 app.config_from_object("celeryconfig")

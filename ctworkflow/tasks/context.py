@@ -28,6 +28,8 @@ STEP_TASKS = {
 
 #: Infrastructure hiccups worth a Celery retry; every other failure is recorded as data.
 RETRY_ON = (errors.TransientError, sa_exc.OperationalError, sa_exc.InterfaceError)
+#: How long a validation that found a child still running waits before looking again.
+ROUND_POLL_S = 5.0
 STEP_OPTIONS: dict[str, Any] = {
     "acks_late": True,
     # Steps return nothing; their outcome lives in the database, not in the result backend.
@@ -57,6 +59,32 @@ def enqueue(scope: dict[str, str], session_id: str, route: Next) -> None:
         countdown=countdown or None,
         task_id=step_task_id(session_id, route.step, route.attempt),
         argsrepr=f"(session={session_id}, attempt={route.attempt})",
+        ignore_result=True,
+    )
+
+
+def enqueue_validation(
+    scope: dict[str, str], session_id: str, attempt: int, *, countdown: float | None = None
+) -> None:
+    """Validate a round outside its chord: it fired early, or its counter was lost."""
+    app.send_task(
+        constants.VALIDATE,
+        args=([], scope, session_id, attempt),
+        queue=constants.ORCHESTRATION_QUEUE,
+        countdown=countdown,
+        argsrepr=f"(session={session_id}, attempt={attempt})",
+        ignore_result=True,
+    )
+
+
+def enqueue_component(scope: dict[str, str], child_id: str, attempt: int) -> None:
+    """Run a component's round outside its chord (the reconciler re-driving a lost run)."""
+    app.send_task(
+        constants.RUN_COMPONENT,
+        args=(scope, child_id, attempt),
+        queue=constants.COMPONENT_QUEUE,
+        task_id=step_task_id(child_id, "run", attempt),
+        argsrepr=f"(session={child_id}, attempt={attempt})",
         ignore_result=True,
     )
 
@@ -121,8 +149,13 @@ def spawn_component_testing_sessions(scope: dict[str, str], session_id: str, att
 def validate(results: list[Any], scope: dict[str, str], session_id: str, attempt: int) -> None:
     """Chord callback: validate the round, then retry the fan-out or go on to finalize."""
     logger.info("session %s round %s: %d component results", session_id, attempt, len(results))
-    if context.validate(Scope.from_json(scope), uuid.UUID(session_id), attempt, live_effects()):
+    verdict = context.validate(
+        Scope.from_json(scope), uuid.UUID(session_id), attempt, live_effects()
+    )
+    if verdict is context.Verdict.RECORDED:
         advance(scope, session_id)
+    elif verdict is context.Verdict.WAITING:
+        enqueue_validation(scope, session_id, attempt, countdown=ROUND_POLL_S)
 
 
 @app.task(name=constants.FINALIZE, **STEP_OPTIONS)

@@ -6,6 +6,7 @@ and returned as data, so the chord's callback always fires.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import time
@@ -15,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypedDict
 
+from sqlalchemy import exc as sa_exc
+
 from ctworkflow import errors
 from ctworkflow.agents.base import Agent, AgentRequest, AgentResult
 from ctworkflow.domain import layouts, model
@@ -22,12 +25,15 @@ from ctworkflow.domain.orchestrator import Completed, Halt, Next, get_next_child
 from ctworkflow.domain.states import ChildStep, ResultStatus, SessionStatus
 from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.runners.base import Runner
+from ctworkflow.workflow import leasing
 from ctworkflow.workflow.effects import Effects
 
 logger = logging.getLogger(__name__)
 
 #: How often a running child looks in the database for a cancellation.
 STOP_CHECK_INTERVAL_S = 2.0
+#: How long a finished run keeps trying to record itself while the database is unreachable.
+RECORD_PATIENCE_S = 120.0
 
 
 class ChildResult(TypedDict):
@@ -56,11 +62,16 @@ def run_component(
     scope: model.Scope, child_id: uuid.UUID, attempt: int, fx: Effects
 ) -> ChildResult:
     """Run round ``attempt`` of a component testing session; never raises."""
+    lease: leasing.RunLease | None = None
     try:
         job = _load(scope, child_id, attempt)
         if isinstance(job, model.Session):
             return _result(job)
-        return _run(job, attempt, fx)
+        held = _take_lease(job, attempt, fx)
+        if not isinstance(held, leasing.RunLease):
+            return held
+        lease = held
+        return _run(_prepare(job, lease, fx), attempt, fx, lease)
     except Exception as error:  # the chord must always get an answer
         logger.exception(
             "component run failed", extra={"action": "run_component", "session_id": str(child_id)}
@@ -68,16 +79,62 @@ def run_component(
         reason = f"internal error: {type(error).__name__}: {error}"
         try:
             with unit_of_work() as uow:
-                uow.sessions.set_status(
-                    scope,
-                    [child_id],
-                    expected=SessionStatus.ACTIVE,
-                    target=SessionStatus.FAILED,
-                    error=reason,
-                )
+                if lease is None or uow.sessions.release_lease(scope, child_id, owner=lease.owner):
+                    uow.sessions.set_status(
+                        scope,
+                        [child_id],
+                        expected=SessionStatus.ACTIVE,
+                        target=SessionStatus.FAILED,
+                        error=reason,
+                    )
         except Exception:
             logger.exception("could not record the failure of %s", child_id)
         return ChildResult(child_id=str(child_id), status=SessionStatus.FAILED, reason=reason)
+
+
+def _take_lease(job: _Job, attempt: int, fx: Effects) -> leasing.RunLease | ChildResult:
+    """Hold the child's lease, waiting up to one lease lifetime for another run to let go."""
+    ttl = fx.settings.lease_ttl_s
+    deadline = time.monotonic() + ttl + leasing.WAIT_POLL_S
+    child = job.child
+    while (lease := leasing.take(job.scope, child, ttl)) is None:
+        if time.monotonic() >= deadline:  # a live run has it: start no second agent
+            return ChildResult(
+                child_id=str(child.id),
+                status=SessionStatus.ACTIVE,
+                reason=f"round {attempt} is running in another worker ({child.lease_owner})",
+            )
+        time.sleep(leasing.WAIT_POLL_S)
+        with unit_of_work() as uow:
+            child = uow.sessions.get_session(job.scope, child.id)
+        if child.status is not SessionStatus.ACTIVE or child.attempt > attempt:
+            return _result(child)
+    if lease.worker_losses >= fx.settings.max_worker_losses:
+        reason = (
+            f"the run of this component was lost with its worker {lease.worker_losses} times "
+            "(killed or out of memory); not running it again"
+        )
+        with unit_of_work() as uow:
+            uow.sessions.release_lease(job.scope, child.id, owner=lease.owner)
+            uow.sessions.set_status(
+                job.scope,
+                [child.id],
+                expected=SessionStatus.ACTIVE,
+                target=SessionStatus.FAILED,
+                error=reason,
+            )
+            return _result(uow.sessions.get_session(job.scope, child.id))
+    return lease
+
+
+def _prepare(job: _Job, lease: leasing.RunLease, fx: Effects) -> _Job:
+    """With the lease held: close what an interrupted run left open, number attempts on."""
+    with unit_of_work() as uow:
+        uow.sessions.abandon_pending(
+            job.scope, job.child.id, "interrupted: the run was delivered again"
+        )
+        bases = uow.sessions.latest_attempts(job.scope, job.child.id)
+    return dataclasses.replace(job, attempt_bases=bases)
 
 
 def _result(child: model.Session) -> ChildResult:
@@ -102,8 +159,6 @@ def _load(scope: model.Scope, child_id: uuid.UUID, attempt: int) -> _Job | model
             return uow.sessions.get_session(scope, child_id)
         project = uow.catalog.get_project(scope.account_id, scope.project_id)
         component = uow.catalog.get_component(scope, child.component_id)
-        uow.sessions.abandon_pending(scope, child.id, "interrupted: the run was delivered again")
-        bases = uow.sessions.latest_attempts(scope, child.id)
     assert parent.base_commit is not None, "initialize records the base commit"
     return _Job(
         scope=scope,
@@ -113,36 +168,47 @@ def _load(scope: model.Scope, child_id: uuid.UUID, attempt: int) -> _Job | model
         base_commit=parent.base_commit,
         test_path=layouts.test_file_path(project.layout, component.module_name),
         source_path=layouts.source_file_path(project.layout, component.module_name),
-        attempt_bases=bases,
+        attempt_bases={},
     )
 
 
-def _stop_check(scope: model.Scope, child_id: uuid.UUID) -> Callable[[], bool]:
-    """A cheap, throttled question: was this session cancelled meanwhile?"""
+def _stop_check(
+    scope: model.Scope, child_id: uuid.UUID, lease: leasing.RunLease
+) -> Callable[[], bool]:
+    """A cheap, throttled question: was this session cancelled, or its lease taken, meanwhile?
+
+    Asking it also renews the lease.
+    """
     checked_at = 0.0
     stopped = False
 
     def should_stop() -> bool:
         nonlocal checked_at, stopped
         now = time.monotonic()
-        if not stopped and now - checked_at >= STOP_CHECK_INTERVAL_S:
-            checked_at = now
-            with unit_of_work() as uow:
-                status = uow.sessions.get_session(scope, child_id).status
-            stopped = status is not SessionStatus.ACTIVE
+        try:
+            if not stopped and now - checked_at >= STOP_CHECK_INTERVAL_S:
+                checked_at = now
+                with unit_of_work() as uow:
+                    status = uow.sessions.get_session(scope, child_id).status
+                stopped = status is not SessionStatus.ACTIVE
+            if not stopped and not lease.renew():
+                logger.warning("component session %s: lease taken over; stopping", child_id)
+                stopped = True
+        except sa_exc.OperationalError:  # the database is restarting: keep working, ask later
+            logger.warning("component session %s: database unreachable", child_id)
         return stopped
 
     return should_stop
 
 
-def _run(job: _Job, attempt: int, fx: Effects) -> ChildResult:
+def _run(job: _Job, attempt: int, fx: Effects, lease: leasing.RunLease) -> ChildResult:
     scope, child = job.scope, job.child
-    should_stop = _stop_check(scope, child.id)
+    should_stop = _stop_check(scope, child.id, lease)
     try:
         agent = fx.agent(child.agent, job.project)
         runner = fx.runner(job.project)
     except errors.InvalidInput as error:
-        return _end(job, attempt, Halt.ATTEMPTS_EXHAUSTED, str(error), None, None)
+        return _end(job, lease, attempt, Halt.ATTEMPTS_EXHAUSTED, str(error), None, None)
     fx.git.mirror(job.project.code_repo, need=job.base_commit)
     with fx.git.worktree(job.project.code_repo, job.base_commit) as workspace:
         stepper = _Stepper(job, fx, agent, runner, workspace, should_stop)
@@ -150,8 +216,26 @@ def _run(job: _Job, attempt: int, fx: Effects) -> ChildResult:
         content = _read(workspace / job.test_path)
     if should_stop():
         with unit_of_work() as uow:
+            uow.sessions.release_lease(scope, child.id, owner=lease.owner)
             return _result(uow.sessions.get_session(scope, child.id))
-    return _end(job, attempt, route, stepper.last_error, content, stepper.report)
+    return _patiently(
+        lambda: _end(job, lease, attempt, route, stepper.last_error, content, stepper.report)
+    )
+
+
+def _patiently(record: Callable[[], ChildResult]) -> ChildResult:
+    """Record a finished run, waiting out a database restart rather than losing the work."""
+    delay = 0.5
+    deadline = time.monotonic() + RECORD_PATIENCE_S
+    while True:
+        try:
+            return record()
+        except sa_exc.OperationalError:
+            if time.monotonic() >= deadline:
+                raise
+            logger.warning("database unreachable; recording the run again in %.1fs", delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 class _Stepper:
@@ -288,6 +372,7 @@ def _read(path: Path) -> str | None:
 
 def _end(
     job: _Job,
+    lease: leasing.RunLease,
     attempt: int,
     route: Halt,
     error: str | None,
@@ -296,6 +381,8 @@ def _end(
 ) -> ChildResult:
     scope, child_id = job.scope, job.child.id
     with unit_of_work() as uow:
+        if not uow.sessions.release_lease(scope, child_id, owner=lease.owner):
+            return _result(uow.sessions.get_session(scope, child_id))  # another run took over
         if content is not None:
             uow.sessions.add_artifact(
                 scope,

@@ -6,6 +6,7 @@ import logging
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 
 from ctworkflow import errors, sessions
@@ -186,10 +187,19 @@ def _previous_failures(
 # -- validate (the chord callback) ----------------------------------------------------------
 
 
-def validate(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effects) -> bool:
+class Verdict(StrEnum):
+    """What a validation call did."""
+
+    RECORDED = "recorded"  # it judged the round: move the session on
+    WAITING = "waiting"  # a child of the round still runs: look again later
+    IGNORED = "ignored"  # a late or duplicate callback: nothing to do
+
+
+def validate(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effects) -> Verdict:
     """Check the round: every component has a complete child whose test file passes here.
 
-    Returns whether this call recorded the verdict (a late or duplicate callback does not).
+    A round is judged only once every child has ended: a callback fired early (a child
+    delivered twice is counted once by the chord, whichever copy returns first) waits.
     """
     with unit_of_work() as uow:
         session = uow.sessions.get_session(scope, session_id)
@@ -197,12 +207,14 @@ def validate(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effect
             scope, session_id, step=ParentStep.SPAWN_COMPONENT_TESTING_SESSIONS, attempt=attempt
         )
         if session.status is not SessionStatus.ACTIVE or interaction is None:
-            return False  # cancelled or ended meanwhile: a late callback does nothing
+            return Verdict.IGNORED  # cancelled or ended meanwhile: a late callback does nothing
         if not interaction.pending:
-            return False  # a duplicate callback
+            return Verdict.IGNORED  # a duplicate callback
+        children = uow.sessions.children(scope, session_id)
+        if any(c.status is SessionStatus.ACTIVE for c in children):
+            return Verdict.WAITING
         project = uow.catalog.get_project(scope.account_id, scope.project_id)
         components = uow.catalog.child_components(scope, session.component_id)
-        children = uow.sessions.children(scope, session_id)
         artifacts = uow.sessions.latest_artifacts(scope, [c.id for c in children])
     failures, to_run = validation.unverified(components, children, artifacts)
     try:
@@ -235,7 +247,8 @@ def validate(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effect
                     target=SessionStatus.FAILED,
                     error=failure.reason,
                 )
-        return recording.finish(uow, scope, start, outcome)
+        recorded = recording.finish(uow, scope, start, outcome)
+    return Verdict.RECORDED if recorded else Verdict.IGNORED
 
 
 def _run_tests_here(

@@ -1,0 +1,169 @@
+"""The reconciler: re-drive sessions whose next step is due but not queued or not running.
+
+It reads each active context session from the database, asks the pure planner
+(:mod:`ctworkflow.domain.recovery`) what would move it on, and sends those wake-ups. It is safe
+at any time, any number of times, concurrently: every step it sends is idempotent.
+"""
+
+from __future__ import annotations
+
+import logging
+import socket
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+from ctworkflow.config import Settings, get_settings
+from ctworkflow.domain import leases, model, recovery
+from ctworkflow.domain.orchestrator import Completed, Next, backoff_seconds
+from ctworkflow.domain.states import ParentStep, SessionStatus, SessionType
+from ctworkflow.persistence.db import UnitOfWork, unit_of_work
+from ctworkflow.persistence.tables import utcnow
+from ctworkflow.workflow import progress
+from ctworkflow.workflow.leasing import process_alive
+
+logger = logging.getLogger(__name__)
+
+#: Sessions read per tenant and pass; the rest wait for the next pass.
+BATCH = 1000
+
+
+class Sender(Protocol):
+    """Where the reconciler sends its wake-ups (the Celery layer)."""
+
+    def step(self, scope: model.Scope, session_id: uuid.UUID, route: Next) -> None: ...
+
+    def component(self, scope: model.Scope, child_id: uuid.UUID, attempt: int) -> None: ...
+
+    def validation(self, scope: model.Scope, session_id: uuid.UUID, attempt: int) -> None: ...
+
+
+@dataclass(slots=True)
+class ReconcileReport:
+    """What one pass did: sessions looked at, and actions taken by kind."""
+
+    sessions: int = 0
+    actions: Counter[str] = field(default_factory=Counter)
+    redriven: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "sessions": self.sessions,
+            "actions": dict(self.actions),
+            "redriven_sessions": sorted(set(self.redriven)),
+        }
+
+
+def reconcile(sender: Sender, *, settings: Settings | None = None) -> ReconcileReport:
+    """One pass over every active context session."""
+    settings = settings or get_settings()
+    report = ReconcileReport()
+    with unit_of_work() as uow:
+        scopes = uow.sessions.active_context_scopes()
+    for scope in scopes:
+        with unit_of_work() as uow:
+            active = uow.sessions.list_sessions(
+                scope,
+                statuses=[SessionStatus.ACTIVE],
+                type=SessionType.CONTEXT_TESTING,
+                limit=BATCH,
+            )
+        for session in active:
+            report.sessions += 1
+            _reconcile_session(sender, session.scope, session.id, settings, report)
+    if report.actions:
+        logger.warning("reconciler re-drove sessions: %s", report.to_json())
+    return report
+
+
+def _reconcile_session(
+    sender: Sender,
+    scope: model.Scope,
+    session_id: uuid.UUID,
+    settings: Settings,
+    report: ReconcileReport,
+) -> None:
+    now = utcnow()
+    with unit_of_work() as uow:
+        view = _view(uow, scope, session_id, now)
+    if view is None:
+        return
+    actions = recovery.plan(
+        view,
+        stale_s=settings.stale_after_s,
+        backoff_s=lambda attempt: backoff_seconds(
+            attempt, base_s=settings.retry_backoff_s, cap_s=settings.retry_backoff_cap_s
+        ),
+    )
+    if not actions:
+        return
+    touched: list[uuid.UUID] = []
+    for action in actions:
+        match action:
+            case recovery.RunStep(step=step, attempt=attempt):
+                sender.step(scope, session_id, Next(step=step, attempt=attempt))
+                touched.append(session_id)
+            case recovery.RunChild(child_id=child_id, attempt=attempt):
+                sender.component(scope, child_id, attempt)
+                touched.append(child_id)
+            case recovery.Validate(attempt=attempt):
+                sender.validation(scope, session_id, attempt)
+                touched.append(session_id)
+            case recovery.Conclude():
+                progress.next_step(scope, session_id)
+        report.actions[type(action).__name__] += 1
+    report.redriven.append(str(session_id))
+    with unit_of_work() as uow:  # re-driven now: not stale again until another stale period
+        for target in touched:
+            uow.sessions.update_session(scope, target)
+
+
+def _view(
+    uow: UnitOfWork, scope: model.Scope, session_id: uuid.UUID, now: datetime
+) -> recovery.SessionView | None:
+    session = uow.sessions.get_session(scope, session_id)
+    if session.status is not SessionStatus.ACTIVE:
+        return None
+    history = uow.sessions.interactions(scope, session_id)
+    pending = [i for i in history if i.pending]
+    done = [i for i in history if not i.pending and i.outcome is not None]
+    last = max(done, key=lambda i: (i.completed_at or i.started_at, i.started_at), default=None)
+    moments = [session.updated_at, *(i.completed_at or i.started_at for i in history)]
+    idle = (now - max(moments)).total_seconds()
+    children: list[recovery.ChildView] = []
+    pending_step = None
+    if pending:
+        current = max(pending, key=lambda i: i.started_at)
+        fanned = "run_session_ids" in current.command.metadata
+        pending_step = recovery.PendingStep(
+            step=ParentStep(current.step), attempt=current.attempt, fanned_out=fanned
+        )
+        if fanned:
+            host = socket.gethostname()
+            children = [
+                recovery.ChildView(
+                    id=c.id,
+                    status=c.status,
+                    lease_free=leases.is_free(
+                        c.lease_owner,
+                        c.lease_expires_at,
+                        now,
+                        host=host,
+                        process_alive=process_alive,
+                    ),
+                    idle_s=(now - c.updated_at).total_seconds(),
+                )
+                for c in uow.sessions.children(scope, session_id)
+            ]
+    completed = None
+    if last is not None and last.outcome is not None:
+        completed = Completed(step=last.step, status=last.outcome.status, attempt=last.attempt)
+    return recovery.SessionView(
+        max_attempts=session.max_attempts,
+        idle_s=idle,
+        pending=pending_step,
+        last=completed,
+        children=children,
+    )
