@@ -11,6 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ctworkflow import catalog, errors, sessions
+from ctworkflow.agents.registry import get_agent
 from ctworkflow.config import get_settings
 from ctworkflow.domain import model
 from ctworkflow.domain.inputs import check_name, parse_id
@@ -48,11 +49,15 @@ def start_context_testing(
     settings = get_settings()
     with unit_of_work() as uow:
         project = catalog.get_project(uow, scope)
+        agent_name = check_name(
+            agent or project.settings.get("agent") or settings.agent, "agent", max_length=64
+        )
+        get_agent(agent_name, project.settings)  # unknown or misconfigured: refused now
         started = sessions.create_context_session(
             uow,
             scope,
             _resolve_context(uow, scope, context),
-            agent=agent or str(project.settings.get("agent") or settings.agent),
+            agent=agent_name,
             max_attempts=max_attempts if max_attempts is not None else settings.max_attempts,
             idempotency_key=idempotency_key,
         )

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any, Final
 
 from sqlalchemy import exc
 
 from ctworkflow import errors
-from ctworkflow.domain import layouts, model
+from ctworkflow.agents.registry import get_agent
+from ctworkflow.domain import layouts, model, repositories
 from ctworkflow.domain.inputs import check_int, check_name
 from ctworkflow.persistence.db import UnitOfWork
 
@@ -38,9 +40,11 @@ def create_project(
 ) -> model.Project:
     """Register a code base of an account: its git remote and layout."""
     checked_name = check_name(name, "project name")
-    checked_repo = check_name(code_repo, "repository", max_length=4096)
+    checked_repo = repositories.check_repository(code_repo)
+    _check_local_repository(checked_repo)
     checked_layout = layouts.parse_layout(layout)
     checked_branch = check_name(default_branch, "default branch")
+    checked_settings = check_project_settings(settings or {})
     uow.catalog.get_account(account_id)
     if uow.catalog.find_project(account_id, checked_name) is not None:
         raise errors.InvalidName(f"project name {checked_name!r} is already taken in this account")
@@ -50,8 +54,31 @@ def create_project(
         code_repo=checked_repo,
         layout=checked_layout,
         default_branch=checked_branch,
-        settings=settings or {},
+        settings=checked_settings,
     )
+
+
+def check_project_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
+    """Project settings whose agent can be built as configured, or raise InvalidInput."""
+    if not isinstance(settings, Mapping):
+        raise errors.InvalidInput("project settings must be a mapping")
+    checked = dict(settings)
+    agent = checked.get("agent")
+    if agent is not None:
+        get_agent(check_name(agent, "agent", max_length=64), checked)
+    elif "agent_argv" in checked:
+        get_agent("command", checked)
+    return checked
+
+
+def _check_local_repository(address: str) -> None:
+    """A repository on this host's disk must be there (no network is asked at this point)."""
+    folder = repositories.local_path(address)
+    if folder is None:
+        return
+    path = Path(folder)
+    if not ((path / "HEAD").is_file() or (path / ".git").exists()):
+        raise errors.InvalidRepository(f"no git repository at {folder}")
 
 
 def get_project(uow: UnitOfWork, scope: model.Scope) -> model.Project:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 from pathlib import Path
+from typing import Any
 
 from pydantic import ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -70,17 +71,20 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
-        if not (
-            0
-            < self.component_soft_time_limit_s
-            < self.component_time_limit_s
-            < self.visibility_timeout_s
-        ):
+        soft, hard = self.component_soft_time_limit_s, self.component_time_limit_s
+        visibility = self.visibility_timeout_s
+        if soft <= 0:
+            raise ValueError("CTW_COMPONENT_SOFT_TIME_LIMIT_S must be positive")
+        if hard <= soft:
             raise ValueError(
-                "time limits must grow: CTW_COMPONENT_SOFT_TIME_LIMIT_S "
-                f"({self.component_soft_time_limit_s:g}) < CTW_COMPONENT_TIME_LIMIT_S "
-                f"({self.component_time_limit_s:g}) < CTW_VISIBILITY_TIMEOUT_S "
-                f"({self.visibility_timeout_s:g})"
+                f"CTW_COMPONENT_TIME_LIMIT_S ({hard:g}) must be above "
+                f"CTW_COMPONENT_SOFT_TIME_LIMIT_S ({soft:g}): raise the first or lower the second"
+            )
+        if visibility <= hard:
+            raise ValueError(
+                f"CTW_VISIBILITY_TIMEOUT_S ({visibility:g}) must be above "
+                f"CTW_COMPONENT_TIME_LIMIT_S ({hard:g}), or Redis hands a running component "
+                "to a second worker: raise CTW_VISIBILITY_TIMEOUT_S or lower the time limits"
             )
         if min(self.lease_ttl_s, self.reconcile_interval_s, self.stale_after_s) <= 0:
             raise ValueError(
@@ -130,13 +134,17 @@ class Settings(BaseSettings):
         return self.workspace_dir or self.data_dir / "workspaces"
 
 
+def _describe(error: Any) -> str:
+    message = str(error["msg"]).removeprefix("Value error, ")
+    where = ".".join(str(p) for p in error["loc"])
+    return f"CTW_{where.upper()}: {message}" if where else message
+
+
 @functools.cache
 def get_settings() -> Settings:
     """Return the settings, read once; raise ConfigurationError with one line if invalid."""
     try:
         return Settings()
     except ValidationError as exc:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in e['loc']) or 'settings'}: {e['msg']}" for e in exc.errors()
-        )
+        problems = "; ".join(_describe(e) for e in exc.errors())
         raise errors.ConfigurationError(f"invalid settings: {problems}") from exc

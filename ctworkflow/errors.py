@@ -10,6 +10,7 @@ default message, and errors that carry data expose it as typed attributes.
         - InvalidModuleName     not a module name of the project's layout
         - InvalidBranchName     nothing left of a context name once sanitized
         - UnknownLayout         not one of the supported repository layouts
+        - InvalidRepository     malformed, carrying credentials, or no repository there
         - InvalidParent         a component made its own parent, or a parent from elsewhere
         - DuplicateComponent    the module name is already registered in the project
     - NotFound                  missing, or out of the caller's scope (told apart by no one)
@@ -57,6 +58,10 @@ class InvalidBranchName(InvalidInput):
 
 class UnknownLayout(InvalidInput):
     """Unknown repository layout."""
+
+
+class InvalidRepository(InvalidInput):
+    """A repository address that is malformed, carries credentials, or holds no repository."""
 
 
 class InvalidParent(InvalidInput):

@@ -19,7 +19,9 @@ class Tenant:
     children: list[Component]
 
 
-def make_tenant(database_url: str, code_repo: str = "/nonexistent/repo.git") -> Tenant:
+def make_tenant(
+    database_url: str, code_repo: str = "https://git.example.com/acme/my_app.git"
+) -> Tenant:
     """Create an account, a project and the seed's context with its three components."""
     with unit_of_work(database_url) as uow:
         account = catalog.create_account(uow, f"account-{uuid.uuid4().hex[:6]}")

@@ -34,11 +34,12 @@ def check_name(
     bad = sorted({c for c in name if unicodedata.category(c) in _FORBIDDEN and c not in allowed})
     if bad:
         shown = ", ".join(repr(c) for c in bad[:5])
-        raise errors.InvalidName(f"{what} {_preview(name)} holds control characters: {shown}")
+        raise errors.InvalidName(f"{what} {preview(name)} holds control characters: {shown}")
     return name
 
 
-def _preview(value: str, limit: int = 60) -> str:
+def preview(value: str, limit: int = 40) -> str:
+    """A value as quoted in an error message: its repr, cut short."""
     return repr(value if len(value) <= limit else value[:limit] + "…")
 
 
@@ -56,7 +57,7 @@ def check_relative_path(value: str, what: str = "path") -> str:
     path = PurePosixPath(value)
     if not value or path.is_absolute() or ".." in path.parts or "\\" in value or "\x00" in value:
         raise errors.InvalidInput(
-            f"{what} {_preview(value)} must be relative and stay inside the repository"
+            f"{what} {preview(value)} must be relative and stay inside the repository"
         )
     return value
 
@@ -70,4 +71,4 @@ def parse_id(value: object, what: str = "id") -> uuid.UUID:
             return uuid.UUID(value.strip())
         except ValueError:
             pass
-    raise errors.InvalidInput(f"{what} {_preview(str(value))} is not a valid id")
+    raise errors.InvalidInput(f"{what} {preview(str(value))} is not a valid id")

@@ -24,6 +24,7 @@ from enum import StrEnum
 from typing import Final
 
 from ctworkflow import errors
+from ctworkflow.domain.inputs import preview
 
 
 class Layout(StrEnum):
@@ -55,7 +56,7 @@ def parse_layout(value: str) -> Layout:
     except ValueError:
         expected = ", ".join(layout.value for layout in Layout)
         raise errors.UnknownLayout(
-            f"unknown layout {value!r}: expected one of {expected}"
+            f"unknown layout {preview(value)}: expected one of {expected}"
         ) from None
 
 
@@ -117,13 +118,14 @@ def validate_module_name(layout: Layout, module_name: str) -> str:
     """Return module_name if it is a valid module name for layout, else raise InvalidModuleName."""
     if not 1 <= len(module_name) <= MAX_MODULE_NAME_LENGTH:
         raise errors.InvalidModuleName(
-            f"module name {module_name!r} must be 1 to {MAX_MODULE_NAME_LENGTH} characters"
+            f"module name {preview(module_name)} must be 1 to {MAX_MODULE_NAME_LENGTH} characters"
             f" long, not {len(module_name)}"
         )
     pattern, rule = _MODULE_NAME_RULES[layout]
     if pattern.fullmatch(module_name) is None:
         raise errors.InvalidModuleName(
-            f"module name {module_name!r} is not a {layout.value} module name: expected {rule}"
+            f"module name {preview(module_name)} is not a {layout.value} module name: "
+            f"expected {rule}"
         )
     return module_name
 

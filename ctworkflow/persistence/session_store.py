@@ -255,19 +255,15 @@ class SessionStore:
         self, scope: model.Scope, session_id: uuid.UUID, *, owner: str, expires_at: datetime
     ) -> bool:
         """Extend a lease this owner still holds; False if it was taken over meanwhile."""
-        result = self.db.execute(
-            sa.update(SessionRow)
-            .where(
-                SessionRow.id == session_id,
-                rows.in_scope(SessionRow, scope),
-                SessionRow.lease_owner == owner,
-            )
-            .values(lease_expires_at=expires_at)
-        )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        return self._update_lease(scope, session_id, owner, lease_expires_at=expires_at)
 
     def release_lease(self, scope: model.Scope, session_id: uuid.UUID, *, owner: str) -> bool:
         """Give a lease back; False if this owner no longer held it."""
+        return self._update_lease(scope, session_id, owner, lease_owner=None, lease_expires_at=None)
+
+    def _update_lease(
+        self, scope: model.Scope, session_id: uuid.UUID, owner: str, **values: Any
+    ) -> bool:
         result = self.db.execute(
             sa.update(SessionRow)
             .where(
@@ -275,7 +271,7 @@ class SessionStore:
                 rows.in_scope(SessionRow, scope),
                 SessionRow.lease_owner == owner,
             )
-            .values(lease_owner=None, lease_expires_at=None)
+            .values(**values)
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -8,13 +8,19 @@ returns the session id.
 
 from __future__ import annotations
 
-from ctworkflow import api, constants
+from ctworkflow import api, constants, errors
 from ctworkflow.domain.inputs import parse_id
 from ctworkflow.domain.model import Scope
 from ctworkflow.tasks.app import app
 
 
-@app.task(name=constants.START_CONTEXT_TESTING, acks_late=True)
+@app.task(
+    name=constants.START_CONTEXT_TESTING,
+    acks_late=True,
+    # Bad input is the caller's error: it fails the task with its one-line message, and the
+    # worker logs it without a traceback.
+    throws=(errors.InvalidInput, errors.NotFound),
+)
 def start_context_testing(
     account_id: str,
     project_id: str,

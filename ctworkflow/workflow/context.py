@@ -360,5 +360,12 @@ def _commit_and_push(
         for path in paths:
             check_relative_path(path, "test path")
         commit = fx.git.commit_all(workspace, paths, message)
-        fx.git.push(workspace, project.code_repo, branch, commit, expected_head=base)
+        try:
+            fx.git.push(workspace, project.code_repo, branch, commit, expected_head=base)
+        except GitError:
+            # A twin delivery of this step may have pushed first: then its commit stands.
+            head = fx.git.remote_head(project.code_repo, branch)
+            if head and head != base and _pushed_by(fx, project.code_repo, head, session.id):
+                return head
+            raise
     return commit

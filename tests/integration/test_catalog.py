@@ -39,7 +39,7 @@ BAD_INPUT: list[tuple[str, Action, type[errors.CtWorkflowError], str | None]] = 
     (
         "unknown account",
         lambda uow, t, o: catalog.create_project(
-            uow, uuid.uuid4(), name="p", code_repo="/r.git", layout="phoenix"
+            uow, uuid.uuid4(), name="p", code_repo="https://git.example.com/r.git", layout="phoenix"
         ),
         errors.AccountNotFound,
         "account",
@@ -76,7 +76,11 @@ BAD_INPUT: list[tuple[str, Action, type[errors.CtWorkflowError], str | None]] = 
     (
         "unknown layout",
         lambda uow, t, o: catalog.create_project(
-            uow, t.scope.account_id, name="p2", code_repo="/r.git", layout="rails"
+            uow,
+            t.scope.account_id,
+            name="p2",
+            code_repo="https://git.example.com/r.git",
+            layout="rails",
         ),
         errors.UnknownLayout,
         "'rails'",
@@ -84,7 +88,11 @@ BAD_INPUT: list[tuple[str, Action, type[errors.CtWorkflowError], str | None]] = 
     (
         "taken project name",
         lambda uow, t, o: catalog.create_project(
-            uow, t.scope.account_id, name="my_app", code_repo="/r.git", layout="phoenix"
+            uow,
+            t.scope.account_id,
+            name="my_app",
+            code_repo="https://git.example.com/r.git",
+            layout="phoenix",
         ),
         errors.InvalidName,
         "'my_app'",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -18,6 +19,7 @@ from ctworkflow import api, errors, servers
 from ctworkflow.domain.commits import commit_message
 from ctworkflow.domain.states import ChildStep, ParentStep, SessionStatus
 from ctworkflow.persistence.db import unit_of_work
+from ctworkflow.samples import git
 from ctworkflow.workflow import context
 from ctworkflow.workflow.effects import live_effects
 from tests.workflow_support import Project, make_project, wait_for, wait_until_terminal
@@ -146,11 +148,17 @@ def test_hostile_names_give_a_correct_branch_and_commit_message_and_run_nothing(
     assert not list(tmp_path.rglob("pwned")) and not Path("pwned").exists()
 
 
-@pytest.mark.parametrize("remote", ["/nonexistent/shop.git", "http://127.0.0.1:9/shop.git"])
+@pytest.mark.parametrize("remote", ["gone", "http://127.0.0.1:9/shop.git"])
 def test_an_unreachable_remote_fails_the_session_after_bounded_attempts(
     workflow_db: str, tmp_path: Path, remote: str
 ) -> None:
-    project = make_project(tmp_path / "shop", code_repo=remote)
+    if remote == "gone":  # a remote that was there when the project was registered
+        remote = str(tmp_path / "gone.git")
+        git("init", "--bare", remote, cwd=tmp_path)
+        project = make_project(tmp_path / "shop", code_repo=remote)
+        shutil.rmtree(remote)
+    else:
+        project = make_project(tmp_path / "shop", code_repo=remote)
 
     session = wait_until_terminal(project.scope, project.start().id)
 

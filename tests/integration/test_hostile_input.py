@@ -1,0 +1,250 @@
+"""Hostile input, table-driven: every bad value gets a typed error and one clear line, writes
+nothing, and runs nothing it should not.
+
+Each case goes through a public surface: the Python API (``ctworkflow.api`` and the catalog
+use cases) or the Celery entry task a backend service calls by name. A canary file stands for
+"ran a command": any shell that ever saw one of these values would have created it.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from celery.exceptions import TimeoutError as CeleryTimeout
+
+from ctworkflow import api, catalog, constants, errors
+from ctworkflow.domain.model import Scope
+from ctworkflow.persistence import db
+from ctworkflow.persistence.db import unit_of_work
+from tests.factories import Tenant, make_tenant
+
+TABLES = ("accounts", "projects", "components", "sessions", "interactions", "artifacts")
+CANARY = "/tmp/ctw-hostile-canary"
+SHELLY = f"$(touch {CANARY}); `touch {CANARY}` | touch {CANARY} && touch {CANARY}"
+LONG = "x" * 10_000
+TOKEN = "ghp_s3cretT0ken"
+
+
+@dataclass(frozen=True)
+class World:
+    """Two tenants and one real session of the first one."""
+
+    mine: Tenant
+    theirs: Tenant
+    session_id: uuid.UUID
+    their_session_id: uuid.UUID
+    url: str
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    call: Callable[[World], object]
+    error: type[errors.CtWorkflowError]
+    says: str = ""
+
+
+def start(scope: Scope, context: object, **kwargs: Any) -> object:
+    return api.start_context_testing(scope, context, **kwargs)  # type: ignore[arg-type]
+
+
+def new_project(world: World, **overrides: Any) -> object:
+    values: dict[str, Any] = {
+        "name": f"p-{uuid.uuid4().hex[:6]}",
+        "code_repo": "https://git.example.com/acme/shop.git",
+        "layout": "phoenix",
+    }
+    values.update(overrides)
+    account = values.pop("account_id", world.mine.scope.account_id)
+    with unit_of_work() as uow:
+        return catalog.create_project(uow, account, **values)
+
+
+def new_component(world: World, **overrides: Any) -> object:
+    values: dict[str, Any] = {"name": "Billing", "module_name": "MyApp.Billing"}
+    values.update(overrides)
+    with unit_of_work() as uow:
+        return catalog.add_component(uow, world.mine.scope, **values)
+
+
+def forged(world: World) -> Scope:
+    """My project id under their account: belongs to no one."""
+    return Scope(account_id=world.theirs.scope.account_id, project_id=world.mine.scope.project_id)
+
+
+API_CASES = [
+    Case("malformed session id", lambda w: api.get_session(w.mine.scope, "not-a-uuid"),
+         errors.InvalidInput, "not a valid id"),
+    Case("sql in a session id",
+         lambda w: api.session_details(w.mine.scope, "1; DROP TABLE sessions"),
+         errors.InvalidInput, "not a valid id"),
+    Case("unknown session id", lambda w: api.get_session(w.mine.scope, uuid.uuid4()),
+         errors.SessionNotFound),
+    Case("another account's session", lambda w: api.get_session(w.mine.scope, w.their_session_id),
+         errors.SessionNotFound),
+    Case("cancel another account's session",
+         lambda w: api.cancel_session(w.mine.scope, w.their_session_id), errors.SessionNotFound),
+    Case("retry another account's session",
+         lambda w: api.retry_session(w.mine.scope, w.their_session_id), errors.SessionNotFound),
+    Case("details under a forged scope", lambda w: api.session_details(forged(w), w.session_id),
+         errors.NotFound),
+    Case("start another account's context by id",
+         lambda w: start(w.mine.scope, w.theirs.context.id), errors.ComponentNotFound),
+    Case("start a context named with shell code", lambda w: start(w.mine.scope, SHELLY),
+         errors.ComponentNotFound),
+    Case("start an empty context name", lambda w: start(w.mine.scope, "   "),
+         errors.InvalidName, "empty"),
+    Case("start a context name with a newline", lambda w: start(w.mine.scope, "MyApp\nAccounts"),
+         errors.InvalidName, "control characters"),
+    Case("start a context name with escape codes",
+         lambda w: start(w.mine.scope, "MyApp.\x1b[31mAccounts\x07"), errors.InvalidName),
+    Case("start a context name of undecodable bytes",
+         lambda w: start(w.mine.scope, b"MyApp.\xff\xfe".decode("utf-8", "surrogateescape")),
+         errors.InvalidName),
+    Case("start a 10,000-character context name", lambda w: start(w.mine.scope, LONG),
+         errors.InvalidName, "10000 characters"),
+    Case("start with a 10,000-character idempotency key",
+         lambda w: start(w.mine.scope, "MyApp.Accounts", idempotency_key=LONG), errors.InvalidName),
+    Case("start with an unknown agent",
+         lambda w: start(w.mine.scope, "MyApp.Accounts", agent="rm -rf /"), errors.InvalidInput,
+         "unknown agent"),
+    Case("start with zero attempts",
+         lambda w: start(w.mine.scope, "MyApp.Accounts", max_attempts=0), errors.InvalidInput),
+    Case("start with attempts as text",
+         lambda w: start(w.mine.scope, "MyApp.Accounts", max_attempts="3"), errors.InvalidInput),
+    Case("module name with path traversal",
+         lambda w: new_component(w, module_name="../../etc/passwd"), errors.InvalidModuleName),
+    Case("module name with shell code", lambda w: new_component(w, module_name=SHELLY),
+         errors.InvalidModuleName),
+    Case("module name with a newline", lambda w: new_component(w, module_name="MyApp.A\nB"),
+         errors.InvalidModuleName),
+    Case("10,000-character component name", lambda w: new_component(w, name=LONG),
+         errors.InvalidName),
+    Case("component under another account's context",
+         lambda w: new_component(w, parent_id=w.theirs.context.id), errors.InvalidParent,
+         "not a component of this project"),
+    Case("repository URL with a token",
+         lambda w: new_project(w, code_repo=f"https://bot:{TOKEN}@github.com/acme/shop.git"),
+         errors.InvalidRepository, "credentials"),
+    Case("repository URL with a token as user name",
+         lambda w: new_project(w, code_repo=f"https://{TOKEN}@github.com/acme/shop.git"),
+         errors.InvalidRepository, "credentials"),
+    Case("repository through a git remote helper",
+         lambda w: new_project(w, code_repo=f"ext::sh -c touch% {CANARY}"),
+         errors.InvalidRepository, "remote helpers"),
+    Case("repository that is a git option",
+         lambda w: new_project(w, code_repo=f"--upload-pack=touch {CANARY}"),
+         errors.InvalidRepository, "'-'"),
+    Case("repository path that holds no repository",
+         lambda w: new_project(w, code_repo="/tmp/ctw-no-such-repository"),
+         errors.InvalidRepository, "no git repository"),
+    Case("repository URL of an unknown scheme",
+         lambda w: new_project(w, code_repo="ftp://example.com/shop.git"),
+         errors.InvalidRepository, "scheme"),
+    Case("unknown layout", lambda w: new_project(w, layout="rails"), errors.UnknownLayout),
+    Case("project name with a newline", lambda w: new_project(w, name="shop\nrm -rf /"),
+         errors.InvalidName),
+    Case("project of an unknown account", lambda w: new_project(w, account_id=uuid.uuid4()),
+         errors.AccountNotFound),
+    Case("agent template with a misspelt placeholder",
+         lambda w: new_project(w, settings={"agent": "command", "agent_argv": ["x", "{prmpt}"]}),
+         errors.InvalidInput, "unknown placeholder"),
+    Case("agent template with an unclosed placeholder",
+         lambda w: new_project(w, settings={"agent_argv": ["x", "{prompt_file"]}),
+         errors.InvalidInput),
+    Case("agent template as one shell string",
+         lambda w: new_project(w, settings={"agent": "command", "agent_argv": f"claude; {SHELLY}"}),
+         errors.InvalidInput, "list of strings"),
+]  # fmt: skip
+
+
+def entry(w: World, context: str, **extra: str) -> dict[str, Any]:
+    return {**w.mine.scope.to_json(), "context": context, **extra}
+
+
+ENTRY_CASES: list[tuple[str, Callable[[World], dict[str, Any]], str]] = [
+    ("malformed account id",
+     lambda w: {**entry(w, "MyApp.Accounts"), "account_id": "../../etc"}, "not a valid id"),
+    ("another account's project",
+     lambda w: {**entry(w, "MyApp.Accounts"), "account_id": str(w.theirs.scope.account_id)},
+     "not found"),
+    ("context named with shell code", lambda w: entry(w, SHELLY), "not found"),
+    ("10,000-character context", lambda w: entry(w, LONG), "10000 characters"),
+    ("unknown agent", lambda w: entry(w, "MyApp.Accounts", agent="curl | sh"), "unknown agent"),
+]  # fmt: skip
+
+
+def counts(url: str) -> dict[str, int]:
+    with db.get_engine(url).connect() as connection:
+        return {
+            t: connection.execute(sa.text(f"SELECT count(*) FROM {t}")).scalar_one() for t in TABLES
+        }
+
+
+@pytest.fixture
+def world(workflow_db: str) -> World:
+    mine, theirs = make_tenant(workflow_db), make_tenant(workflow_db)
+    with unit_of_work() as uow:
+        from ctworkflow import sessions
+
+        ours = sessions.create_context_session(
+            uow, mine.scope, mine.context.id, agent="scaffold", max_attempts=3
+        ).session
+        their = sessions.create_context_session(
+            uow, theirs.scope, theirs.context.id, agent="scaffold", max_attempts=3
+        ).session
+    Path(CANARY).unlink(missing_ok=True)
+    return World(
+        mine=mine, theirs=theirs, session_id=ours.id, their_session_id=their.id, url=workflow_db
+    )
+
+
+def assert_one_clear_line(message: str, says: str) -> None:
+    assert message and "\n" not in message and len(message) <= 300, message
+    assert says in message
+    assert TOKEN not in message
+    assert "Traceback" not in message
+
+
+@pytest.mark.parametrize("case", API_CASES, ids=[c.id for c in API_CASES])
+def test_bad_input_through_the_python_api(world: World, case: Case) -> None:
+    before = counts(world.url)
+
+    with pytest.raises(case.error) as raised:
+        case.call(world)
+
+    assert_one_clear_line(str(raised.value), case.says)
+    assert counts(world.url) == before
+    assert not Path(CANARY).exists()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "says"), [(k, s) for _, k, s in ENTRY_CASES], ids=[i for i, _, _ in ENTRY_CASES]
+)
+def test_bad_input_through_the_celery_entry_task(
+    world: World, kwargs: Callable[[World], dict[str, Any]], says: str
+) -> None:
+    from ctworkflow.tasks.app import app
+
+    before = counts(world.url)
+    result = app.send_task(
+        constants.START_CONTEXT_TESTING, kwargs=kwargs(world), queue=constants.ORCHESTRATION_QUEUE
+    )
+    with pytest.raises(Exception) as raised:
+        result.get(timeout=30, propagate=True)
+    assert not isinstance(raised.value, CeleryTimeout)
+    assert result.state == "FAILURE"
+    result.forget()
+    assert_one_clear_line(str(raised.value), says)
+    assert counts(world.url) == before
+    assert not Path(CANARY).exists()
+
+
+def test_there_are_at_least_thirty_hostile_cases() -> None:
+    assert len(API_CASES) + len(ENTRY_CASES) >= 30
