@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install format lint typecheck test test-unit test-integration all clean
+.PHONY: install format lint typecheck test test-unit test-integration faults all clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ test-unit: $(STAMP)
 
 test-integration: $(STAMP)
 	$(BIN)/pytest -m integration
+
+# The fault test alone, printing its figures and keeping them in build/fault-figures.json.
+faults: $(STAMP)
+	mkdir -p build
+	FAULTS_REPORT=build/fault-figures.json $(BIN)/pytest -m faults -s
 
 all: lint test
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from ctworkflow import api, sessions
+from ctworkflow import api, errors, sessions
 from ctworkflow.config import get_settings
 from ctworkflow.domain.layouts import Layout, test_file_path
 from ctworkflow.domain.states import ParentStep, SessionStatus
@@ -184,4 +184,30 @@ def test_a_component_that_killed_its_worker_too_often_is_failed_instead_of_loopi
     child = api.get_session(project.scope, child_id)
     assert child.status is SessionStatus.FAILED
     assert child.error is not None and "lost with its worker 3 times" in child.error
+    assert project.agent_calls() == []
+
+
+def test_every_step_refuses_another_tenants_scope_and_writes_nothing(
+    project: Project, tmp_path: Path
+) -> None:
+    intruder = make_project(tmp_path / "intruder").scope
+    session_id = create_without_wake_up(project)
+    child_id = fanned_out(project)[0]
+    before = api.session_details(project.scope, session_id)
+    fx = live_effects()
+
+    for step in (
+        lambda scope: context.initialize(scope, session_id, 2, fx),
+        lambda scope: context.spawn(scope, session_id, 2),
+        lambda scope: context.validate(scope, session_id, 1, fx),
+        lambda scope: context.finalize(scope, session_id, 1, fx),
+    ):
+        with pytest.raises(errors.SessionNotFound):
+            step(intruder)
+    result = run_component(intruder, child_id, 1, fx)  # never raises into a chord
+
+    assert result["status"] == SessionStatus.FAILED
+    after = api.session_details(project.scope, session_id)
+    assert after.interactions == before.interactions
+    assert api.get_session(project.scope, child_id).status is SessionStatus.ACTIVE
     assert project.agent_calls() == []
