@@ -10,12 +10,13 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ctworkflow import catalog, errors, sessions
+from ctworkflow import catalog, discovery, errors, sessions
 from ctworkflow.config import get_settings
 from ctworkflow.domain import model
 from ctworkflow.domain.inputs import check_name, parse_id
 from ctworkflow.domain.orchestrator import Next
 from ctworkflow.domain.states import TERMINAL, ParentStep, SessionStatus, SessionType
+from ctworkflow.effects.git import Git
 from ctworkflow.persistence.db import UnitOfWork, unit_of_work
 
 
@@ -142,3 +143,21 @@ def retry_session(scope: model.Scope, session_id: uuid.UUID | str) -> model.Sess
 
     context_tasks.advance(scope.to_json(), str(sid))
     return get_session(scope, sid)
+
+
+def discover_components(scope: model.Scope) -> discovery.DiscoveryReport:
+    """Register the contexts and components found at the head of the project's default branch.
+
+    Run again after the code changed, it adds new modules, renames the components whose files
+    git sees as renamed, and marks vanished ones removed; sessions are never touched.
+
+    Raises:
+        ProjectNotFound: the scope's project does not exist.
+        InvalidInput: the remote has no default branch.
+        GitError: the remote cannot be read.
+    """
+    with unit_of_work() as uow:
+        project = catalog.get_project(uow, scope)
+    read = discovery.read_repository(Git(get_settings().workspaces), project)
+    with unit_of_work() as uow:
+        return discovery.apply_scan(uow, scope, read)
