@@ -18,6 +18,7 @@ from typing import Any, TypedDict
 from ctworkflow import errors
 from ctworkflow.agents.base import Agent, AgentRequest, AgentResult
 from ctworkflow.domain import layouts, model
+from ctworkflow.domain.layouts import is_build_output
 from ctworkflow.domain.orchestrator import Completed, Halt, Next, get_next_child_interaction
 from ctworkflow.domain.states import ChildStep, ResultStatus, SessionStatus
 from ctworkflow.persistence.db import unit_of_work
@@ -267,7 +268,10 @@ class _Stepper:
 
     def _check_changes(self) -> tuple[model.Command, model.Outcome]:
         allowed_root = self.job.test_path.split("/", 1)[0] + "/"
-        changed = self.fx.git.changed_paths(self.workspace)
+        layout = self.job.project.layout
+        changed = [
+            p for p in self.fx.git.changed_paths(self.workspace) if not is_build_output(layout, p)
+        ]
         outside = sorted(p for p in changed if not p.startswith(allowed_root))
         command = model.Command(keyword="check_changes", metadata={"changed": sorted(changed)})
         if outside:
