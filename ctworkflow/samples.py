@@ -74,6 +74,7 @@ def git(*args: str, cwd: Path) -> str:
 def publish(root: Path, files: Mapping[str, str]) -> Path:
     """Commit ``files`` in ``root/work`` and push them to a new bare ``root/remote.git``."""
     work, remote = root / "work", root / "remote.git"
+    root.mkdir(parents=True, exist_ok=True)
     git("init", "--bare", "--initial-branch=main", str(remote), cwd=root)
     git("init", "--initial-branch=main", str(work), cwd=root)
     for relative, content in files.items():
