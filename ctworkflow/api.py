@@ -42,8 +42,12 @@ def start_context_testing(
     idempotency_key: str | None = None,
     agent: str | None = None,
     max_attempts: int | None = None,
+    runner: str | None = None,
 ) -> model.Session:
-    """Start testing a context (by id or module name); idempotent per context and key."""
+    """Start testing a context (by id or module name); idempotent per context and key.
+
+    ``agent`` and ``runner`` override the project's settings for this session.
+    """
     settings = get_settings()
     with unit_of_work() as uow:
         project = catalog.get_project(uow, scope)
@@ -54,6 +58,7 @@ def start_context_testing(
             agent=agent or str(project.settings.get("agent") or settings.agent),
             max_attempts=max_attempts if max_attempts is not None else settings.max_attempts,
             idempotency_key=idempotency_key,
+            runner=runner,
         )
     if started.created:  # after the commit: the worker must find the row
         _enqueue(scope, started.session.id, Next(step=ParentStep.INITIALIZE))

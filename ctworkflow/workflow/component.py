@@ -51,6 +51,7 @@ class _Job:
     test_path: str
     source_path: str
     attempt_bases: dict[str, int]
+    runner: str | None
 
 
 def run_component(
@@ -115,6 +116,7 @@ def _load(scope: model.Scope, child_id: uuid.UUID, attempt: int) -> _Job | model
         test_path=layouts.test_file_path(project.layout, component.module_name),
         source_path=layouts.source_file_path(project.layout, component.module_name),
         attempt_bases=bases,
+        runner=parent.state.get("runner"),
     )
 
 
@@ -141,7 +143,7 @@ def _run(job: _Job, attempt: int, fx: Effects) -> ChildResult:
     should_stop = _stop_check(scope, child.id)
     try:
         agent = fx.agent(child.agent, job.project)
-        runner = fx.runner(job.project)
+        runner = fx.runner(job.project, job.runner)
     except errors.InvalidInput as error:
         return _end(job, attempt, Halt.ATTEMPTS_EXHAUSTED, str(error), None, None)
     fx.git.mirror(job.project.code_repo, need=job.base_commit)

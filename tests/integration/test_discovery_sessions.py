@@ -10,7 +10,9 @@ import subprocess
 import uuid
 from pathlib import Path
 
-from ctworkflow import api, catalog
+import pytest
+
+from ctworkflow import api, catalog, errors
 from ctworkflow.discovery import DiscoveryReport, Renamed
 from ctworkflow.domain.layouts import Layout, test_file_path
 from ctworkflow.domain.model import Scope, Session
@@ -23,8 +25,8 @@ from tests.workflow_support import run_pytest, wait_until_terminal
 BRANCH = "test-context-testing-session-for-accounts"
 
 
-def register(sample: SampleRepo, layout: str) -> Scope:
-    """A project on the sample's remote whose agent is the scaffold (runner: the layout's)."""
+def register(sample: SampleRepo, layout: str, settings: dict[str, object] | None = None) -> Scope:
+    """A project on the sample's remote; its agent is the scaffold unless settings say else."""
     with unit_of_work() as uow:
         account = catalog.create_account(uow, f"acme-{uuid.uuid4().hex[:6]}")
         project = catalog.create_project(
@@ -33,7 +35,7 @@ def register(sample: SampleRepo, layout: str) -> Scope:
             name="app",
             code_repo=str(sample.remote),
             layout=layout,
-            settings={"agent": "scaffold"},
+            settings=settings or {"agent": "scaffold"},
         )
     return Scope(account_id=account.id, project_id=project.id, user_id="tester")
 
@@ -214,3 +216,25 @@ def test_discovery_again_follows_renames_and_removals_without_touching_past_sess
         "shop.accounts.member_repository",
         "shop.accounts.user",
     ]
+
+
+def test_a_session_overrides_the_projects_agent_and_runner(
+    workflow_db: str, tmp_path: Path
+) -> None:
+    # Given: project settings that cannot work for this Python package.
+    sample = python_sample(tmp_path / "shop")
+    scope = register(
+        sample, "python", {"agent": "command", "agent_argv": ["false"], "runner": "mix"}
+    )
+    api.discover_components(scope)
+    with pytest.raises(errors.InvalidInput, match="unknown runner 'nose': expected one of mix"):
+        api.start_context_testing(scope, "shop.accounts", runner="nose")
+
+    started = api.start_context_testing(scope, "shop.accounts", agent="scaffold", runner="pytest")
+    session = wait_until_terminal(scope, started.id, timeout_s=240)
+
+    assert session.status is SessionStatus.COMPLETE, session.error
+    assert session.agent == "scaffold" and session.state["runner"] == "pytest"
+    assert pushed_files(sample) == sorted(
+        test_file_path(Layout.PYTHON, c.module_name) for c in sample.components
+    )
