@@ -6,51 +6,24 @@ import base64
 import binascii
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Final
 
 from ctworkflow.domain.model import TestReport
-from ctworkflow.runners.junit import tail
+from ctworkflow.runners.tally import Outcome, Tally
 
 #: The formatter that ``mix test`` loads (``elixir -r``) to write the report.
 FORMATTER_FILE = Path(__file__).with_name("elixir") / "report_formatter.exs"
 FORMATTER_MODULE = "CtworkflowReportFormatter"
 
 
-@dataclass(slots=True)
-class _Tally:
-    collected: int = 0
-    passed: int = 0
-    failed: int = 0
-    errors: int = 0
-    skipped: int = 0
-    duration_us: int = 0
-    problems: list[str] = field(default_factory=list)
-
-    def add(self, state: str, time_us: int, text: str) -> None:
-        self.collected += 1
-        self.duration_us += time_us
-        if state == "passed":
-            self.passed += 1
-        elif state == "failed":
-            self.failed += 1
-        elif state == "invalid":
-            self.errors += 1
-        else:
-            self.skipped += 1
-        if text.strip() and text not in self.problems:
-            self.problems.append(text.rstrip())
-
-    def report(self) -> TestReport:
-        return TestReport(
-            collected=self.collected,
-            passed=self.passed,
-            failed=self.failed,
-            errors=self.errors,
-            skipped=self.skipped,
-            duration_s=round(self.duration_us / 1_000_000, 3),
-            output_tail=tail("\n\n".join(self.problems)),
-        )
+#: The formatter's states, as the outcomes of a Tally.
+_OUTCOMES: Final[dict[str, Outcome]] = {
+    "passed": "passed",
+    "failed": "failed",
+    "invalid": "error",
+    "skipped": "skipped",
+}
 
 
 def _decode(text: str) -> str:
@@ -75,7 +48,7 @@ def _relative(file: str, workspace: Path) -> str:
 
 def parse_report(text: str, workspace: Path, requested: Mapping[str, str]) -> dict[str, TestReport]:
     """A report per requested file (normalized path -> requested path) that ran a test."""
-    tallies: dict[str, _Tally] = {}
+    tallies: dict[str, Tally] = {}
     for line in text.splitlines():
         fields = line.split("\t")
         if len(fields) != 4:
@@ -84,6 +57,7 @@ def parse_report(text: str, workspace: Path, requested: Mapping[str, str]) -> di
         requested_path = requested.get(_relative(file, workspace))
         if requested_path is None:
             continue
-        time_value = int(time_us) if time_us.isdigit() else 0
-        tallies.setdefault(requested_path, _Tally()).add(state, time_value, _decode(encoded))
+        duration_s = int(time_us) / 1_000_000 if time_us.isdigit() else 0.0
+        tally = tallies.setdefault(requested_path, Tally())
+        tally.count(_OUTCOMES.get(state, "skipped"), duration_s, _decode(encoded))
     return {path: tally.report() for path, tally in tallies.items()}

@@ -22,7 +22,7 @@ from ctworkflow.domain.model import TestReport
 from ctworkflow.effects import shell
 from ctworkflow.runners import exunit
 from ctworkflow.runners.files import crash_report, output_tail, split_runnable
-from ctworkflow.runners.junit import tail
+from ctworkflow.runners.tally import tail
 
 REPORT_ENV_VAR = "EXUNIT_REPORT_FILE"
 
