@@ -10,13 +10,14 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ctworkflow import catalog, errors, sessions
+from ctworkflow import catalog, discovery, errors, sessions
 from ctworkflow.agents.registry import get_agent
 from ctworkflow.config import get_settings
 from ctworkflow.domain import model
 from ctworkflow.domain.inputs import check_name, parse_id
 from ctworkflow.domain.orchestrator import Next
 from ctworkflow.domain.states import TERMINAL, ParentStep, SessionStatus, SessionType
+from ctworkflow.effects.git import Git
 from ctworkflow.persistence.db import UnitOfWork, unit_of_work
 from ctworkflow.workflow.reconciler import ReconcileReport
 from ctworkflow.workflow.reconciler import reconcile as reconcile_pass
@@ -44,8 +45,12 @@ def start_context_testing(
     idempotency_key: str | None = None,
     agent: str | None = None,
     max_attempts: int | None = None,
+    runner: str | None = None,
 ) -> model.Session:
-    """Start testing a context (by id or module name); idempotent per context and key."""
+    """Start testing a context (by id or module name); idempotent per context and key.
+
+    ``agent`` and ``runner`` override the project's settings for this session.
+    """
     settings = get_settings()
     with unit_of_work() as uow:
         project = catalog.get_project(uow, scope)
@@ -60,6 +65,7 @@ def start_context_testing(
             agent=agent_name,
             max_attempts=max_attempts if max_attempts is not None else settings.max_attempts,
             idempotency_key=idempotency_key,
+            runner=runner,
         )
     if started.created:  # after the commit: the worker must find the row
         _enqueue(scope, started.session.id, Next(step=ParentStep.INITIALIZE))
@@ -160,3 +166,21 @@ def reconcile() -> ReconcileReport:
     from ctworkflow.tasks.maintenance import CelerySender
 
     return reconcile_pass(CelerySender())
+
+
+def discover_components(scope: model.Scope) -> discovery.DiscoveryReport:
+    """Register the contexts and components found at the head of the project's default branch.
+
+    Run again after the code changed, it adds new modules, renames the components whose files
+    git sees as renamed, and marks vanished ones removed; sessions are never touched.
+
+    Raises:
+        ProjectNotFound: the scope's project does not exist.
+        InvalidInput: the remote has no default branch.
+        GitError: the remote cannot be read.
+    """
+    with unit_of_work() as uow:
+        project = catalog.get_project(uow, scope)
+    read = discovery.read_repository(Git(get_settings().workspaces), project)
+    with unit_of_work() as uow:
+        return discovery.apply_scan(uow, scope, read)

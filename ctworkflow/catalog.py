@@ -104,7 +104,19 @@ def add_component(
     check_int(priority, "priority")
     if parent_id is not None:
         _check_parent(uow, scope, parent_id, checked_module)
-    if uow.catalog.find_component(scope, checked_module) is not None:
+    existing = uow.catalog.find_component(scope, checked_module, include_removed=True)
+    if existing is not None and existing.removed:
+        # The module came back: the same row, so its past sessions stay attached to it.
+        return uow.catalog.update_component(
+            scope,
+            existing.id,
+            name=checked_name,
+            type=checked_type,
+            priority=priority,
+            parent_id=parent_id,
+            removed_at=None,
+        )
+    if existing is not None:
         raise errors.DuplicateComponent(
             f"module {checked_module} is already a component of project {project.name!r}"
         )
@@ -135,6 +147,10 @@ def _check_parent(
         ) from None
     if parent.module_name == module_name:
         raise errors.InvalidParent(f"component {module_name} cannot be its own parent")
+    if parent.removed:
+        raise errors.InvalidParent(
+            f"parent component {parent.module_name} was removed from the repository"
+        )
 
 
 def set_parent(
@@ -166,6 +182,10 @@ def list_components(uow: UnitOfWork, scope: model.Scope) -> list[model.Component
 def get_context(uow: UnitOfWork, scope: model.Scope, component_id: uuid.UUID) -> model.Component:
     """A component that can be tested as a context, or a typed error saying why not."""
     component = uow.catalog.get_component(scope, component_id)
+    if component.removed:
+        raise errors.InvalidInput(
+            f"component {component.module_name} was removed from the repository"
+        )
     if component.type not in CONTEXT_TYPES:
         raise errors.InvalidInput(
             f"component {component.module_name} is a {component.type!r}, not a context"

@@ -71,6 +71,23 @@ def git(*args: str, cwd: Path) -> str:
     return done.stdout.strip()
 
 
+def publish(root: Path, files: Mapping[str, str]) -> Path:
+    """Commit ``files`` in ``root/work`` and push them to a new bare ``root/remote.git``."""
+    work, remote = root / "work", root / "remote.git"
+    root.mkdir(parents=True, exist_ok=True)
+    git("init", "--bare", "--initial-branch=main", str(remote), cwd=root)
+    git("init", "--initial-branch=main", str(work), cwd=root)
+    for relative, content in files.items():
+        path = work / relative
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content)
+    git("add", "--all", cwd=work)
+    git("commit", "--quiet", "-m", "Initial commit", cwd=work)
+    git("remote", "add", "origin", str(remote), cwd=work)
+    git("push", "--quiet", "origin", "main", cwd=work)
+    return remote
+
+
 def _camel(snake: str) -> str:
     return "".join(part.capitalize() for part in snake.split("_"))
 
@@ -93,21 +110,15 @@ def python_sample(
 
     ``sources`` overrides the source of some modules (e.g. :data:`BROKEN_MODULE`).
     """
-    work, remote = root / "work", root / "remote.git"
-    git("init", "--bare", "--initial-branch=main", str(remote), cwd=root)
-    git("init", "--initial-branch=main", str(work), cwd=root)
-    package_dir = work / package / context
-    package_dir.mkdir(parents=True)
-    (work / package / "__init__.py").write_text(f'"""The {package} package."""\n')
-    (package_dir / "__init__.py").write_text(f'"""The {context} context."""\n')
+    files = {
+        f"{package}/__init__.py": f'"""The {package} package."""\n',
+        f"{package}/{context}/__init__.py": f'"""The {context} context."""\n',
+        "README.md": f"# {package}\n",
+    }
     for module in modules:
         source = (sources or {}).get(module) or module_source(module)
-        (package_dir / f"{module}.py").write_text(source)
-    (work / "README.md").write_text(f"# {package}\n")
-    git("add", "--all", cwd=work)
-    git("commit", "--quiet", "-m", "Initial commit", cwd=work)
-    git("remote", "add", "origin", str(remote), cwd=work)
-    git("push", "--quiet", "origin", "main", cwd=work)
+        files[f"{package}/{context}/{module}.py"] = source
+    remote = publish(root, files)
     components = [
         SampleComponent(
             name=_camel(module),
@@ -120,5 +131,92 @@ def python_sample(
         remote=remote,
         context_name=context_name,
         context_module=f"{package}.{context}",
+        components=components,
+    )
+
+
+MIX_PROJECT = """defmodule {app_module}.MixProject do
+  use Mix.Project
+
+  def project do
+    [app: :{app}, version: "0.1.0", elixir: "~> 1.14", deps: []]
+  end
+
+  def application do
+    [extra_applications: [:logger]]
+  end
+end
+"""
+
+ELIXIR_CONTEXT = """defmodule {module} do
+  @moduledoc "The {name} context of the sample app."
+end
+"""
+
+ELIXIR_MODULE = r'''defmodule {module} do
+  @moduledoc "The {name} component of the sample app."
+
+  @doc """
+  Doubles a value.
+
+      iex> {module}.double(21)
+      42
+  """
+  def double(value) when is_integer(value), do: value * 2
+
+  @doc "Greets someone."
+  def greet(name, greeting \\ "Hello"), do: format(greeting, name)
+
+  defp format(greeting, name), do: "#{{greeting}}, #{{name}}!"
+end
+'''
+
+
+def elixir_module_source(module: str) -> str:
+    """The source of a good sample Elixir module."""
+    return ELIXIR_MODULE.format(module=module, name=module.rsplit(".", 1)[-1])
+
+
+def mix_sample(
+    root: Path,
+    *,
+    app: str = "my_app",
+    context: str = "accounts",
+    modules: Sequence[str] = ("user", "user_repository", "session_token"),
+    sources: Mapping[str, str] | None = None,
+) -> SampleRepo:
+    """Create ``root/remote.git`` holding a mix project (no dependencies) with one context.
+
+    ``lib/<app>/<context>.ex`` is the context and ``lib/<app>/<context>/<module>.ex`` its
+    components. Like many real projects, it has no ``.gitignore``, so ``_build`` shows up as
+    untracked once compiled.
+    """
+    app_module, context_module = _camel(app), f"{_camel(app)}.{_camel(context)}"
+    files = {
+        "mix.exs": MIX_PROJECT.format(app_module=app_module, app=app),
+        "test/test_helper.exs": "ExUnit.start()\n",
+        f"lib/{app}.ex": ELIXIR_CONTEXT.format(module=app_module, name=app_module),
+        f"lib/{app}/{context}.ex": ELIXIR_CONTEXT.format(
+            module=context_module, name=_camel(context)
+        ),
+        "README.md": f"# {app}\n",
+    }
+    for module in modules:
+        module_name = f"{context_module}.{_camel(module)}"
+        source = (sources or {}).get(module) or elixir_module_source(module_name)
+        files[f"lib/{app}/{context}/{module}.ex"] = source
+    remote = publish(root, files)
+    components = [
+        SampleComponent(
+            name=_camel(module),
+            module_name=f"{context_module}.{_camel(module)}",
+            priority=len(modules) - i,
+        )
+        for i, module in enumerate(modules)
+    ]
+    return SampleRepo(
+        remote=remote,
+        context_name=_camel(context),
+        context_module=context_module,
         components=components,
     )

@@ -24,6 +24,7 @@ from ctworkflow.domain.states import (
     can_transition,
 )
 from ctworkflow.persistence.db import UnitOfWork
+from ctworkflow.runners.registry import RUNNER_NAMES
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -43,15 +44,21 @@ def create_context_session(
     max_attempts: int,
     environment_type: str = "local",
     idempotency_key: str | None = None,
+    runner: str | None = None,
 ) -> Started:
     """Get or create the one active context testing session of a context.
 
     Starting again while a session of the context is active, or with an idempotency key
-    already used in the project, returns that session instead of a new one.
+    already used in the project, returns that session instead of a new one. ``runner``
+    overrides the project's test runner for this session.
     """
     key = check_name(idempotency_key, "idempotency key") if idempotency_key is not None else None
     checked_agent = check_name(agent, "agent", max_length=64)
     check_int(max_attempts, "max_attempts", minimum=1)
+    if runner is not None and runner not in RUNNER_NAMES:
+        raise errors.InvalidInput(
+            f"unknown runner {runner!r}: expected one of {', '.join(RUNNER_NAMES)}"
+        )
     catalog.get_project(uow, scope)
     context = catalog.get_context(uow, scope, component_id)
     existing = _existing(uow, scope, context.id, key)
@@ -68,7 +75,7 @@ def create_context_session(
                 execution_mode=ExecutionMode.AGENTIC,
                 environment_type=environment_type,
                 agent=checked_agent,
-                state={},
+                state={"runner": runner} if runner else {},
                 max_attempts=max_attempts,
                 idempotency_key=key,
             )

@@ -61,12 +61,13 @@ def make_project(
     sources: Mapping[str, str] | None = None,
     context_name: str = "Accounts",
     code_repo: str | None = None,
+    settings: Mapping[str, object] | None = None,
 ) -> Project:
     """A sample repository, registered as a python project with its context and components."""
     root.mkdir(parents=True, exist_ok=True)
     sample = python_sample(root, modules=modules, sources=sources, context_name=context_name)
     state, plan_file = root / "agent-state", root / "plan.json"
-    settings = {
+    project_settings = {
         "agent": agent,
         "agent_argv": [
             sys.executable,
@@ -83,6 +84,7 @@ def make_project(
             "{prompt_file}",
         ],
         "agent_timeout_s": 20,
+        **(settings or {}),
     }
     with unit_of_work() as uow:
         account = catalog.create_account(uow, f"acme-{uuid.uuid4().hex[:6]}")
@@ -92,7 +94,7 @@ def make_project(
             name="shop",
             code_repo=code_repo or str(sample.remote),
             layout="python",
-            settings=settings,
+            settings=project_settings,
         )
         scope = Scope(account_id=account.id, project_id=project.id, user_id="tester")
         context = catalog.add_component(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import re
 import shutil
 import string
 import tempfile
@@ -17,6 +19,21 @@ PLACEHOLDERS = frozenset(
     {"workspace", "component", "module", "source_path", "test_path", "prompt_file"}
 )
 PROMPT_ENV_VAR = "AGENT_PROMPT_FILE"
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def validate_env_names(names: Sequence[object]) -> tuple[str, ...]:
+    """Return the names of worker variables an agent may see, or raise InvalidInput."""
+    if isinstance(names, str):
+        raise errors.InvalidInput("agent_env must be a list of variable names")
+    checked: list[str] = []
+    for name in names:
+        if not isinstance(name, str) or not _ENV_NAME.fullmatch(name):
+            raise errors.InvalidInput(f"agent_env entry {name!r} is not a variable name")
+        if name.upper().startswith("CTW_"):
+            raise errors.InvalidInput(f"agent_env entry {name!r}: CTW_* settings stay private")
+        checked.append(name)
+    return tuple(checked)
 
 
 def _placeholders(element: str) -> list[str]:
@@ -61,12 +78,28 @@ class CommandAgent:
 
     name: str = "command"
 
-    def __init__(self, argv_template: Sequence[str], *, timeout_s: float | None = None) -> None:
-        """Validate the template's placeholders now, so a bad setting fails early."""
+    def __init__(
+        self,
+        argv_template: Sequence[str],
+        *,
+        timeout_s: float | None = None,
+        pass_env: Sequence[object] = (),
+    ) -> None:
+        """Validate the template's placeholders now, so a bad setting fails early.
+
+        ``pass_env`` names variables of the worker's environment the agent sees on top of the
+        allow-list (an API key, say); their values are never stored by ctworkflow.
+        """
         if timeout_s is not None and not timeout_s > 0:
             raise errors.InvalidInput(f"agent timeout must be positive, not {timeout_s!r}")
         self.argv_template = validate_template(argv_template)
         self.timeout_s = timeout_s
+        self.pass_env = validate_env_names(pass_env)
+
+    def _env(self, prompt_file: Path) -> dict[str, str]:
+        """The allow-listed environment, the passed-through variables and the prompt file."""
+        passed = {name: os.environ[name] for name in self.pass_env if name in os.environ}
+        return shell.base_env({**passed, PROMPT_ENV_VAR: str(prompt_file)})
 
     def _argv(self, request: AgentRequest, prompt_file: Path) -> tuple[str, ...]:
         """Return the argv with every placeholder substituted."""
@@ -92,7 +125,7 @@ class CommandAgent:
                 argv,
                 cwd=request.workspace,
                 timeout_s=timeout_s,
-                env=shell.base_env({PROMPT_ENV_VAR: str(prompt_file)}),
+                env=self._env(prompt_file),
                 should_stop=request.should_stop,
             )
         finally:

@@ -39,10 +39,22 @@ def _timeout_setting(settings: Mapping[str, Any]) -> float | None:
     return float(timeout)
 
 
+def _env_setting(settings: Mapping[str, Any]) -> list[str]:
+    """Return settings["agent_env"] (names of variables passed to the agent), or []."""
+    names = settings.get("agent_env") or []
+    if not isinstance(names, list | tuple):
+        raise errors.InvalidInput("the setting 'agent_env' must be a list of variable names")
+    return list(names)
+
+
 def get_agent(name: str, settings: Mapping[str, Any]) -> Agent:
     """Return the agent called name, configured from settings."""
     if name == "scaffold":
         return ScaffoldAgent()
     if name == "command":
-        return CommandAgent(_argv_setting(settings), timeout_s=_timeout_setting(settings))
+        return CommandAgent(
+            _argv_setting(settings),
+            timeout_s=_timeout_setting(settings),
+            pass_env=_env_setting(settings),
+        )
     raise errors.InvalidInput(f"unknown agent {name!r}: expected one of {', '.join(AGENT_NAMES)}")

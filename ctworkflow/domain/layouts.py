@@ -49,6 +49,26 @@ _MODULE_NAME_RULES: Final[dict[Layout, tuple[re.Pattern[str], str]]] = {
 }
 
 
+#: Folders tools write while they build or test (mix compiles into ``_build``, Python caches
+#: bytecode): never a change an agent made to the code. Python's may sit at any depth.
+_BUILD_ROOTS: Final[dict[Layout, frozenset[str]]] = {
+    Layout.PHOENIX: frozenset({"_build", "deps", ".elixir_ls"}),
+    Layout.PYTHON: frozenset({".pytest_cache", ".mypy_cache", ".ruff_cache"}),
+}
+_BUILD_ANYWHERE: Final[dict[Layout, frozenset[str]]] = {
+    Layout.PHOENIX: frozenset(),
+    Layout.PYTHON: frozenset({"__pycache__"}),
+}
+
+
+def is_build_output(layout: Layout, path: str) -> bool:
+    """Tell whether a repository-relative path is build or cache output of the layout's tools."""
+    parts = path.split("/")
+    return parts[0] in _BUILD_ROOTS[layout] or any(
+        part in _BUILD_ANYWHERE[layout] for part in parts[:-1]
+    )
+
+
 def parse_layout(value: str) -> Layout:
     """Return the layout named by value, or raise UnknownLayout."""
     try:

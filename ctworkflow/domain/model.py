@@ -67,6 +67,8 @@ class Project:
     default_branch: str
     settings: JSON = field(default_factory=dict)
     created_at: datetime
+    #: The commit component discovery last read, if it ever ran.
+    discovered_commit: str | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -82,6 +84,13 @@ class Component:
     type: str
     priority: int
     created_at: datetime
+    #: When discovery stopped finding the module; removed components keep their sessions.
+    removed_at: datetime | None = None
+
+    @property
+    def removed(self) -> bool:
+        """Tell whether the component is no longer in the repository."""
+        return self.removed_at is not None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -165,6 +165,58 @@ class Git:
         finally:
             self._remove_worktree(key, path, directory)
 
+    def list_files(self, remote: str, commit: str) -> list[str]:
+        """Every file path in ``commit`` of ``remote``, read from the mirror."""
+        _check_sha(commit)
+        path = self._mirror_with(remote, commit)
+        listed = self._ok(
+            ["ls-tree", "-r", "-z", "--name-only", "--full-tree", commit],
+            cwd=path,
+            what="git ls-tree",
+            remote=remote,
+        )
+        return sorted(name for name in listed.stdout.split("\0") if name)
+
+    def matching_lines(
+        self, remote: str, commit: str, pattern: str, paths: Sequence[str]
+    ) -> dict[str, list[str]]:
+        """The lines of ``paths`` in ``commit`` that match the extended regex ``pattern``."""
+        _check_sha(commit)
+        if not paths:
+            return {}
+        path = self._mirror_with(remote, commit)
+        grep = ["--literal-pathspecs", "grep", "-z", "-n", "-I", "-E", "-e", pattern, commit]
+        result = self._git(
+            [*grep, "--", *paths],
+            cwd=path,
+            what="git grep",
+            remote=remote,
+        )
+        if result.returncode not in (0, 1):  # 1: nothing matched
+            raise GitError(_failure("git grep", result, remote))
+        found: dict[str, list[str]] = {}
+        prefix = f"{commit}:"
+        for line in result.stdout.splitlines():
+            name, _, rest = line.partition("\0")
+            _number, _, text = rest.partition("\0")
+            found.setdefault(name.removeprefix(prefix), []).append(text)
+        return found
+
+    def renamed_paths(self, remote: str, old: str, new: str) -> dict[str, str]:
+        """The files git sees as renamed from commit ``old`` to ``new``; {} if ``old`` is gone."""
+        _check_sha(old)
+        path = self._mirror_with(remote, new)
+        if not self._has_commit(path, old):
+            return {}
+        diff = self._ok(
+            ["diff", "--name-status", "-z", "-M", "--diff-filter=R", old, new],
+            cwd=path,
+            what="git diff",
+            remote=remote,
+        )
+        fields = [field for field in diff.stdout.split("\0") if field]
+        return {fields[i + 1]: fields[i + 2] for i in range(0, len(fields) - 2, 3)}
+
     def changed_paths(self, worktree: Path) -> list[str]:
         """Paths added, changed or deleted in a worktree since its commit (untracked too)."""
         result = self._ok(

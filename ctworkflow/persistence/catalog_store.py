@@ -128,30 +128,60 @@ class CatalogStore:
             raise errors.ComponentNotFound(component_id)
         return rows.component(row)
 
-    def find_component(self, scope: model.Scope, module_name: str) -> model.Component | None:
-        row = self.db.scalar(
-            sa.select(ComponentRow).where(
-                ComponentRow.module_name == module_name, rows.in_scope(ComponentRow, scope)
-            )
+    def find_component(
+        self, scope: model.Scope, module_name: str, *, include_removed: bool = False
+    ) -> model.Component | None:
+        query = sa.select(ComponentRow).where(
+            ComponentRow.module_name == module_name, rows.in_scope(ComponentRow, scope)
         )
+        if not include_removed:
+            query = query.where(ComponentRow.removed_at.is_(None))
+        row = self.db.scalar(query)
         return rows.component(row) if row else None
 
-    def list_components(self, scope: model.Scope) -> list[model.Component]:
-        found = self.db.scalars(
-            sa.select(ComponentRow)
-            .where(rows.in_scope(ComponentRow, scope))
-            .order_by(ComponentRow.module_name)
-        )
+    def list_components(
+        self, scope: model.Scope, *, include_removed: bool = False
+    ) -> list[model.Component]:
+        query = sa.select(ComponentRow).where(rows.in_scope(ComponentRow, scope))
+        if not include_removed:
+            query = query.where(ComponentRow.removed_at.is_(None))
+        found = self.db.scalars(query.order_by(ComponentRow.module_name))
         return [rows.component(r) for r in found]
 
     def child_components(self, scope: model.Scope, parent_id: uuid.UUID) -> list[model.Component]:
-        """Direct children of a component, by priority (highest first) then name."""
+        """Direct children of a component still in the code, by priority then name."""
         found = self.db.scalars(
             sa.select(ComponentRow)
-            .where(ComponentRow.parent_id == parent_id, rows.in_scope(ComponentRow, scope))
+            .where(
+                ComponentRow.parent_id == parent_id,
+                ComponentRow.removed_at.is_(None),
+                rows.in_scope(ComponentRow, scope),
+            )
             .order_by(ComponentRow.priority.desc(), ComponentRow.name, ComponentRow.module_name)
         )
         return [rows.component(r) for r in found]
+
+    def update_component(
+        self, scope: model.Scope, component_id: uuid.UUID, **values: Any
+    ) -> model.Component:
+        """Change columns of a component (name, module_name, type, parent_id, removed_at)."""
+        row = self.db.scalar(
+            sa.update(ComponentRow)
+            .where(ComponentRow.id == component_id, rows.in_scope(ComponentRow, scope))
+            .values(**values)
+            .returning(ComponentRow)
+        )
+        if row is None:
+            raise errors.ComponentNotFound(component_id)
+        return rows.component(row)
+
+    def set_discovered_commit(self, scope: model.Scope, commit: str) -> None:
+        """Remember the commit component discovery read last."""
+        self.db.execute(
+            sa.update(ProjectRow)
+            .where(ProjectRow.id == scope.project_id, ProjectRow.account_id == scope.account_id)
+            .values(discovered_commit=commit)
+        )
 
     def components_by_id(
         self, scope: model.Scope, ids: Sequence[uuid.UUID]

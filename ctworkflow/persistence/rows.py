@@ -34,6 +34,7 @@ def project(row: tables.ProjectRow) -> model.Project:
         default_branch=row.default_branch,
         settings=dict(row.settings or {}),
         created_at=row.created_at,
+        discovered_commit=row.discovered_commit,
     )
 
 
@@ -48,6 +49,7 @@ def component(row: tables.ComponentRow) -> model.Component:
         type=row.type,
         priority=row.priority,
         created_at=row.created_at,
+        removed_at=row.removed_at,
     )
 
 

@@ -78,6 +78,8 @@ class ProjectRow(Base):
     layout: Mapped[str] = mapped_column(sa.String(32))
     default_branch: Mapped[str] = mapped_column(sa.String(NAME_MAX))
     settings: Mapped[dict[str, Any]] = mapped_column(JsonDocument, default=dict)
+    #: The commit component discovery last read (renames are detected against it).
+    discovered_commit: Mapped[str | None] = mapped_column(sa.String(64))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
@@ -100,6 +102,8 @@ class ComponentRow(Base):
     type: Mapped[str] = mapped_column(sa.String(64))
     priority: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    #: Set when discovery no longer finds the module; the row stays for the sessions that used it.
+    removed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class SessionRow(Base):

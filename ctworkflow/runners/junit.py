@@ -4,17 +4,12 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from ctworkflow.domain.model import TestReport
+from ctworkflow.runners.tally import TAIL_CHARS, Tally, tail
 
-TAIL_CHARS = 4000
-
-
-def tail(text: str, chars: int = TAIL_CHARS) -> str:
-    """Return the last chars characters of text."""
-    return text if len(text) <= chars else "…" + text[-(chars - 1) :]
+__all__ = ["TAIL_CHARS", "attribute", "normalize", "parse_reports", "tail"]
 
 
 def normalize(path: str) -> str:
@@ -22,46 +17,19 @@ def normalize(path: str) -> str:
     return PurePosixPath(path).as_posix()
 
 
-@dataclass(slots=True)
-class _Tally:
-    """Counts and failure texts of one test file."""
-
-    collected: int = 0
-    passed: int = 0
-    failed: int = 0
-    errors: int = 0
-    skipped: int = 0
-    duration_s: float = 0.0
-    problems: list[str] = field(default_factory=list)
-
-    def add(self, case: ET.Element) -> None:
-        """Count one testcase element."""
-        self.collected += 1
-        self.duration_s += _float(case.get("time"))
-        error = case.find("error")
-        failure = case.find("failure")
-        if error is not None:
-            self.errors += 1
-            self.problems.append(_describe(case, "error", error))
-        elif failure is not None:
-            self.failed += 1
-            self.problems.append(_describe(case, "failure", failure))
-        elif case.find("skipped") is not None:
-            self.skipped += 1
-        else:
-            self.passed += 1
-
-    def report(self) -> TestReport:
-        """Return the tally as a TestReport."""
-        return TestReport(
-            collected=self.collected,
-            passed=self.passed,
-            failed=self.failed,
-            errors=self.errors,
-            skipped=self.skipped,
-            duration_s=round(self.duration_s, 3),
-            output_tail=tail("\n\n".join(self.problems)),
-        )
+def _count(tally: Tally, case: ET.Element) -> None:
+    """Count one testcase element."""
+    duration = _float(case.get("time"))
+    error = case.find("error")
+    failure = case.find("failure")
+    if error is not None:
+        tally.count("error", duration, _describe(case, "error", error))
+    elif failure is not None:
+        tally.count("failed", duration, _describe(case, "failure", failure))
+    elif case.find("skipped") is not None:
+        tally.count("skipped", duration)
+    else:
+        tally.count("passed", duration)
 
 
 def _float(value: str | None) -> float:
@@ -113,9 +81,9 @@ def parse_reports(xml_text: str, requested: Sequence[str]) -> dict[str, TestRepo
         root = ET.fromstring(xml_text)
     except ET.ParseError:
         return None
-    tallies: dict[str, _Tally] = {}
+    tallies: dict[str, Tally] = {}
     for case in root.iter("testcase"):
         path = attribute(case, requested)
         if path is not None:
-            tallies.setdefault(path, _Tally()).add(case)
+            _count(tallies.setdefault(path, Tally()), case)
     return {path: tally.report() for path, tally in tallies.items()}

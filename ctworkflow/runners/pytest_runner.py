@@ -6,32 +6,12 @@ import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from ctworkflow.domain.model import TestReport
 from ctworkflow.effects import shell
-from ctworkflow.runners.junit import normalize, parse_reports, tail
-
-
-def _outside(path: str) -> bool:
-    """Tell whether a requested path is absolute or climbs out of the workspace."""
-    pure = PurePosixPath(path)
-    return pure.is_absolute() or ".." in pure.parts
-
-
-def _output_tail(result: shell.CommandResult) -> str:
-    """Return the end of pytest's stdout and stderr together."""
-    parts = [result.tail("stdout"), result.tail("stderr")]
-    return tail("\n".join(part for part in parts if part.strip()))
-
-
-def _crash_reason(result: shell.CommandResult, timeout_s: float) -> str:
-    """Return why pytest left no report."""
-    if result.timed_out:
-        return f"pytest timed out after {timeout_s:g} s"
-    if result.stopped:
-        return "pytest stopped: session cancelled"
-    return f"pytest exited with status {result.returncode} without a report"
+from ctworkflow.runners.files import crash_report, output_tail, split_runnable
+from ctworkflow.runners.junit import parse_reports, tail
 
 
 class PytestRunner:
@@ -73,17 +53,7 @@ class PytestRunner:
         should_stop: Callable[[], bool] | None = None,
     ) -> dict[str, TestReport]:
         """Run the test files and return a report keyed by each requested path."""
-        reports: dict[str, TestReport] = {}
-        runnable: dict[str, str] = {}  # normalized path -> requested path
-        for requested in dict.fromkeys(test_paths):
-            if _outside(requested):
-                reports[requested] = TestReport(
-                    output_tail=f"test file {requested} is outside the workspace"
-                )
-            elif not (workspace / requested).is_file():
-                reports[requested] = TestReport(output_tail=f"test file {requested} does not exist")
-            else:
-                runnable.setdefault(normalize(requested), requested)
+        reports, runnable = split_runnable(workspace, test_paths)
         if runnable:
             reports.update(self._run_files(workspace, runnable, timeout_s, should_stop))
         return {requested: reports[requested] for requested in dict.fromkeys(test_paths)}
@@ -112,17 +82,10 @@ class PytestRunner:
         parsed = None
         if xml_text is not None and not (result.timed_out or result.stopped):
             parsed = parse_reports(xml_text, list(runnable))
-        output = _output_tail(result)
         if parsed is None:
-            reason = _crash_reason(result, timeout_s)
-            return {
-                requested: TestReport(
-                    errors=1,
-                    duration_s=round(result.duration_s, 3),
-                    output_tail=tail(f"{reason}\n{output}".rstrip()),
-                )
-                for requested in runnable.values()
-            }
+            crashed = crash_report("pytest", result, timeout_s)
+            return dict.fromkeys(runnable.values(), crashed)
+        output = output_tail(result)
         reports: dict[str, TestReport] = {}
         for path, requested in runnable.items():
             found = parsed.get(path)

@@ -21,6 +21,7 @@ from sqlalchemy import exc as sa_exc
 from ctworkflow import errors
 from ctworkflow.agents.base import Agent, AgentRequest, AgentResult
 from ctworkflow.domain import layouts, model
+from ctworkflow.domain.layouts import is_build_output
 from ctworkflow.domain.orchestrator import Completed, Halt, Next, get_next_child_interaction
 from ctworkflow.domain.states import ChildStep, ResultStatus, SessionStatus
 from ctworkflow.persistence.db import unit_of_work
@@ -56,6 +57,7 @@ class _Job:
     test_path: str
     source_path: str
     attempt_bases: dict[str, int]
+    runner: str | None
 
 
 def run_component(
@@ -169,6 +171,7 @@ def _load(scope: model.Scope, child_id: uuid.UUID, attempt: int) -> _Job | model
         test_path=layouts.test_file_path(project.layout, component.module_name),
         source_path=layouts.source_file_path(project.layout, component.module_name),
         attempt_bases={},
+        runner=parent.state.get("runner"),
     )
 
 
@@ -206,7 +209,7 @@ def _run(job: _Job, attempt: int, fx: Effects, lease: leasing.RunLease) -> Child
     should_stop = _stop_check(scope, child.id, lease)
     try:
         agent = fx.agent(child.agent, job.project)
-        runner = fx.runner(job.project)
+        runner = fx.runner(job.project, job.runner)
     except errors.InvalidInput as error:
         return _end(job, lease, attempt, Halt.ATTEMPTS_EXHAUSTED, str(error), None, None)
     fx.git.mirror(job.project.code_repo, need=job.base_commit)
@@ -351,7 +354,10 @@ class _Stepper:
 
     def _check_changes(self) -> tuple[model.Command, model.Outcome]:
         allowed_root = self.job.test_path.split("/", 1)[0] + "/"
-        changed = self.fx.git.changed_paths(self.workspace)
+        layout = self.job.project.layout
+        changed = [
+            p for p in self.fx.git.changed_paths(self.workspace) if not is_build_output(layout, p)
+        ]
         outside = sorted(p for p in changed if not p.startswith(allowed_root))
         command = model.Command(keyword="check_changes", metadata={"changed": sorted(changed)})
         if outside:

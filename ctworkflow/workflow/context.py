@@ -260,7 +260,7 @@ def _run_tests_here(
     fx.git.mirror(project.code_repo, need=session.base_commit)
     with fx.git.worktree(project.code_repo, session.base_commit) as workspace:
         _apply(workspace, artifacts)
-        return fx.runner(project).run(
+        return fx.runner(project, session.state.get("runner")).run(
             workspace, [a.test_path for a in artifacts], timeout_s=fx.settings.test_timeout_s
         )
 

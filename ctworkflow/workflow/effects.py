@@ -32,10 +32,11 @@ class Effects:
         """The agent a session asked for, configured by its project's settings."""
         return self.agent_factory(name, dict(project.settings))
 
-    def runner(self, project: Project) -> Runner:
-        """The test runner of a project: its own setting, else its layout's default."""
-        name = str(project.settings.get("runner") or DEFAULT_RUNNERS[project.layout])
-        return self.runner_factory(name)
+    def runner(self, project: Project, override: str | None = None) -> Runner:
+        """The test runner a session asked for, else its project's setting, else its layout's
+        default."""
+        name = override or project.settings.get("runner") or DEFAULT_RUNNERS[project.layout]
+        return self.runner_factory(str(name))
 
 
 def live_effects(settings: Settings | None = None) -> Effects:

@@ -201,6 +201,40 @@ def test_the_agent_sees_no_ctw_variables(
     assert "postgresql://secret@db/ctw" not in json.dumps(env)
 
 
+def test_only_the_variables_named_in_agent_env_are_passed_on(
+    tmp_path: Path, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "key-for-the-agent")
+    monkeypatch.setenv("OTHER_SECRET", "not-for-the-agent")
+    program = script(tmp_path, "agent.py", WRITING_AGENT)
+    report = tmp_path / "seen.json"
+    argv = [sys.executable, str(program), "{prompt_file}", "{module}", "{test_path}"]
+    agent = get_agent(
+        "command",
+        {"agent_argv": [*argv, "{workspace}", str(report)], "agent_env": ["ANTHROPIC_API_KEY"]},
+    )
+
+    assert agent.write_tests(request_for(workspace)).ok
+
+    env = json.loads(report.read_text(encoding="utf-8"))["env"]
+    assert env["ANTHROPIC_API_KEY"] == "key-for-the-agent"
+    assert "OTHER_SECRET" not in env
+
+
+@pytest.mark.parametrize(
+    ("names", "message"),
+    [
+        ("ANTHROPIC_API_KEY", "the setting 'agent_env' must be a list of variable names"),
+        (["BAD NAME"], "agent_env entry 'BAD NAME' is not a variable name"),
+        (["CTW_DATABASE_URL"], "agent_env entry 'CTW_DATABASE_URL': CTW_* settings stay private"),
+    ],
+)
+def test_malformed_agent_env_settings_are_refused(names: object, message: str) -> None:
+    with pytest.raises(errors.InvalidInput) as raised:
+        get_agent("command", {"agent_argv": ["true"], "agent_env": names})
+    assert str(raised.value) == message
+
+
 def test_an_agent_past_its_time_limit_is_killed_with_its_children(
     tmp_path: Path, workspace: Path
 ) -> None:

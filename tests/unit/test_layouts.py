@@ -177,3 +177,24 @@ def test_file_paths_validate_the_module_name_first(layout: Layout, module_name: 
 
 def test_file_path_is_not_collected_as_a_test() -> None:
     assert getattr(layouts.test_file_path, "__test__", True) is False
+
+
+@pytest.mark.parametrize(
+    ("layout", "path", "expected"),
+    [
+        (Layout.PHOENIX, "_build/test/lib/my_app/ebin/Elixir.MyApp.beam", True),
+        (Layout.PHOENIX, "deps/jason/mix.exs", True),
+        (Layout.PHOENIX, "lib/my_app/_build/x.ex", False),
+        (Layout.PHOENIX, "lib/my_app/accounts.ex", False),
+        (Layout.PHOENIX, "mix.exs", False),
+        (Layout.PYTHON, "shop/accounts/__pycache__/user.cpython-311.pyc", True),
+        (Layout.PYTHON, ".pytest_cache/v/cache/nodeids", True),
+        (Layout.PYTHON, "shop/__pycache__", False),  # a file so named is code, not a cache
+        (Layout.PYTHON, "_build/anything", False),
+        (Layout.PYTHON, "shop/accounts/user.py", False),
+    ],
+)
+def test_build_output_of_each_layouts_tools_is_told_apart_from_code(
+    layout: Layout, path: str, expected: bool
+) -> None:
+    assert layouts.is_build_output(layout, path) is expected

@@ -178,5 +178,7 @@ def test_the_registry_knows_the_pytest_runner() -> None:
 
 
 def test_the_registry_refuses_an_unknown_runner() -> None:
-    with pytest.raises(errors.InvalidInput, match=r"unknown runner 'mix': expected one of pytest"):
-        get_runner("mix")
+    with pytest.raises(
+        errors.InvalidInput, match=r"unknown runner 'nose': expected one of mix, pytest"
+    ):
+        get_runner("nose")

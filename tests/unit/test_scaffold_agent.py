@@ -6,8 +6,6 @@ import ast
 import textwrap
 from pathlib import Path
 
-import pytest
-
 from ctworkflow.agents.base import AgentRequest
 from ctworkflow.agents.scaffold import ScaffoldAgent, public_names
 from ctworkflow.domain.layouts import Layout, source_file_path, test_file_path
@@ -233,20 +231,3 @@ def test_a_path_outside_the_workspace_is_refused(tmp_path: Path) -> None:
     assert not result.ok
     assert result.error == "path '../escape.py' is outside the workspace"
     assert not (tmp_path / "escape.py").exists()
-
-
-@pytest.mark.parametrize("layout", [Layout.PHOENIX])
-def test_the_scaffold_is_not_available_for_phoenix_yet(tmp_path: Path, layout: Layout) -> None:
-    result = ScaffoldAgent().write_tests(
-        AgentRequest(
-            workspace=tmp_path,
-            component_name="User",
-            module_name="MyApp.User",
-            source_path=source_file_path(layout, "MyApp.User"),
-            test_path=test_file_path(layout, "MyApp.User"),
-            layout=layout,
-        )
-    )
-
-    assert not result.ok
-    assert result.error == "scaffold for phoenix is not available yet"

@@ -1,0 +1,153 @@
+"""Component discovery, the use case: read a project's repository and register what it holds.
+
+The repository is read at the head of the remote's default branch, from the worker's mirror
+(:class:`ctworkflow.effects.git.Git`); nothing is checked out. Running it again after the code
+changed adds new modules, follows renamed files (git's rename detection against the commit read
+last time), and marks vanished modules removed. Removed components keep their rows, so sessions
+that ran on them keep their history; a module that comes back gets its old row again.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from ctworkflow import catalog, errors
+from ctworkflow.domain import discovery, model
+from ctworkflow.domain.layouts import Layout
+from ctworkflow.effects.git import Git
+from ctworkflow.persistence.db import UnitOfWork
+
+logger = logging.getLogger(__name__)
+
+#: Extended regex of the lines that open an Elixir module.
+DEFMODULE_LINE = r"^[[:space:]]*defmodule[[:space:]]"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Renamed:
+    """A component that moved to another module; it kept its id and its sessions."""
+
+    old_module: str
+    new_module: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DiscoveryReport:
+    """What one discovery run changed in a project's components (module names, sorted)."""
+
+    commit: str
+    added: tuple[str, ...]
+    renamed: tuple[Renamed, ...]
+    removed: tuple[str, ...]
+    unchanged: tuple[str, ...]
+    skipped: tuple[discovery.Skipped, ...]
+
+    def to_json(self) -> dict[str, object]:
+        """The report as JSON-safe data (for ``--json`` output)."""
+        return {
+            "commit": self.commit,
+            "added": list(self.added),
+            "renamed": [{"from": r.old_module, "to": r.new_module} for r in self.renamed],
+            "removed": list(self.removed),
+            "unchanged": list(self.unchanged),
+            "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RepositoryScan:
+    """A scan of one commit, with the renames since the commit read last time."""
+
+    commit: str
+    scan: discovery.Scan
+    renamed_paths: dict[str, str]
+
+
+def read_repository(git: Git, project: model.Project) -> RepositoryScan:
+    """Scan the head of the project's default branch on its remote.
+
+    Raises:
+        InvalidInput: the remote has no such branch.
+        GitError: the remote cannot be read.
+    """
+    commit = git.remote_head(project.code_repo, project.default_branch)
+    if commit is None:
+        raise errors.InvalidInput(
+            f"the remote of project {project.name!r} has no branch {project.default_branch!r}"
+        )
+    paths = git.list_files(project.code_repo, commit)
+    sources: dict[str, str] = {}
+    if project.layout is Layout.PHOENIX:
+        candidates = discovery.phoenix_candidates(paths)
+        lines = git.matching_lines(project.code_repo, commit, DEFMODULE_LINE, candidates)
+        sources = {path: "\n".join(found) for path, found in lines.items()}
+    renamed: dict[str, str] = {}
+    if project.discovered_commit and project.discovered_commit != commit:
+        renamed = git.renamed_paths(project.code_repo, project.discovered_commit, commit)
+    return RepositoryScan(
+        commit=commit,
+        scan=discovery.scan(project.layout, paths, sources),
+        renamed_paths=renamed,
+    )
+
+
+def apply_scan(uow: UnitOfWork, scope: model.Scope, read: RepositoryScan) -> DiscoveryReport:
+    """Bring the project's components in line with a scan; contexts before their modules."""
+    project = catalog.get_project(uow, scope)
+    registered = uow.catalog.list_components(scope, include_removed=True)
+    plan = discovery.plan(project.layout, read.scan, registered, read.renamed_paths)
+    now = datetime.now(UTC)
+    for component in plan.removed:
+        uow.catalog.update_component(scope, component.id, removed_at=now)
+    ids: dict[str, model.Component] = {c.module_name: c for c, _ in plan.unchanged}
+    for rename in plan.renamed:
+        ids[rename.to.module_name] = uow.catalog.update_component(
+            scope,
+            rename.component.id,
+            module_name=rename.to.module_name,
+            name=rename.to.name,
+        )
+    for found in read.scan.found:  # contexts come first, so a module's parent is known
+        parent = ids[found.parent_module].id if found.parent_module else None
+        current = ids.get(found.module_name)
+        if current is None:
+            ids[found.module_name] = catalog.add_component(
+                uow,
+                scope,
+                name=found.name,
+                module_name=found.module_name,
+                type=found.type,
+                parent_id=parent,
+            )
+        elif current.parent_id != parent or _kind(current.type) != _kind(found.type):
+            kind = current.type if _kind(current.type) == _kind(found.type) else found.type
+            uow.catalog.update_component(scope, current.id, parent_id=parent, type=kind)
+    uow.catalog.set_discovered_commit(scope, read.commit)
+    report = DiscoveryReport(
+        commit=read.commit,
+        added=tuple(sorted(f.module_name for f in plan.added)),
+        renamed=tuple(
+            sorted(
+                (
+                    Renamed(old_module=r.component.module_name, new_module=r.to.module_name)
+                    for r in plan.renamed
+                ),
+                key=lambda r: r.old_module,
+            )
+        ),
+        removed=tuple(sorted(c.module_name for c in plan.removed)),
+        unchanged=tuple(sorted(c.module_name for c, _ in plan.unchanged)),
+        skipped=read.scan.skipped,
+    )
+    logger.info(
+        "discovered components",
+        extra={"action": "discover", "project_id": str(scope.project_id), "commit": read.commit},
+    )
+    return report
+
+
+def _kind(component_type: str) -> str:
+    """``context`` for every context type, else ``module``."""
+    return discovery.CONTEXT if component_type in catalog.CONTEXT_TYPES else discovery.MODULE
