@@ -56,6 +56,19 @@ def find_project(uow: UnitOfWork, account_id: uuid.UUID, project: str) -> model.
     return found
 
 
+def find_component(uow: UnitOfWork, scope: model.Scope, component: str) -> model.Component:
+    """A component of the scope's project, given by id or by module name."""
+    text = check_name(component, "component")
+    try:
+        return uow.catalog.get_component(scope, uuid.UUID(text))
+    except ValueError:
+        pass
+    found = uow.catalog.find_component(scope, text)
+    if found is None:
+        raise errors.ComponentNotFound(text)
+    return found
+
+
 def create_project(
     uow: UnitOfWork,
     account_id: uuid.UUID,

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Annotated
 
 import typer
 
-from ctworkflow import catalog, errors
+from ctworkflow import catalog
 from ctworkflow.cli import options, render, shapes
-from ctworkflow.domain import model
 from ctworkflow.persistence import db as database
-from ctworkflow.persistence.db import UnitOfWork, unit_of_work
+from ctworkflow.persistence.db import unit_of_work
 
 db_app = typer.Typer(no_args_is_help=True, help="Set up and migrate the database.")
 account_app = typer.Typer(no_args_is_help=True, help="Accounts (tenants).")
@@ -31,10 +29,7 @@ def account_create(name: str, as_json: options.Json = False) -> None:
     """Create an account; print its id."""
     with unit_of_work() as uow:
         account = catalog.create_account(uow, name)
-    if as_json:
-        render.print_json(shapes.account_json(account))
-    else:
-        typer.echo(str(account.id))
+    render.emit(as_json, shapes.account_json(account), str(account.id))
 
 
 @project_app.command("create")
@@ -63,21 +58,7 @@ def project_create(
             default_branch=default_branch,
             settings=settings,
         )
-    if as_json:
-        render.print_json(shapes.project_json(project))
-    else:
-        typer.echo(str(project.id))
-
-
-def _find_component(uow: UnitOfWork, scope: model.Scope, ref: str) -> model.Component:
-    try:
-        return uow.catalog.get_component(scope, uuid.UUID(ref))
-    except ValueError:
-        pass
-    found = uow.catalog.find_component(scope, ref)
-    if found is None:
-        raise errors.ComponentNotFound(ref)
-    return found
+    render.emit(as_json, shapes.project_json(project), str(project.id))
 
 
 @component_app.command("add")
@@ -98,7 +79,7 @@ def component_add(
     """Register a component of the project, optionally under its context; print its id."""
     scope = options.resolve_scope(account, project, user)
     with unit_of_work() as uow:
-        parent_id = _find_component(uow, scope, parent).id if parent else None
+        parent_id = catalog.find_component(uow, scope, parent).id if parent else None
         component = catalog.add_component(
             uow,
             scope,
@@ -108,10 +89,7 @@ def component_add(
             priority=priority,
             parent_id=parent_id,
         )
-    if as_json:
-        render.print_json(shapes.component_json(component))
-    else:
-        typer.echo(str(component.id))
+    render.emit(as_json, shapes.component_json(component), str(component.id))
 
 
 @component_app.command("list")
@@ -124,7 +102,6 @@ def component_list(
     scope = options.resolve_scope(account, project)
     with unit_of_work() as uow:
         components = catalog.list_components(uow, scope)
-    if as_json:
-        render.print_json([shapes.component_json(c) for c in components])
-    else:
-        render.console().print(render.catalog_table(components))
+    render.emit(
+        as_json, [shapes.component_json(c) for c in components], render.catalog_table(components)
+    )

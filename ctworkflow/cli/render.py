@@ -35,6 +35,14 @@ def print_json(data: Any) -> None:
     console().out(json.dumps(data, indent=2), highlight=False)
 
 
+def emit(as_json: bool, data: Any, text: RenderableType) -> None:
+    """Print ``data`` as JSON with ``--json``, else ``text`` (a line or a rich renderable)."""
+    if as_json:
+        print_json(data)
+    else:
+        console().print(text, highlight=False, soft_wrap=isinstance(text, str))
+
+
 def _status(status: SessionStatus) -> Text:
     return Text(status.value, style=STATUS_STYLES[status])
 

@@ -86,10 +86,9 @@ def session_show(
     """Show a session with its steps and its components."""
     scope = options.resolve_scope(account, project)
     details = api.session_details(scope, session_id)
-    if as_json:
-        render.print_json(shapes.details_json(details))
-    else:
-        render.console().print(render.session_view(details, datetime.now(UTC)))
+    render.emit(
+        as_json, shapes.details_json(details), render.session_view(details, datetime.now(UTC))
+    )
 
 
 @session_app.command("list")
@@ -108,10 +107,9 @@ def session_list(
     if type not in TYPES:
         raise errors.InvalidInput(f"unknown type {type!r}: expected context, component or all")
     sessions = api.list_sessions(scope, statuses=status or (), type=TYPES[type], limit=limit)
-    if as_json:
-        render.print_json([shapes.session_json(s) for s in sessions])
-    else:
-        render.console().print(render.sessions_table(sessions))
+    render.emit(
+        as_json, [shapes.session_json(s) for s in sessions], render.sessions_table(sessions)
+    )
 
 
 @session_app.command("watch")
@@ -138,10 +136,7 @@ def session_cancel(
     """Cancel a session and its running components."""
     scope = options.resolve_scope(account, project)
     session = api.cancel_session(scope, session_id)
-    if as_json:
-        render.print_json(shapes.session_json(session))
-    else:
-        typer.echo(f"{session.id} {session.status.value}")
+    render.emit(as_json, shapes.session_json(session), f"{session.id} {session.status.value}")
 
 
 @session_app.command("retry")
