@@ -1,0 +1,215 @@
+"""``ctw`` through its real entry point: a subprocess per command, PostgreSQL, Redis, a worker."""
+
+from __future__ import annotations
+
+import json
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+
+from ctworkflow import servers
+from ctworkflow.samples import git, python_sample
+from tests.cli_support import Result, base_env, ctw
+from tests.workflow_support import FAKE_AGENT
+
+MODULES = ("user", "user_repository", "accounts_live")
+
+
+@pytest.fixture
+def env(workflow_db: str, redis_server: servers.RedisServer, tmp_path: Path) -> dict[str, str]:
+    """Settings of a CLI user pointed at the test servers (the in-process worker runs tasks)."""
+    return base_env(
+        tmp_path / "home",
+        CTW_DATABASE_URL=workflow_db,
+        CTW_BROKER_URL=redis_server.url(0),
+        CTW_RESULT_BACKEND=redis_server.url(1),
+        CTW_DATA_DIR=str(tmp_path / "cli-data"),
+    )
+
+
+def ok(result: Result) -> Result:
+    assert result.code == 0, result.stderr + result.stdout
+    return result
+
+
+def one_line_error(result: Result, expected: str) -> None:
+    assert result.code != 0
+    assert "Traceback" not in result.stderr + result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ") and expected in lines[0], lines[0]
+
+
+def register(env: dict[str, str], root: Path, account: str) -> dict[str, str]:
+    """Account, project (fake agent) and context of a sample repository, all through ctw."""
+    root.mkdir(parents=True)
+    sample = python_sample(root, modules=MODULES)
+    plan = root / "plan.json"
+    plan.write_text("{}")
+    argv = [
+        sys.executable,
+        str(FAKE_AGENT),
+        "--plan",
+        str(plan),
+        "--state",
+        str(root / "agent-state"),
+        "--module",
+        "{module}",
+        "--test-path",
+        "{test_path}",
+        "--prompt",
+        "{prompt_file}",
+    ]
+    created = ok(ctw("account", "create", account, "--json", env=env)).json()
+    assert set(created) == {"id", "name", "created_at"}
+    scoped = {**env, "CTW_ACCOUNT": account}
+    project = ok(
+        ctw(
+            "project",
+            "create",
+            "shop",
+            "--repo",
+            str(sample.remote),
+            "--layout",
+            "python",
+            "--setting",
+            "agent=command",
+            "--setting",
+            f"agent_argv={json.dumps(argv)}",
+            "--setting",
+            "agent_timeout_s=20",
+            "--json",
+            env=scoped,
+        )
+    ).json()
+    assert project["settings"]["agent_argv"] == argv
+    assert project["account_id"] == created["id"]
+    scoped["CTW_PROJECT"] = "shop"
+    context = ok(
+        ctw(
+            "component",
+            "add",
+            sample.context_module,
+            "--name",
+            sample.context_name,
+            "--context",
+            "--json",
+            env=scoped,
+        )
+    ).json()
+    assert context["type"] == "context"
+    for c in sample.components:
+        child = ok(
+            ctw(
+                "component",
+                "add",
+                c.module_name,
+                "--name",
+                c.name,
+                "--parent",
+                sample.context_module,
+                "--priority",
+                str(c.priority),
+                "--json",
+                env=scoped,
+            )
+        ).json()
+        assert child["parent_id"] == context["id"]
+    scoped["REMOTE"] = str(sample.remote)
+    scoped["PLAN"] = str(plan)
+    return scoped
+
+
+def test_cli_registers_a_project_runs_a_session_and_shows_it(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    ok(ctw("db", "upgrade", env=env))
+    scoped = register(env, tmp_path / "shop", f"acme-{uuid.uuid4().hex[:6]}")
+    listed = ok(ctw("component", "list", "--json", env=scoped)).json()
+    assert sorted(c["module_name"] for c in listed) == sorted(
+        ["shop.accounts", *(f"shop.accounts.{m}" for m in MODULES)]
+    )
+
+    started = ok(ctw("session", "start", "shop.accounts", "--json", env=scoped)).json()
+    watched = ctw("session", "watch", started["id"], "--json", "--timeout", "120", env=scoped)
+
+    # watch: JSON lines until the end, exit status 0 for a complete session.
+    assert watched.code == 0, watched.stderr
+    snapshots = watched.json_lines()
+    assert snapshots[-1]["status"] == "complete"
+    assert snapshots[-1]["progress"]["complete"] == 3
+    assert {c["module_name"] for c in snapshots[-1]["components"]} == {
+        f"shop.accounts.{m}" for m in MODULES
+    }
+    assert all(c["tests_passed"] == 2 for c in snapshots[-1]["components"])
+
+    shown = ok(ctw("session", "show", started["id"], "--json", env=scoped)).json()
+    assert shown["status"] == "complete"
+    assert shown["branch_name"] == "test-context-testing-session-for-accounts"
+    assert shown["commit"] == git(
+        "rev-parse", "test-context-testing-session-for-accounts", cwd=Path(scoped["REMOTE"])
+    )
+    assert [(i["step"], i["attempt"]) for i in shown["interactions"]] == [
+        ("initialize", 1),
+        ("spawn_component_testing_sessions", 1),
+        ("finalize", 1),
+    ]
+    assert len(shown["children"]) == 3
+    assert all(c["status"] == "complete" and c["attempt"] == 1 for c in shown["children"])
+    assert all(c["artifact"]["report"]["passed"] == 2 for c in shown["children"])
+
+    table = ok(ctw("session", "show", started["id"], env=scoped)).stdout
+    assert "test-context-testing-session-for-accounts" in table
+    assert "shop.accounts.user_repository" in table
+
+    complete = ok(ctw("session", "list", "--status", "complete", "--json", env=scoped)).json()
+    assert [s["id"] for s in complete] == [started["id"]]
+    everything = ok(ctw("session", "list", "--type", "all", "--json", env=scoped)).json()
+    assert len(everything) == 4
+    assert ok(ctw("session", "list", "--status", "failed", "--json", env=scoped)).json() == []
+
+
+def test_cli_cancels_and_retries_a_session(env: dict[str, str], tmp_path: Path) -> None:
+    scoped = register(env, tmp_path / "shop", f"acme-{uuid.uuid4().hex[:6]}")
+    Path(scoped["PLAN"]).write_text(json.dumps({"shop.accounts.user": ["hang", "good"]}))
+    started = ok(ctw("session", "start", "shop.accounts", env=scoped)).stdout.strip()
+
+    cancelled = ok(ctw("session", "cancel", started, "--json", env=scoped)).json()
+    assert cancelled["status"] == "cancelled"
+    watched = ctw("session", "watch", started, "--timeout", "60", env=scoped)
+    assert watched.code == 1  # ended, but not complete
+    assert "cancelled" in watched.stdout
+
+    retried = ctw("session", "retry", started, "--watch", "--json", "--timeout", "120", env=scoped)
+    assert retried.code == 0, retried.stderr
+    assert retried.json_lines()[-1]["status"] == "complete"
+
+
+def test_cli_errors_are_one_line_and_a_non_zero_exit(env: dict[str, str], tmp_path: Path) -> None:
+    scoped = register(env, tmp_path / "shop", "twin")
+    ok(ctw("account", "create", "twin", env=env))
+
+    one_line_error(ctw("session", "list", env=env), "no account: give --account")
+    one_line_error(ctw("session", "list", env=scoped), "2 accounts are named 'twin'")
+    account_id = ok(ctw("account", "create", "solo", "--json", env=env)).json()["id"]
+    solo = {**env, "CTW_ACCOUNT": account_id, "CTW_PROJECT": "nope"}
+    one_line_error(ctw("session", "list", env=solo), "project nope not found")
+    one_line_error(
+        ctw("project", "create", "x", "--repo", "r", "--layout", "cobol", env=solo),
+        "unknown layout 'cobol'",
+    )
+    missing = str(uuid.uuid4())
+    shop = {**env, "CTW_ACCOUNT": account_id}
+    ok(ctw("project", "create", "shop", "--repo", "/nowhere.git", env=shop))
+    shop["CTW_PROJECT"] = "shop"
+    one_line_error(ctw("session", "show", missing, "--json", env=shop), f"session {missing} not")
+    one_line_error(ctw("session", "show", "not-an-id", env=shop), "is not a valid id")
+    one_line_error(ctw("session", "start", "shop.nothing", env=shop), "component shop.nothing")
+    one_line_error(ctw("project", "create", "y", "--repo", "r", "--setting", "k", env=shop), "KEY")
+    one_line_error(ctw("worker", "--queue", "steps", env=shop), "unknown queue 'steps'")
+    unmigrated = {**env, "CTW_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}"}
+    one_line_error(ctw("account", "create", "a", env=unmigrated), "run: ctw db upgrade")
+    bad_settings = {**env, "CTW_MAX_ATTEMPTS": "0"}
+    one_line_error(ctw("account", "create", "a", env=bad_settings), "CTW_MAX_ATTEMPTS")
