@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
 import sys
 import uuid
 from pathlib import Path
@@ -11,8 +13,9 @@ import pytest
 
 from ctworkflow import servers
 from ctworkflow.samples import git, python_sample
-from tests.cli_support import Result, base_env, ctw
-from tests.workflow_support import FAKE_AGENT
+from ctworkflow.tasks.app import app
+from tests.cli_support import CTW, Result, base_env, ctw
+from tests.workflow_support import FAKE_AGENT, wait_for
 
 MODULES = ("user", "user_repository", "accounts_live")
 
@@ -213,3 +216,24 @@ def test_cli_errors_are_one_line_and_a_non_zero_exit(env: dict[str, str], tmp_pa
     one_line_error(ctw("account", "create", "a", env=unmigrated), "run: ctw db upgrade")
     bad_settings = {**env, "CTW_MAX_ATTEMPTS": "0"}
     one_line_error(ctw("account", "create", "a", env=bad_settings), "CTW_MAX_ATTEMPTS")
+
+
+def test_cli_worker_execs_a_celery_worker_of_our_app(
+    env: dict[str, str], redis_server: servers.RedisServer, tmp_path: Path
+) -> None:
+    name = f"cli-{uuid.uuid4().hex[:6]}@test"
+    log = (tmp_path / "worker.log").open("wb")
+    worker = subprocess.Popen(
+        [str(CTW), "worker", "--queue", "components", "--pool", "solo", "--hostname", name],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(lambda: bool(app.control.ping([name], timeout=1)), 60, "the worker to answer")
+        queues = app.control.inspect([name], timeout=2).active_queues() or {}
+        assert [q["name"] for q in queues[name]] == ["ctw.components"]
+    finally:
+        worker.send_signal(signal.SIGTERM)  # the process we started (exec kept its pid)
+        assert worker.wait(30) == 0
+        log.close()
