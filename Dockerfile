@@ -4,5 +4,6 @@ WORKDIR /app
 COPY pyproject.toml README.md celeryconfig.py ./
 COPY ctworkflow ctworkflow
 COPY workers workers
-RUN pip install --no-cache-dir .
+# pytest: the workers run the tests they write (the pytest runner uses this interpreter).
+RUN pip install --no-cache-dir . pytest
 ENV PYTHONPATH=/app

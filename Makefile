@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install format lint typecheck test test-unit test-integration faults all clean
+.PHONY: install format lint typecheck test test-unit test-integration faults all clean demo
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -44,3 +44,7 @@ all: lint test
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache build *.egg-info
+
+# The embedded demo: a whole session on a sample repository, no server needed.
+demo: $(STAMP)
+	$(BIN)/ctw demo

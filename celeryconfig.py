@@ -38,14 +38,23 @@ result_expires = 7 * 24 * 3600
 result_chord_join_timeout = 30.0
 broker_connection_retry_on_startup = True
 
-_visibility = {"visibility_timeout": _settings.visibility_timeout_s}
-broker_transport_options = {
-    **_visibility,
-    # Restore the messages of a dead worker in seconds, not kombu's default ~100 s sweep.
-    "unacked_restore_interval": 10,
-    "unacked_restore_throttle": 1,
-}
-result_backend_transport_options = dict(_visibility)
+
+def transport_options(url: str) -> dict[str, object]:
+    """Broker transport options that suit the transport of ``url``."""
+    if url.startswith(("redis://", "rediss://")):
+        return {
+            "visibility_timeout": _settings.visibility_timeout_s,
+            # Restore the messages of a dead worker in seconds, not kombu's ~100 s sweep.
+            "unacked_restore_interval": 10,
+            "unacked_restore_throttle": 1,
+        }
+    # kombu's SQLAlchemy transport hands every transport option to ``create_engine``, which
+    # refuses the Redis ones; wait for a busy SQLite file instead of failing at once.
+    return {"connect_args": {"timeout": 30}}
+
+
+broker_transport_options = transport_options(broker_url)
+result_backend_transport_options = {"visibility_timeout": _settings.visibility_timeout_s}
 
 # The reconciler re-drives sessions whose wake-up was lost (run a beat: `celery beat` or `-B`).
 beat_schedule = {

@@ -147,6 +147,10 @@ def retry_session(scope: model.Scope, session_id: uuid.UUID | str) -> model.Sess
         session = sessions.get_session(uow, scope, sid)
         if session.type is not SessionType.CONTEXT_TESTING or session.status not in TERMINAL:
             raise errors.InvalidTransition(sid, session.status, SessionStatus.ACTIVE)
+        # A step interrupted by the cancel is closed as failed, so the rerun is its next
+        # attempt: its task ids (which carry the attempt) differ from the revoked ones, which
+        # workers remember and would discard.
+        uow.sessions.abandon_pending(scope, sid, "interrupted: the session was cancelled")
         last = uow.sessions.last_completed(scope, sid)
         sessions.transition(uow, scope, sid, SessionStatus.ACTIVE)
         budget = (last.attempt if last else 0) + get_settings().max_attempts

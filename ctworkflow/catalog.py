@@ -28,6 +28,49 @@ def create_account(uow: UnitOfWork, name: str) -> model.Account:
     return uow.catalog.add_account(check_name(name, "account name"))
 
 
+def find_account(uow: UnitOfWork, account: str) -> model.Account:
+    """An account given by id, or by name when exactly one account bears it."""
+    text = check_name(account, "account")
+    try:
+        return uow.catalog.get_account(uuid.UUID(text))
+    except ValueError:
+        pass
+    found = uow.catalog.find_accounts(text)
+    if not found:
+        raise errors.AccountNotFound(text)
+    if len(found) > 1:
+        raise errors.InvalidInput(
+            f"{len(found)} accounts are named {text!r}: give the account id instead"
+        )
+    return found[0]
+
+
+def find_project(uow: UnitOfWork, account_id: uuid.UUID, project: str) -> model.Project:
+    """A project of an account, given by id or by name."""
+    text = check_name(project, "project")
+    try:
+        return uow.catalog.get_project(account_id, uuid.UUID(text))
+    except ValueError:
+        pass
+    found = uow.catalog.find_project(account_id, text)
+    if found is None:
+        raise errors.ProjectNotFound(text)
+    return found
+
+
+def find_component(uow: UnitOfWork, scope: model.Scope, component: str) -> model.Component:
+    """A component of the scope's project, given by id or by module name."""
+    text = check_name(component, "component")
+    try:
+        return uow.catalog.get_component(scope, uuid.UUID(text))
+    except ValueError:
+        pass
+    found = uow.catalog.find_component(scope, text)
+    if found is None:
+        raise errors.ComponentNotFound(text)
+    return found
+
+
 def create_project(
     uow: UnitOfWork,
     account_id: uuid.UUID,

@@ -34,6 +34,15 @@ class CatalogStore:
             raise errors.AccountNotFound(account_id)
         return rows.account(row)
 
+    def find_accounts(self, name: str) -> list[model.Account]:
+        """Accounts of that name (names are not unique), oldest first."""
+        found = self.db.scalars(
+            sa.select(AccountRow)
+            .where(AccountRow.name == name)
+            .order_by(AccountRow.created_at, AccountRow.id)
+        )
+        return [rows.account(r) for r in found]
+
     def add_project(
         self,
         account_id: uuid.UUID,

@@ -36,11 +36,17 @@ _ENGINES: dict[str, sa.Engine] = {}
 _LOCK = threading.Lock()
 
 
-def _create_engine(url: str) -> sa.Engine:
+def _make_sqlite_folder(url: str) -> None:
+    """SQLite creates a missing file but not its folder: create it (a fresh data folder)."""
     if url.startswith("sqlite"):
         database = sa.make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _create_engine(url: str) -> sa.Engine:
+    if url.startswith("sqlite"):
+        _make_sqlite_folder(url)
         engine = sa.create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -101,6 +107,7 @@ def alembic_config(url: str | None = None) -> Config:
 
 def migrate(url: str | None = None, revision: str = "head") -> None:
     """Bring the database schema to ``revision``."""
+    _make_sqlite_folder(url or get_settings().sqlalchemy_url)
     command.upgrade(alembic_config(url), revision)
 
 

@@ -281,6 +281,7 @@ class _Stepper:
             interaction = uow.sessions.begin_interaction(
                 scope, child_id, step=step, attempt=attempt, command=model.Command(keyword=step)
             )
+        self.fx.progress(step, attempt)
         command, outcome = self._execute(ChildStep(route.step))
         with unit_of_work() as uow:
             uow.sessions.complete_interaction(scope, interaction.id, outcome, command=command)

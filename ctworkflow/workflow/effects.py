@@ -27,6 +27,9 @@ class Effects:
     git: Git
     agent_factory: Callable[[str, dict[str, Any]], Agent] = field(default=get_agent)
     runner_factory: Callable[[str], Runner] = field(default=get_runner)
+    #: Told the step and attempt a component run starts (the Celery task turns it into a
+    #: ``task-progress`` event that Flower shows); small values only, never a prompt.
+    progress: Callable[[str, int], None] = field(default=lambda step, attempt: None)
 
     def agent(self, name: str, project: Project) -> Agent:
         """The agent a session asked for, configured by its project's settings."""

@@ -1,0 +1,107 @@
+"""``ctw db``, ``ctw account``, ``ctw project`` and ``ctw component``: set up what gets tested."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from ctworkflow import catalog
+from ctworkflow.cli import options, render, shapes
+from ctworkflow.persistence import db as database
+from ctworkflow.persistence.db import unit_of_work
+
+db_app = typer.Typer(no_args_is_help=True, help="Set up and migrate the database.")
+account_app = typer.Typer(no_args_is_help=True, help="Accounts (tenants).")
+project_app = typer.Typer(no_args_is_help=True, help="Projects: a repository of an account.")
+component_app = typer.Typer(no_args_is_help=True, help="Components of a project.")
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
+    """Create or migrate the database schema up to REVISION (the newest by default)."""
+    database.migrate(revision=revision)
+    typer.echo(f"database at {revision}")
+
+
+@account_app.command("create")
+def account_create(name: str, as_json: options.Json = False) -> None:
+    """Create an account; print its id."""
+    with unit_of_work() as uow:
+        account = catalog.create_account(uow, name)
+    render.emit(as_json, shapes.account_json(account), str(account.id))
+
+
+@project_app.command("create")
+def project_create(
+    name: str,
+    repo: Annotated[str, typer.Option("--repo", help="The git remote to clone and push to.")],
+    layout: Annotated[str, typer.Option(help="python or phoenix.")] = "python",
+    default_branch: Annotated[str, typer.Option(help="Branch the tests start from.")] = "main",
+    setting: Annotated[
+        list[str] | None,
+        typer.Option(help="KEY=VALUE project setting (VALUE is JSON or text); repeatable."),
+    ] = None,
+    account: options.Account = None,
+    as_json: options.Json = False,
+) -> None:
+    """Register a repository as a project of the account; print its id."""
+    settings = options.parse_settings(setting or [])
+    owner = options.resolve_account(account)
+    with unit_of_work() as uow:
+        project = catalog.create_project(
+            uow,
+            owner.id,
+            name=name,
+            code_repo=repo,
+            layout=layout,
+            default_branch=default_branch,
+            settings=settings,
+        )
+    render.emit(as_json, shapes.project_json(project), str(project.id))
+
+
+@component_app.command("add")
+def component_add(
+    module: Annotated[str, typer.Argument(help="Module name, e.g. shop.accounts.user.")],
+    name: Annotated[str | None, typer.Option(help="Display name (default: the module).")] = None,
+    type: Annotated[str, typer.Option("--type", help="Component type.")] = "module",
+    context: Annotated[bool, typer.Option("--context", help="Register it as a context.")] = False,
+    parent: Annotated[
+        str | None, typer.Option(help="The context it belongs to (module name or id).")
+    ] = None,
+    priority: Annotated[int, typer.Option(help="Higher runs first.")] = 0,
+    account: options.Account = None,
+    project: options.Project = None,
+    user: options.User = "cli",
+    as_json: options.Json = False,
+) -> None:
+    """Register a component of the project, optionally under its context; print its id."""
+    scope = options.resolve_scope(account, project, user)
+    with unit_of_work() as uow:
+        parent_id = catalog.find_component(uow, scope, parent).id if parent else None
+        component = catalog.add_component(
+            uow,
+            scope,
+            name=name or module,
+            module_name=module,
+            type="context" if context else type,
+            priority=priority,
+            parent_id=parent_id,
+        )
+    render.emit(as_json, shapes.component_json(component), str(component.id))
+
+
+@component_app.command("list")
+def component_list(
+    account: options.Account = None,
+    project: options.Project = None,
+    as_json: options.Json = False,
+) -> None:
+    """List the components of the project."""
+    scope = options.resolve_scope(account, project)
+    with unit_of_work() as uow:
+        components = catalog.list_components(uow, scope)
+    render.emit(
+        as_json, [shapes.component_json(c) for c in components], render.catalog_table(components)
+    )

@@ -1,0 +1,38 @@
+"""``ctw discover`` and ``ctw reconcile``: keep the catalog and the running sessions in step."""
+
+from __future__ import annotations
+
+import typer
+
+from ctworkflow import api
+from ctworkflow.cli import options, render
+
+
+def discover(
+    account: options.Account = None,
+    project: options.Project = None,
+    as_json: options.Json = False,
+) -> None:
+    """Register the contexts and components found in the project's repository."""
+    report = api.discover_components(options.resolve_scope(account, project))
+    lines = [f"read {report.commit[:12]}"]
+    lines += [f"added     {name}" for name in report.added]
+    lines += [f"renamed   {r.old_module} -> {r.new_module}" for r in report.renamed]
+    lines += [f"removed   {name}" for name in report.removed]
+    lines.append(f"unchanged {len(report.unchanged)}, skipped {len(report.skipped)}")
+    render.emit(as_json, report.to_json(), "\n".join(lines))
+
+
+def reconcile(as_json: options.Json = False) -> None:
+    """Re-drive every session whose next step is due but not queued or not running."""
+    report = api.reconcile()
+    data = report.to_json()
+    actions = ", ".join(f"{kind} {count}" for kind, count in sorted(report.actions.items()))
+    text = f"looked at {report.sessions} active sessions; re-drove: {actions or 'nothing'}"
+    render.emit(as_json, data, text)
+
+
+def register(app: typer.Typer) -> None:
+    """Add these commands to the program."""
+    app.command("discover")(discover)
+    app.command("reconcile")(reconcile)

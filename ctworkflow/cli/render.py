@@ -1,0 +1,186 @@
+"""How the CLI looks: rich tables, the live view's layout, and JSON printing. No commands here."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from rich.console import Console, Group, RenderableType
+from rich.progress_bar import ProgressBar
+from rich.table import Table
+from rich.text import Text
+
+from ctworkflow.api import SessionDetails
+from ctworkflow.cli import shapes
+from ctworkflow.domain import model
+from ctworkflow.domain.states import SessionStatus
+
+STATUS_STYLES = {
+    SessionStatus.ACTIVE: "yellow",
+    SessionStatus.COMPLETE: "green",
+    SessionStatus.FAILED: "red",
+    SessionStatus.CANCELLED: "magenta",
+}
+
+
+def console() -> Console:
+    """The console commands print to (stdout; wide enough not to wrap ids in pipes)."""
+    return Console(width=None if Console().is_terminal else 160)
+
+
+def print_json(data: Any) -> None:
+    """Print a JSON document on stdout."""
+    console().out(json.dumps(data, indent=2), highlight=False)
+
+
+def emit(as_json: bool, data: Any, text: RenderableType) -> None:
+    """Print ``data`` as JSON with ``--json``, else ``text`` (a line or a rich renderable)."""
+    if as_json:
+        print_json(data)
+    else:
+        console().print(text, highlight=False, soft_wrap=isinstance(text, str))
+
+
+def _status(status: SessionStatus) -> Text:
+    return Text(status.value, style=STATUS_STYLES[status])
+
+
+def _count(value: int | None) -> str:
+    return "-" if value is None else str(value)
+
+
+def _short(text: str | None, limit: int = 60) -> str:
+    if not text:
+        return ""
+    line = text.strip().splitlines()[0] if text.strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def components_table(rows: Sequence[shapes.ComponentRow]) -> Table:
+    """One line per component: status, attempt, test counts, duration, why it failed."""
+    table = Table(title="components", title_justify="left")
+    for header in ("component", "status", "attempt"):
+        table.add_column(header)
+    for header in ("tests", "passed", "failed", "duration"):
+        table.add_column(header, justify="right")
+    table.add_column("error")
+    for row in rows:
+        table.add_row(
+            row.module_name,
+            _status(row.status),
+            str(row.attempt),
+            _count(row.tests_collected),
+            _count(row.tests_passed),
+            _count(row.tests_failed),
+            f"{row.duration_s:.1f} s",
+            _short(row.error),
+        )
+    return table
+
+
+def watch_view(details: SessionDetails, now: datetime) -> RenderableType:
+    """The live view: the session's status and step, a progress bar, the components table."""
+    session = details.session
+    progress = shapes.progress_json(details.children)
+    header = Text.assemble(
+        ("session ", "bold"),
+        str(session.id),
+        "  ",
+        _status(session.status),
+        f"  step {shapes.current_step(details.interactions) or '-'}",
+    )
+    bar = Table.grid(padding=(0, 1))
+    bar.add_row(
+        ProgressBar(total=max(progress["total"], 1), completed=progress["done"], width=40),
+        Text(
+            f"{progress['done']}/{progress['total']} components ended, "
+            f"{progress['complete']} complete"
+        ),
+    )
+    parts: list[RenderableType] = [
+        header,
+        bar,
+        components_table(shapes.component_rows(details, now)),
+    ]
+    if session.error:
+        parts.append(Text(f"error: {_short(session.error, 200)}", style="red"))
+    return Group(*parts)
+
+
+def outcome_table(details: SessionDetails) -> Table:
+    """The session's steps: step, attempt, outcome, duration, error."""
+    table = Table(title="steps", title_justify="left")
+    for header in ("step", "attempt", "outcome", "duration", "error"):
+        table.add_column(header)
+    for interaction in details.interactions:
+        outcome = interaction.outcome
+        table.add_row(
+            interaction.step,
+            str(interaction.attempt),
+            outcome.status.value if outcome else "running",
+            f"{interaction.duration_ms / 1000:.1f} s"
+            if interaction.duration_ms is not None
+            else "",
+            _short(outcome.error_message if outcome else None),
+        )
+    return table
+
+
+def session_view(details: SessionDetails, now: datetime) -> RenderableType:
+    """``session show``: the session's fields, its steps, its components."""
+    session = details.session
+    context = details.components.get(session.component_id)
+    fields = Table.grid(padding=(0, 2))
+    for name, value in (
+        ("session", str(session.id)),
+        ("context", context.module_name if context else str(session.component_id)),
+        ("status", _status(session.status)),
+        ("attempt", f"{session.attempt} of {session.max_attempts}"),
+        ("branch", session.branch_name or "-"),
+        ("base commit", session.base_commit or "-"),
+        ("commit", shapes.commit_of(details.interactions) or "-"),
+        ("error", _short(session.error, 200) or "-"),
+    ):
+        fields.add_row(Text(name, style="bold"), value)
+    return Group(
+        fields, outcome_table(details), components_table(shapes.component_rows(details, now))
+    )
+
+
+def sessions_table(sessions: Sequence[model.Session]) -> Table:
+    """A list of sessions, newest first."""
+    table = Table()
+    for header in ("id", "type", "status", "attempt", "branch", "created", "error"):
+        table.add_column(header)
+    for session in sessions:
+        table.add_row(
+            str(session.id),
+            session.type.value,
+            _status(session.status),
+            str(session.attempt),
+            session.branch_name or "",
+            session.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+            _short(session.error, 40),
+        )
+    return table
+
+
+def catalog_table(components: Sequence[model.Component]) -> Table:
+    """The components of a project."""
+    by_id = {c.id: c for c in components}
+    table = Table()
+    for header in ("module", "name", "type", "priority", "parent", "id"):
+        table.add_column(header)
+    for component in components:
+        parent = by_id.get(component.parent_id) if component.parent_id else None
+        table.add_row(
+            component.module_name,
+            _short(component.name, 40),
+            component.type,
+            str(component.priority),
+            parent.module_name if parent else "",
+            str(component.id),
+        )
+    return table

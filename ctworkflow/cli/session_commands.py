@@ -1,0 +1,160 @@
+"""``ctw session``: start, show, list, watch, cancel and retry context testing sessions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from ctworkflow import api, errors
+from ctworkflow.cli import options, render, shapes, watching
+from ctworkflow.domain.model import Scope, Session
+from ctworkflow.domain.states import SessionStatus, SessionType
+
+session_app = typer.Typer(no_args_is_help=True, help="Context testing sessions.")
+
+SessionId = Annotated[str, typer.Argument(help="Session id.")]
+Interval = Annotated[float, typer.Option("--interval", help="Seconds between polls.", min=0.1)]
+Timeout = Annotated[
+    float | None, typer.Option("--timeout", help="Give up watching after this many seconds.")
+]
+Watch = Annotated[bool, typer.Option("--watch", help="Watch the session until it ends.")]
+
+TYPES = {
+    "context": SessionType.CONTEXT_TESTING,
+    "component": SessionType.COMPONENT_TESTING,
+    "all": None,
+}
+
+
+def exit_code(session: Session) -> int:
+    """0 for a complete session, 1 for any other end."""
+    return 0 if session.status is SessionStatus.COMPLETE else 1
+
+
+def _watch_and_exit(
+    scope: Scope,
+    session_id: str,
+    *,
+    interval: float,
+    timeout: float | None,
+    as_json: bool,
+) -> None:
+    final = watching.watch(
+        scope, session_id, interval_s=interval, timeout_s=timeout, as_json=as_json
+    )
+    raise typer.Exit(exit_code(final.session))
+
+
+@session_app.command("start")
+def session_start(
+    context: Annotated[str, typer.Argument(help="The context: module name or component id.")],
+    agent: Annotated[str | None, typer.Option(help="Agent (default: project/settings).")] = None,
+    max_attempts: Annotated[int | None, typer.Option(help="Fan-out rounds at most.")] = None,
+    idempotency_key: Annotated[
+        str | None, typer.Option(help="Starting twice with one key starts once.")
+    ] = None,
+    watch: Watch = False,
+    interval: Interval = 1.0,
+    timeout: Timeout = None,
+    account: options.Account = None,
+    project: options.Project = None,
+    user: options.User = "cli",
+    as_json: options.Json = False,
+) -> None:
+    """Start testing a context (or find its active session); print the session id."""
+    scope = options.resolve_scope(account, project, user)
+    session = api.start_context_testing(
+        scope, context, agent=agent, max_attempts=max_attempts, idempotency_key=idempotency_key
+    )
+    if as_json and not watch:
+        render.print_json(shapes.session_json(session))
+    elif not as_json:
+        typer.echo(str(session.id))
+    if watch:
+        _watch_and_exit(scope, str(session.id), interval=interval, timeout=timeout, as_json=as_json)
+
+
+@session_app.command("show")
+def session_show(
+    session_id: SessionId,
+    account: options.Account = None,
+    project: options.Project = None,
+    as_json: options.Json = False,
+) -> None:
+    """Show a session with its steps and its components."""
+    scope = options.resolve_scope(account, project)
+    details = api.session_details(scope, session_id)
+    render.emit(
+        as_json, shapes.details_json(details), render.session_view(details, datetime.now(UTC))
+    )
+
+
+@session_app.command("list")
+def session_list(
+    status: Annotated[
+        list[SessionStatus] | None, typer.Option(help="Only these statuses; repeatable.")
+    ] = None,
+    type: Annotated[str, typer.Option("--type", help="context, component or all.")] = "context",
+    limit: Annotated[int, typer.Option(help="At most this many, newest first.", min=1)] = 50,
+    account: options.Account = None,
+    project: options.Project = None,
+    as_json: options.Json = False,
+) -> None:
+    """List the project's sessions, newest first."""
+    scope = options.resolve_scope(account, project)
+    if type not in TYPES:
+        raise errors.InvalidInput(f"unknown type {type!r}: expected context, component or all")
+    sessions = api.list_sessions(scope, statuses=status or (), type=TYPES[type], limit=limit)
+    render.emit(
+        as_json, [shapes.session_json(s) for s in sessions], render.sessions_table(sessions)
+    )
+
+
+@session_app.command("watch")
+def session_watch(
+    session_id: SessionId,
+    interval: Interval = 1.0,
+    timeout: Timeout = None,
+    account: options.Account = None,
+    project: options.Project = None,
+    as_json: options.Json = False,
+) -> None:
+    """Follow a session live until it ends; exit 0 if it completed, 1 otherwise."""
+    scope = options.resolve_scope(account, project)
+    _watch_and_exit(scope, session_id, interval=interval, timeout=timeout, as_json=as_json)
+
+
+@session_app.command("cancel")
+def session_cancel(
+    session_id: SessionId,
+    account: options.Account = None,
+    project: options.Project = None,
+    as_json: options.Json = False,
+) -> None:
+    """Cancel a session and its running components."""
+    scope = options.resolve_scope(account, project)
+    session = api.cancel_session(scope, session_id)
+    render.emit(as_json, shapes.session_json(session), f"{session.id} {session.status.value}")
+
+
+@session_app.command("retry")
+def session_retry(
+    session_id: SessionId,
+    watch: Watch = False,
+    interval: Interval = 1.0,
+    timeout: Timeout = None,
+    account: options.Account = None,
+    project: options.Project = None,
+    as_json: options.Json = False,
+) -> None:
+    """Run a failed or cancelled session again, with a fresh budget of attempts."""
+    scope = options.resolve_scope(account, project)
+    session = api.retry_session(scope, session_id)
+    if as_json and not watch:
+        render.print_json(shapes.session_json(session))
+    elif not as_json:
+        typer.echo(f"{session.id} {session.status.value}")
+    if watch:
+        _watch_and_exit(scope, str(session.id), interval=interval, timeout=timeout, as_json=as_json)

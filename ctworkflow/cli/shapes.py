@@ -1,0 +1,242 @@
+"""The JSON documents the CLI prints: pure functions of domain values, nothing else.
+
+Every ``--json`` output is built here, so its shape is tested without a database. Ids are
+strings, times ISO 8601 in UTC, repository URLs have their credentials redacted, and artifacts
+carry their test path, digest and report but not the test file's content.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from ctworkflow.api import SessionDetails
+from ctworkflow.domain import model
+from ctworkflow.domain.states import ParentStep, ResultStatus, SessionStatus
+from ctworkflow.effects.git import redact
+
+JSONDict = dict[str, Any]
+
+
+def _time(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _id(value: uuid.UUID | None) -> str | None:
+    return str(value) if value is not None else None
+
+
+def account_json(account: model.Account) -> JSONDict:
+    """An account."""
+    return {"id": str(account.id), "name": account.name, "created_at": _time(account.created_at)}
+
+
+def project_json(project: model.Project) -> JSONDict:
+    """A project; its repository URL without credentials."""
+    return {
+        "id": str(project.id),
+        "account_id": str(project.account_id),
+        "name": project.name,
+        "code_repo": redact(project.code_repo),
+        "layout": project.layout.value,
+        "default_branch": project.default_branch,
+        "settings": dict(project.settings),
+        "created_at": _time(project.created_at),
+    }
+
+
+def component_json(component: model.Component) -> JSONDict:
+    """A component."""
+    return {
+        "id": str(component.id),
+        "name": component.name,
+        "module_name": component.module_name,
+        "type": component.type,
+        "priority": component.priority,
+        "parent_id": _id(component.parent_id),
+        "created_at": _time(component.created_at),
+    }
+
+
+def session_json(session: model.Session) -> JSONDict:
+    """A session's own fields."""
+    return {
+        "id": str(session.id),
+        "type": session.type.value,
+        "status": session.status.value,
+        "component_id": str(session.component_id),
+        "parent_id": _id(session.parent_id),
+        "user_id": session.user_id,
+        "agent": session.agent,
+        "attempt": session.attempt,
+        "max_attempts": session.max_attempts,
+        "branch_name": session.branch_name,
+        "base_commit": session.base_commit,
+        "error": session.error,
+        "idempotency_key": session.idempotency_key,
+        "state": dict(session.state),
+        "created_at": _time(session.created_at),
+        "updated_at": _time(session.updated_at),
+        "completed_at": _time(session.completed_at),
+    }
+
+
+def interaction_json(interaction: model.Interaction) -> JSONDict:
+    """One step of a session: its command and its outcome (null while it runs)."""
+    outcome = interaction.outcome
+    return {
+        "id": str(interaction.id),
+        "step": interaction.step,
+        "attempt": interaction.attempt,
+        "command": interaction.command.to_json(),
+        "outcome": None
+        if outcome is None
+        else {
+            "status": outcome.status.value,
+            "data": dict(outcome.data),
+            "exit_code": outcome.exit_code,
+            "stdout_tail": outcome.stdout_tail,
+            "stderr_tail": outcome.stderr_tail,
+            "error_message": outcome.error_message,
+        },
+        "duration_ms": interaction.duration_ms,
+        "started_at": _time(interaction.started_at),
+        "completed_at": _time(interaction.completed_at),
+    }
+
+
+def artifact_json(artifact: model.Artifact) -> JSONDict:
+    """What a child produced: its test file's path and digest, and the test report."""
+    return {
+        "attempt": artifact.attempt,
+        "test_path": artifact.test_path,
+        "digest": artifact.digest,
+        "report": artifact.report.to_json(),
+        "created_at": _time(artifact.created_at),
+    }
+
+
+def commit_of(interactions: Sequence[model.Interaction]) -> str | None:
+    """The commit the session pushed: the newest successful finalize's."""
+    for interaction in reversed(interactions):
+        outcome = interaction.outcome
+        if (
+            interaction.step == ParentStep.FINALIZE
+            and outcome is not None
+            and outcome.status is ResultStatus.OK
+        ):
+            commit = outcome.data.get("commit")
+            return str(commit) if commit else None
+    return None
+
+
+def current_step(interactions: Sequence[model.Interaction]) -> str | None:
+    """The step the session is at: its newest interaction, with its attempt."""
+    if not interactions:
+        return None
+    last = interactions[-1]
+    return f"{last.step} (attempt {last.attempt})"
+
+
+def progress_json(children: Iterable[model.Session]) -> JSONDict:
+    """How many children there are, by status; ``done`` counts the ended ones."""
+    counts = {status.value: 0 for status in SessionStatus}
+    for child in children:
+        counts[child.status.value] += 1
+    total = sum(counts.values())
+    return {"total": total, "done": total - counts[SessionStatus.ACTIVE.value], **counts}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ComponentRow:
+    """One line of the per-component view."""
+
+    session_id: uuid.UUID
+    module_name: str
+    status: SessionStatus
+    attempt: int
+    tests_collected: int | None
+    tests_passed: int | None
+    tests_failed: int | None
+    duration_s: float
+    error: str | None
+
+
+def component_rows(details: SessionDetails, now: datetime) -> list[ComponentRow]:
+    """The children of a context session as rows, in their components' order."""
+    rows = []
+    for child in details.children:
+        component = details.components.get(child.component_id)
+        artifact = details.artifacts.get(child.id)
+        report = artifact.report if artifact is not None else None
+        end = (child.completed_at or child.updated_at) if child.terminal else now
+        rows.append(
+            ComponentRow(
+                session_id=child.id,
+                module_name=component.module_name if component else str(child.component_id),
+                status=child.status,
+                attempt=child.attempt,
+                tests_collected=report.collected if report else None,
+                tests_passed=report.passed if report else None,
+                tests_failed=(report.failed + report.errors) if report else None,
+                duration_s=round(max((end - child.created_at).total_seconds(), 0.0), 1),
+                error=child.error,
+            )
+        )
+    return rows
+
+
+def row_json(row: ComponentRow) -> JSONDict:
+    """A per-component row."""
+    return {
+        "session_id": str(row.session_id),
+        "module_name": row.module_name,
+        "status": row.status.value,
+        "attempt": row.attempt,
+        "tests_collected": row.tests_collected,
+        "tests_passed": row.tests_passed,
+        "tests_failed": row.tests_failed,
+        "duration_s": row.duration_s,
+        "error": row.error,
+    }
+
+
+def watch_json(details: SessionDetails, now: datetime) -> JSONDict:
+    """One snapshot of a watched session: status, step, progress and per-component rows."""
+    return {
+        "id": str(details.session.id),
+        "status": details.session.status.value,
+        "attempt": details.session.attempt,
+        "step": current_step(details.interactions),
+        "branch_name": details.session.branch_name,
+        "commit": commit_of(details.interactions),
+        "progress": progress_json(details.children),
+        "components": [row_json(r) for r in component_rows(details, now)],
+    }
+
+
+def details_json(details: SessionDetails) -> JSONDict:
+    """The whole session: its fields, context, commit, children (with their component and
+    newest artifact) and every interaction."""
+    context = details.components.get(details.session.component_id)
+    return {
+        **session_json(details.session),
+        "context": component_json(context) if context else None,
+        "commit": commit_of(details.interactions),
+        "progress": progress_json(details.children),
+        "children": [_child_json(details, child) for child in details.children],
+        "interactions": [interaction_json(i) for i in details.interactions],
+    }
+
+
+def _child_json(details: SessionDetails, child: model.Session) -> JSONDict:
+    component = details.components.get(child.component_id)
+    artifact = details.artifacts.get(child.id)
+    return {
+        **session_json(child),
+        "component": component_json(component) if component else None,
+        "artifact": artifact_json(artifact) if artifact else None,
+    }

@@ -1,0 +1,98 @@
+"""Following a session until it ends: a live view on a terminal, JSON lines for scripts."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from rich.live import Live
+
+from ctworkflow import api, errors
+from ctworkflow.api import SessionDetails
+from ctworkflow.cli import render, shapes
+from ctworkflow.domain.model import Scope
+
+
+class WatchTimeout(errors.CtWorkflowError):
+    """The session did not end within the time given to watch it."""
+
+
+def watch(
+    scope: Scope,
+    session_id: uuid.UUID | str,
+    *,
+    interval_s: float = 1.0,
+    timeout_s: float | None = None,
+    as_json: bool = False,
+    check: Callable[[], None] | None = None,
+    transient: bool = False,
+) -> SessionDetails:
+    """Poll the session until it ends and show it meanwhile; return its final details.
+
+    With ``as_json`` every change is printed as one JSON line (the last one is the end).
+    ``check`` runs before every poll and may raise to stop watching (the demo checks that its
+    worker still runs). A ``transient`` live view disappears once the session ends.
+
+    Raises:
+        WatchTimeout: the session was still active after ``timeout_s`` seconds.
+    """
+    deadline = None if timeout_s is None else time.monotonic() + timeout_s
+    if as_json:
+        return _watch_json(scope, session_id, interval_s, deadline, check)
+    console = render.console()
+    details = api.session_details(scope, session_id)
+    with Live(
+        render.watch_view(details, _now()), console=console, auto_refresh=False, transient=transient
+    ) as live:
+        while not details.session.terminal:
+            _wait(interval_s, deadline, details, check)
+            details = api.session_details(scope, session_id)
+            live.update(render.watch_view(details, _now()), refresh=True)
+    return details
+
+
+def _watch_json(
+    scope: Scope,
+    session_id: uuid.UUID | str,
+    interval_s: float,
+    deadline: float | None,
+    check: Callable[[], None] | None,
+) -> SessionDetails:
+    console = render.console()
+    last = ""
+    while True:
+        details = api.session_details(scope, session_id)
+        snapshot = shapes.watch_json(details, _now())
+        # Durations of running children change every poll: compare without them.
+        key = json.dumps(
+            {**snapshot, "components": [{**c, "duration_s": 0} for c in snapshot["components"]]}
+        )
+        if key != last or details.session.terminal:
+            console.out(json.dumps(snapshot), highlight=False)
+            last = key
+        if details.session.terminal:
+            return details
+        _wait(interval_s, deadline, details, check)
+
+
+def _wait(
+    interval_s: float,
+    deadline: float | None,
+    details: SessionDetails,
+    check: Callable[[], None] | None,
+) -> None:
+    if check is not None:
+        check()
+    if deadline is not None and time.monotonic() >= deadline:
+        raise WatchTimeout(
+            f"session {details.session.id} is still {details.session.status.value}"
+            " after the watch timeout"
+        )
+    time.sleep(interval_s)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)

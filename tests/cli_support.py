@@ -1,0 +1,46 @@
+"""Running ``ctw`` as users do: its installed entry point, in a subprocess, with a given env."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+CTW = Path(sys.executable).with_name("ctw")
+
+
+@dataclass(frozen=True)
+class Result:
+    """What a ``ctw`` run printed and how it exited."""
+
+    code: int
+    stdout: str
+    stderr: str
+
+    def json(self) -> Any:
+        """Stdout as one JSON document."""
+        return json.loads(self.stdout)
+
+    def json_lines(self) -> list[Any]:
+        """Stdout as JSON lines."""
+        return [json.loads(line) for line in self.stdout.splitlines() if line.strip()]
+
+
+def base_env(home: Path, **settings: str) -> dict[str, str]:
+    """A clean environment: no inherited ``CTW_*``, its own HOME, and the given settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CTW_", "FLOWER_"))}
+    env.update(HOME=str(home), COLUMNS="160", NO_COLOR="1", **settings)
+    return env
+
+
+def ctw(*args: str, env: Mapping[str, str], timeout: float = 180) -> Result:
+    """Run ``ctw ARGS``; never raises on a non-zero exit."""
+    done = subprocess.run(
+        [str(CTW), *args], env=dict(env), capture_output=True, text=True, timeout=timeout
+    )
+    return Result(done.returncode, done.stdout, done.stderr)

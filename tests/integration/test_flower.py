@@ -1,0 +1,148 @@
+"""Flower, a real process on the tests' Redis, sees our tasks by name, with small arguments."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import sqlalchemy as sa
+
+from ctworkflow import constants, servers
+from ctworkflow.persistence.db import unit_of_work
+from ctworkflow.tasks.app import app
+from tests.cli_support import base_env
+from tests.workflow_support import Project, make_project, wait_for, wait_until_terminal
+
+AUTH = ("ops", "flower-test-pw")
+SECRET = "s3cr3t-deploy-token"
+OUR_TASKS = {
+    constants.START_CONTEXT_TESTING,
+    constants.INITIALIZE,
+    constants.SPAWN,
+    constants.RUN_COMPONENT,
+    constants.VALIDATE,
+    constants.FINALIZE,
+}
+
+
+@pytest.fixture
+def flower(redis_server: servers.RedisServer, tmp_path: Path) -> Iterator[str]:
+    """``celery flower`` on a free loopback port, with basic auth; its base URL."""
+    port = servers.free_port()
+    env = base_env(
+        tmp_path / "home",
+        CTW_BROKER_URL=redis_server.url(0),
+        CTW_RESULT_BACKEND=redis_server.url(1),
+        CTW_DATA_DIR=str(tmp_path / "flower-data"),
+    )
+    log = (tmp_path / "flower.log").open("wb")
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            "workers.orchestration",
+            "flower",
+            f"--port={port}",
+            f"--address={servers.HOST}",
+            f"--basic-auth={AUTH[0]}:{AUTH[1]}",
+        ],
+        env=env,
+        cwd=tmp_path,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://{servers.HOST}:{port}"
+    try:
+        wait_for(lambda: _answers(f"{url}/healthcheck"), 60, "Flower to answer")
+        yield url
+    finally:
+        process.terminate()  # the process we started, by its id
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(20)
+        log.close()
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=2).status_code == 200
+    except requests.ConnectionError:
+        return False
+
+
+@pytest.fixture
+def project(workflow_db: str, tmp_path: Path) -> Project:
+    shop = make_project(tmp_path / "shop")
+    with unit_of_work() as uow:  # a credential in the project's settings: never in a task
+        uow.catalog.db.execute(
+            sa.text("UPDATE projects SET settings = settings || :extra WHERE id = :id"),
+            {"extra": f'{{"deploy_token": "{SECRET}"}}', "id": shop.scope.project_id},
+        )
+    return shop
+
+
+def _tasks(url: str) -> dict[str, dict[str, Any]]:
+    found: dict[str, dict[str, Any]] = requests.get(f"{url}/api/tasks", auth=AUTH, timeout=5).json()
+    return found
+
+
+def test_flower_shows_our_tasks_by_name_with_ids_only(flower: str, project: Project) -> None:
+    # Flower broadcasts enable_events every 5 s; wait until it sees the worker.
+    wait_for(
+        lambda: requests.get(f"{flower}/api/workers", auth=AUTH, timeout=5).json() != {},
+        30,
+        "Flower to see the worker",
+    )
+    # A backend service starts a session by task name, without importing ctworkflow.
+    session_id = app.send_task(
+        constants.START_CONTEXT_TESTING,
+        kwargs={
+            "account_id": str(project.scope.account_id),
+            "project_id": str(project.scope.project_id),
+            "context": project.context.module_name,
+        },
+        queue=constants.ORCHESTRATION_QUEUE,
+    ).get(timeout=30)
+    session = wait_until_terminal(project.scope, session_id)
+    assert session.status.value == "complete", session.error
+
+    def all_seen() -> bool:
+        tasks = _tasks(flower)
+        done = [t for t in tasks.values() if t["state"] == "SUCCESS"]
+        names = {t["name"] for t in done}
+        return names >= OUR_TASKS and sum(t["name"] == constants.RUN_COMPONENT for t in done) >= 3
+
+    wait_for(all_seen, 30, "Flower to see every task of the session succeed")
+    tasks = [t for t in _tasks(flower).values() if t["name"] in OUR_TASKS]
+
+    # Arguments are ids and small values: no repository, prompt, agent command or credential.
+    forbidden = [str(project.sample.remote), str(project.root), SECRET, "prompt", "agent_argv"]
+    for task in tasks:
+        shown = f"{task['args']} {task['kwargs']} {task.get('result')}"
+        assert not [f for f in forbidden if f in shown], (task["name"], shown)
+        assert len(f"{task['args']} {task['kwargs']}") < 300, shown
+    runs = [t for t in tasks if t["name"] == constants.RUN_COMPONENT]
+    assert all(re.fullmatch(r"\(session=[0-9a-f-]{36}, attempt=1\)", t["args"]) for t in runs)
+    starts = [t for t in tasks if t["name"] == constants.START_CONTEXT_TESTING]
+    assert project.context.module_name in starts[0]["kwargs"]
+    assert starts[0]["sent"] is not None  # producers send task-sent events
+
+    # Long component runs report their steps as task-progress events.
+    metrics = requests.get(f"{flower}/metrics", timeout=5).text
+    assert re.search(
+        r'flower_events_total\{[^}]*task="ctworkflow\.component\.run"[^}]*type="task-progress"'
+        r"[^}]*\} [1-9]",
+        metrics,
+    ), [line for line in metrics.splitlines() if "task-progress" in line]
+    # The API needs the password; the Prometheus metrics do not.
+    assert requests.get(f"{flower}/api/tasks", timeout=5).status_code == 401
