@@ -18,7 +18,7 @@ from typing import Any
 import celery
 from celery import Celery
 
-from ctworkflow import servers
+from ctworkflow import errors, servers
 from ctworkflow.bench import fixture, report
 from ctworkflow.bench.bare import run_bare
 from ctworkflow.bench.fleet import Fleet, MemorySampler
@@ -146,8 +146,12 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the benchmark; the table goes to stderr, the JSON document to stdout."""
     args_list = list(sys.argv[1:] if argv is None else argv)
-    args = _parser().parse_args(args_list)
-    shapes = parse_shapes(args.shapes)
+    parser = _parser()
+    args = parser.parse_args(args_list)
+    try:
+        shapes = parse_shapes(args.shapes)
+    except errors.InvalidInput as error:
+        parser.error(str(error))
     command = shlex.join(["python", "-m", "ctworkflow.bench", *args_list])
     began = time.monotonic()
     if args.workdir is not None:
