@@ -4,7 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install format lint typecheck test test-unit test-integration faults all clean demo
+.PHONY: install format lint typecheck test test-unit test-integration faults bench bench-smoke all \
+	clean demo
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +40,18 @@ test-integration: $(STAMP)
 faults: $(STAMP)
 	mkdir -p build
 	FAULTS_REPORT=build/fault-figures.json $(BIN)/pytest -m faults -s
+
+# Bare Celery chords against the orchestrated workflow (docs/performance.md), e.g.
+# `make bench SHAPES=200x10,1x1000`; the JSON document is kept in build/bench.json.
+SHAPES ?= full
+bench: $(STAMP)
+	mkdir -p build
+	$(BIN)/python -m ctworkflow.bench --shapes $(SHAPES) --json build/bench.json
+
+# The small shapes only (seconds): what CI runs so a regression shows in its log.
+bench-smoke: $(STAMP)
+	mkdir -p build
+	$(BIN)/python -m ctworkflow.bench --shapes smoke --json build/bench-smoke.json >/dev/null
 
 all: lint test
 

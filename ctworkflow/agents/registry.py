@@ -7,9 +7,12 @@ from typing import Any
 
 from ctworkflow import errors
 from ctworkflow.agents.base import Agent
+from ctworkflow.agents.bench import BENCH_AGENT, BenchNoopAgent
 from ctworkflow.agents.command import CommandAgent
 from ctworkflow.agents.scaffold import ScaffoldAgent
 
+#: The agents offered to users. ``bench-noop`` (the benchmark's zero-cost agent) is not listed:
+#: it runs only when a session names it explicitly, and is never a default.
 AGENT_NAMES = ("command", "scaffold")
 
 
@@ -57,4 +60,6 @@ def get_agent(name: str, settings: Mapping[str, Any]) -> Agent:
             timeout_s=_timeout_setting(settings),
             pass_env=_env_setting(settings),
         )
+    if name == BENCH_AGENT:
+        return BenchNoopAgent()
     raise errors.InvalidInput(f"unknown agent {name!r}: expected one of {', '.join(AGENT_NAMES)}")

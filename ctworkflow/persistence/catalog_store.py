@@ -13,7 +13,7 @@ from ctworkflow import errors
 from ctworkflow.domain import model
 from ctworkflow.domain.layouts import Layout
 from ctworkflow.persistence import rows
-from ctworkflow.persistence.tables import AccountRow, ComponentRow, ProjectRow
+from ctworkflow.persistence.tables import AccountRow, ComponentRow, ProjectRow, utcnow
 
 
 class CatalogStore:
@@ -113,6 +113,28 @@ class CatalogStore:
         self.db.add(row)
         self.db.flush()
         return rows.component(row)
+
+    def add_components(
+        self, scope: model.Scope, parent_id: uuid.UUID, components: Sequence[Mapping[str, Any]]
+    ) -> int:
+        """Insert many checked children of one parent in one statement (``name``,
+        ``module_name``, ``type``, ``priority`` each); return how many were inserted."""
+        if not components:
+            return 0
+        now = utcnow()
+        records = [
+            {
+                "id": uuid.uuid4(),
+                "account_id": scope.account_id,
+                "project_id": scope.project_id,
+                "parent_id": parent_id,
+                "created_at": now,
+                **{key: c[key] for key in ("name", "module_name", "type", "priority")},
+            }
+            for c in components
+        ]
+        self.db.execute(sa.insert(ComponentRow), records)
+        return len(records)
 
     def get_component(self, scope: model.Scope, component_id: uuid.UUID) -> model.Component:
         row = self.db.scalar(
