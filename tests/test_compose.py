@@ -102,3 +102,12 @@ def test_flower_has_basic_auth_and_persistent_state(services: dict[str, Any]) ->
         "Flower's state file lives on a volume"
     )
     assert "FLOWER_BASIC_AUTH" in flower["environment"]
+
+
+def test_one_beat_runs_the_reconciler_of_our_app(services: dict[str, Any]) -> None:
+    command = services["beat"]["command"]
+    assert command[:1] == ["celery"] and "beat" in command
+    module = importlib.import_module(option(command, "-A"))
+    schedule = module.app.conf.beat_schedule
+    assert [entry["task"] for entry in schedule.values()] == [constants.RECONCILE]
+    assert "deploy" not in services["beat"] or services["beat"]["deploy"].get("replicas", 1) == 1
