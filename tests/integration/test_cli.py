@@ -200,7 +200,16 @@ def test_cli_errors_are_one_line_and_a_non_zero_exit(env: dict[str, str], tmp_pa
     solo = {**env, "CTW_ACCOUNT": account_id, "CTW_PROJECT": "nope"}
     one_line_error(ctw("session", "list", env=solo), "project nope not found")
     one_line_error(
-        ctw("project", "create", "x", "--repo", "r", "--layout", "cobol", env=solo),
+        ctw(
+            "project",
+            "create",
+            "x",
+            "--repo",
+            "https://example.com/r.git",
+            "--layout",
+            "cobol",
+            env=solo,
+        ),
         "unknown layout 'cobol'",
     )
     missing = str(uuid.uuid4())
