@@ -214,7 +214,7 @@ def test_cli_errors_are_one_line_and_a_non_zero_exit(env: dict[str, str], tmp_pa
     )
     missing = str(uuid.uuid4())
     shop = {**env, "CTW_ACCOUNT": account_id}
-    ok(ctw("project", "create", "shop", "--repo", "/nowhere.git", env=shop))
+    ok(ctw("project", "create", "shop", "--repo", "https://example.com/nowhere.git", env=shop))
     shop["CTW_PROJECT"] = "shop"
     one_line_error(ctw("session", "show", missing, "--json", env=shop), f"session {missing} not")
     one_line_error(ctw("session", "show", "not-an-id", env=shop), "is not a valid id")
