@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import orm
@@ -210,6 +210,35 @@ class SessionStore:
             query = query.where(SessionRow.status == only_if)
         result = self.db.execute(query.values(updated_at=utcnow(), **values))
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def start_round(
+        self,
+        scope: model.Scope,
+        attempt: int,
+        *,
+        session_ids: Sequence[uuid.UUID],
+        states: Mapping[uuid.UUID, Mapping[str, Any]],
+    ) -> None:
+        """Set ``attempt`` on many sessions in one statement, and the ``states`` given (one
+        executemany); the caller passes only the states that change."""
+        if session_ids:
+            self.db.execute(
+                sa.update(SessionRow)
+                .where(SessionRow.id.in_(session_ids), rows.in_scope(SessionRow, scope))
+                .values(attempt=attempt, updated_at=utcnow())
+            )
+        if states:
+            table = cast(sa.Table, SessionRow.__table__)
+            self.db.execute(
+                sa.update(table)
+                .where(
+                    table.c.id == sa.bindparam("session_id"),
+                    table.c.account_id == scope.account_id,
+                    table.c.project_id == scope.project_id,
+                )
+                .values(state=sa.bindparam("new_state")),
+                [{"session_id": i, "new_state": dict(state)} for i, state in states.items()],
+            )
 
     # -- leases ---------------------------------------------------------------------------
 
