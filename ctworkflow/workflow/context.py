@@ -264,7 +264,7 @@ def _run_tests_here(
         return {}
     assert session.base_commit is not None, "initialize records the base commit"
     fx.git.mirror(project.code_repo, need=session.base_commit)
-    with fx.git.worktree(project.code_repo, session.base_commit) as workspace:
+    with fx.git.workspace(project.code_repo, session.base_commit) as workspace:
         _apply(workspace, artifacts)
         return fx.runner(project).run(
             workspace, [a.test_path for a in artifacts], timeout_s=fx.settings.test_timeout_s
@@ -360,7 +360,7 @@ def _commit_and_push(
             "not overwriting"
         )
     fx.git.mirror(project.code_repo, need=base)
-    with fx.git.worktree(project.code_repo, base) as workspace:
+    with fx.git.workspace(project.code_repo, base) as workspace:
         _apply(workspace, artifacts)
         paths = sorted(a.test_path for a in artifacts)
         for path in paths:
