@@ -22,6 +22,10 @@ from ctworkflow.persistence.tables import (
     utcnow,
 )
 
+#: Rows per multi-row INSERT: PostgreSQL takes at most 65,535 bind parameters per statement,
+#: and a session row has 17 columns.
+INSERT_ROWS = 1000
+
 #: Columns a step may set on a session besides its status.
 UPDATABLE = frozenset({"branch_name", "base_commit", "attempt", "max_attempts", "state", "error"})
 
@@ -156,11 +160,13 @@ class SessionStore:
             for component_id in component_ids
         ]
         insert = rows.upsert_ignoring(self.db, SessionRow)
-        self.db.execute(
-            insert.values(records).on_conflict_do_nothing(
-                index_elements=["parent_id", "component_id"]
+        # Multi-row VALUES in slices: one statement may carry at most 65,535 parameters.
+        for start in range(0, len(records), INSERT_ROWS):
+            self.db.execute(
+                insert.values(records[start : start + INSERT_ROWS]).on_conflict_do_nothing(
+                    index_elements=["parent_id", "component_id"]
+                )
             )
-        )
 
     def set_status(
         self,
