@@ -37,6 +37,12 @@ _USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^/\s?#]*@")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _FETCH_REFSPEC = "+refs/heads/*:refs/heads/*"
 _SUMMARY_CHARS = 300
+#: Reusable workspaces per remote on a host (at most this many runs of one remote at once).
+WORKSPACE_SLOTS = 64
+
+#: Commits this process has seen in a mirror. Commits never change, so one ``cat-file`` per
+#: (mirror, commit) and process is enough; the cache is trusted only while the mirror exists.
+_KNOWN_COMMITS: set[tuple[Path, str]] = set()
 
 
 class GitError(errors.StepFailed):
@@ -217,6 +223,73 @@ class Git:
         fields = [field for field in diff.stdout.split("\0") if field]
         return {fields[i + 1]: fields[i + 2] for i in range(0, len(fields) - 2, 3)}
 
+    @contextmanager
+    def workspace(self, remote: str, commit: str) -> Iterator[Path]:
+        """A worktree at ``commit`` that the next run on this host reuses (a component run's).
+
+        A free slot (``<key>-slot<n>``, held by an ``flock``) is switched to ``commit`` and
+        cleaned of everything the last run left (``checkout --force`` + ``clean -ffdx``), which
+        rewrites only what changed instead of checking the whole tree out again. A slot that
+        cannot be reused is made anew; with every slot busy this is :meth:`worktree`.
+        """
+        path = self._mirror_with(remote, commit)
+        key = _key(remote)
+        self._worktrees.mkdir(parents=True, exist_ok=True)
+        slot = self._take_slot(key)
+        if slot is None:
+            with self.worktree(remote, commit) as directory:
+                yield directory
+            return
+        fd, directory = slot
+        try:
+            if not self._reuse(directory, commit):
+                self._renew_slot(key, path, directory, commit)
+            yield directory
+        finally:
+            os.close(fd)  # releases the slot
+
+    def _take_slot(self, key: str) -> tuple[int, Path] | None:
+        """The lock and folder of the first free workspace slot of a remote, or None."""
+        for index in range(WORKSPACE_SLOTS):
+            lock = self._worktrees / f"{key}-slot{index}.lock"
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            return fd, self._worktrees / f"{key}-slot{index}"
+        return None
+
+    def _reuse(self, directory: Path, commit: str) -> bool:
+        """Bring a kept workspace to ``commit`` with nothing else in it; False if it cannot."""
+        if not (directory / ".git").is_file():
+            return False
+        steps = (
+            ["checkout", "--quiet", "--force", "--detach", commit],
+            ["clean", "-ffdxq"],
+        )
+        for step in steps:
+            if not self._git(step, cwd=directory, what=f"git {step[0]} of a workspace").ok:
+                logger.info("workspace %s could not be reused; making it anew", directory)
+                return False
+        return True
+
+    def _renew_slot(self, key: str, mirror: Path, directory: Path, commit: str) -> None:
+        """(Re)create a slot's worktree at ``commit`` (the slot's lock is held)."""
+        with self._locked(key):
+            if directory.exists():
+                remove = ["worktree", "remove", "--force", str(directory)]
+                self._git(remove, cwd=mirror, what="git worktree remove")
+                shutil.rmtree(directory, ignore_errors=True)
+            self._git(["worktree", "prune"], cwd=mirror, what="git worktree prune")
+            self._ok(
+                ["worktree", "add", "--detach", "--no-checkout", "--", str(directory), commit],
+                cwd=mirror,
+                what="git worktree add",
+            )
+        self._ok(["reset", "--hard", "--quiet"], cwd=directory, what="git checkout")
+
     def changed_paths(self, worktree: Path) -> list[str]:
         """Paths added, changed or deleted in a worktree since its commit (untracked too)."""
         result = self._ok(
@@ -335,8 +408,13 @@ class Git:
     def _has_commit(self, mirror: Path, sha: str) -> bool:
         """Tell whether the mirror holds commit ``sha``."""
         if not (mirror / "HEAD").exists():
+            _KNOWN_COMMITS.difference_update({k for k in _KNOWN_COMMITS if k[0] == mirror})
             return False
+        if (mirror, sha) in _KNOWN_COMMITS:
+            return True
         found = self._git(["cat-file", "-e", f"{sha}^{{commit}}"], cwd=mirror, what="git cat-file")
+        if found.ok:
+            _KNOWN_COMMITS.add((mirror, sha))
         return found.ok
 
     def _mirror_with(self, remote: str, commit: str) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import orm
@@ -21,6 +21,10 @@ from ctworkflow.persistence.tables import (
     SessionRow,
     utcnow,
 )
+
+#: Rows per multi-row INSERT: PostgreSQL takes at most 65,535 bind parameters per statement,
+#: and a session row has 17 columns.
+INSERT_ROWS = 1000
 
 #: Columns a step may set on a session besides its status.
 UPDATABLE = frozenset({"branch_name", "base_commit", "attempt", "max_attempts", "state", "error"})
@@ -156,11 +160,13 @@ class SessionStore:
             for component_id in component_ids
         ]
         insert = rows.upsert_ignoring(self.db, SessionRow)
-        self.db.execute(
-            insert.values(records).on_conflict_do_nothing(
-                index_elements=["parent_id", "component_id"]
+        # Multi-row VALUES in slices: one statement may carry at most 65,535 parameters.
+        for start in range(0, len(records), INSERT_ROWS):
+            self.db.execute(
+                insert.values(records[start : start + INSERT_ROWS]).on_conflict_do_nothing(
+                    index_elements=["parent_id", "component_id"]
+                )
             )
-        )
 
     def set_status(
         self,
@@ -210,6 +216,35 @@ class SessionStore:
             query = query.where(SessionRow.status == only_if)
         result = self.db.execute(query.values(updated_at=utcnow(), **values))
         return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def start_round(
+        self,
+        scope: model.Scope,
+        attempt: int,
+        *,
+        session_ids: Sequence[uuid.UUID],
+        states: Mapping[uuid.UUID, Mapping[str, Any]],
+    ) -> None:
+        """Set ``attempt`` on many sessions in one statement, and the ``states`` given (one
+        executemany); the caller passes only the states that change."""
+        if session_ids:
+            self.db.execute(
+                sa.update(SessionRow)
+                .where(SessionRow.id.in_(session_ids), rows.in_scope(SessionRow, scope))
+                .values(attempt=attempt, updated_at=utcnow())
+            )
+        if states:
+            table = cast(sa.Table, SessionRow.__table__)
+            self.db.execute(
+                sa.update(table)
+                .where(
+                    table.c.id == sa.bindparam("session_id"),
+                    table.c.account_id == scope.account_id,
+                    table.c.project_id == scope.project_id,
+                )
+                .values(state=sa.bindparam("new_state")),
+                [{"session_id": i, "new_state": dict(state)} for i, state in states.items()],
+            )
 
     # -- leases ---------------------------------------------------------------------------
 

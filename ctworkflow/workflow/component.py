@@ -213,7 +213,7 @@ def _run(job: _Job, attempt: int, fx: Effects, lease: leasing.RunLease) -> Child
     except errors.InvalidInput as error:
         return _end(job, lease, attempt, Halt.ATTEMPTS_EXHAUSTED, str(error), None, None)
     fx.git.mirror(job.project.code_repo, need=job.base_commit)
-    with fx.git.worktree(job.project.code_repo, job.base_commit) as workspace:
+    with fx.git.workspace(job.project.code_repo, job.base_commit) as workspace:
         stepper = _Stepper(job, fx, agent, runner, workspace, should_stop)
         route = stepper.run()
         content = _read(workspace / job.test_path)

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 from ctworkflow import errors, sessions
 from ctworkflow.domain import commits, model, validation
@@ -142,14 +143,19 @@ def spawn(scope: model.Scope, session_id: uuid.UUID, attempt: int) -> FanOut | N
             return None
         failing = _previous_failures(uow, scope, session_id, attempt)
         to_run = [c for c in children if c.status is not SessionStatus.COMPLETE or c.id in failing]
+        # Set-based: one UPDATE per status left, one for the round, one executemany of the
+        # states that carry feedback; never a statement per child.
+        by_status: dict[SessionStatus, list[uuid.UUID]] = {}
+        states: dict[uuid.UUID, dict[str, Any]] = {}
         for child in to_run:
-            feedback = failing.get(child.id) or child.error
-            state = {**child.state, "feedback": feedback} if feedback else dict(child.state)
             if child.status is not SessionStatus.ACTIVE:
-                uow.sessions.set_status(
-                    scope, [child.id], expected=child.status, target=SessionStatus.ACTIVE
-                )
-            uow.sessions.update_session(scope, child.id, attempt=attempt, state=state)
+                by_status.setdefault(child.status, []).append(child.id)
+            feedback = failing.get(child.id) or child.error
+            if feedback:
+                states[child.id] = {**child.state, "feedback": feedback}
+        for status, ids in by_status.items():
+            uow.sessions.set_status(scope, ids, expected=status, target=SessionStatus.ACTIVE)
+        uow.sessions.start_round(scope, attempt, session_ids=[c.id for c in to_run], states=states)
         uow.sessions.update_session(scope, session_id, attempt=attempt)
         child_ids = [c.id for c in children]
         run_ids = [c.id for c in to_run]
@@ -258,7 +264,7 @@ def _run_tests_here(
         return {}
     assert session.base_commit is not None, "initialize records the base commit"
     fx.git.mirror(project.code_repo, need=session.base_commit)
-    with fx.git.worktree(project.code_repo, session.base_commit) as workspace:
+    with fx.git.workspace(project.code_repo, session.base_commit) as workspace:
         _apply(workspace, artifacts)
         return fx.runner(project, session.state.get("runner")).run(
             workspace, [a.test_path for a in artifacts], timeout_s=fx.settings.test_timeout_s
@@ -354,7 +360,7 @@ def _commit_and_push(
             "not overwriting"
         )
     fx.git.mirror(project.code_repo, need=base)
-    with fx.git.worktree(project.code_repo, base) as workspace:
+    with fx.git.workspace(project.code_repo, base) as workspace:
         _apply(workspace, artifacts)
         paths = sorted(a.test_path for a in artifacts)
         for path in paths:

@@ -292,3 +292,43 @@ def test_concurrent_mirror_and_worktree(git: Git, remote: Remote) -> None:
 )
 def test_redact(url: str, expected: str) -> None:
     assert redact(url) == expected
+
+
+def test_workspace_is_reused_clean_and_at_the_asked_commit(git: Git, remote: Remote) -> None:
+    with git.workspace(remote.url, remote.base) as first:
+        assert (first / "README.md").read_text() == "hello\n"
+        (first / "README.md").write_text("changed by a run\n")
+        (first / "src" / "module.py").unlink()
+        (first / "tests").mkdir()
+        (first / "tests" / "test_left.py").write_text("left behind\n")
+        (first / "ignored.pyc").write_text("")
+        _git("add", "--", "tests/test_left.py", cwd=first)
+    newer = _seed_commit(remote.seed, "more.txt", "more\n")
+
+    with git.workspace(remote.url, newer) as second:
+        assert second == first  # the same slot, not a new checkout
+        assert (second / "README.md").read_text() == "hello\n"
+        assert (second / "src" / "module.py").read_text() == "VALUE = 1\n"
+        assert (second / "more.txt").read_text() == "more\n"
+        assert not (second / "tests").exists()
+        assert not (second / "ignored.pyc").exists()
+        assert git.changed_paths(second) == []
+        assert _git("rev-parse", "HEAD", cwd=second).strip() == newer
+
+
+def test_workspaces_in_use_at_once_are_distinct(git: Git, remote: Remote) -> None:
+    with (
+        git.workspace(remote.url, remote.base) as one,
+        git.workspace(remote.url, remote.base) as two,
+    ):
+        assert one != two
+        assert (one / "README.md").is_file() and (two / "README.md").is_file()
+
+
+def test_a_broken_workspace_is_made_anew(git: Git, remote: Remote) -> None:
+    with git.workspace(remote.url, remote.base) as first:
+        (first / ".git").write_text("gitdir: /nonexistent\n")  # a run broke its link
+    with git.workspace(remote.url, remote.base) as second:
+        assert second == first
+        assert (second / "README.md").read_text() == "hello\n"
+        assert git.changed_paths(second) == []

@@ -97,6 +97,36 @@ def test_ensure_children_reuses_existing_ones_and_adds_new_components(
     assert count(database_url, "sessions") == 1 + 4
 
 
+def test_a_context_wider_than_one_statement_gets_every_child(
+    tenant: Tenant, database_url: str
+) -> None:
+    # 5,000 children of 17 columns would pass PostgreSQL's 65,535 parameters in one INSERT.
+    wide = 5000
+    with unit_of_work(database_url) as uow:
+        uow.catalog.add_components(
+            tenant.scope,
+            tenant.context.id,
+            [
+                {
+                    "name": f"W{i}",
+                    "module_name": f"MyApp.Wide.W{i}",
+                    "type": "module",
+                    "priority": 0,
+                }
+                for i in range(wide)
+            ],
+        )
+    parent = start(tenant, database_url).session
+    with unit_of_work(database_url) as uow:
+        children = sessions.ensure_children(uow, tenant.scope, parent.id)
+    with unit_of_work(database_url) as uow:
+        again = sessions.ensure_children(uow, tenant.scope, parent.id)
+
+    assert len(children) == wide + len(tenant.children)
+    assert {c.id for c in again} == {c.id for c in children}
+    assert count(database_url, "sessions") == 1 + wide + len(tenant.children)
+
+
 def test_status_changes_are_compare_and_set(tenant: Tenant, database_url: str) -> None:
     parent = start(tenant, database_url).session
     with unit_of_work(database_url) as uow:
