@@ -7,10 +7,11 @@ Validation runs the project's runner too, so the orchestrator's own check costs 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Final
 
 from ctworkflow.domain.model import TestReport
+from ctworkflow.runners.files import run_existing
 
 BENCH_RUNNER: Final = "bench-noop"
 
@@ -29,12 +30,8 @@ class BenchNoopRunner:
         should_stop: Callable[[], bool] | None = None,
     ) -> dict[str, TestReport]:
         """A report keyed by each requested path: passed if the file is there."""
-        reports: dict[str, TestReport] = {}
-        for path in dict.fromkeys(test_paths):
-            pure = PurePosixPath(path)
-            inside = not pure.is_absolute() and ".." not in pure.parts
-            if inside and (workspace / path).is_file():
-                reports[path] = TestReport(collected=1, passed=1)
-            else:
-                reports[path] = TestReport(output_tail=f"test file {path} does not exist")
-        return reports
+        return run_existing(
+            workspace,
+            test_paths,
+            lambda runnable: {r: TestReport(collected=1, passed=1) for r in runnable.values()},
+        )

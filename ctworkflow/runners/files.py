@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 
 from ctworkflow.domain.model import TestReport
@@ -16,7 +16,7 @@ def _outside(path: str) -> bool:
     return pure.is_absolute() or ".." in pure.parts or path.startswith("-")
 
 
-def split_runnable(
+def _split_runnable(
     workspace: Path, test_paths: Sequence[str]
 ) -> tuple[dict[str, TestReport], dict[str, str]]:
     """Reports for the paths that cannot run, and the runnable ones (normalized -> requested)."""
@@ -32,6 +32,22 @@ def split_runnable(
         else:
             runnable.setdefault(normalize(requested), requested)
     return reports, runnable
+
+
+def run_existing(
+    workspace: Path,
+    test_paths: Sequence[str],
+    run_files: Callable[[dict[str, str]], dict[str, TestReport]],
+) -> dict[str, TestReport]:
+    """A report per requested path: ``run_files`` runs the runnable ones, the rest are refused.
+
+    ``run_files`` gets the runnable paths (normalized -> requested) and returns reports keyed
+    by the requested paths.
+    """
+    reports, runnable = _split_runnable(workspace, test_paths)
+    if runnable:
+        reports.update(run_files(runnable))
+    return {requested: reports[requested] for requested in dict.fromkeys(test_paths)}
 
 
 def output_tail(result: shell.CommandResult) -> str:

@@ -13,7 +13,6 @@ whole run), those files are run again one by one, so only the broken file is bla
 from __future__ import annotations
 
 import os
-import shutil
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -21,7 +20,7 @@ from pathlib import Path
 from ctworkflow.domain.model import TestReport
 from ctworkflow.effects import shell
 from ctworkflow.runners import exunit
-from ctworkflow.runners.files import crash_report, output_tail, split_runnable
+from ctworkflow.runners.files import crash_report, output_tail, run_existing
 from ctworkflow.runners.tally import tail
 
 REPORT_ENV_VAR = "EXUNIT_REPORT_FILE"
@@ -83,10 +82,11 @@ class MixRunner:
         should_stop: Callable[[], bool] | None = None,
     ) -> dict[str, TestReport]:
         """Run the test files and return a report keyed by each requested path."""
-        reports, runnable = split_runnable(workspace, test_paths)
-        if runnable:
-            reports.update(self._reports(workspace, runnable, timeout_s, should_stop))
-        return {requested: reports[requested] for requested in dict.fromkeys(test_paths)}
+        return run_existing(
+            workspace,
+            test_paths,
+            lambda runnable: self._reports(workspace, runnable, timeout_s, should_stop),
+        )
 
     def _reports(
         self,
@@ -119,9 +119,8 @@ class MixRunner:
         should_stop: Callable[[], bool] | None,
     ) -> tuple[shell.CommandResult, dict[str, TestReport]]:
         """Run ``mix test`` once over the files and read what the formatter wrote."""
-        report_dir = Path(tempfile.mkdtemp(prefix="ctw-mix-"))
-        try:
-            report_file = report_dir / "report.tsv"
+        with tempfile.TemporaryDirectory(prefix="ctw-mix-") as report_dir:
+            report_file = Path(report_dir) / "report.tsv"
             result = shell.run(
                 self.argv(list(runnable)),
                 cwd=workspace,
@@ -130,8 +129,6 @@ class MixRunner:
                 should_stop=should_stop,
             )
             text = report_file.read_text(encoding="utf-8") if report_file.is_file() else ""
-        finally:
-            shutil.rmtree(report_dir, ignore_errors=True)
         return result, exunit.parse_report(text, workspace, runnable)
 
 

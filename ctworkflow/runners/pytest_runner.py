@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -10,7 +9,7 @@ from pathlib import Path
 
 from ctworkflow.domain.model import TestReport
 from ctworkflow.effects import shell
-from ctworkflow.runners.files import crash_report, output_tail, split_runnable
+from ctworkflow.runners.files import crash_report, output_tail, run_existing
 from ctworkflow.runners.junit import parse_reports, tail
 
 
@@ -53,10 +52,11 @@ class PytestRunner:
         should_stop: Callable[[], bool] | None = None,
     ) -> dict[str, TestReport]:
         """Run the test files and return a report keyed by each requested path."""
-        reports, runnable = split_runnable(workspace, test_paths)
-        if runnable:
-            reports.update(self._run_files(workspace, runnable, timeout_s, should_stop))
-        return {requested: reports[requested] for requested in dict.fromkeys(test_paths)}
+        return run_existing(
+            workspace,
+            test_paths,
+            lambda runnable: self._run_files(workspace, runnable, timeout_s, should_stop),
+        )
 
     def _run_files(
         self,
@@ -66,9 +66,8 @@ class PytestRunner:
         should_stop: Callable[[], bool] | None,
     ) -> dict[str, TestReport]:
         """Run pytest once over existing files and build their reports."""
-        report_dir = Path(tempfile.mkdtemp(prefix="ctw-pytest-"))
-        try:
-            junit_xml = report_dir / "junit.xml"
+        with tempfile.TemporaryDirectory(prefix="ctw-pytest-") as report_dir:
+            junit_xml = Path(report_dir) / "junit.xml"
             result = shell.run(
                 self.argv(workspace, list(runnable), junit_xml),
                 cwd=workspace,
@@ -77,8 +76,6 @@ class PytestRunner:
                 should_stop=should_stop,
             )
             xml_text = junit_xml.read_text(encoding="utf-8") if junit_xml.is_file() else None
-        finally:
-            shutil.rmtree(report_dir, ignore_errors=True)
         parsed = None
         if xml_text is not None and not (result.timed_out or result.stopped):
             parsed = parse_reports(xml_text, list(runnable))
