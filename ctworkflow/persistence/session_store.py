@@ -289,15 +289,26 @@ class SessionStore:
     def renew_lease(
         self, scope: model.Scope, session_id: uuid.UUID, *, owner: str, expires_at: datetime
     ) -> bool:
-        """Extend a lease this owner still holds; False if it was taken over meanwhile."""
-        return self._update_lease(scope, session_id, owner, lease_expires_at=expires_at)
+        """Extend a lease this owner holds on a session still active; else False."""
+        return self._update_lease(
+            scope,
+            session_id,
+            owner,
+            SessionRow.status == SessionStatus.ACTIVE,
+            lease_expires_at=expires_at,
+        )
 
     def release_lease(self, scope: model.Scope, session_id: uuid.UUID, *, owner: str) -> bool:
         """Give a lease back; False if this owner no longer held it."""
         return self._update_lease(scope, session_id, owner, lease_owner=None, lease_expires_at=None)
 
     def _update_lease(
-        self, scope: model.Scope, session_id: uuid.UUID, owner: str, **values: Any
+        self,
+        scope: model.Scope,
+        session_id: uuid.UUID,
+        owner: str,
+        *conditions: sa.ColumnElement[bool],
+        **values: Any,
     ) -> bool:
         result = self.db.execute(
             sa.update(SessionRow)
@@ -305,6 +316,7 @@ class SessionStore:
                 SessionRow.id == session_id,
                 rows.in_scope(SessionRow, scope),
                 SessionRow.lease_owner == owner,
+                *conditions,
             )
             .values(**values)
         )

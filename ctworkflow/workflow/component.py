@@ -31,7 +31,7 @@ from ctworkflow.workflow.effects import Effects
 
 logger = logging.getLogger(__name__)
 
-#: How often a running child looks in the database for a cancellation.
+#: How often a running child asks the database whether to go on (cancelled? lease taken?).
 STOP_CHECK_INTERVAL_S = 2.0
 #: How long a finished run keeps trying to record itself while the database is unreachable.
 RECORD_PATIENCE_S = 120.0
@@ -99,7 +99,9 @@ def _take_lease(job: _Job, attempt: int, fx: Effects) -> leasing.RunLease | Chil
     ttl = fx.settings.lease_ttl_s
     deadline = time.monotonic() + ttl + leasing.WAIT_POLL_S
     child = job.child
-    while (lease := leasing.take(job.scope, child, ttl)) is None:
+    while (
+        lease := leasing.take(job.scope, child, ttl, check_interval_s=STOP_CHECK_INTERVAL_S)
+    ) is None:
         if time.monotonic() >= deadline:  # a live run has it: start no second agent
             return ChildResult(
                 child_id=str(child.id),
@@ -175,38 +177,9 @@ def _load(scope: model.Scope, child_id: uuid.UUID, attempt: int) -> _Job | model
     )
 
 
-def _stop_check(
-    scope: model.Scope, child_id: uuid.UUID, lease: leasing.RunLease
-) -> Callable[[], bool]:
-    """A cheap, throttled question: was this session cancelled, or its lease taken, meanwhile?
-
-    Asking it also renews the lease.
-    """
-    checked_at = 0.0
-    stopped = False
-
-    def should_stop() -> bool:
-        nonlocal checked_at, stopped
-        now = time.monotonic()
-        try:
-            if not stopped and now - checked_at >= STOP_CHECK_INTERVAL_S:
-                checked_at = now
-                with unit_of_work() as uow:
-                    status = uow.sessions.get_session(scope, child_id).status
-                stopped = status is not SessionStatus.ACTIVE
-            if not stopped and not lease.renew():
-                logger.warning("component session %s: lease taken over; stopping", child_id)
-                stopped = True
-        except sa_exc.OperationalError:  # the database is restarting: keep working, ask later
-            logger.warning("component session %s: database unreachable", child_id)
-        return stopped
-
-    return should_stop
-
-
 def _run(job: _Job, attempt: int, fx: Effects, lease: leasing.RunLease) -> ChildResult:
     scope, child = job.scope, job.child
-    should_stop = _stop_check(scope, child.id, lease)
+    should_stop = lease.should_stop
     try:
         agent = fx.agent(child.agent, job.project)
         runner = fx.runner(job.project, job.runner)

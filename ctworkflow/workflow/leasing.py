@@ -1,22 +1,28 @@
 """The lease a component run holds on its session while it works.
 
-Taking it is a compare-and-set in the database; the run renews it from its stop check, and
-loses it only if it fell silent longer than the lease and another delivery took over. A run
-that lost its lease stops without recording anything.
+Taking it is a compare-and-set in the database. While it works, the run renews it from its
+stop check, with the same statement that tells it whether its session is still active: it
+stops when the session was cancelled, or when it fell silent longer than the lease and another
+delivery took over (then it records nothing).
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
+
+from sqlalchemy import exc as sa_exc
 
 from ctworkflow.domain import leases, model
 from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.persistence.tables import utcnow
+
+logger = logging.getLogger(__name__)
 
 #: How often a run that found the lease held looks again.
 WAIT_POLL_S = 1.0
@@ -40,34 +46,48 @@ def new_holder() -> leases.Holder:
 
 @dataclass(slots=True, kw_only=True)
 class RunLease:
-    """A lease held by this run; renewed at most every third of its lifetime."""
+    """A lease held by this run, and the run's one question to the database while it works."""
 
     scope: model.Scope
     session_id: uuid.UUID
     owner: str
     ttl_s: float
     worker_losses: int
-    renewed_at: float = field(default_factory=time.monotonic)
-    lost: bool = False
+    #: How often :meth:`still_held` asks; well under the lease's lifetime.
+    check_interval_s: float = 2.0
+    checked_at: float = field(default_factory=time.monotonic)
+    held: bool = True
 
-    def expiry(self) -> datetime:
-        return utcnow() + timedelta(seconds=self.ttl_s)
+    def still_held(self) -> bool:
+        """Renew the lease while the session is active; False once cancelled or taken over.
 
-    def renew(self) -> bool:
-        """Keep the lease; False once another run took it over."""
+        One statement at most every ``check_interval_s``. A database that cannot be reached
+        (restarting) is no answer: the run goes on and asks again later.
+        """
         now = time.monotonic()
-        if self.lost or now - self.renewed_at < self.ttl_s / 3:
-            return not self.lost
-        with unit_of_work() as uow:
-            kept = uow.sessions.renew_lease(
-                self.scope, self.session_id, owner=self.owner, expires_at=self.expiry()
-            )
-        self.renewed_at = now
-        self.lost = not kept
-        return kept
+        if not self.held or now - self.checked_at < self.check_interval_s:
+            return self.held
+        self.checked_at = now
+        try:
+            with unit_of_work() as uow:
+                self.held = uow.sessions.renew_lease(
+                    self.scope,
+                    self.session_id,
+                    owner=self.owner,
+                    expires_at=utcnow() + timedelta(seconds=self.ttl_s),
+                )
+        except sa_exc.OperationalError:
+            logger.warning("session %s: database unreachable; running on", self.session_id)
+        return self.held
+
+    def should_stop(self) -> bool:
+        """The run's stop check: cancelled, or taken over by another delivery."""
+        return not self.still_held()
 
 
-def take(scope: model.Scope, child: model.Session, ttl_s: float) -> RunLease | None:
+def take(
+    scope: model.Scope, child: model.Session, ttl_s: float, *, check_interval_s: float
+) -> RunLease | None:
     """Take the child's lease if it is free; None while another live run holds it."""
     holder = str(new_holder())
     now = utcnow()
@@ -88,5 +108,10 @@ def take(scope: model.Scope, child: model.Session, ttl_s: float) -> RunLease | N
     if losses is None:
         return None
     return RunLease(
-        scope=scope, session_id=child.id, owner=holder, ttl_s=ttl_s, worker_losses=losses
+        scope=scope,
+        session_id=child.id,
+        owner=holder,
+        ttl_s=ttl_s,
+        worker_losses=losses,
+        check_interval_s=min(check_interval_s, ttl_s / 3),
     )
