@@ -246,6 +246,15 @@ class SessionStore:
                 [{"session_id": i, "new_state": dict(state)} for i, state in states.items()],
             )
 
+    def touch(self, scope: model.Scope, session_ids: Sequence[uuid.UUID]) -> None:
+        """Mark sessions as just handled (``updated_at``), in one statement."""
+        if session_ids:
+            self.db.execute(
+                sa.update(SessionRow)
+                .where(SessionRow.id.in_(session_ids), rows.in_scope(SessionRow, scope))
+                .values(updated_at=utcnow())
+            )
+
     # -- leases ---------------------------------------------------------------------------
 
     def take_lease(

@@ -72,24 +72,18 @@ def reconcile(sender: Sender, *, settings: Settings | None = None) -> ReconcileR
             )
         for session in active:
             report.sessions += 1
-            _reconcile_session(sender, session.scope, session.id, settings, report)
+            _reconcile_session(sender, session, settings, report)
     if report.actions:
         logger.warning("reconciler re-drove sessions: %s", report.to_json())
     return report
 
 
 def _reconcile_session(
-    sender: Sender,
-    scope: model.Scope,
-    session_id: uuid.UUID,
-    settings: Settings,
-    report: ReconcileReport,
+    sender: Sender, session: model.Session, settings: Settings, report: ReconcileReport
 ) -> None:
-    now = utcnow()
+    scope, session_id, now = session.scope, session.id, utcnow()
     with unit_of_work() as uow:
-        view = _view(uow, scope, session_id, now)
-    if view is None:
-        return
+        view = _view(uow, session, now)
     actions = recovery.plan(
         view,
         stale_s=settings.stale_after_s,
@@ -116,16 +110,11 @@ def _reconcile_session(
         report.actions[type(action).__name__] += 1
     report.redriven.append(str(session_id))
     with unit_of_work() as uow:  # re-driven now: not stale again until another stale period
-        for target in touched:
-            uow.sessions.update_session(scope, target)
+        uow.sessions.touch(scope, touched)
 
 
-def _view(
-    uow: UnitOfWork, scope: model.Scope, session_id: uuid.UUID, now: datetime
-) -> recovery.SessionView | None:
-    session = uow.sessions.get_session(scope, session_id)
-    if session.status is not SessionStatus.ACTIVE:
-        return None
+def _view(uow: UnitOfWork, session: model.Session, now: datetime) -> recovery.SessionView:
+    scope, session_id = session.scope, session.id
     history = uow.sessions.interactions(scope, session_id)
     pending = [i for i in history if i.pending]
     done = [i for i in history if not i.pending and i.outcome is not None]
