@@ -27,15 +27,7 @@ def _resolve_context(uow: UnitOfWork, scope: model.Scope, context: uuid.UUID | s
     """A context given by id or by module name."""
     if isinstance(context, uuid.UUID):
         return context
-    text = check_name(context, "context")
-    try:
-        return uuid.UUID(text)
-    except ValueError:
-        pass
-    found = uow.catalog.find_component(scope, text)
-    if found is None:
-        raise errors.ComponentNotFound(text)
-    return found.id
+    return catalog.find_component(uow, scope, context, "context").id
 
 
 def start_context_testing(

@@ -7,9 +7,9 @@ message names it.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from sqlalchemy import exc
 
@@ -18,6 +18,8 @@ from ctworkflow.agents.registry import get_agent
 from ctworkflow.domain import layouts, model, repositories
 from ctworkflow.domain.inputs import check_int, check_name
 from ctworkflow.persistence.db import UnitOfWork
+
+T = TypeVar("T")
 
 #: Component types that can be tested as a context.
 CONTEXT_TYPES: Final = frozenset({"context", "coordination_context"})
@@ -47,28 +49,40 @@ def find_account(uow: UnitOfWork, account: str) -> model.Account:
 
 def find_project(uow: UnitOfWork, account_id: uuid.UUID, project: str) -> model.Project:
     """A project of an account, given by id or by name."""
-    text = check_name(project, "project")
-    try:
-        return uow.catalog.get_project(account_id, uuid.UUID(text))
-    except ValueError:
-        pass
-    found = uow.catalog.find_project(account_id, text)
-    if found is None:
-        raise errors.ProjectNotFound(text)
-    return found
+    return _by_id_or_name(
+        check_name(project, "project"),
+        lambda project_id: uow.catalog.get_project(account_id, project_id),
+        lambda name: uow.catalog.find_project(account_id, name),
+        errors.ProjectNotFound,
+    )
 
 
-def find_component(uow: UnitOfWork, scope: model.Scope, component: str) -> model.Component:
+def find_component(
+    uow: UnitOfWork, scope: model.Scope, component: str, what: str = "component"
+) -> model.Component:
     """A component of the scope's project, given by id or by module name."""
-    text = check_name(component, "component")
+    return _by_id_or_name(
+        check_name(component, what),
+        lambda component_id: uow.catalog.get_component(scope, component_id),
+        lambda module_name: uow.catalog.find_component(scope, module_name),
+        errors.ComponentNotFound,
+    )
+
+
+def _by_id_or_name(
+    text: str,
+    by_id: Callable[[uuid.UUID], T],
+    by_name: Callable[[str], T | None],
+    missing: Callable[[str], errors.NotFound],
+) -> T:
     try:
-        return uow.catalog.get_component(scope, uuid.UUID(text))
+        key = uuid.UUID(text)
     except ValueError:
-        pass
-    found = uow.catalog.find_component(scope, text)
-    if found is None:
-        raise errors.ComponentNotFound(text)
-    return found
+        found = by_name(text)
+        if found is None:
+            raise missing(text) from None
+        return found
+    return by_id(key)
 
 
 def create_project(
