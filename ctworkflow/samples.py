@@ -6,9 +6,13 @@ Everything runs real git through argv lists; nothing here is needed in productio
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+from ctworkflow import catalog
+from ctworkflow.domain.model import Component, Scope
+from ctworkflow.persistence.db import UnitOfWork
 
 GIT_IDENTITY = ("-c", "user.name=ctworkflow samples", "-c", "user.email=samples@localhost")
 
@@ -119,19 +123,11 @@ def python_sample(
         source = (sources or {}).get(module) or module_source(module)
         files[f"{package}/{context}/{module}.py"] = source
     remote = publish(root, files)
-    components = [
-        SampleComponent(
-            name=_camel(module),
-            module_name=f"{package}.{context}.{module}",
-            priority=len(modules) - i,
-        )
-        for i, module in enumerate(modules)
-    ]
     return SampleRepo(
         remote=remote,
         context_name=context_name,
         context_module=f"{package}.{context}",
-        components=components,
+        components=_ranked(modules, f"{package}.{context}", lambda module: module),
     )
 
 
@@ -206,17 +202,44 @@ def mix_sample(
         source = (sources or {}).get(module) or elixir_module_source(module_name)
         files[f"lib/{app}/{context}/{module}.ex"] = source
     remote = publish(root, files)
-    components = [
-        SampleComponent(
-            name=_camel(module),
-            module_name=f"{context_module}.{_camel(module)}",
-            priority=len(modules) - i,
-        )
-        for i, module in enumerate(modules)
-    ]
     return SampleRepo(
         remote=remote,
         context_name=_camel(context),
         context_module=context_module,
-        components=components,
+        components=_ranked(modules, context_module, _camel),
     )
+
+
+def _ranked(
+    modules: Sequence[str], context_module: str, segment: Callable[[str], str]
+) -> list[SampleComponent]:
+    """The context's components, the first module ranked highest."""
+    return [
+        SampleComponent(
+            name=_camel(module),
+            module_name=f"{context_module}.{segment(module)}",
+            priority=len(modules) - i,
+        )
+        for i, module in enumerate(modules)
+    ]
+
+
+def register(
+    uow: UnitOfWork, scope: Scope, sample: SampleRepo
+) -> tuple[Component, list[Component]]:
+    """Register the sample's context and its components in the scope's project."""
+    context = catalog.add_component(
+        uow, scope, name=sample.context_name, module_name=sample.context_module, type="context"
+    )
+    components = [
+        catalog.add_component(
+            uow,
+            scope,
+            name=c.name,
+            module_name=c.module_name,
+            priority=c.priority,
+            parent_id=context.id,
+        )
+        for c in sample.components
+    ]
+    return context, components

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ctworkflow import api, catalog
+from ctworkflow import api, catalog, samples
 from ctworkflow.domain.model import Component, Scope, Session
 from ctworkflow.domain.states import TERMINAL
 from ctworkflow.persistence.db import unit_of_work
@@ -97,20 +97,7 @@ def make_project(
             settings=project_settings,
         )
         scope = Scope(account_id=account.id, project_id=project.id, user_id="tester")
-        context = catalog.add_component(
-            uow, scope, name=context_name, module_name=sample.context_module, type="context"
-        )
-        components = [
-            catalog.add_component(
-                uow,
-                scope,
-                name=c.name,
-                module_name=c.module_name,
-                priority=c.priority,
-                parent_id=context.id,
-            )
-            for c in sample.components
-        ]
+        context, components = samples.register(uow, scope, sample)
     return Project(
         scope=scope,
         sample=sample,

@@ -19,7 +19,7 @@ from typing import Final
 
 from rich.table import Table
 
-from ctworkflow import api, catalog, errors
+from ctworkflow import api, catalog, errors, samples
 from ctworkflow.api import SessionDetails
 from ctworkflow.cli import render, shapes, watching, workers
 from ctworkflow.config import get_settings
@@ -77,18 +77,7 @@ def _register(sample: SampleRepo, stamp: str) -> tuple[Scope, Component, str]:
             uow, account.id, name=name, code_repo=str(sample.remote), layout="python"
         )
         scope = Scope(account_id=account.id, project_id=project.id, user_id="demo")
-        context = catalog.add_component(
-            uow, scope, name=sample.context_name, module_name=sample.context_module, type="context"
-        )
-        for component in sample.components:
-            catalog.add_component(
-                uow,
-                scope,
-                name=component.name,
-                module_name=component.module_name,
-                priority=component.priority,
-                parent_id=context.id,
-            )
+        context, _ = samples.register(uow, scope, sample)
     return scope, context, name
 
 
