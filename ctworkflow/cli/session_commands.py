@@ -68,10 +68,23 @@ def session_start(
     session = api.start_context_testing(
         scope, context, agent=agent, max_attempts=max_attempts, idempotency_key=idempotency_key
     )
+    _print_then_watch(scope, session, str(session.id), watch, interval, timeout, as_json)
+
+
+def _print_then_watch(
+    scope: Scope,
+    session: Session,
+    text: str,
+    watch: bool,
+    interval: float,
+    timeout: float | None,
+    as_json: bool,
+) -> None:
+    """Print the session (``text``, or JSON unless watching), then follow it with ``watch``."""
     if as_json and not watch:
         render.print_json(shapes.session_json(session))
     elif not as_json:
-        typer.echo(str(session.id))
+        typer.echo(text)
     if watch:
         _watch_and_exit(scope, str(session.id), interval=interval, timeout=timeout, as_json=as_json)
 
@@ -152,9 +165,5 @@ def session_retry(
     """Run a failed or cancelled session again, with a fresh budget of attempts."""
     scope = options.resolve_scope(account, project)
     session = api.retry_session(scope, session_id)
-    if as_json and not watch:
-        render.print_json(shapes.session_json(session))
-    elif not as_json:
-        typer.echo(f"{session.id} {session.status.value}")
-    if watch:
-        _watch_and_exit(scope, str(session.id), interval=interval, timeout=timeout, as_json=as_json)
+    text = f"{session.id} {session.status.value}"
+    _print_then_watch(scope, session, text, watch, interval, timeout, as_json)
