@@ -16,6 +16,11 @@ def test_the_first_two_commands_are_the_demo_and_the_tests() -> None:
     assert README.index("make demo") < README.index("## ")
 
 
+def test_the_readme_opens_by_saying_what_the_project_is() -> None:
+    opening = README[README.index("\n") : README.index("```sh")]
+    assert "ctworkflow is a Python service on Celery, Redis and PostgreSQL" in opening
+
+
 def test_every_setting_is_in_the_configuration_reference() -> None:
     reference = README[README.index("## Configuration") :]
     missing = [
