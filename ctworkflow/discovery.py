@@ -94,7 +94,13 @@ def read_repository(git: Git, project: model.Project) -> RepositoryScan:
 
 
 def apply_scan(uow: UnitOfWork, scope: model.Scope, read: RepositoryScan) -> DiscoveryReport:
-    """Bring the project's components in line with a scan; contexts before their modules."""
+    """Bring the project's components in line with a scan; contexts before their modules.
+
+    Its first statement writes the project's row, which holds that row's lock (SQLite: the
+    database's write lock) to the end of the transaction: discoveries of one project apply one
+    after the other, each planning from what the one before registered.
+    """
+    uow.catalog.set_discovered_commit(scope, read.commit)
     project = catalog.get_project(uow, scope)
     registered = uow.catalog.list_components(scope, include_removed=True)
     plan = discovery.plan(project.layout, read.scan, registered, read.renamed_paths)
@@ -124,7 +130,6 @@ def apply_scan(uow: UnitOfWork, scope: model.Scope, read: RepositoryScan) -> Dis
         elif current.parent_id != parent or _kind(current.type) != _kind(found.type):
             kind = current.type if _kind(current.type) == _kind(found.type) else found.type
             uow.catalog.update_component(scope, current.id, parent_id=parent, type=kind)
-    uow.catalog.set_discovered_commit(scope, read.commit)
     report = DiscoveryReport(
         commit=read.commit,
         added=tuple(sorted(f.module_name for f in plan.added)),

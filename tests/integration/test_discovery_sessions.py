@@ -7,16 +7,20 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import threading
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 
-from ctworkflow import api, catalog, errors
+from ctworkflow import api, catalog, discovery, errors
+from ctworkflow.config import get_settings
 from ctworkflow.discovery import DiscoveryReport, Renamed
 from ctworkflow.domain.layouts import Layout, test_file_path
 from ctworkflow.domain.model import Scope, Session
 from ctworkflow.domain.states import SessionStatus
+from ctworkflow.effects.git import Git
 from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.samples import SampleRepo, git, mix_sample, python_sample
 from tests.elixir_support import require_elixir
@@ -238,3 +242,29 @@ def test_a_session_overrides_the_projects_agent_and_runner(
     assert pushed_files(sample) == sorted(
         test_file_path(Layout.PYTHON, c.module_name) for c in sample.components
     )
+
+
+def test_concurrent_discoveries_of_one_project_register_each_module_once(
+    database_url: str, tmp_path: Path
+) -> None:
+    sample = python_sample(tmp_path / "shop")
+    scope = register(sample, "python")
+    with unit_of_work() as uow:
+        project = catalog.get_project(uow, scope)
+    read = discovery.read_repository(Git(get_settings().workspaces), project)
+    start_together = threading.Barrier(4)
+
+    def apply(_: int) -> DiscoveryReport:
+        start_together.wait()
+        with unit_of_work() as uow:
+            return discovery.apply_scan(uow, scope, read)
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        reports = list(pool.map(apply, range(4)))
+
+    modules = sorted(["shop.accounts", *(c.module_name for c in sample.components)])
+    assert sorted(r.added for r in reports) == [(), (), (), tuple(modules)]
+    assert all(r.unchanged == tuple(modules) for r in reports if not r.added)
+    with unit_of_work() as uow:
+        registered = sorted(c.module_name for c in catalog.list_components(uow, scope))
+    assert registered == modules
