@@ -345,28 +345,67 @@ class SessionStore:
         attempt: int,
         command: model.Command,
     ) -> model.Interaction:
-        """Record that a step started; a redelivered step gets the row it already has."""
-        self.get_session(scope, session_id)
-        insert = rows.upsert_ignoring(self.db, InteractionRow)
-        self.db.execute(
-            insert.values(
-                id=uuid.uuid4(),
-                session_id=session_id,
-                step=step,
-                attempt=attempt,
-                command=command.to_json(),
-                started_at=utcnow(),
-            ).on_conflict_do_nothing(index_elements=["session_id", "step", "attempt"])
+        """Record that a step started; a redelivered step gets the row it already has.
+
+        One statement when the step is new: the insert itself checks the session's scope.
+        """
+        started = model.Interaction(
+            id=uuid.uuid4(),
+            session_id=session_id,
+            step=step,
+            attempt=attempt,
+            command=command,
+            outcome=None,
+            duration_ms=None,
+            started_at=utcnow(),
+            completed_at=None,
         )
+        values = {
+            "id": started.id,
+            "session_id": session_id,
+            "step": step,
+            "attempt": attempt,
+            "command": command.to_json(),
+            "started_at": started.started_at,
+        }
+        if self._insert_owned(scope, InteractionRow, values, ("session_id", "step", "attempt")):
+            return started
         row = self.db.scalar(
             sa.select(InteractionRow).where(
                 InteractionRow.session_id == session_id,
+                InteractionRow.session_id.in_(self._owned(scope)),
                 InteractionRow.step == step,
                 InteractionRow.attempt == attempt,
             )
         )
-        assert row is not None
+        if row is None:
+            raise errors.SessionNotFound(session_id)
         return rows.interaction(row)
+
+    def _insert_owned(
+        self,
+        scope: model.Scope,
+        table: type[InteractionRow] | type[ArtifactRow],
+        values: Mapping[str, Any],
+        unique: Sequence[str],
+    ) -> bool:
+        """Insert a row of a session in scope; False if that session is not in scope or the
+        row is there already (a conflict on ``unique``).
+
+        ``INSERT … SELECT … FROM sessions WHERE <the session, in scope> ON CONFLICT DO
+        NOTHING``: the scope check and the insert are one round trip.
+        """
+        columns = table.__table__.c
+        owned = sa.select(
+            *(sa.literal(value, type_=columns[name].type) for name, value in values.items())
+        ).where(SessionRow.id == values["session_id"], rows.in_scope(SessionRow, scope))
+        insert = (
+            rows.upsert_ignoring(self.db, table)
+            .from_select(list(values), owned)
+            .on_conflict_do_nothing(index_elements=list(unique))
+            .returning(columns.id)
+        )
+        return self.db.execute(insert).first() is not None
 
     def update_interaction_command(
         self, scope: model.Scope, interaction_id: uuid.UUID, command: model.Command
@@ -383,21 +422,13 @@ class SessionStore:
     def complete_interaction(
         self,
         scope: model.Scope,
-        interaction_id: uuid.UUID,
+        interaction: model.Interaction,
         outcome: model.Outcome,
         *,
         command: model.Command | None = None,
         completed_at: datetime | None = None,
     ) -> bool:
         """Store the outcome of a pending interaction; False if it already had one."""
-        row = self.db.scalar(
-            sa.select(InteractionRow).where(
-                InteractionRow.id == interaction_id,
-                InteractionRow.session_id.in_(self._owned(scope)),
-            )
-        )
-        if row is None:
-            raise errors.NotFound(interaction_id)
         done = completed_at or utcnow()
         values: dict[str, Any] = {
             "result_status": outcome.status,
@@ -407,16 +438,24 @@ class SessionStore:
             "stderr_tail": outcome.stderr_tail,
             "error_message": outcome.error_message,
             "completed_at": done,
-            "duration_ms": max(0, int((done - row.started_at).total_seconds() * 1000)),
+            "duration_ms": max(0, int((done - interaction.started_at).total_seconds() * 1000)),
         }
         if command is not None:
             values["command"] = command.to_json()
+        in_scope = sa.and_(
+            InteractionRow.id == interaction.id,
+            InteractionRow.session_id.in_(self._owned(scope)),
+        )
         result = self.db.execute(
             sa.update(InteractionRow)
-            .where(InteractionRow.id == interaction_id, InteractionRow.result_status.is_(None))
+            .where(in_scope, InteractionRow.result_status.is_(None))
             .values(**values)
         )
-        return bool(result.rowcount)  # type: ignore[attr-defined]
+        if result.rowcount:  # type: ignore[attr-defined]
+            return True
+        if self.db.scalar(sa.select(InteractionRow.id).where(in_scope)) is None:
+            raise errors.NotFound(interaction.id)
+        return False
 
     def find_interaction(
         self, scope: model.Scope, session_id: uuid.UUID, *, step: str, attempt: int
@@ -500,29 +539,28 @@ class SessionStore:
         content: str,
         digest: str,
         report: Mapping[str, Any],
-    ) -> model.Artifact:
-        """Store what an attempt produced; a second store of the same attempt keeps the first."""
+    ) -> bool:
+        """Store what an attempt produced; a second store of the same attempt keeps the first.
+
+        Returns whether this call stored it.
+
+        Raises:
+            SessionNotFound: the session is not in scope.
+        """
+        values = {
+            "id": uuid.uuid4(),
+            "session_id": session_id,
+            "attempt": attempt,
+            "test_path": test_path,
+            "content": content,
+            "digest": digest,
+            "report": dict(report),
+            "created_at": utcnow(),
+        }
+        if self._insert_owned(scope, ArtifactRow, values, ("session_id", "attempt")):
+            return True
         self.get_session(scope, session_id)
-        insert = rows.upsert_ignoring(self.db, ArtifactRow)
-        self.db.execute(
-            insert.values(
-                id=uuid.uuid4(),
-                session_id=session_id,
-                attempt=attempt,
-                test_path=test_path,
-                content=content,
-                digest=digest,
-                report=dict(report),
-                created_at=utcnow(),
-            ).on_conflict_do_nothing(index_elements=["session_id", "attempt"])
-        )
-        row = self.db.scalar(
-            sa.select(ArtifactRow).where(
-                ArtifactRow.session_id == session_id, ArtifactRow.attempt == attempt
-            )
-        )
-        assert row is not None
-        return rows.artifact(row)
+        return False
 
     def latest_artifacts(
         self, scope: model.Scope, session_ids: Sequence[uuid.UUID]

@@ -250,14 +250,23 @@ class _Stepper:
         step = str(route.step)
         attempt = self.job.attempt_bases.get(step, 0) + route.attempt
         scope, child_id = self.job.scope, self.job.child.id
+        self.fx.progress(step, attempt)
+        if route.step is ChildStep.INITIALIZE:
+            # Nothing runs outside the database: begin and complete it in one transaction.
+            command, outcome = self._execute(ChildStep.INITIALIZE)
+            with unit_of_work() as uow:
+                interaction = uow.sessions.begin_interaction(
+                    scope, child_id, step=step, attempt=attempt, command=command
+                )
+                uow.sessions.complete_interaction(scope, interaction, outcome)
+            return outcome
         with unit_of_work() as uow:
             interaction = uow.sessions.begin_interaction(
                 scope, child_id, step=step, attempt=attempt, command=model.Command(keyword=step)
             )
-        self.fx.progress(step, attempt)
         command, outcome = self._execute(ChildStep(route.step))
         with unit_of_work() as uow:
-            uow.sessions.complete_interaction(scope, interaction.id, outcome, command=command)
+            uow.sessions.complete_interaction(scope, interaction, outcome, command=command)
         return outcome
 
     def _execute(self, step: ChildStep) -> tuple[model.Command, model.Outcome]:
@@ -374,15 +383,12 @@ def _end(
                 report=(report or model.TestReport()).to_json(),
             )
         if route is Halt.SESSION_COMPLETE:
-            uow.sessions.set_status(
-                scope, [child_id], expected=SessionStatus.ACTIVE, target=SessionStatus.COMPLETE
-            )
+            status, reason = SessionStatus.COMPLETE, None
         else:
-            uow.sessions.set_status(
-                scope,
-                [child_id],
-                expected=SessionStatus.ACTIVE,
-                target=SessionStatus.FAILED,
-                error=error or route.value,
-            )
-        return _result(uow.sessions.get_session(scope, child_id))
+            status, reason = SessionStatus.FAILED, error or route.value
+        moved = uow.sessions.set_status(
+            scope, [child_id], expected=SessionStatus.ACTIVE, target=status, error=reason
+        )
+        if moved:
+            return ChildResult(child_id=str(child_id), status=status.value, reason=reason)
+        return _result(uow.sessions.get_session(scope, child_id))  # cancelled meanwhile

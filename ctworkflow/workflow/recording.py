@@ -52,9 +52,7 @@ def finish(
     Returns False when another delivery of the step stored its outcome first: only the one
     that stored it moves the session on.
     """
-    stored = uow.sessions.complete_interaction(
-        scope, start.interaction.id, outcome, command=command
-    )
+    stored = uow.sessions.complete_interaction(scope, start.interaction, outcome, command=command)
     if stored and fail_session:
         uow.sessions.set_status(
             scope,

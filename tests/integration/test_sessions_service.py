@@ -176,8 +176,8 @@ def test_a_redelivered_step_finds_its_interaction_and_completes_it_once(
             scope, parent.id, step="initialize", attempt=1, command=Command(keyword="other")
         )
         assert again.id == first.id and again.command.argv == ("git", "fetch")
-        assert uow.sessions.complete_interaction(scope, first.id, Outcome.ok(data={"n": 1}))
-        assert not uow.sessions.complete_interaction(scope, first.id, Outcome.error("late"))
+        assert uow.sessions.complete_interaction(scope, first, Outcome.ok(data={"n": 1}))
+        assert not uow.sessions.complete_interaction(scope, again, Outcome.error("late"))
         history = uow.sessions.interactions(scope, parent.id)
         last = uow.sessions.last_completed(scope, parent.id)
 
@@ -221,6 +221,12 @@ def test_another_account_cannot_read_list_update_or_cancel_a_session(
         lambda uow, sid: sessions.transition(uow, intruder, sid, SessionStatus.FAILED),
         lambda uow, sid: sessions.cancel_session(uow, intruder, sid),
         lambda uow, sid: sessions.ensure_children(uow, intruder, sid),
+        lambda uow, sid: uow.sessions.begin_interaction(
+            intruder, sid, step="initialize", attempt=9, command=Command(keyword="initialize")
+        ),
+        lambda uow, sid: uow.sessions.add_artifact(
+            intruder, sid, attempt=9, test_path="t.py", content="x", digest="d", report={}
+        ),
     ]
 
     def refusal(
@@ -237,6 +243,22 @@ def test_another_account_cannot_read_list_update_or_cancel_a_session(
         assert sessions.list_sessions(uow, intruder) == []
         assert sessions.get_session(uow, tenant.scope, session.id).status is SessionStatus.ACTIVE
         assert uow.sessions.children(tenant.scope, session.id) == []
+        assert uow.sessions.interactions(tenant.scope, session.id) == []
+
+
+def test_another_account_cannot_complete_a_step_of_a_session(
+    tenant: Tenant, other_tenant: Tenant, database_url: str
+) -> None:
+    session = start(tenant, database_url).session
+    with unit_of_work(database_url) as uow:
+        step = uow.sessions.begin_interaction(
+            tenant.scope, session.id, step="initialize", attempt=1, command=Command(keyword="i")
+        )
+    with unit_of_work(database_url) as uow, pytest.raises(errors.NotFound):
+        uow.sessions.complete_interaction(other_tenant.scope, step, Outcome.ok())
+    with unit_of_work(database_url) as uow:
+        (still,) = uow.sessions.interactions(tenant.scope, session.id)
+    assert still.pending
 
 
 def test_a_scope_mixing_one_accounts_project_with_another_account_sees_nothing(
