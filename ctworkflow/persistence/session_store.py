@@ -333,8 +333,15 @@ class SessionStore:
 
     # -- interactions ---------------------------------------------------------------------
 
-    def _owned(self, scope: model.Scope) -> sa.Select[Any]:
-        return sa.select(SessionRow.id).where(rows.in_scope(SessionRow, scope))
+    def _owned(self, scope: model.Scope, session_ids: Sequence[uuid.UUID]) -> sa.Select[Any]:
+        """Those of ``session_ids`` that are in scope.
+
+        A lookup by primary key: filtering on every session of the project instead let
+        PostgreSQL's planner, on young statistics, compare each row with each session.
+        """
+        return sa.select(SessionRow.id).where(
+            SessionRow.id.in_(session_ids), rows.in_scope(SessionRow, scope)
+        )
 
     def begin_interaction(
         self,
@@ -372,8 +379,7 @@ class SessionStore:
             return started
         row = self.db.scalar(
             sa.select(InteractionRow).where(
-                InteractionRow.session_id == session_id,
-                InteractionRow.session_id.in_(self._owned(scope)),
+                InteractionRow.session_id.in_(self._owned(scope, [session_id])),
                 InteractionRow.step == step,
                 InteractionRow.attempt == attempt,
             )
@@ -408,13 +414,13 @@ class SessionStore:
         return self.db.execute(insert).first() is not None
 
     def update_interaction_command(
-        self, scope: model.Scope, interaction_id: uuid.UUID, command: model.Command
+        self, scope: model.Scope, interaction: model.Interaction, command: model.Command
     ) -> None:
         self.db.execute(
             sa.update(InteractionRow)
             .where(
-                InteractionRow.id == interaction_id,
-                InteractionRow.session_id.in_(self._owned(scope)),
+                InteractionRow.id == interaction.id,
+                InteractionRow.session_id.in_(self._owned(scope, [interaction.session_id])),
             )
             .values(command=command.to_json())
         )
@@ -444,7 +450,7 @@ class SessionStore:
             values["command"] = command.to_json()
         in_scope = sa.and_(
             InteractionRow.id == interaction.id,
-            InteractionRow.session_id.in_(self._owned(scope)),
+            InteractionRow.session_id.in_(self._owned(scope, [interaction.session_id])),
         )
         result = self.db.execute(
             sa.update(InteractionRow)
@@ -462,8 +468,7 @@ class SessionStore:
     ) -> model.Interaction | None:
         row = self.db.scalar(
             sa.select(InteractionRow).where(
-                InteractionRow.session_id == session_id,
-                InteractionRow.session_id.in_(self._owned(scope)),
+                InteractionRow.session_id.in_(self._owned(scope, [session_id])),
                 InteractionRow.step == step,
                 InteractionRow.attempt == attempt,
             )
@@ -475,8 +480,7 @@ class SessionStore:
         found = self.db.execute(
             sa.select(InteractionRow.step, sa.func.max(InteractionRow.attempt))
             .where(
-                InteractionRow.session_id == session_id,
-                InteractionRow.session_id.in_(self._owned(scope)),
+                InteractionRow.session_id.in_(self._owned(scope, [session_id])),
             )
             .group_by(InteractionRow.step)
         )
@@ -488,8 +492,7 @@ class SessionStore:
         result = self.db.execute(
             sa.update(InteractionRow)
             .where(
-                InteractionRow.session_id == session_id,
-                InteractionRow.session_id.in_(self._owned(scope)),
+                InteractionRow.session_id.in_(self._owned(scope, [session_id])),
                 InteractionRow.result_status.is_(None),
             )
             .values(
@@ -506,8 +509,7 @@ class SessionStore:
         found = self.db.scalars(
             sa.select(InteractionRow)
             .where(
-                InteractionRow.session_id == session_id,
-                InteractionRow.session_id.in_(self._owned(scope)),
+                InteractionRow.session_id.in_(self._owned(scope, [session_id])),
             )
             .order_by(InteractionRow.started_at, InteractionRow.attempt)
         )
@@ -518,8 +520,7 @@ class SessionStore:
         row = self.db.scalar(
             sa.select(InteractionRow)
             .where(
-                InteractionRow.session_id == session_id,
-                InteractionRow.session_id.in_(self._owned(scope)),
+                InteractionRow.session_id.in_(self._owned(scope, [session_id])),
                 InteractionRow.completed_at.is_not(None),
             )
             .order_by(InteractionRow.completed_at.desc(), InteractionRow.started_at.desc())
@@ -571,8 +572,7 @@ class SessionStore:
         newest = (
             sa.select(ArtifactRow.session_id, sa.func.max(ArtifactRow.attempt).label("attempt"))
             .where(
-                ArtifactRow.session_id.in_(session_ids),
-                ArtifactRow.session_id.in_(self._owned(scope)),
+                ArtifactRow.session_id.in_(self._owned(scope, session_ids)),
             )
             .group_by(ArtifactRow.session_id)
             .subquery()

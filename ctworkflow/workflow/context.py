@@ -161,7 +161,7 @@ def spawn(scope: model.Scope, session_id: uuid.UUID, attempt: int) -> FanOut | N
         run_ids = [c.id for c in to_run]
         uow.sessions.update_interaction_command(
             scope,
-            start.interaction.id,
+            start.interaction,
             model.Command(
                 keyword="spawn_sessions",
                 metadata={
