@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
-from celery import chord
+from celery import Signature, chord
+from celery.result import GroupResult
 from celery.utils.log import get_task_logger
 from sqlalchemy import exc as sa_exc
 
@@ -117,6 +119,17 @@ def spawn_component_testing_sessions(scope: dict[str, str], session_id: str, att
     fan_out = context.spawn(Scope.from_json(scope), uuid.UUID(session_id), attempt)
     if fan_out is None:
         return
+    header, callback = round_signatures(scope, session_id, attempt, fan_out.run_ids)
+    if header:
+        send_round(header, callback)
+    else:  # nothing to re-run: validate what is there
+        callback.apply_async(args=([], *callback.args))
+
+
+def round_signatures(
+    scope: dict[str, str], session_id: str, attempt: int, run_ids: Iterable[uuid.UUID]
+) -> tuple[list[Signature[Any]], Signature[Any]]:
+    """The chord of one round: a component run per child, then validation."""
     callback = app.signature(
         constants.VALIDATE,
         args=(scope, session_id, attempt),
@@ -132,12 +145,37 @@ def spawn_component_testing_sessions(scope: dict[str, str], session_id: str, att
             task_id=step_task_id(str(child_id), "run", attempt),
             argsrepr=f"(session={child_id}, attempt={attempt})",
         )
-        for child_id in fan_out.run_ids
+        for child_id in run_ids
     ]
-    if header:
-        chord(header)(callback)
-    else:  # nothing to re-run: validate what is there
-        callback.apply_async(args=([], *callback.args))
+    return header, callback
+
+
+def send_round(header: list[Signature[Any]], callback: Signature[Any]) -> None:
+    """Send a round's chord and keep nothing of it in this process.
+
+    Celery's Redis result backend subscribes the sending process to the result of every
+    header task and keeps their result objects until those results arrive (celery#3812,
+    celery#6963), which in a worker process nobody reads: a pool process would hold every
+    child it ever spawned, 10,000 result objects and Redis subscriptions for a context of
+    10,000 components, for its whole life. The spawn needs none of them: validation is the
+    chord's callback.
+    """
+    sent = chord(header)(callback)
+    if isinstance(sent.parent, GroupResult):
+        _stop_waiting([result.id for result in sent.parent.results or ()])
+
+
+def _stop_waiting(task_ids: list[str]) -> None:
+    backend = app.backend
+    pending = getattr(backend, "_pending_results", None)
+    consumer = getattr(backend, "result_consumer", None)
+    if pending is None or consumer is None:  # a result backend that does not subscribe
+        return
+    for waiting in pending:
+        for task_id in task_ids:
+            waiting.pop(task_id, None)
+    for task_id in task_ids:
+        consumer.cancel_for(task_id)
 
 
 @app.task(name=constants.VALIDATE, **STEP_OPTIONS)
