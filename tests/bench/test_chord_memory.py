@@ -11,14 +11,18 @@ import pytest
 pytestmark = pytest.mark.integration
 
 
-def test_a_sent_round_leaves_no_subscription_or_result_in_the_sending_process() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "ctworkflow.bench.chord_memory", "200"],
+def chord_memory(children: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ctworkflow.bench.chord_memory", children],
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+
+
+def test_a_sent_round_leaves_no_subscription_or_result_in_the_sending_process() -> None:
+    done = chord_memory("200")
 
     assert done.returncode == 0, done.stderr
     document = json.loads(done.stdout)
@@ -30,13 +34,7 @@ def test_a_sent_round_leaves_no_subscription_or_result_in_the_sending_process() 
 
 
 def test_the_measure_refuses_an_empty_chord() -> None:
-    done = subprocess.run(
-        [sys.executable, "-m", "ctworkflow.bench.chord_memory", "0"],
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    done = chord_memory("0")
 
     assert done.returncode == 2
     assert done.stderr.strip().splitlines()[-1].endswith("children must be at least 1")

@@ -1,0 +1,133 @@
+"""Real third-party packages, fetched at test time from the package index (never committed).
+
+:func:`fetch_sdist` downloads one source distribution through the index's JSON simple API
+(PEP 691), checks its sha256 against the index's, and unpacks it; downloads are kept in a
+cache folder (``CTWTEST_SDIST_CACHE``, else ``~/.cache/ctworkflow-tests/sdists``) so a second
+run on the same machine reads no network. :func:`as_repository` turns an unpacked package into
+a git repository with a bare remote, the way its authors' repository would look: files their
+build generates (a setuptools-scm ``_version.py``) are left out, as their ``.gitignore`` would.
+
+A machine that cannot reach the index fails the test with one line saying so: never a skip.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import subprocess
+import tarfile
+import urllib.error
+import urllib.request
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+INDEX = "https://pypi.org/simple"
+_ACCEPT = "application/vnd.pypi.simple.v1+json"
+_IDENTITY = ("-c", "user.name=upstream author", "-c", "user.email=upstream@localhost")
+
+
+def _cache_dir() -> Path:
+    configured = os.environ.get("CTWTEST_SDIST_CACHE")
+    return Path(configured) if configured else Path.home() / ".cache" / "ctworkflow-tests/sdists"
+
+
+def _normalized(name: str) -> str:
+    return name.lower().replace("-", "_").replace(".", "_")
+
+
+def _sdist_entry(name: str, version: str) -> dict[str, object]:
+    request = urllib.request.Request(f"{INDEX}/{name}/", headers={"Accept": _ACCEPT})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as response:
+            listing = json.load(response)
+    except (urllib.error.URLError, TimeoutError) as error:
+        pytest.fail(f"cannot reach the package index for {name}=={version}: {error}")
+    for entry in listing["files"]:
+        filename = str(entry["filename"])
+        if not filename.endswith(".tar.gz"):
+            continue
+        found_name, _, found_version = filename.removesuffix(".tar.gz").rpartition("-")
+        if _normalized(found_name) == _normalized(name) and found_version == version:
+            return dict(entry)
+    pytest.fail(f"the package index has no source distribution of {name}=={version}")
+
+
+def fetch_sdist(name: str, version: str, dest: Path) -> Path:
+    """Unpack the source distribution of ``name==version`` under ``dest``; its folder."""
+    cache = _cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+    archive = cache / f"{_normalized(name)}-{version}.tar.gz"
+    if not archive.is_file():
+        entry = _sdist_entry(name, version)
+        with urllib.request.urlopen(str(entry["url"]), timeout=120) as response:
+            data = response.read()
+        expected = dict(entry["hashes"])["sha256"]  # type: ignore[call-overload]
+        if hashlib.sha256(data).hexdigest() != expected:
+            pytest.fail(f"{name}=={version} from the index does not match its sha256")
+        partial = archive.with_suffix(".part")
+        partial.write_bytes(data)
+        partial.replace(archive)
+    dest.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(fileobj=io.BytesIO(archive.read_bytes())) as tar:
+        tops = {member.name.split("/", 1)[0] for member in tar.getmembers()}
+        tar.extractall(dest, filter="data")
+    if len(tops) != 1:
+        pytest.fail(f"{name}=={version}: expected one folder in its sdist, found {sorted(tops)}")
+    return dest / tops.pop()
+
+
+def git(*args: str, cwd: Path) -> str:
+    """Run git as the package's authors; return its output."""
+    done = subprocess.run(
+        ["git", *_IDENTITY, *args], cwd=cwd, capture_output=True, text=True, check=True
+    )
+    return done.stdout.strip()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class UpstreamRepo:
+    """A real package as its authors' repository: a working clone and its bare remote."""
+
+    work: Path
+    remote: Path
+
+    def commit_all(self, message: str) -> str:
+        """Commit every change in the working clone, push it; the new head."""
+        git("add", "--all", cwd=self.work)
+        git("commit", "--quiet", "-m", message, cwd=self.work)
+        git("push", "--quiet", "origin", "main", cwd=self.work)
+        return git("rev-parse", "HEAD", cwd=self.work)
+
+
+#: What an sdist carries that its authors' repository does not (build metadata).
+_SDIST_ONLY = ("PKG-INFO", "*.egg-info")
+
+
+def as_repository(source: Path, root: Path, *, generated: Iterable[str] = ()) -> UpstreamRepo:
+    """Publish an unpacked package as ``root/work`` with the bare remote ``root/remote.git``.
+
+    ``generated`` lists repository paths the package's build writes (and its ``.gitignore``
+    ignores); they are removed and ignored, as in the authors' own repository.
+    """
+    work, remote = root / "work", root / "remote.git"
+    root.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(source, work, ignore=shutil.ignore_patterns(*_SDIST_ONLY))
+    ignored = list(generated)
+    for relative in ignored:
+        (work / relative).unlink(missing_ok=True)
+    if ignored:
+        with (work / ".gitignore").open("a", encoding="utf-8") as handle:
+            handle.write("".join(f"/{relative}\n" for relative in ignored))
+    git("init", "--bare", "--quiet", "--initial-branch=main", str(remote), cwd=root)
+    git("init", "--quiet", "--initial-branch=main", str(work), cwd=root)
+    git("add", "--all", cwd=work)
+    git("commit", "--quiet", "-m", f"Import {source.name}", cwd=work)
+    git("remote", "add", "origin", str(remote), cwd=work)
+    git("push", "--quiet", "origin", "main", cwd=work)
+    return UpstreamRepo(work=work, remote=remote)
