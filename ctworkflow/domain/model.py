@@ -19,6 +19,9 @@ from ctworkflow.domain.states import (
 
 JSON = Mapping[str, Any]
 
+#: The outcomes a test case can have, from best to worst.
+CASE_OUTCOMES = ("passed", "skipped", "failed", "error")
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Scope:
@@ -215,11 +218,19 @@ class TestReport:
     skipped: int = 0
     duration_s: float = 0.0
     output_tail: str = ""
+    #: Every test case the runner reported, by its id within the file (pytest:
+    #: ``TestClass::test_name[param]``; ExUnit: ``ModuleTest test name``), with its outcome
+    #: (one of :data:`CASE_OUTCOMES`). What the regression gate compares.
+    cases: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def all_passed(self) -> bool:
         """At least one test ran, and every collected test passed."""
         return self.collected > 0 and self.failed == 0 and self.errors == 0 and self.passed > 0
+
+    def passing_ids(self) -> frozenset[str]:
+        """The ids of the test cases that passed."""
+        return frozenset(case for case, outcome in self.cases.items() if outcome == "passed")
 
     def to_json(self) -> dict[str, Any]:
         """Return the report as a JSON document."""
@@ -231,6 +242,7 @@ class TestReport:
             "skipped": self.skipped,
             "duration_s": self.duration_s,
             "output_tail": self.output_tail,
+            "cases": dict(self.cases),
         }
 
     @classmethod
@@ -244,6 +256,7 @@ class TestReport:
             skipped=int(data.get("skipped", 0)),
             duration_s=float(data.get("duration_s", 0.0)),
             output_tail=str(data.get("output_tail", "")),
+            cases={str(k): str(v) for k, v in dict(data.get("cases") or {}).items()},
         )
 
 
