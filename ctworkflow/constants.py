@@ -14,6 +14,7 @@ INITIALIZE: Final = "ctworkflow.context.initialize"
 SPAWN: Final = "ctworkflow.context.spawn_component_testing_sessions"
 VALIDATE: Final = "ctworkflow.context.validate"
 FINALIZE: Final = "ctworkflow.context.finalize"
+RELEASE_BRANCH: Final = "ctworkflow.context.release_branch"
 RUN_COMPONENT: Final = "ctworkflow.component.run"
 RECONCILE: Final = "ctworkflow.reconcile"
 
@@ -23,6 +24,7 @@ ORCHESTRATION_TASKS: Final = (
     SPAWN,
     VALIDATE,
     FINALIZE,
+    RELEASE_BRANCH,
     RECONCILE,
 )
 COMPONENT_TASKS: Final = (RUN_COMPONENT,)

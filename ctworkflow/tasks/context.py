@@ -17,7 +17,7 @@ from ctworkflow.domain.model import Scope
 from ctworkflow.domain.orchestrator import Next, backoff_seconds
 from ctworkflow.domain.states import ParentStep
 from ctworkflow.tasks.app import app
-from ctworkflow.workflow import context, progress
+from ctworkflow.workflow import branch, context, progress
 from ctworkflow.workflow.effects import live_effects
 
 logger = get_task_logger(__name__)
@@ -92,10 +92,24 @@ def revoke(task_ids: list[str]) -> None:
         app.control.revoke(task_ids)
 
 
+def enqueue_release(scope: dict[str, str], session_id: str) -> None:
+    """Delete the empty branch a session that just ended left, in a worker (a cancel)."""
+    app.send_task(
+        constants.RELEASE_BRANCH,
+        args=(scope, session_id),
+        queue=constants.ORCHESTRATION_QUEUE,
+        argsrepr=f"(session={session_id})",
+        ignore_result=True,
+    )
+
+
 def advance(scope: dict[str, str], session_id: str) -> None:
-    """Ask the router what comes next for a session, and enqueue it (or end the session)."""
+    """Ask the router what comes next for a session, and enqueue it (or end the session,
+    deleting the empty branch it created)."""
     route = progress.next_step(Scope.from_json(scope), uuid.UUID(session_id))
-    if route is not None:
+    if route is None:
+        branch.release(live_effects(), Scope.from_json(scope), uuid.UUID(session_id))
+    else:
         logger.info(
             "session %s: next %s attempt %s",
             session_id,
@@ -198,3 +212,9 @@ def finalize(scope: dict[str, str], session_id: str, attempt: int) -> None:
     """Commit the test files on the branch and push it (logic: ctworkflow.workflow.context)."""
     if context.finalize(Scope.from_json(scope), uuid.UUID(session_id), attempt, live_effects()):
         advance(scope, session_id)
+
+
+@app.task(name=constants.RELEASE_BRANCH, **STEP_OPTIONS)
+def release_branch(scope: dict[str, str], session_id: str) -> None:
+    """Delete the empty branch of an ended session (logic: ctworkflow.workflow.branch)."""
+    branch.release(live_effects(), Scope.from_json(scope), uuid.UUID(session_id))

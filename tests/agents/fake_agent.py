@@ -9,7 +9,10 @@ It is run in the workspace. PLAN maps a module name to a list of behaviours, one
 - ``fail``: write a test that fails;
 - ``crash``: exit with status 3 without writing anything;
 - ``hang``: start a child process, write both pids to DIR, and sleep forever;
-- ``outside``: write a good test, and also change README.md (outside the test directory).
+- ``outside``: write a good test, and also change README.md (outside the test directory);
+- ``append``: add a passing test to the existing test file, keeping all of it;
+- ``drop``: replace the existing test file with a good one (its own tests are lost);
+- ``keep``: leave the existing test file as it is.
 
 Every call is appended to DIR/calls.jsonl with the prompt it was given.
 """
@@ -37,6 +40,14 @@ def test_double_doubles() -> None:
 
 def test_module_has_a_docstring() -> None:
     assert importlib.import_module(MODULE).__doc__
+"""
+
+ADDED = """
+
+def test_added_by_the_fake_agent() -> None:
+    import importlib
+
+    assert importlib.import_module({module!r}).__doc__
 """
 
 FAILING = """def test_deliberately_wrong() -> None:
@@ -75,7 +86,13 @@ def main() -> int:
         (state / f"hang-{os.getpid()}.pids").write_text(f"{os.getpid()} {child.pid}\n")
         time.sleep(3600)
         return 0
+    if behaviour == "keep":
+        return 0
     test_path.parent.mkdir(parents=True, exist_ok=True)
+    if behaviour == "append":
+        with test_path.open("a") as existing:
+            existing.write(ADDED.format(module=args.module))
+        return 0
     body = FAILING if behaviour == "fail" else GOOD.format(module=args.module)
     test_path.write_text(body)
     if behaviour == "outside":
