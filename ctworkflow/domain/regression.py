@@ -46,9 +46,21 @@ def lost_tests(base: TestReport | None, after: TestReport) -> Lost:
     return Lost(gone=tuple(gone), broken=tuple(broken))
 
 
+def _grouped(ids: tuple[str, ...]) -> list[str]:
+    """The ids, a parametrized test's cases (``test_x[1]``, ``test_x[2]``) told as one."""
+    groups: dict[str, list[str]] = {}
+    for case in ids:
+        groups.setdefault(case.split("[", 1)[0] if "[" in case else case, []).append(case)
+    return [
+        f"{name} ({len(cases)} cases)" if len(cases) > 1 else cases[0]
+        for name, cases in groups.items()
+    ]
+
+
 def _named(ids: tuple[str, ...]) -> str:
-    shown = ", ".join(ids[:NAMED_IN_MESSAGE])
-    more = len(ids) - NAMED_IN_MESSAGE
+    names = _grouped(ids)
+    shown = ", ".join(names[:NAMED_IN_MESSAGE])
+    more = len(names) - NAMED_IN_MESSAGE
     return f"{shown} and {more} more" if more > 0 else shown
 
 

@@ -73,6 +73,14 @@ def test_the_message_names_the_lost_tests_and_cuts_a_long_list() -> None:
     assert "\n" not in message
 
 
+def test_the_cases_of_a_parametrized_test_are_named_once() -> None:
+    base = report(**{"test_p[1]": "passed", "test_p[2]": "passed", "test_q[x]": "passed"})
+
+    message = regression.describe(PATH, regression.lost_tests(base, report()), base)
+
+    assert message.endswith("(gone: test_p (2 cases), test_q[x])")
+
+
 def test_a_kept_file_is_reported_with_its_count() -> None:
     assert regression.kept_summary(report(**{f"t{i}": "passed" for i in range(76)})) == (
         "kept the existing 76 tests; all pass"
