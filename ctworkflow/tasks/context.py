@@ -125,6 +125,8 @@ def initialize(scope: dict[str, str], session_id: str, attempt: int) -> None:
     """Create the session's branch on the remote (logic: ctworkflow.workflow.context)."""
     if context.initialize(Scope.from_json(scope), uuid.UUID(session_id), attempt, live_effects()):
         advance(scope, session_id)
+    else:
+        _release_if_ended(scope, session_id)
 
 
 @app.task(name=constants.SPAWN, **STEP_OPTIONS)
@@ -201,6 +203,8 @@ def validate(results: list[Any], scope: dict[str, str], session_id: str, attempt
     )
     if verdict is context.Verdict.RECORDED:
         advance(scope, session_id)
+    elif verdict is context.Verdict.IGNORED:
+        _release_if_ended(scope, session_id)
     elif verdict is context.Verdict.WAITING:
         # Fired early: a child delivered twice was counted once, by the copy that found the
         # other one running. The reconciler validates once every child has ended.
@@ -212,6 +216,14 @@ def finalize(scope: dict[str, str], session_id: str, attempt: int) -> None:
     """Commit the test files on the branch and push it (logic: ctworkflow.workflow.context)."""
     if context.finalize(Scope.from_json(scope), uuid.UUID(session_id), attempt, live_effects()):
         advance(scope, session_id)
+    else:
+        _release_if_ended(scope, session_id)
+
+
+def _release_if_ended(scope: dict[str, str], session_id: str) -> None:
+    """A step delivered again after its session ended: finish the ending the first delivery
+    may not have (a worker killed between the end and the branch's deletion)."""
+    branch.release(live_effects(), Scope.from_json(scope), uuid.UUID(session_id))
 
 
 @app.task(name=constants.RELEASE_BRANCH, **STEP_OPTIONS)
