@@ -170,10 +170,7 @@ def inside(path: str, setting: str) -> str:
     cleaned = path.strip()
     pure = PurePosixPath(cleaned)
     if pure.is_absolute() or "\\" in cleaned or "\x00" in cleaned or ".." in pure.parts:
-        raise errors.InvalidLayout(
-            f"{setting} {cleaned!r} is outside the repository: paths must be relative and stay"
-            " inside it"
-        )
+        raise errors.InvalidLayout(f"{setting} {cleaned!r} is outside the repository")
     normal = pure.as_posix()
     return "" if normal == "." else normal
 
