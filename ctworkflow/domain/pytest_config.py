@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ctworkflow import errors
-from ctworkflow.domain import python_packaging
+from ctworkflow.domain import layout_profile, python_packaging
 from ctworkflow.domain.python_packaging import inside
 
 #: The files pytest may read its settings from, in the order it tries them.
 FILES: Final = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
-DEFAULT_PYTHON_FILES: Final = ("test_*.py", "*_test.py")
+DEFAULT_PYTHON_FILES: Final = layout_profile.DEFAULT_TEST_FILES
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

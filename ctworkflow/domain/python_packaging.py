@@ -382,15 +382,23 @@ def _literal(node: ast.expr) -> Any:
         args = {k.arg: _literal(k.value) for k in node.keywords if k.arg}
         positional = [_literal(a) for a in node.args]
         where = args.get("where", positional[0] if positional else ".")
+        exclude = args.get("exclude", positional[1] if len(positional) > 1 else ())
         return FindCall(
             where=where if isinstance(where, str) else ".",
-            include=tuple(args.get("include") or ()),
-            exclude=tuple(args.get("exclude") or (positional[1] if len(positional) > 1 else ())),
+            include=_literal_strings(args.get("include")),
+            exclude=_literal_strings(exclude),
         )
     try:
         return ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
         return None
+
+
+def _literal_strings(value: Any) -> tuple[str, ...]:
+    """A literal list or tuple of strings; () for anything else."""
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    return ()
 
 
 # -- files the build writes ---------------------------------------------------------------
@@ -408,12 +416,10 @@ def _generated(
     scm = _get(pyproject, "tool", "setuptools_scm") or {}
     add(_get(scm, "write_to"), "setuptools-scm write_to")
     add(_get(scm, "version_file"), "setuptools-scm version_file")
-    for table in (("tool", "hatch", "build", "hooks", "vcs"),):
-        add(_get(pyproject, *table, "version-file"), "hatch-vcs version-file")
+    hatch_build = _get(pyproject, "tool", "hatch", "build") or {}
+    add(_get(hatch_build, "hooks", "vcs", "version-file"), "hatch-vcs version-file")
     add(
-        _get(
-            pyproject, "tool", "hatch", "build", "targets", "wheel", "hooks", "vcs", "version-file"
-        ),
+        _get(hatch_build, "targets", "wheel", "hooks", "vcs", "version-file"),
         "hatch-vcs version-file",
     )
     add(_get(pyproject, "tool", "versioneer", "versionfile_source"), "versioneer")

@@ -261,3 +261,33 @@ def test_python_files_that_allow_no_writable_name_is_an_error() -> None:
             RepositoryTree.of(["pkg/__init__.py"]),
             {"pytest.ini": "[pytest]\npython_files = check?.py\n"},
         )
+
+
+@pytest.mark.parametrize(
+    ("configs", "generated"),
+    [
+        (
+            {"pyproject.toml": '[tool.setuptools_scm]\nwrite_to = "src/app/_version.py"\n'},
+            ("src/app/_version.py", "written by the build (setuptools-scm write_to)"),
+        ),
+        (
+            {"pyproject.toml": '[tool.setuptools_scm]\nversion_file = "src/app/_v.py"\n'},
+            ("src/app/_v.py", "written by the build (setuptools-scm version_file)"),
+        ),
+        (
+            {
+                "pyproject.toml": '[build-system]\nbuild-backend = "hatchling.build"\n'
+                '[tool.hatch.build.hooks.vcs]\nversion-file = "src/app/_version.py"\n'
+            },
+            ("src/app/_version.py", "written by the build (hatch-vcs version-file)"),
+        ),
+        (
+            {"setup.cfg": "[versioneer]\nversionfile_source = src/app/_version.py\n"},
+            ("src/app/_version.py", "written by the build (versioneer)"),
+        ),
+    ],
+)
+def test_files_the_build_writes_are_read_from_its_configuration(
+    configs: dict[str, str], generated: tuple[str, str]
+) -> None:
+    assert python_packaging.read_packaging(configs).generated == (generated,)
