@@ -254,7 +254,12 @@ def _placement(
     tree: RepositoryTree, pytest: PytestConfig, folders: Mapping[str, str]
 ) -> _Placement:
     files = test_files(tree, pytest)
-    package_dirs = set(folders.values())
+    # Code packages only: a test package (src/tests/) is where tests are, not code.
+    package_dirs = {
+        folder
+        for name, folder in folders.items()
+        if not any(part in TEST_FOLDERS for part in name.split("."))
+    }
     subpackages = {name.split(".", 1)[1].replace(".", "/") for name in folders if "." in name}
     name = _test_name(files, pytest.python_files)
     in_package = Counter(

@@ -291,3 +291,11 @@ def test_files_the_build_writes_are_read_from_its_configuration(
     configs: dict[str, str], generated: tuple[str, str]
 ) -> None:
     assert python_packaging.read_packaging(configs).generated == (generated,)
+
+
+def test_a_test_package_under_src_is_where_tests_go_not_code() -> None:
+    files = ["src/app/__init__.py", "src/app/a.py", "src/tests/__init__.py", "src/tests/test_a.py"]
+
+    profile = layout_detection.detect(Layout.PYTHON, RepositoryTree.of(files), {})
+
+    assert (profile.test_style, profile.tests_root) == (TestStyle.FLAT, "src/tests")

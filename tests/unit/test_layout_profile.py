@@ -7,6 +7,7 @@ from dataclasses import replace
 import pytest
 
 from ctworkflow import errors
+from ctworkflow.agents import prompt
 from ctworkflow.domain import layout_detection, layout_profile, layouts
 from ctworkflow.domain.layout_profile import ElixirLayout, LayoutProfile, TestStyle
 from ctworkflow.domain.layouts import Layout
@@ -214,3 +215,19 @@ def test_mix_test_paths_move_elixir_tests() -> None:
     profile = layout_detection.detect(Layout.PHOENIX, tree, {"mix.exs": mix})
 
     assert layout_profile.test_path(profile, "A.B", tree) == "spec/a/b_test.exs"
+
+
+@pytest.mark.parametrize(
+    ("test_file", "folder"),
+    [
+        ("tests/accounts/test_user.py", "tests"),
+        ("toolz/sandbox/tests/test_core.py", "toolz/sandbox/tests"),
+        ("test/eex/compiler_test.exs", "test"),
+        ("qa/test_mod.py", "qa"),
+        ("test_mod.py", "."),
+    ],
+)
+def test_the_prompt_names_the_test_folder_an_agent_may_add_support_files_to(
+    test_file: str, folder: str
+) -> None:
+    assert prompt.tests_root(test_file) == folder
