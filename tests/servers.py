@@ -6,8 +6,8 @@ ones that may already run on the standard ports 5432 and 6379, which are never t
 - :func:`start_postgres` runs ``initdb`` then ``pg_ctl start`` from the installed server
   binaries (``/usr/lib/postgresql/<highest version>/bin``, else ``pg_config --bindir``) in a
   fresh temporary folder. PostgreSQL refuses to run as root, so when this process is root the
-  binaries run as the ``postgres`` OS user (through ``runuser``, found by its absolute path) and the data, socket and log
-  paths are handed over to that user.
+  binaries run as the ``postgres`` OS user (through ``runuser``, found by its absolute path)
+  and the data, socket and log paths are handed over to that user.
 - :func:`start_redis` runs ``redis-server`` in the foreground, without persistence.
 
 Both return a server object that can be stopped, started again on the same port, restarted

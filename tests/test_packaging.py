@@ -17,7 +17,7 @@ def test_pip_install_puts_only_the_ctworkflow_package_in_a_new_environment(
     # Given a new virtual environment
     venv.EnvBuilder(with_pip=False).create(tmp_path / "venv")
     site = next((tmp_path / "venv" / "lib").glob("python*/site-packages"))
-    before = set(p.name for p in site.iterdir())
+    before = {p.name for p in site.iterdir()}
 
     # When the checkout is installed into it (its dependencies are not what is checked)
     done = subprocess.run(
