@@ -83,10 +83,13 @@ def run_bench(
     command: str = "",
 ) -> dict[str, Any]:
     """Start servers and workers of our own, time both paths for every shape, stop them all."""
-    noop.register()  # this process creates projects and sessions that name bench-noop
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     runs: list[dict[str, Any]] = []
-    with servers.running_postgres() as postgres, servers.running_redis(workdir) as redis:
+    with (
+        noop.registered(),  # this process creates projects and sessions that name bench-noop
+        servers.running_postgres() as postgres,
+        servers.running_redis(workdir) as redis,
+    ):
         database_url = postgres.create_database("ctw_bench")
         db.migrate(database_url)
         client = _client(redis.url(0), redis.url(1))

@@ -1,21 +1,23 @@
 """The benchmark's zero-cost agent and runner, known only to the processes that register them.
 
 :func:`register` adds both, as ``bench-noop``, to the registries of the calling process: the
-benchmark's worker app and the benchmark command do; production processes never do, so no
+benchmark's worker app does, and the benchmark command for as long as it runs
+(:func:`registered`); production processes never do, so no
 project or session there can name them, and no session can pass without running its tests.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Final
 
 from ctworkflow.agents.base import AgentRequest, AgentResult
-from ctworkflow.agents.registry import register_agent
+from ctworkflow.agents.registry import register_agent, unregister_agent
 from ctworkflow.domain.model import TestReport
 from ctworkflow.runners.files import run_existing
-from ctworkflow.runners.registry import register_runner
+from ctworkflow.runners.registry import register_runner, unregister_runner
 
 NOOP: Final = "bench-noop"
 
@@ -74,6 +76,18 @@ def _agent(settings: Mapping[str, Any]) -> NoopAgent:
 
 
 def register() -> None:
-    """Make ``bench-noop`` an agent and a runner of this process."""
+    """Make ``bench-noop`` an agent and a runner of this process (the benchmark's worker)."""
     register_agent(NOOP, _agent)
     register_runner(NOOP, NoopRunner)
+
+
+@contextmanager
+def registered() -> Iterator[None]:
+    """``bench-noop`` known to this process for the block only (the benchmark command, which
+    may run inside a test process)."""
+    register()
+    try:
+        yield
+    finally:
+        unregister_agent(NOOP)
+        unregister_runner(NOOP)

@@ -67,9 +67,20 @@ _FACTORIES: dict[str, AgentFactory] = {
 }
 
 
+#: The agents every process has.
+_PRODUCTION = frozenset(_FACTORIES)
+
+
 def register_agent(name: str, factory: AgentFactory) -> None:
     """Make ``name`` an agent of this process (test and benchmark doubles only)."""
     _FACTORIES[name] = factory
+
+
+def unregister_agent(name: str) -> None:
+    """Forget a agent :func:`register_agent` added; the production ones stay."""
+    if name in _PRODUCTION:
+        raise ValueError(f"{name} is a production agent")
+    _FACTORIES.pop(name, None)
 
 
 def agent_names() -> tuple[str, ...]:

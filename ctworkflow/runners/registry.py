@@ -20,9 +20,20 @@ RunnerFactory = Callable[[], Runner]
 _FACTORIES: dict[str, RunnerFactory] = {"mix": MixRunner, "pytest": PytestRunner}
 
 
+#: The runners every process has.
+_PRODUCTION = frozenset(_FACTORIES)
+
+
 def register_runner(name: str, factory: RunnerFactory) -> None:
     """Make ``name`` a runner of this process (test and benchmark doubles only)."""
     _FACTORIES[name] = factory
+
+
+def unregister_runner(name: str) -> None:
+    """Forget a runner :func:`register_runner` added; the production ones stay."""
+    if name in _PRODUCTION:
+        raise ValueError(f"{name} is a production runner")
+    _FACTORIES.pop(name, None)
 
 
 def runner_names() -> tuple[str, ...]:

@@ -32,3 +32,23 @@ def test_a_runner_that_is_not_a_name_of_ours_is_refused(value: object) -> None:
 def test_an_unknown_agent_is_refused_naming_the_known_ones() -> None:
     with pytest.raises(errors.InvalidInput, match="expected one of command, scaffold"):
         get_agent("bench-noop", {})
+
+
+def test_the_benchmark_double_is_known_only_while_the_benchmark_runs() -> None:
+    from benchmarks import noop
+
+    with noop.registered():
+        assert "bench-noop" in agent_names() and "bench-noop" in runner_names()
+        catalog.check_project_settings({"agent": "bench-noop", "runner": "bench-noop"})
+    assert "bench-noop" not in agent_names() and "bench-noop" not in runner_names()
+
+
+def test_a_production_agent_or_runner_cannot_be_unregistered() -> None:
+    from ctworkflow.agents.registry import unregister_agent
+    from ctworkflow.runners.registry import unregister_runner
+
+    with pytest.raises(ValueError, match="production agent"):
+        unregister_agent("scaffold")
+    with pytest.raises(ValueError, match="production runner"):
+        unregister_runner("pytest")
+    assert agent_names() == ("command", "scaffold") and runner_names() == ("mix", "pytest")
