@@ -24,7 +24,6 @@ inside the repository, or :class:`ctworkflow.errors.InvalidLayout` names the set
 
 from __future__ import annotations
 
-import ast
 import configparser
 import re
 import tomllib
@@ -35,6 +34,7 @@ from pathlib import PurePosixPath
 from typing import Any, Final
 
 from ctworkflow import errors
+from ctworkflow.domain import setup_py_reading
 
 PYPROJECT: Final = "pyproject.toml"
 SETUP_CFG: Final = "setup.cfg"
@@ -82,7 +82,7 @@ def read_packaging(configs: Mapping[str, str]) -> Packaging:
     """
     pyproject = parse_toml(configs.get(PYPROJECT), PYPROJECT)
     setup_cfg = parse_cfg(configs.get(SETUP_CFG), SETUP_CFG)
-    setup_py = _setup_call(configs.get(SETUP_PY))
+    setup_py = setup_py_reading.setup_keywords(configs.get(SETUP_PY))
     backend = str(_get(pyproject, "build-system", "build-backend") or "")
     name = str(_get(pyproject, "project", "name") or "")
     if backend.startswith("hatchling"):
@@ -324,7 +324,7 @@ def _setuptools_py(setup_py: Mapping[str, Any]) -> Packaging:
         raise errors.InvalidLayout(f"{SETUP_PY} setup(package_dir=...) must be a dict")
     package_dir = _package_dirs(raw_dirs, f"{SETUP_PY} setup(package_dir=...)")
     packages = setup_py["packages"]
-    if isinstance(packages, FindCall):
+    if isinstance(packages, setup_py_reading.FindCall):
         where = inside(packages.where, f"{SETUP_PY} find_packages(where=...)")
         return Packaging(
             finder=Finder.FIND,
@@ -334,71 +334,6 @@ def _setuptools_py(setup_py: Mapping[str, Any]) -> Packaging:
             exclude=packages.exclude,
         )
     return _listed(_strings(packages, setting), package_dir, setting, setting)
-
-
-# -- setup.py, read and never run ---------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class FindCall:
-    """A literal ``find_packages(...)`` call in ``setup.py``."""
-
-    where: str = "."
-    include: tuple[str, ...] = ()
-    exclude: tuple[str, ...] = ()
-
-
-def _setup_call(text: str | None) -> dict[str, Any]:
-    """The literal keyword arguments of the ``setup(...)`` call in setup.py ({} if none)."""
-    if not text:
-        return {}
-    try:
-        tree = ast.parse(text, filename=SETUP_PY)
-    except (SyntaxError, ValueError):
-        return {}  # code this interpreter cannot parse: fall back to automatic discovery
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and _called(node) == "setup":
-            found: dict[str, Any] = {}
-            for keyword in node.keywords:
-                if keyword.arg is None:
-                    continue
-                value = _literal(keyword.value)
-                if value is not None:
-                    found[keyword.arg] = value
-            return found
-    return {}
-
-
-def _called(node: ast.Call) -> str:
-    func = node.func
-    if isinstance(func, ast.Name):
-        return func.id
-    return func.attr if isinstance(func, ast.Attribute) else ""
-
-
-def _literal(node: ast.expr) -> Any:
-    """A literal value, a ``find_packages()`` call, or None for anything computed."""
-    if isinstance(node, ast.Call) and _called(node) in ("find_packages", "find_namespace_packages"):
-        args = {k.arg: _literal(k.value) for k in node.keywords if k.arg}
-        positional = [_literal(a) for a in node.args]
-        where = args.get("where", positional[0] if positional else ".")
-        exclude = args.get("exclude", positional[1] if len(positional) > 1 else ())
-        return FindCall(
-            where=where if isinstance(where, str) else ".",
-            include=_literal_strings(args.get("include")),
-            exclude=_literal_strings(exclude),
-        )
-    try:
-        return ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return None
-
-
-def _literal_strings(value: Any) -> tuple[str, ...]:
-    """A literal list or tuple of strings; () for anything else."""
-    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    return ()
 
 
 # -- files the build writes ---------------------------------------------------------------
