@@ -332,3 +332,25 @@ def run_pytest_files(folder: Path, files: list[str]) -> subprocess.CompletedProc
         text=True,
         timeout=600,
     )
+
+
+def test_a_session_whose_base_commit_has_an_unusable_layout_fails_at_once_and_pushes_nothing(
+    workflow_db: str, unpacked: dict[str, Path], tmp_path: Path
+) -> None:
+    upstream = dateutil_repo(unpacked, tmp_path / "dateutil")
+    scope = register(upstream, "python")
+    api.discover_components(scope)
+    _outside_setting(upstream)  # the code changes after discovery
+    upstream.commit_all("Point setuptools outside the repository")
+
+    session = wait_until_terminal(
+        scope, api.start_context_testing(scope, "dateutil.tz").id, timeout_s=120
+    )
+
+    assert session.status is SessionStatus.FAILED
+    assert session.error == (
+        "setup.cfg [options.packages.find] where '../src' is outside the repository"
+    )
+    assert git("branch", "--list", cwd=upstream.remote) == "* main"
+    details = api.session_details(scope, session.id)
+    assert details.children == []
