@@ -15,9 +15,10 @@ from sqlalchemy import exc
 
 from ctworkflow import errors
 from ctworkflow.agents.registry import get_agent
-from ctworkflow.domain import layouts, model, repositories
+from ctworkflow.domain import layout_profile, layouts, model, repositories
 from ctworkflow.domain.inputs import check_int, check_name
 from ctworkflow.persistence.db import UnitOfWork
+from ctworkflow.runners.registry import check_runner
 
 T = TypeVar("T")
 
@@ -116,15 +117,19 @@ def create_project(
 
 
 def check_project_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """Project settings whose agent can be built as configured, or raise InvalidInput."""
+    """Project settings whose agent can be built as configured and whose runner exists, or
+    raise InvalidInput."""
     if not isinstance(settings, Mapping):
         raise errors.InvalidInput("project settings must be a mapping")
     checked = dict(settings)
+    layout_profile.check_settings(checked)  # source_root, tests_root, test_style, ...
     agent = checked.get("agent")
     if agent is not None:
         get_agent(check_name(agent, "agent", max_length=64), checked)
     elif "agent_argv" in checked:
         get_agent("command", checked)
+    if "runner" in checked:
+        check_runner(checked["runner"])
     return checked
 
 

@@ -10,6 +10,10 @@ default message, and errors that carry data expose it as typed attributes.
         - InvalidModuleName     not a module name of the project's layout
         - InvalidBranchName     nothing left of a context name once sanitized
         - UnknownLayout         not one of the supported repository layouts
+        - InvalidLayout         the repository's configuration or files cannot be used as laid
+                                out (a path outside it, a symlink out, a test path that is a
+                                folder, a configuration file that does not parse)
+        - NothingDiscovered     discovery found no context, and says why
         - InvalidRepository     malformed, carrying credentials, or no repository there
         - InvalidParent         a component made its own parent, or a parent from elsewhere
         - DuplicateComponent    the module name is already registered in the project
@@ -71,6 +75,14 @@ class UnknownLayout(InvalidInput):
     """Unknown repository layout."""
 
 
+class InvalidLayout(InvalidInput):
+    """The repository's layout cannot be used as it is configured."""
+
+
+class NothingDiscovered(InvalidInput):
+    """Discovery found no context in the repository."""
+
+
 class InvalidRepository(InvalidInput):
     """A repository address that is malformed, carries credentials, or holds no repository."""
 
@@ -120,11 +132,12 @@ class SessionNotFound(NotFound):
 class InvalidTransition(CtWorkflowError):
     """The session cannot move from its current status to the requested one."""
 
-    def __init__(self, session_id: uuid.UUID, current: str, target: str) -> None:
+    def __init__(self, session_id: uuid.UUID | None, current: str, target: str) -> None:
         self.session_id = session_id
         self.current = current
         self.target = target
-        super().__init__(f"session {session_id} cannot go from {current} to {target}")
+        which = f"session {session_id}" if session_id is not None else "a session"
+        super().__init__(f"{which} cannot go from {current} to {target}")
 
 
 class StepFailed(CtWorkflowError):

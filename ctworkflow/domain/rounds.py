@@ -12,8 +12,7 @@ fails at once instead of spending the rounds that remain.
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Final, Protocol
 
 from ctworkflow.domain.model import Session
@@ -33,14 +32,13 @@ def failed_permanently(child: Session) -> bool:
     return child.status is SessionStatus.FAILED and bool(child.state.get(PERMANENT_KEY))
 
 
-def to_run(children: Sequence[Session], failing: Mapping[uuid.UUID, str]) -> list[Session]:
-    """The children a round runs: every one not complete, and complete ones the last
-    validation disproved (``failing``); never one that failed permanently."""
+def to_run(children: Sequence[Session]) -> list[Session]:
+    """The children a round runs: every one not complete (validation fails the children it
+    did not pass), never one that failed permanently."""
     return [
         child
         for child in children
-        if (child.status is not SessionStatus.COMPLETE or child.id in failing)
-        and not failed_permanently(child)
+        if child.status is not SessionStatus.COMPLETE and not failed_permanently(child)
     ]
 
 

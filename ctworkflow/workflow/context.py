@@ -10,7 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from ctworkflow import errors, sessions
+from ctworkflow import errors, repository_layout, sessions
 from ctworkflow.domain import commits, model, regression, rounds, validation
 from ctworkflow.domain.inputs import check_relative_path
 from ctworkflow.domain.states import ParentStep, SessionStatus
@@ -54,6 +54,12 @@ def initialize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effe
             raise errors.StepFailed(
                 f"the remote {remote} has no branch {project.default_branch} to start from"
             )
+        # The paths every component of this session uses follow its base commit.
+        profile = repository_layout.session_profile(session.state, base)
+        if profile is None:
+            profile, _tree = repository_layout.detect(fx.git, project, base)
+        layout = repository_layout.session_state(profile, base)
+        state = {**session.state, repository_layout.STATE_KEY: layout}
         with unit_of_work() as uow:  # recorded before the push: a redelivery knows it is ours
             uow.sessions.update_session(
                 scope,
@@ -61,6 +67,7 @@ def initialize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effe
                 only_if=SessionStatus.ACTIVE,
                 branch_name=branch_name,
                 base_commit=base,
+                state=state,
             )
         claimed = branch.claim(fx, scope, session, project.code_repo, branch_name, base)
         branch.record_state(scope, session, claimed)
@@ -79,7 +86,12 @@ def initialize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effe
         argv=("git", "push", remote, f"{base}:refs/heads/{branch_name}"),
         metadata={"branch_name": branch_name, "base_commit": base, "branch_head": head},
     )
-    data = {"branch_name": branch_name, "base_commit": base, "branch_head": head}
+    data = {
+        "branch_name": branch_name,
+        "base_commit": base,
+        "branch_head": head,
+        "layout": profile.describe(),
+    }
     if taken_over:
         data["taken_over"] = True
         command = model.Command(keyword="take_over_branch", metadata=command.metadata)
@@ -122,7 +134,10 @@ def spawn(scope: model.Scope, session_id: uuid.UUID, attempt: int) -> FanOut | N
             recording.finish(uow, scope, start, model.Outcome.error(message), fail_session=True)
             return None
         failing = _previous_failures(uow, scope, session_id, attempt)
-        to_run = rounds.to_run(children, failing)
+        # Validation failed every child it did not pass: a complete child passed, and keeps
+        # its artifact; nothing leaves ``complete`` to run again. A child that failed
+        # permanently does not run again either.
+        to_run = rounds.to_run(children)
         # Set-based: one UPDATE per status left, one for the round, one executemany of the
         # states that carry feedback; never a statement per child.
         by_status: dict[SessionStatus, list[uuid.UUID]] = {}
@@ -235,7 +250,7 @@ def validate(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effect
             }
         )
     with unit_of_work() as uow:
-        for failure in disproved:  # the child said complete; the orchestrator's run says no
+        for failure in failures:  # a child that said complete but did not pass is failed
             if failure.child_id is not None:
                 uow.sessions.set_status(
                     scope,

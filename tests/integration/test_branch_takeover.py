@@ -10,9 +10,9 @@ from pathlib import Path
 from ctworkflow import api, catalog
 from ctworkflow.domain.states import ParentStep, SessionStatus
 from ctworkflow.persistence.db import unit_of_work
-from ctworkflow.samples import module_source
 from ctworkflow.workflow import branch
 from ctworkflow.workflow.effects import live_effects
+from tests.samples import module_source
 from tests.workflow_support import Project, make_project, wait_until_terminal
 
 BRANCH = "test-context-testing-session-for-accounts"

@@ -173,12 +173,12 @@ def child(status: SessionStatus, **state: str) -> Session:
 
 def test_a_round_runs_what_did_not_pass_but_never_a_permanent_failure() -> None:
     done, failed = child(SessionStatus.COMPLETE), child(SessionStatus.FAILED)
-    disproved = child(SessionStatus.COMPLETE)
+    cancelled = child(SessionStatus.CANCELLED)
     permanent = child(SessionStatus.FAILED, permanent_failure="source file x.py does not exist")
 
-    chosen = rounds.to_run([done, failed, disproved, permanent], {disproved.id: "tests fail"})
+    chosen = rounds.to_run([done, failed, cancelled, permanent])
 
-    assert chosen == [failed, disproved]
+    assert chosen == [failed, cancelled]
     assert rounds.failed_permanently(permanent) and not rounds.failed_permanently(failed)
 
 
