@@ -50,6 +50,14 @@ def _env_setting(settings: Mapping[str, Any]) -> list[str]:
     return list(names)
 
 
+def _network_setting(settings: Mapping[str, Any]) -> bool:
+    """Return settings["agent_network"] (whether the agent reaches the network), True if unset."""
+    network = settings.get("agent_network", True)
+    if not isinstance(network, bool):
+        raise errors.InvalidInput("the setting 'agent_network' must be true or false")
+    return network
+
+
 def get_agent(name: str, settings: Mapping[str, Any]) -> Agent:
     """Return the agent called name, configured from settings."""
     if name == "scaffold":
@@ -59,6 +67,7 @@ def get_agent(name: str, settings: Mapping[str, Any]) -> Agent:
             _argv_setting(settings),
             timeout_s=_timeout_setting(settings),
             pass_env=_env_setting(settings),
+            network=_network_setting(settings),
         )
     if name == BENCH_AGENT:
         return BenchNoopAgent()
