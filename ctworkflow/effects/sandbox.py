@@ -228,13 +228,19 @@ def missing_programs(config: Config) -> list[str]:
 _PACKAGES: Final = {"bwrap": "bubblewrap", "prlimit": "util-linux"}
 
 
+def missing_message(name: str) -> str:
+    """The one line that says a program the sandbox needs is missing, and what to do."""
+    package = _PACKAGES[name]
+    return (
+        f"CTW_SANDBOX=bubblewrap needs {name}, which is not installed: install {package} "
+        f"(apt-get install {package}) or set CTW_SANDBOX=none"
+    )
+
+
 def _program(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        raise errors.SandboxUnavailable(
-            f"CTW_SANDBOX=bubblewrap needs {name}, which is not installed: install "
-            f"{_PACKAGES[name]} (apt-get install {_PACKAGES[name]}) or set CTW_SANDBOX=none"
-        )
+        raise errors.SandboxUnavailable(missing_message(name))
     return path
 
 
