@@ -34,7 +34,8 @@ def _forget_inherited_connections(**_: Any) -> None:
 def _die_with_the_worker(**_: Any) -> None:
     # A pool process killed with its worker takes its runs along: each sandbox has
     # --die-with-parent. Celery's prefork pool asks for this too; we rely on it, so we say it.
-    platforms.set_pdeathsig("SIGKILL")  # type: ignore[attr-defined]  (not in celery-types)
+    # (celery-types lacks set_pdeathsig.)
+    platforms.set_pdeathsig("SIGKILL")  # type: ignore[attr-defined]
 
 
 @worker_process_shutdown.connect(weak=False)
