@@ -78,7 +78,8 @@ class Settings(BaseSettings):
     sandbox_cpu_s: int = 3600
     sandbox_memory_bytes: int = 4096 * MIB
     sandbox_file_size_bytes: int = 1024 * MIB
-    #: Folders of the worker a command agent may also write (its own state, e.g. ``~/.claude``).
+    #: Folders of the worker a command agent may also write (its own state, e.g. ``~/.claude``);
+    #: credential files inside one stay hidden unless the folder is inside them.
     sandbox_agent_paths: tuple[Path, ...] = ()
     #: Files and folders no run may see, besides ctworkflow's own data and well-known
     #: credential files (``~/.ssh``, ``~/.netrc`` ...), which are always hidden.

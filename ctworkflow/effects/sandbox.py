@@ -262,11 +262,15 @@ def _bwrap_options(cwd: Path, policy: Policy, config: Config) -> list[str]:
     if policy.network:
         options.append("--share-net")
     options += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    agent_paths = config.agent_paths if policy.purpose is Purpose.AGENT else ()
+    for path in agent_paths:
+        options += _bind("--bind", path, create=False)
+    # Credentials stay hidden inside an agent folder (an agent folder of ~ does not show
+    # ~/.ssh) unless the folder is inside one of them: naming it is the operator's choice.
     options += _hide(config.hidden)
+    for path in _named_inside(agent_paths, config.hidden):
+        options += _bind("--bind", path, create=False)
     options += _expose_resolver(policy, config)
-    if policy.purpose is Purpose.AGENT:
-        for path in config.agent_paths:
-            options += _bind("--bind", path, create=False)
     options += _hide(config.private)
     git_file, mirror = _git_files(cwd, config.git_cache)
     for path in (*policy.readable, *((mirror,) if mirror else ())):
@@ -291,6 +295,16 @@ def _hide(paths: Sequence[Path]) -> list[str]:
         else:
             options += ["--ro-bind", "/dev/null", str(path)]
     return options
+
+
+def _named_inside(paths: Sequence[Path], hidden: Sequence[Path]) -> list[Path]:
+    """The ``paths`` that are, or lie inside, one of the ``hidden`` ones."""
+    covered = [Path(os.path.realpath(h)) for h in hidden]
+    return [
+        path
+        for path in paths
+        if any(Path(os.path.realpath(path)).is_relative_to(h) for h in covered)
+    ]
 
 
 def _expose_resolver(policy: Policy, config: Config) -> list[str]:
