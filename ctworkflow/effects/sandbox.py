@@ -64,7 +64,8 @@ CREDENTIAL_PATHS: Final = (
     ".kube",
     ".config/gh",
     ".config/gcloud",
-    ".config/git/credentials",
+    ".gitconfig",  # url.<token>.insteadOf, credential helpers
+    ".config/git",
 )
 #: The host's sockets (a database's, a container engine's) live here: hidden from every run.
 SOCKET_DIRS: Final = ("/run", "/var/run")

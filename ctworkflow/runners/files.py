@@ -10,6 +10,7 @@ from ctworkflow.config import get_settings
 from ctworkflow.domain.model import TestReport
 from ctworkflow.effects import nofollow, shell
 from ctworkflow.runners.junit import normalize, tail
+from ctworkflow.runners.tally import TAIL_CHARS
 
 
 def _outside(path: str) -> bool:
@@ -109,8 +110,12 @@ def crash_report(
 ) -> TestReport:
     """The report of a file whose run ended without a word about it."""
     reason = crash_reason(program, result, timeout_s, unreadable)
+    output = output_tail(result)
+    # The reason first, whole; then as much of the output's end as fits.
+    room = TAIL_CHARS - len(reason) - 1
+    kept = tail(output, room) if output and room > 1 else ""
     return TestReport(
         errors=1,
         duration_s=round(result.duration_s, 3),
-        output_tail=tail(f"{reason}\n{output_tail(result)}".rstrip()),
+        output_tail=f"{reason}\n{kept}".rstrip(),
     )

@@ -20,6 +20,7 @@ import pytest
 
 from ctworkflow.config import get_settings
 from ctworkflow.effects import sandbox, shell
+from ctworkflow.runners.pytest_runner import PytestRunner
 from tests.sandbox_support import gone_within, new_marker, processes_with
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -277,3 +278,25 @@ def test_an_agent_that_prints_without_end_is_stopped_at_the_output_limit(
     assert result.exceeded == "stdout"
     assert not result.ok and not result.timed_out
     assert len(result.stdout) == 64 * 1024
+
+
+def test_a_test_run_that_prints_without_end_fails_naming_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CTW_MAX_OUTPUT_BYTES", str(256 * 1024))
+    get_settings.cache_clear()
+    (tmp_path / "tests").mkdir()
+    (tmp_path / "tests" / "test_x.py").write_text(
+        "def test_chatty(capsys) -> None:\n"
+        "    with capsys.disabled():\n"
+        "        while True:\n"
+        "            print('z' * 65536)\n"
+    )
+
+    reports = PytestRunner().run(tmp_path, ["tests/test_x.py"], timeout_s=120)
+
+    report = reports["tests/test_x.py"]
+    assert not report.all_passed and report.errors == 1
+    assert report.output_tail.startswith(
+        "pytest printed more than 256 KiB on stdout (CTW_MAX_OUTPUT_BYTES)"
+    )
