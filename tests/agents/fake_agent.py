@@ -27,6 +27,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 GOOD = """import importlib
@@ -79,7 +80,8 @@ def main() -> int:
         child = subprocess.Popen(
             [sys.executable, "-c", "import time; time.sleep(3600)", f"hang-child-of:{state}"]
         )
-        (state / f"hang-{os.getpid()}.pids").write_text(f"{os.getpid()} {child.pid}\n")
+        # Named uniquely: in its sandbox every agent may have the same pid.
+        (state / f"hang-{uuid.uuid4().hex}.pids").write_text(f"{os.getpid()} {child.pid}\n")
         time.sleep(3600)
         return 0
     test_path.parent.mkdir(parents=True, exist_ok=True)
