@@ -30,7 +30,7 @@ from ctworkflow.domain.states import (
     can_transition,
 )
 from ctworkflow.persistence.db import UnitOfWork
-from ctworkflow.runners.registry import RUNNER_NAMES
+from ctworkflow.runners.registry import check_runner
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -62,10 +62,8 @@ def create_context_session(
     checked_agent = check_name(agent, "agent", max_length=64)
     check_max_attempts(max_attempts)
     check_user_id(scope.user_id)
-    if runner is not None and runner not in RUNNER_NAMES:
-        raise errors.InvalidInput(
-            f"unknown runner {runner!r}: expected one of {', '.join(RUNNER_NAMES)}"
-        )
+    if runner is not None:
+        check_runner(runner)
     catalog.get_project(uow, scope)
     context = catalog.get_context(uow, scope, component_id)
     check_context_name(context.name)  # registered before names were checked: refused now

@@ -16,12 +16,13 @@ from pathlib import Path
 import pytest
 from celery import Celery
 
-from ctworkflow import api, constants, servers
+from ctworkflow import api, constants
 from ctworkflow.config import get_settings
 from ctworkflow.domain.layouts import Layout, test_file_path
 from ctworkflow.domain.states import ParentStep, SessionStatus
-from ctworkflow.samples import git
+from tests import servers
 from tests.conftest import fresh_database
+from tests.samples import git
 from tests.sandbox_support import gone_within, processes_with, wait_for_processes
 from tests.workflow_support import Project, make_project, wait_until_terminal
 
@@ -156,7 +157,7 @@ def test_an_agent_dies_with_its_sigkilled_worker(
     queues = f"{constants.ORCHESTRATION_QUEUE},{constants.COMPONENT_QUEUE}"
     worker = subprocess.Popen(
         [
-            *(sys.executable, "-m", "celery", "-A", "workers.orchestration", "worker"),
+            *(sys.executable, "-m", "celery", "-A", "ctworkflow.workers.orchestration", "worker"),
             *("-Q", queues, "--pool=prefork", "--concurrency=2"),
             *("--without-mingle", "--without-gossip", "--loglevel=WARNING"),
             *("-n", f"sigkill-{uuid.uuid4().hex[:6]}@%h"),
