@@ -147,7 +147,7 @@ class Config:
 
     mode: str = BUBBLEWRAP
     limits: Limits = Limits()
-    #: Hidden from every run unless an agent folder exposes them again.
+    #: Hidden from every run (an agent folder inside one is bound again after it).
     hidden: tuple[Path, ...] = ()
     #: ctworkflow's own data: hidden from every run, whatever else is exposed.
     private: tuple[Path, ...] = ()

@@ -224,14 +224,22 @@ class _Pump:
                 data = data[: max(self._limit - len(buffer), 0)]
             buffer += data
 
-    def drain(self, until: float) -> bool:
-        """Read until every pipe is closed or ``until`` passes; tell whether they closed."""
-        while self.open:
+    def drain(self, proc: subprocess.Popen[bytes], until: float) -> bool:
+        """Read until every pipe is closed and ``proc`` ended, or ``until`` passes; tell which."""
+        while self.open or proc.poll() is None:
             remaining = until - time.monotonic()
             if remaining <= 0:
                 return False
-            self.pump(min(remaining, 0.1))
+            self.wait(proc, min(remaining, 0.1))
         return True
+
+    def wait(self, proc: subprocess.Popen[bytes], timeout_s: float) -> None:
+        """Pump the pipes for up to ``timeout_s``, or wait for ``proc`` once they are closed."""
+        if self.open:
+            self.pump(timeout_s)
+            return
+        with suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=max(timeout_s, 0.0))
 
     def text(self, name: str) -> str:
         """What a stream said, decoded as text with universal newlines."""
@@ -266,10 +274,11 @@ def _watch(
     should_stop: Callable[[], bool] | None,
     poll_s: float,
 ) -> _Ending:
-    """Pump the pipes until they close, the deadline passes or a stop is asked."""
+    """Pump the pipes until they close and the program ends, the deadline passes or a stop
+    is asked (a program that closed its pipes still has its time limit)."""
     next_check = time.monotonic()
     exited_at: float | None = None
-    while pump.open:
+    while pump.open or proc.poll() is None:
         now = time.monotonic()
         if now >= deadline:
             return _Ending.TIMED_OUT
@@ -279,21 +288,21 @@ def _watch(
             if should_stop():
                 return _Ending.STOPPED
             next_check = now + poll_s
-        if proc.poll() is not None:
+        if proc.poll() is not None:  # it ended, but its pipes are still open
             exited_at = now if exited_at is None else exited_at
             if now - exited_at >= poll_s:
                 return _Ending.LINGERING
-        pump.pump(min(poll_s, deadline - now))
+        pump.wait(proc, min(poll_s, deadline - now))
     return _Ending.DONE
 
 
 def _terminate(proc: subprocess.Popen[bytes], pump: _Pump) -> None:
     """SIGTERM the process group, SIGKILL it after a grace period, and collect the output."""
     _signal_group(proc.pid, signal.SIGTERM)
-    if not pump.drain(time.monotonic() + _TERM_GRACE_S):
+    if not pump.drain(proc, time.monotonic() + _TERM_GRACE_S):
         _signal_group(proc.pid, signal.SIGKILL)
         # Something outside the group may still hold the pipes: keep what was read so far.
-        pump.drain(time.monotonic() + _KILL_GRACE_S)
+        pump.drain(proc, time.monotonic() + _KILL_GRACE_S)
 
 
 def _reap(proc: subprocess.Popen[bytes]) -> None:

@@ -375,11 +375,9 @@ def _read(
         content = nofollow.read_text(
             workspace, test_path, max_bytes=settings.max_test_file_bytes, setting=_TEST_FILE_LIMIT
         )
-    except FileNotFoundError:
-        return None, None
     except (errors.UnsafeFile, errors.LimitExceeded) as error:
         return None, str(error)
-    except OSError:
+    except OSError:  # none there, or unreadable: no artifact
         return None, None
     size = len(content.encode()) + len(json.dumps((report or model.TestReport()).to_json()))
     if size > settings.max_artifact_bytes:
