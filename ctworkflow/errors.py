@@ -18,6 +18,8 @@ default message, and errors that carry data expose it as typed attributes.
         - ProjectNotFound
         - ComponentNotFound
         - SessionNotFound
+        - TokenNotFound
+        - WebhookNotFound
     - InvalidTransition         the state machine refused a status change (a bug or a race)
     - StepFailed                permanent failure of a workflow step; never retried
     - TransientError            worth retrying (Celery's autoretry_for)
@@ -104,6 +106,18 @@ class SessionNotFound(NotFound):
     """No such session in this project."""
 
     kind = "session"
+
+
+class TokenNotFound(NotFound):
+    """No such API token in this account."""
+
+    kind = "token"
+
+
+class WebhookNotFound(NotFound):
+    """No such webhook in this project."""
+
+    kind = "webhook"
 
 
 class InvalidTransition(CtWorkflowError):
