@@ -9,7 +9,9 @@ It is run in the workspace. PLAN maps a module name to a list of behaviours, one
 - ``fail``: write a test that fails;
 - ``crash``: exit with status 3 without writing anything;
 - ``hang``: start a child process, write both pids to DIR, and sleep forever;
-- ``outside``: write a good test, and also change README.md (outside the test directory).
+- ``outside``: write a good test, and also change README.md (outside the test directory);
+- ``gated``: wait until the file DIR/release exists (at most 120 s), then write a good test
+  (a test holds a session active while it looks at it, then lets it finish).
 
 Every call is appended to DIR/calls.jsonl with the prompt it was given.
 """
@@ -75,6 +77,10 @@ def main() -> int:
         (state / f"hang-{os.getpid()}.pids").write_text(f"{os.getpid()} {child.pid}\n")
         time.sleep(3600)
         return 0
+    if behaviour == "gated":
+        deadline = time.monotonic() + 120
+        while not (state / "release").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
     test_path.parent.mkdir(parents=True, exist_ok=True)
     body = FAILING if behaviour == "fail" else GOOD.format(module=args.module)
     test_path.write_text(body)
