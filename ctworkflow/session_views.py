@@ -33,12 +33,12 @@ def full_session(scope: model.Scope, session_id: uuid.UUID | str) -> FullSession
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class OutputTail:
-    """The end of what a session's steps printed, and its newest test report's output."""
+    """The end of what a session's steps printed, and its newest test report."""
 
     session: model.Session
     module_name: str | None
     steps: list[model.Interaction]
-    test_output: str | None
+    report: model.TestReport | None
 
 
 def output_tail(scope: model.Scope, session_id: uuid.UUID | str) -> OutputTail:
@@ -54,5 +54,5 @@ def output_tail(scope: model.Scope, session_id: uuid.UUID | str) -> OutputTail:
         session=session,
         module_name=component.module_name if component else None,
         steps=steps,
-        test_output=artifact.report.output_tail if artifact else None,
+        report=artifact.report if artifact else None,
     )

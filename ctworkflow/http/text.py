@@ -19,6 +19,12 @@ def output_text(tail: OutputTail) -> str:
             for name, text in (("stdout", outcome.stdout_tail), ("stderr", outcome.stderr_tail)):
                 if text:
                     lines += [f"-- {name} (tail)", text.rstrip()]
-    if tail.test_output:
-        lines += ["\n== newest test run (tail)", tail.test_output.rstrip()]
+    report = tail.report
+    if report is not None:
+        lines.append(
+            f"\n== newest test report: {report.passed} passed, {report.failed} failed, "
+            f"{report.errors} errors, {report.skipped} skipped of {report.collected} collected"
+        )
+        if report.output_tail:
+            lines.append(report.output_tail.rstrip())
     return "\n".join(lines) + "\n"

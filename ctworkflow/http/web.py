@@ -52,14 +52,14 @@ def _page(request: Request, name: str, status: int = 200, **context: Any) -> HTM
 
 
 def _login(request: Request) -> RedirectResponse:
-    return RedirectResponse(request.url_for("login_form"), status_code=303)
+    return RedirectResponse(request.url_for("ui_login_form"), status_code=303)
 
 
 def _missing(request: Request, grant: Grant) -> HTMLResponse:
     return _page(request, "missing.html", status=404, grant=grant)
 
 
-@router.get("/login", name="login_form")
+@router.get("/login", name="ui_login_form")
 def login_form(request: Request) -> HTMLResponse:
     return _page(request, "login.html")
 
@@ -69,7 +69,7 @@ def login(request: Request, token: Annotated[str, Form(max_length=256)]) -> Resp
     secret = token.strip()
     if auth.grant_of(secret) is None:
         return _page(request, "login.html", status=401, error="invalid or revoked token")
-    response = RedirectResponse(request.url_for("home"), status_code=303)
+    response = RedirectResponse(request.url_for("ui_home"), status_code=303)
     response.set_cookie(
         auth.COOKIE,
         secret,
@@ -81,14 +81,14 @@ def login(request: Request, token: Annotated[str, Form(max_length=256)]) -> Resp
     return response
 
 
-@router.post("/logout")
+@router.post("/logout", name="ui_logout")
 def logout(request: Request) -> Response:
     response = _login(request)
     response.delete_cookie(auth.COOKIE, path="/ui")
     return response
 
 
-@router.get("/", name="home")
+@router.get("/", name="ui_home")
 def home(request: Request) -> Response:
     grant = auth.cookie_grant(request)
     if grant is None:
@@ -97,7 +97,7 @@ def home(request: Request) -> Response:
         projects = [p for p in catalog.list_projects(uow, grant.account_id) if grant.sees(p.id)]
     if len(projects) == 1:
         return RedirectResponse(
-            request.url_for("sessions", project=str(projects[0].id)), status_code=303
+            request.url_for("ui_sessions", project=str(projects[0].id)), status_code=303
         )
     return _page(request, "projects.html", projects=projects)
 
@@ -112,7 +112,7 @@ def _scope(request: Request, project: str) -> tuple[Grant | None, model.Scope | 
         return grant, None
 
 
-@router.get("/projects/{project}", name="sessions")
+@router.get("/projects/{project}", name="ui_sessions")
 def sessions(request: Request, project: str) -> Response:
     grant, scope = _scope(request, project)
     if grant is None:
@@ -131,7 +131,7 @@ def _full(scope: model.Scope, session_id: uuid.UUID) -> SessionOut:
     return SessionOut.of_full(session_views.full_session(scope, session_id), utcnow())
 
 
-@router.get("/projects/{project}/sessions/{session_id}", name="session")
+@router.get("/projects/{project}/sessions/{session_id}", name="ui_session")
 def session(request: Request, project: str, session_id: uuid.UUID) -> Response:
     grant, scope = _scope(request, project)
     if grant is None:
@@ -145,7 +145,7 @@ def session(request: Request, project: str, session_id: uuid.UUID) -> Response:
     return _page(request, "session.html", project=project, session=shown)
 
 
-@router.get("/projects/{project}/sessions/{session_id}/events", name="session_events")
+@router.get("/projects/{project}/sessions/{session_id}/events", name="ui_session_events")
 async def session_events(request: Request, project: str, session_id: uuid.UUID) -> Response:
     """Server-sent events: ``matrix`` with the live part's new HTML whenever it changes,
     ``end`` once the session has ended."""
@@ -194,7 +194,7 @@ async def _stream(
         await asyncio.sleep(POLL_S)
 
 
-@router.get("/projects/{project}/sessions/{session_id}/output", name="session_output")
+@router.get("/projects/{project}/sessions/{session_id}/output", name="ui_session_output")
 def session_output(request: Request, project: str, session_id: uuid.UUID) -> Response:
     grant, scope = _scope(request, project)
     if grant is None:
