@@ -44,7 +44,9 @@ def running_server(log_dir: Path, **env: str) -> Iterator[Server]:
     environment = {**os.environ, **env}
     with log.open("w") as out:
         process = subprocess.Popen(
-            [str(CTW), "serve", "--port", str(port)], stdout=out, stderr=subprocess.STDOUT,
+            [str(CTW), "serve", "--port", str(port)],
+            stdout=out,
+            stderr=subprocess.STDOUT,
             env=environment,
         )
     server = Server(url=f"http://127.0.0.1:{port}", log=log)

@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 import uuid
-from typing import Any
+from typing import Any, ClassVar
 
 import requests
 
@@ -37,7 +37,7 @@ def verify(secret: str, header: str, body: bytes, tolerance_s: int = 300) -> boo
 
 
 class Inbox(http.server.BaseHTTPRequestHandler):
-    received: list[tuple[dict[str, str], bytes]] = []
+    received: ClassVar[list[tuple[dict[str, str], bytes]]] = []
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers["Content-Length"]))
@@ -70,8 +70,12 @@ def main() -> int:
     secret = created.json()["secret"]
 
     key = f"deploy-{uuid.uuid4()}"
-    first = mine.post(f"{project}/sessions", json={"context": args.context}, headers={"Idempotency-Key": key})
-    again = mine.post(f"{project}/sessions", json={"context": args.context}, headers={"Idempotency-Key": key})
+    first = mine.post(
+        f"{project}/sessions", json={"context": args.context}, headers={"Idempotency-Key": key}
+    )
+    again = mine.post(
+        f"{project}/sessions", json={"context": args.context}, headers={"Idempotency-Key": key}
+    )
     session_id = first.json()["id"]
     seen["start_status"] = first.status_code
     seen["same_session_again"] = again.json()["id"] == session_id
@@ -80,10 +84,12 @@ def main() -> int:
     while not any(json.loads(b)["event"] == "session.complete" for _, b in Inbox.received):
         if time.monotonic() > deadline:
             seen["timeout"] = "no session.complete webhook within 150 s"
-            print(json.dumps(seen))
+            sys.stdout.write(json.dumps(seen) + "\n")
             return 1
         time.sleep(0.2)
-    headers, body = next((h, b) for h, b in Inbox.received if json.loads(b)["event"] == "session.complete")
+    headers, body = next(
+        (h, b) for h, b in Inbox.received if json.loads(b)["event"] == "session.complete"
+    )
     event = json.loads(body)
     seen["webhook_events"] = [json.loads(b)["event"] for _, b in Inbox.received]
     seen["signature_valid"] = verify(secret, headers["CTW-Signature"], body)
@@ -111,7 +117,9 @@ def main() -> int:
     }
     seen["other_tenant"] = {name: [r.status_code, r.json()] for name, r in probes.items()}
     seen["missing"] = {
-        "project": (lambda r: [r.status_code, r.json()])(theirs.get(f"{args.base}/v1/projects/{uuid.uuid4()}")),
+        "project": (lambda r: [r.status_code, r.json()])(
+            theirs.get(f"{args.base}/v1/projects/{uuid.uuid4()}")
+        ),
         "session": (lambda r: [r.status_code, r.json()])(
             theirs.get(f"{other_project}/sessions/{missing_session}")
         ),
@@ -119,7 +127,7 @@ def main() -> int:
     seen["other_projects"] = [p["id"] for p in theirs.get(f"{args.base}/v1/projects").json()]
     seen["imports_ctworkflow"] = any(name.split(".")[0] == "ctworkflow" for name in sys.modules)
     receiver.shutdown()
-    print(json.dumps(seen))
+    sys.stdout.write(json.dumps(seen) + "\n")
     return 0
 
 

@@ -97,8 +97,8 @@ def test_a_backend_with_only_http_starts_a_session_gets_its_signed_webhook_and_r
     assert hooked["status"] == "complete" and hooked["commit"]
     # What it reads agrees with the webhook and with the remote.
     assert shown["status"] == "complete"
-    assert shown["commit"] == hooked["commit"] == project.remote_git(
-        "rev-parse", shown["branch_name"]
+    assert (
+        shown["commit"] == hooked["commit"] == project.remote_git("rev-parse", shown["branch_name"])
     )
     assert [c["module_name"] for c in shown["component_matrix"]] == [
         c.module_name for c in project.components
@@ -194,7 +194,10 @@ def test_bad_tokens_bodies_and_ids_get_one_line_and_write_nothing(
             yield b"a" * 1000
         yield b'"}'
 
-    assert post(json_type, data=chunks()) == (413, {"error": "request body is larger than 65536 bytes"})
+    assert post(json_type, data=chunks()) == (
+        413,
+        {"error": "request body is larger than 65536 bytes"},
+    )
     # A malformed id is named; an unknown route is a plain 404 line.
     answer = requests.get(f"{base}/sessions/not-an-id", headers=auth, timeout=10)
     assert answer.status_code == 422 and list(answer.json()) == ["error"]
