@@ -113,15 +113,17 @@ def _post(
     own = client is None
     http = client or httpx.Client(timeout=settings.webhook_timeout_s, follow_redirects=False)
     try:
-        response = http.post(url, content=payload, headers=headers)
+        # Streamed and closed unread: a receiver's answer body is never loaded.
+        with http.stream("POST", url, content=payload, headers=headers) as response:
+            code, reason = response.status_code, response.reason_phrase
     except httpx.HTTPError as failure:
         return None, f"{type(failure).__name__}: {failure}"
     finally:
         if own:
             http.close()
-    if 200 <= response.status_code < 300:
-        return response.status_code, None
-    return response.status_code, f"HTTP {response.status_code} {response.reason_phrase}".strip()
+    if 200 <= code < 300:
+        return code, None
+    return code, f"HTTP {code} {reason}".strip()
 
 
 def _record(

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -310,8 +310,3 @@ class DeliveryOut(Response):
             created_at=delivery.created_at,
             delivered_at=delivery.delivered_at,
         )
-
-
-def dump(value: BaseModel) -> dict[str, Any]:
-    """A response model as JSON-safe values."""
-    return value.model_dump(mode="json")

@@ -19,8 +19,8 @@ from sqlalchemy import event, orm
 
 from ctworkflow import errors
 from ctworkflow.domain import model
-from ctworkflow.domain.states import SessionStatus
-from ctworkflow.domain.webhooks import Delivery, DeliveryStatus, Webhook
+from ctworkflow.domain.states import SessionStatus, SessionType
+from ctworkflow.domain.webhooks import Delivery, DeliveryStatus, Webhook, event_name
 from ctworkflow.persistence import rows
 from ctworkflow.persistence.tables import SessionRow, WebhookDeliveryRow, WebhookRow, utcnow
 
@@ -88,7 +88,10 @@ def record_session_ends(
             "project_id": project_id,
             "webhook_id": webhook_id,
             "session_id": session_id,
-            "event": f"{'session' if parent_id is None else 'component'}.{target.value}",
+            "event": event_name(
+                SessionType.CONTEXT_TESTING if parent_id is None else SessionType.COMPONENT_TESTING,
+                target,
+            ),
             "status": DeliveryStatus.PENDING.value,
             "attempts": 0,
             "next_attempt_at": now,

@@ -1,4 +1,4 @@
-"""The entry task a backend service calls by name, without importing ctworkflow.
+"""The entry tasks a backend service calls by name, without importing ctworkflow.
 
     celery_app.send_task("ctworkflow.start_context_testing",
                          kwargs={"account_id": ..., "project_id": ..., "context": "MyApp.Accounts"})
