@@ -123,11 +123,12 @@ class WebhookNotFound(NotFound):
 class InvalidTransition(CtWorkflowError):
     """The session cannot move from its current status to the requested one."""
 
-    def __init__(self, session_id: uuid.UUID, current: str, target: str) -> None:
+    def __init__(self, session_id: uuid.UUID | None, current: str, target: str) -> None:
         self.session_id = session_id
         self.current = current
         self.target = target
-        super().__init__(f"session {session_id} cannot go from {current} to {target}")
+        which = f"session {session_id}" if session_id is not None else "a session"
+        super().__init__(f"{which} cannot go from {current} to {target}")
 
 
 class StepFailed(CtWorkflowError):

@@ -19,7 +19,7 @@ import requests
 from ctworkflow import tokens
 from ctworkflow.domain.model import Scope
 from ctworkflow.persistence.db import unit_of_work
-from ctworkflow.servers import free_port
+from tests.servers import free_port
 
 CTW = Path(sys.executable).with_name("ctw")
 

@@ -13,9 +13,10 @@ import pytest
 import requests
 import sqlalchemy as sa
 
-from ctworkflow import constants, servers
+from ctworkflow import constants
 from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.tasks.app import app
+from tests import servers
 from tests.cli_support import base_env
 from tests.workflow_support import Project, make_project, wait_for, wait_until_terminal
 
@@ -48,7 +49,7 @@ def flower(redis_server: servers.RedisServer, tmp_path: Path) -> Iterator[str]:
             "-m",
             "celery",
             "-A",
-            "workers.orchestration",
+            "ctworkflow.workers.orchestration",
             "flower",
             f"--port={port}",
             f"--address={servers.HOST}",

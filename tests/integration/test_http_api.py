@@ -17,9 +17,10 @@ from pathlib import Path
 import pytest
 import requests
 
-from ctworkflow import api, servers
+from ctworkflow import api
 from ctworkflow.config import get_settings
 from ctworkflow.domain.states import SessionStatus
+from tests import servers
 from tests.factories import make_tenant
 from tests.http_support import Server, running_server, token_for
 from tests.workflow_support import Project, make_project

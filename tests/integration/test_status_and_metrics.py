@@ -15,8 +15,8 @@ import redis
 import requests
 from celery import Celery
 
-from ctworkflow import servers
 from ctworkflow.persistence import db
+from tests import servers
 from tests.http_support import running_server
 from tests.integration.test_http_api import metric
 from tests.workflow_support import make_project, wait_until_terminal

@@ -19,7 +19,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
-from ctworkflow import servers
+from tests import servers
 from tests.factories import make_tenant
 from tests.http_support import Server, running_server, token_for
 from tests.workflow_support import Project, make_project

@@ -1,7 +1,7 @@
 """API tokens, webhooks, and the webhook outbox with its delivery records
 
-Revision ID: 0004
-Revises: 0003
+Revision ID: 0005_http_api
+Revises: 0004_status_guard
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0004"
-down_revision = "0003"
+revision = "0005_http_api"
+down_revision = "0004_status_guard"
 branch_labels = None
 depends_on = None
 
