@@ -73,6 +73,10 @@ def log_in(browser: WebDriver, server: Server, token: str) -> None:
     browser.get(f"{server.url}/ui/login")
     browser.find_element(By.ID, "token").send_keys(token)
     browser.find_element(By.ID, "login").click()
+    WebDriverWait(browser, 30, poll_frequency=0.1).until(
+        lambda b: "/ui/login" not in b.current_url
+        and b.execute_script("return document.readyState") == "complete"
+    )
 
 
 def text_of(browser: WebDriver, css: str) -> str:
