@@ -74,8 +74,10 @@ def log_in(browser: WebDriver, server: Server, token: str) -> None:
     browser.find_element(By.ID, "token").send_keys(token)
     browser.find_element(By.ID, "login").click()
     WebDriverWait(browser, 30, poll_frequency=0.1).until(
-        lambda b: "/ui/login" not in b.current_url
-        and b.execute_script("return document.readyState") == "complete"
+        lambda b: (
+            "/ui/login" not in b.current_url
+            and b.execute_script("return document.readyState") == "complete"
+        )
     )
 
 
