@@ -11,7 +11,7 @@ import functools
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from pydantic import ValidationError, model_validator
+from pydantic import SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ctworkflow import errors
@@ -94,6 +94,21 @@ class Settings(BaseSettings):
 
     log_level: str = "INFO"
 
+    #: The server key webhook signing secrets are derived from (HMAC of it over a webhook's
+    #: id), so the database holds no secret; empty refuses to create or sign webhooks.
+    webhook_key: SecretStr = SecretStr("")
+    #: Sends of one webhook event before its delivery is given up as failed.
+    webhook_max_attempts: int = 8
+    #: Delay before the second send of an event, doubled for each later one, up to the cap.
+    webhook_backoff_s: float = 5.0
+    webhook_backoff_cap_s: float = 3600.0
+    #: Time limit of one send (connect and response).
+    webhook_timeout_s: float = 10.0
+    #: How often Celery beat looks for deliveries whose send was lost.
+    webhook_sweep_interval_s: float = 15.0
+    #: Largest request body the HTTP API reads; past it the request is refused with 413.
+    api_max_body_bytes: int = 65536
+
     @model_validator(mode="after")
     def _check(self) -> Settings:
         soft, hard = self.component_soft_time_limit_s, self.component_time_limit_s
@@ -134,6 +149,15 @@ class Settings(BaseSettings):
         for name, value in sizes.items():
             if value < 1:
                 raise ValueError(f"{name} must be positive")
+        if self.webhook_max_attempts < 1 or self.api_max_body_bytes < 1:
+            raise ValueError(
+                "CTW_WEBHOOK_MAX_ATTEMPTS and CTW_API_MAX_BODY_BYTES must be at least 1"
+            )
+        if min(self.webhook_backoff_s, self.webhook_timeout_s, self.webhook_sweep_interval_s) <= 0:
+            raise ValueError(
+                "CTW_WEBHOOK_BACKOFF_S, CTW_WEBHOOK_TIMEOUT_S and CTW_WEBHOOK_SWEEP_INTERVAL_S "
+                "must be positive"
+            )
         if self.max_attempts < 1 or self.max_fix_rounds < 0:
             raise ValueError(
                 "CTW_MAX_ATTEMPTS must be at least 1 and CTW_MAX_FIX_ROUNDS at least 0"

@@ -23,6 +23,8 @@ default message, and errors that carry data expose it as typed attributes.
         - ProjectNotFound
         - ComponentNotFound
         - SessionNotFound
+        - TokenNotFound
+        - WebhookNotFound
     - InvalidTransition         the state machine refused a status change (a bug or a race)
     - StepFailed                permanent failure of a workflow step; never retried
         - UnsafeFile            a link or a non-regular file where a test or source file goes
@@ -123,6 +125,18 @@ class SessionNotFound(NotFound):
     """No such session in this project."""
 
     kind = "session"
+
+
+class TokenNotFound(NotFound):
+    """No such API token in this account."""
+
+    kind = "token"
+
+
+class WebhookNotFound(NotFound):
+    """No such webhook in this project."""
+
+    kind = "webhook"
 
 
 class InvalidTransition(CtWorkflowError):
