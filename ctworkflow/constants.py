@@ -17,6 +17,10 @@ FINALIZE: Final = "ctworkflow.context.finalize"
 RELEASE_BRANCH: Final = "ctworkflow.context.release_branch"
 RUN_COMPONENT: Final = "ctworkflow.component.run"
 RECONCILE: Final = "ctworkflow.reconcile"
+#: The status task a backend calls by name: a session's summary as JSON.
+GET_SESSION: Final = "ctworkflow.get_session"
+DELIVER_WEBHOOK: Final = "ctworkflow.webhooks.deliver"
+SWEEP_WEBHOOKS: Final = "ctworkflow.webhooks.sweep"
 
 ORCHESTRATION_TASKS: Final = (
     START_CONTEXT_TESTING,
@@ -26,5 +30,8 @@ ORCHESTRATION_TASKS: Final = (
     FINALIZE,
     RELEASE_BRANCH,
     RECONCILE,
+    GET_SESSION,
+    DELIVER_WEBHOOK,
+    SWEEP_WEBHOOKS,
 )
 COMPONENT_TASKS: Final = (RUN_COMPONENT,)

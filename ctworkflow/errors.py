@@ -5,10 +5,11 @@ default message, and errors that carry data expose it as typed attributes.
 
 - CtWorkflowError
     - ConfigurationError        bad or missing settings
+        - SandboxUnavailable    the configured sandbox cannot run on this host
     - InvalidInput              a caller handed us a value we refuse; nothing was written
         - InvalidName           empty, over-long or control characters
         - InvalidModuleName     not a module name of the project's layout
-        - InvalidBranchName     nothing left of a context name once sanitized
+        - InvalidBranchName     a branch name git refuses, or a context name that gives none
         - UnknownLayout         not one of the supported repository layouts
         - InvalidLayout         the repository's configuration or files cannot be used as laid
                                 out (a path outside it, a symlink out, a test path that is a
@@ -22,8 +23,12 @@ default message, and errors that carry data expose it as typed attributes.
         - ProjectNotFound
         - ComponentNotFound
         - SessionNotFound
+        - TokenNotFound
+        - WebhookNotFound
     - InvalidTransition         the state machine refused a status change (a bug or a race)
     - StepFailed                permanent failure of a workflow step; never retried
+        - UnsafeFile            a link or a non-regular file where a test or source file goes
+        - LimitExceeded         a file, an output or a report over its size limit
         - ForeignCommits        the branch holds commits ctworkflow did not make
         - ComponentFailure      a component cannot pass for a reason no round can change:
                                 it fails once and no later round runs it again
@@ -55,6 +60,10 @@ class ConfigurationError(CtWorkflowError):
     """The settings are invalid."""
 
 
+class SandboxUnavailable(ConfigurationError):
+    """The configured sandbox cannot run on this host."""
+
+
 class InvalidInput(CtWorkflowError):
     """Invalid input."""
 
@@ -68,7 +77,7 @@ class InvalidModuleName(InvalidInput):
 
 
 class InvalidBranchName(InvalidInput):
-    """Nothing is left of the name to build a branch name from."""
+    """Not a branch name git accepts, or nothing left of a name to build one from."""
 
 
 class UnknownLayout(InvalidInput):
@@ -129,6 +138,18 @@ class SessionNotFound(NotFound):
     kind = "session"
 
 
+class TokenNotFound(NotFound):
+    """No such API token in this account."""
+
+    kind = "token"
+
+
+class WebhookNotFound(NotFound):
+    """No such webhook in this project."""
+
+    kind = "webhook"
+
+
 class InvalidTransition(CtWorkflowError):
     """The session cannot move from its current status to the requested one."""
 
@@ -142,6 +163,31 @@ class InvalidTransition(CtWorkflowError):
 
 class StepFailed(CtWorkflowError):
     """A workflow step failed permanently."""
+
+
+class UnsafeFile(StepFailed):
+    """A link or a non-regular file where a test or source file should be; refused."""
+
+
+class LimitExceeded(StepFailed):
+    """Something is over its size limit."""
+
+    def __init__(self, what: str, size: int, limit: int, setting: str) -> None:
+        self.what = what
+        self.size = size
+        self.limit = limit
+        self.setting = setting
+        super().__init__(
+            f"{what} is {format_bytes(size)}, over the limit of {format_bytes(limit)} ({setting})"
+        )
+
+
+def format_bytes(size: int) -> str:
+    """A size as people read it: ``512 bytes``, ``1 MiB``, ``200.5 MiB``."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} bytes"
 
 
 class ForeignCommits(StepFailed):

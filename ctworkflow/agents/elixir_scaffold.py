@@ -17,8 +17,8 @@ from typing import Final
 
 from ctworkflow import errors
 from ctworkflow.agents.base import AgentRequest
-from ctworkflow.agents.workspace import ScaffoldError, existing_content, inside
-from ctworkflow.effects import shell
+from ctworkflow.agents.workspace import SOURCE_MAX_BYTES, ScaffoldError, existing_content
+from ctworkflow.effects import nofollow, sandbox, shell
 
 SCRIPT: Final = Path(__file__).with_name("elixir") / "public_functions.exs"
 PARSE_TIMEOUT_S: Final = 60.0
@@ -32,14 +32,14 @@ APPENDED_MARKER: Final = "# Smoke tests of {module} added by the ctworkflow scaf
 
 def public_functions(request: AgentRequest, elixir: str = "elixir") -> list[tuple[str, int]]:
     """The ``(name, arity)`` pairs the module's source defines with ``def``/``defdelegate``."""
-    source = inside(request.workspace, request.source_path)
-    if not source.is_file():
+    if _source(request) is None:
         raise errors.SourceMissing(f"source file {request.source_path} does not exist")
     result = shell.run(
         [elixir, str(SCRIPT), request.source_path, request.module_name],
         cwd=request.workspace,
         timeout_s=PARSE_TIMEOUT_S,
         should_stop=request.should_stop,
+        policy=sandbox.for_tests(request.workspace),
     )
     if not result.ok:
         said = (result.stderr.strip().splitlines() or [f"exit status {result.returncode}"])[-1]
@@ -50,6 +50,16 @@ def public_functions(request: AgentRequest, elixir: str = "elixir") -> list[tupl
         if _PLAIN_NAME.fullmatch(name) and arity.isdigit():
             pairs.append((name, int(arity)))
     return sorted(set(pairs))
+
+
+def _source(request: AgentRequest) -> bytes | None:
+    """The module's source, read without following a link; None if there is none."""
+    try:
+        return nofollow.read_bytes(
+            request.workspace, request.source_path, max_bytes=SOURCE_MAX_BYTES, what="source file"
+        )
+    except FileNotFoundError:
+        return None
 
 
 def render_tests(
@@ -121,9 +131,7 @@ def elixir_tests(request: AgentRequest) -> tuple[str, int]:
     """The test file of the requested module, and how many functions it covers: new smoke
     tests, or the existing file with a smoke test module appended."""
     functions = public_functions(request)
-    source = inside(request.workspace, request.source_path).read_text(
-        encoding="utf-8", errors="replace"
-    )
+    source = (_source(request) or b"").decode("utf-8", errors="replace")
     doctests = "iex>" in source
     existing = existing_content(request, HEADER)
     if existing is None:

@@ -21,7 +21,7 @@ from typing import Final
 from ctworkflow import errors
 from ctworkflow.agents.base import AgentRequest
 from ctworkflow.agents.workspace import ScaffoldError
-from ctworkflow.effects import shell
+from ctworkflow.effects import sandbox, shell
 
 IMPORT_TIMEOUT_S: Final = 60.0
 
@@ -67,6 +67,15 @@ def target_python(request: AgentRequest) -> str:
     return sys.executable
 
 
+def _environment(request: AgentRequest, python: str) -> tuple[Path, ...]:
+    """The target environment's folder, which the sandboxed import must see (it may live
+    where a sandbox hides, under ``/tmp``); none for the worker's own interpreter."""
+    if request.env is None or python == sys.executable:
+        return ()
+    virtual_env = request.env.get("VIRTUAL_ENV")
+    return (Path(virtual_env) if virtual_env else Path(python).parent.parent,)
+
+
 def _env(request: AgentRequest) -> dict[str, str]:
     # Like the test runner: the workspace is importable, and no bytecode lands in it.
     extra = dict(request.env or {})
@@ -93,6 +102,10 @@ def module_names(request: AgentRequest, candidates: Sequence[str]) -> ModuleName
             env=_env(request),
             input=json.dumps({"module": request.module_name, "candidates": list(candidates)}),
             should_stop=request.should_stop,
+            # Importing runs the target's code: contained like a test run.
+            policy=sandbox.for_tests(
+                request.workspace, scratch=(Path(folder),), readable=_environment(request, python)
+            ),
         )
         text = out_file.read_text(encoding="utf-8") if out_file.is_file() else ""
     if not text:

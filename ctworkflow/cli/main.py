@@ -10,7 +10,7 @@ import typer
 from sqlalchemy import exc as sa_exc
 
 from ctworkflow import errors
-from ctworkflow.cli import catalog_commands, demo, maintenance_commands, workers
+from ctworkflow.cli import api_commands, catalog_commands, demo, maintenance_commands, workers
 from ctworkflow.cli.session_commands import session_app
 
 app = typer.Typer(
@@ -25,6 +25,7 @@ app.add_typer(catalog_commands.project_app, name="project")
 app.add_typer(catalog_commands.component_app, name="component")
 app.add_typer(session_app, name="session")
 maintenance_commands.register(app)
+api_commands.register(app)
 
 
 @app.command("worker")

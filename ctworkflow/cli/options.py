@@ -15,6 +15,7 @@ import typer
 
 from ctworkflow import catalog, errors
 from ctworkflow.domain import model
+from ctworkflow.domain.inputs import check_user_id
 from ctworkflow.domain.model import Scope
 from ctworkflow.persistence.db import unit_of_work
 
@@ -42,12 +43,13 @@ def resolve_account(account: str | None) -> model.Account:
 
 def resolve_scope(account: str | None, project: str | None, user: str = "cli") -> Scope:
     """The scope named by the account, project and user options."""
+    user_id = check_user_id(user)
     found_account = resolve_account(account)
     if not project:
         raise errors.InvalidInput("no project: give --project or set CTW_PROJECT")
     with unit_of_work() as uow:
         found_project = catalog.find_project(uow, found_account.id, project)
-    return Scope(account_id=found_account.id, project_id=found_project.id, user_id=user)
+    return Scope(account_id=found_account.id, project_id=found_project.id, user_id=user_id)
 
 
 def parse_setting(item: str) -> tuple[str, Any]:

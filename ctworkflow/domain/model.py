@@ -218,6 +218,8 @@ class TestReport:
     skipped: int = 0
     duration_s: float = 0.0
     output_tail: str = ""
+    #: Line coverage in percent, when the runner measured it.
+    coverage: float | None = None
     #: Every test case the runner reported, by its id within the file (pytest:
     #: ``TestClass::test_name[param]``; ExUnit: ``ModuleTest test name``), with its outcome
     #: (one of :data:`CASE_OUTCOMES`). What the regression gate compares.
@@ -242,6 +244,7 @@ class TestReport:
             "skipped": self.skipped,
             "duration_s": self.duration_s,
             "output_tail": self.output_tail,
+            **({"coverage": self.coverage} if self.coverage is not None else {}),
             "cases": dict(self.cases),
         }
 
@@ -256,6 +259,7 @@ class TestReport:
             skipped=int(data.get("skipped", 0)),
             duration_s=float(data.get("duration_s", 0.0)),
             output_tail=str(data.get("output_tail", "")),
+            coverage=float(data["coverage"]) if data.get("coverage") is not None else None,
             cases={str(k): str(v) for k, v in dict(data.get("cases") or {}).items()},
         )
 

@@ -11,9 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from ctworkflow import errors, repository_layout, sessions
+from ctworkflow.config import Settings
 from ctworkflow.domain import commits, model, regression, rounds, validation
 from ctworkflow.domain.inputs import check_relative_path
 from ctworkflow.domain.states import ParentStep, SessionStatus
+from ctworkflow.effects import nofollow
 from ctworkflow.effects.git import BranchExists, GitError, redact
 from ctworkflow.persistence.db import UnitOfWork, unit_of_work
 from ctworkflow.workflow import branch, recording
@@ -291,30 +293,53 @@ def run_tests_here(
     timeout_s = fx.settings.test_timeout_s
     fx.git.mirror(project.code_repo, need=base_commit)
     with fx.git.workspace(project.code_repo, base_commit) as workspace:
-        contents = {
-            a.test_path: text
-            for a in artifacts
-            if (workspace / a.test_path).is_file()
-            and (text := _read_text(workspace / a.test_path)) is not None
-        }
+        contents: dict[str, str] = {}
+        for artifact in artifacts:
+            text = _base_text(workspace, artifact.test_path, fx.settings)
+            if text is not None:
+                contents[artifact.test_path] = text
         base = runner.run(workspace, list(contents), timeout_s=timeout_s) if contents else {}
-        _apply(workspace, artifacts)
-        after = runner.run(workspace, [a.test_path for a in artifacts], timeout_s=timeout_s)
-    return Checked(after=after, base=base, base_contents=contents)
+        refused = _apply(workspace, artifacts, fx.settings)
+        runnable = [a.test_path for a in artifacts if a.test_path not in refused]
+        after = runner.run(workspace, runnable, timeout_s=timeout_s) if runnable else {}
+    return Checked(after={**after, **refused}, base=base, base_contents=contents)
 
 
-def _read_text(path: Path) -> str | None:
+def _base_text(workspace: Path, test_path: str, settings: Settings) -> str | None:
+    """The test file at the base, if there is a regular one (a link is refused by _apply)."""
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        return nofollow.read_text(
+            workspace,
+            test_path,
+            max_bytes=settings.max_test_file_bytes,
+            setting="CTW_MAX_TEST_FILE_BYTES",
+        )
+    except (OSError, errors.UnsafeFile, errors.LimitExceeded):
         return None
 
 
-def _apply(workspace: Path, artifacts: Sequence[model.Artifact]) -> None:
+def _apply(
+    workspace: Path, artifacts: Sequence[model.Artifact], settings: Settings
+) -> dict[str, model.TestReport]:
+    """Write each artifact's test file, never through a link the repository has there.
+
+    Returns the refused ones (a link or a non-regular file at the path, over the size limit),
+    each with a report saying why.
+    """
+    refused: dict[str, model.TestReport] = {}
     for artifact in artifacts:
-        target = workspace / artifact.test_path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(artifact.content, encoding="utf-8")
+        try:
+            nofollow.write_text(
+                workspace,
+                artifact.test_path,
+                artifact.content,
+                max_bytes=settings.max_test_file_bytes,
+                setting="CTW_MAX_TEST_FILE_BYTES",
+            )
+        except (errors.UnsafeFile, errors.LimitExceeded) as error:
+            reason = f"{error} (in the repository at the base commit)"
+            refused[artifact.test_path] = model.TestReport(errors=1, output_tail=reason)
+    return refused
 
 
 # -- finalize -----------------------------------------------------------------------------
@@ -404,7 +429,9 @@ def _commit_and_push(
     head = fx.git.remote_head(remote, name)
     fx.git.mirror(remote, need=base)
     with fx.git.workspace(remote, base) as workspace:
-        _apply(workspace, artifacts)
+        refused = _apply(workspace, artifacts, fx.settings)
+        if refused:
+            raise errors.StepFailed("; ".join(r.output_tail for r in refused.values()))
         paths = {a.test_path for a in artifacts}
         files = sorted(paths & set(fx.git.changed_paths(workspace)))
         kept = sorted(paths - set(files))
