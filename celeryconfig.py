@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from ctworkflow import constants
 from ctworkflow.config import get_settings
@@ -12,7 +12,12 @@ _settings = get_settings()
 broker_url = _settings.celery_broker_url
 result_backend = _settings.celery_result_backend
 
-task_queues = (Queue(constants.ORCHESTRATION_QUEUE), Queue(constants.COMPONENT_QUEUE))
+# Each queue has its own exchange and routing key. A queue declared by name only is bound to the
+# default queue's exchange and key, so every message would reach both queues.
+task_queues = tuple(
+    Queue(name, Exchange(name, type="direct"), routing_key=name)
+    for name in (constants.ORCHESTRATION_QUEUE, constants.COMPONENT_QUEUE)
+)
 task_default_queue = constants.ORCHESTRATION_QUEUE
 task_routes = {name: {"queue": constants.COMPONENT_QUEUE} for name in constants.COMPONENT_TASKS}
 

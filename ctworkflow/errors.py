@@ -3,6 +3,10 @@
 Every error the library raises derives from :class:`CtWorkflowError`; its docstring is its
 default message, and errors that carry data expose it as typed attributes.
 
+An error's ``args`` are exactly the arguments of its constructor, as text: Celery rebuilds an
+error it carries (pickle, or its JSON exception format) by calling ``cls(*args)``, so a rebuilt
+error keeps its message and its attributes (``tests/unit/test_errors.py``).
+
 - CtWorkflowError
     - ConfigurationError        bad or missing settings
     - InvalidInput              a caller handed us a value we refuse; nothing was written
@@ -79,7 +83,10 @@ class NotFound(CtWorkflowError):
 
     def __init__(self, object_id: uuid.UUID | str) -> None:
         self.object_id = object_id
-        super().__init__(f"{self.kind} {object_id} not found")
+        super().__init__(str(object_id))
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id} not found"
 
 
 class AccountNotFound(NotFound):
@@ -109,11 +116,14 @@ class SessionNotFound(NotFound):
 class InvalidTransition(CtWorkflowError):
     """The session cannot move from its current status to the requested one."""
 
-    def __init__(self, session_id: uuid.UUID, current: str, target: str) -> None:
-        self.session_id = session_id
-        self.current = current
-        self.target = target
-        super().__init__(f"session {session_id} cannot go from {current} to {target}")
+    def __init__(self, session_id: uuid.UUID | str, current: str, target: str) -> None:
+        self.session_id = uuid.UUID(str(session_id))
+        self.current = str(current)
+        self.target = str(target)
+        Exception.__init__(self, str(self.session_id), self.current, self.target)
+
+    def __str__(self) -> str:
+        return f"session {self.session_id} cannot go from {self.current} to {self.target}"
 
 
 class StepFailed(CtWorkflowError):
