@@ -15,6 +15,8 @@ from pydantic import ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ctworkflow import errors
+from ctworkflow.logs import FORMATS as LOG_FORMATS
+from ctworkflow.logs import LEVELS as LOG_LEVELS
 
 
 def _default_data_dir() -> Path:
@@ -67,7 +69,12 @@ class Settings(BaseSettings):
     #: How long a step, round or component run may sit still before the reconciler re-drives it.
     stale_after_s: float = 120.0
 
-    log_level: str = "INFO"
+    #: Log level of every process; empty means INFO for workers, beat and the server, and
+    #: WARNING for other ``ctw`` commands (``ctworkflow.logs``).
+    log_level: str = ""
+    #: ``text``, or ``json``: one JSON object per line with the session, step, attempt and
+    #: component of the work in hand.
+    log_format: str = "text"
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
@@ -92,6 +99,13 @@ class Settings(BaseSettings):
             )
         if self.max_worker_losses < 1:
             raise ValueError("CTW_MAX_WORKER_LOSSES must be at least 1")
+        if self.log_level and self.log_level.upper() not in LOG_LEVELS:
+            raise ValueError(
+                f"CTW_LOG_LEVEL {self.log_level!r} is not a level: use one of "
+                f"{', '.join(LOG_LEVELS)}, or leave it empty"
+            )
+        if self.log_format not in LOG_FORMATS:
+            raise ValueError(f"CTW_LOG_FORMAT {self.log_format!r}: use text or json")
         if self.max_attempts < 1 or self.max_fix_rounds < 0:
             raise ValueError(
                 "CTW_MAX_ATTEMPTS must be at least 1 and CTW_MAX_FIX_ROUNDS at least 0"
