@@ -43,12 +43,27 @@ result_expires = 7 * 24 * 3600
 result_chord_join_timeout = 30.0
 broker_connection_retry_on_startup = True
 
+# A publish never blocks long: each connection attempt and broker command gives up after
+# CTW_BROKER_TIMEOUT_S, and a publish is tried three times (a session start whose first
+# wake-up could not be sent is queued for the reconciler: ctworkflow.api).
+broker_connection_timeout = _settings.broker_timeout_s
+task_publish_retry_policy = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1.0,
+}
+
 
 def transport_options(url: str) -> dict[str, object]:
     """Broker transport options that suit the transport of ``url``."""
     if url.startswith(("redis://", "rediss://")):
         return {
             "visibility_timeout": _settings.visibility_timeout_s,
+            # A broker gone silent (stopped, failed over, a dropped connection) fails a
+            # command after this long instead of blocking it forever (kombu's advice).
+            "socket_timeout": _settings.broker_timeout_s,
+            "socket_connect_timeout": _settings.broker_timeout_s,
             # Restore the messages of a dead worker in seconds, not kombu's ~100 s sweep.
             "unacked_restore_interval": 10,
             "unacked_restore_throttle": 1,

@@ -37,6 +37,9 @@ class Settings(BaseSettings):
     #: Celery result backend (chord counters); empty means Redis DB+1 of a Redis broker,
     #: else SQLite in ``data_dir``.
     result_backend: str = ""
+    #: How long one broker connection attempt or command may block; a publish tries three
+    #: times, so it gives up after about three times this.
+    broker_timeout_s: float = 5.0
     #: Where workers keep mirror clones and worktrees; empty means ``data_dir/workspaces``.
     workspace_dir: Path | None = None
 
@@ -70,7 +73,7 @@ class Settings(BaseSettings):
     stale_after_s: float = 120.0
 
     #: Log level of every process; empty means INFO for workers, beat and the server, and
-    #: WARNING for other ``ctw`` commands (``ctworkflow.logs``).
+    #: ERROR for other ``ctw`` commands, whose output is their answer (``ctworkflow.logs``).
     log_level: str = ""
     #: ``text``, or ``json``: one JSON object per line with the session, step, attempt and
     #: component of the work in hand.
@@ -93,9 +96,18 @@ class Settings(BaseSettings):
                 f"CTW_COMPONENT_TIME_LIMIT_S ({hard:g}), or Redis hands a running component "
                 "to a second worker: raise CTW_VISIBILITY_TIMEOUT_S or lower the time limits"
             )
-        if min(self.lease_ttl_s, self.reconcile_interval_s, self.stale_after_s) <= 0:
+        if (
+            min(
+                self.lease_ttl_s,
+                self.reconcile_interval_s,
+                self.stale_after_s,
+                self.broker_timeout_s,
+            )
+            <= 0
+        ):
             raise ValueError(
-                "CTW_LEASE_TTL_S, CTW_RECONCILE_INTERVAL_S and CTW_STALE_AFTER_S must be positive"
+                "CTW_LEASE_TTL_S, CTW_RECONCILE_INTERVAL_S, CTW_STALE_AFTER_S and "
+                "CTW_BROKER_TIMEOUT_S must be positive"
             )
         if self.max_worker_losses < 1:
             raise ValueError("CTW_MAX_WORKER_LOSSES must be at least 1")

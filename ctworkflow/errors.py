@@ -26,6 +26,7 @@ error keeps its message and its attributes (``tests/unit/test_errors.py``).
     - StepFailed                permanent failure of a workflow step; never retried
     - TransientError            worth retrying (Celery's autoretry_for)
         - CommandTimeout        a subprocess ran past its time limit
+        - BrokerUnavailable     a message could not be published in time
 """
 
 from __future__ import annotations
@@ -136,3 +137,7 @@ class TransientError(CtWorkflowError):
 
 class CommandTimeout(TransientError):
     """A command ran past its time limit."""
+
+
+class BrokerUnavailable(TransientError):
+    """The broker cannot be reached: the message was not sent."""

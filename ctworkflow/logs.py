@@ -5,7 +5,7 @@ workers and beat through Celery's ``setup_logging`` signal (``ctworkflow.tasks.s
 ``ctw`` program in ``ctworkflow.cli.main``, the HTTP server where it starts. They all call
 :func:`configure`, or hand :func:`build_config` to a server that takes a logging dict.
 
-Settings: ``CTW_LOG_LEVEL`` (empty: INFO for workers, beat and the server, WARNING for other
+Settings: ``CTW_LOG_LEVEL`` (empty: INFO for workers, beat and the server, ERROR for other
 ``ctw`` commands, whose output is their answer) and ``CTW_LOG_FORMAT`` (``text`` or ``json``:
 one JSON object per line). A worker or beat started with a more verbose ``--loglevel`` than
 ``CTW_LOG_LEVEL`` logs at that level.
@@ -38,7 +38,7 @@ FIELDS: Final = (
 )
 #: Levels when ``CTW_LOG_LEVEL`` is empty: services report their work, commands answer.
 SERVICE_LEVEL: Final = "INFO"
-COMMAND_LEVEL: Final = "WARNING"
+COMMAND_LEVEL: Final = "ERROR"
 
 TEXT_FORMAT: Final = "%(asctime)s %(levelname)s %(processName)s %(name)s:%(context)s %(message)s"
 

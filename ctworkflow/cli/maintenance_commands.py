@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ctworkflow import api
-from ctworkflow.cli import options, render
+from ctworkflow.cli import options
 
 
 def discover(
@@ -14,6 +13,9 @@ def discover(
     as_json: options.Json = False,
 ) -> None:
     """Register the contexts and components found in the project's repository."""
+    from ctworkflow import api
+    from ctworkflow.cli import render
+
     report = api.discover_components(options.resolve_scope(account, project))
     lines = [f"read {report.commit[:12]}"]
     lines += [f"added     {name}" for name in report.added]
@@ -25,6 +27,9 @@ def discover(
 
 def reconcile(as_json: options.Json = False) -> None:
     """Re-drive every session whose next step is due but not queued or not running."""
+    from ctworkflow import api
+    from ctworkflow.cli import render
+
     report = api.reconcile()
     data = report.to_json()
     actions = ", ".join(f"{kind} {count}" for kind, count in sorted(report.actions.items()))

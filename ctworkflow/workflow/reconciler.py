@@ -28,6 +28,24 @@ logger = logging.getLogger(__name__)
 
 #: Sessions read per tenant and pass; the rest wait for the next pass.
 BATCH = 1000
+#: Key of a context session's ``state`` set when a wake-up it needs could not be sent (the
+#: broker was down); its value says why. The next pass sends that wake-up at once instead of
+#: waiting for the session to go stale, then removes the key.
+QUEUED = "queued"
+
+
+def queued_reason(session: model.Session) -> str | None:
+    """Why the session waits for the reconciler to send its next step, if it does."""
+    reason = session.state.get(QUEUED)
+    return str(reason) if reason else None
+
+
+def queue_for_reconciler(scope: model.Scope, session_id: uuid.UUID, reason: str) -> model.Session:
+    """Record that the session's next step is for the reconciler to send; the session."""
+    with unit_of_work() as uow:
+        session = uow.sessions.get_session(scope, session_id)
+        uow.sessions.update_session(scope, session_id, state={**session.state, QUEUED: reason})
+        return uow.sessions.get_session(scope, session_id)
 
 
 class Sender(Protocol):
@@ -35,7 +53,9 @@ class Sender(Protocol):
 
     def step(self, scope: model.Scope, session_id: uuid.UUID, route: Next) -> None: ...
 
-    def component(self, scope: model.Scope, child_id: uuid.UUID, attempt: int) -> None: ...
+    def component(
+        self, scope: model.Scope, parent_id: uuid.UUID, child_id: uuid.UUID, attempt: int
+    ) -> None: ...
 
     def validation(self, scope: model.Scope, session_id: uuid.UUID, attempt: int) -> None: ...
 
@@ -94,13 +114,14 @@ def _reconcile_session(
     if not actions:
         return
     touched: list[uuid.UUID] = []
+    queued = queued_reason(session) is not None
     for action in actions:
         match action:
             case recovery.RunStep(step=step, attempt=attempt):
                 sender.step(scope, session_id, Next(step=step, attempt=attempt))
                 touched.append(session_id)
             case recovery.RunChild(child_id=child_id, attempt=attempt):
-                sender.component(scope, child_id, attempt)
+                sender.component(scope, session_id, child_id, attempt)
                 touched.append(child_id)
             case recovery.Validate(attempt=attempt):
                 sender.validation(scope, session_id, attempt)
@@ -111,6 +132,9 @@ def _reconcile_session(
     report.redriven.append(str(session_id))
     with unit_of_work() as uow:  # re-driven now: not stale again until another stale period
         uow.sessions.touch(scope, touched)
+        if queued:  # sent: no longer waiting for us
+            state = {k: v for k, v in session.state.items() if k != QUEUED}
+            uow.sessions.update_session(scope, session_id, state=state)
 
 
 def _view(uow: UnitOfWork, session: model.Session, now: datetime) -> recovery.SessionView:
@@ -152,6 +176,7 @@ def _view(uow: UnitOfWork, session: model.Session, now: datetime) -> recovery.Se
     return recovery.SessionView(
         max_attempts=session.max_attempts,
         idle_s=idle,
+        queued=queued_reason(session) is not None,
         pending=pending_step,
         last=completed,
         children=children,

@@ -17,7 +17,7 @@ from ctworkflow import logs
     [
         ("", logs.SERVICE_LEVEL, None, "INFO"),  # a worker the README's way
         ("", logs.SERVICE_LEVEL, logging.WARNING, "INFO"),  # Celery's default --loglevel
-        ("", logs.COMMAND_LEVEL, None, "WARNING"),  # a ctw command
+        ("", logs.COMMAND_LEVEL, None, "ERROR"),  # a ctw command: its output is its answer
         ("debug", logs.COMMAND_LEVEL, None, "DEBUG"),
         ("ERROR", logs.SERVICE_LEVEL, "WARNING", "WARNING"),  # a more verbose --loglevel wins
         ("INFO", logs.SERVICE_LEVEL, "DEBUG", "DEBUG"),
