@@ -151,19 +151,23 @@ def test_flower_shows_our_tasks_by_name_with_ids_only(flower: str, project: Proj
     assert requests.get(f"{flower}/api/tasks", timeout=5).status_code == 401
 
 
+def _datatable(text: str) -> dict[str, str | int]:
+    return {
+        "draw": 1,
+        "start": 0,
+        "length": 200,
+        "search[value]": text,
+        "order[0][column]": 0,
+        "columns[0][data]": "name",
+        "order[0][dir]": "asc",
+    }
+
+
 def _search(url: str, text: str) -> list[dict[str, Any]]:
     """Flower's own search (its tasks page), as an operator types the text."""
     page = requests.get(
         f"{url}/tasks/datatable",
-        params={
-            "draw": 1,
-            "start": 0,
-            "length": 200,
-            "search[value]": text,
-            "order[0][column]": 0,
-            "columns[0][data]": "name",
-            "order[0][dir]": "asc",
-        },
+        params=_datatable(text),
         auth=AUTH,
         timeout=5,
     ).json()
