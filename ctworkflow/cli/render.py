@@ -71,16 +71,15 @@ def components_table(rows: Sequence[shapes.ComponentRow]) -> Table:
     """One line per component: status, attempt, test counts, duration, why it failed."""
     table = Table(title="components", title_justify="left")
     table.add_column("component", overflow="fold")
-    _id_column(table, "session")
     for header in ("status", "attempt"):
         table.add_column(header)
     for header in ("tests", "passed", "failed", "duration"):
         table.add_column(header, justify="right")
     _reason_column(table)
+    _id_column(table, "session")
     for row in rows:
         table.add_row(
             row.module_name,
-            str(row.session_id),
             _status(row.status),
             str(row.attempt),
             _count(row.tests_collected),
@@ -88,6 +87,7 @@ def components_table(rows: Sequence[shapes.ComponentRow]) -> Table:
             _count(row.tests_failed),
             f"{row.duration_s:.1f} s",
             first_line(row.error),
+            str(row.session_id),
         )
     return table
 
