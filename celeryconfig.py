@@ -34,6 +34,13 @@ task_reject_on_worker_lost = True
 worker_prefetch_multiplier = 1
 worker_hijack_root_logger = False
 
+# Stopping a worker (Docker's SIGTERM, which the image remaps to SIGQUIT; or a second Ctrl+C):
+# running tasks get as long as a component run's soft time limit, plus a minute to record how
+# it ended, before they are cancelled and handed back to the queue; an idle worker hands its
+# prefetched messages back at once. docker-compose.yml's stop_grace_period is longer still.
+worker_soft_shutdown_timeout = _settings.component_soft_time_limit_s + 60
+worker_enable_soft_shutdown_on_idle = True
+
 # Flower: task events from workers, and sent events from producers.
 worker_send_task_events = True
 task_send_sent_event = True
@@ -77,6 +84,8 @@ broker_transport_options = transport_options(broker_url)
 result_backend_transport_options = {"visibility_timeout": _settings.visibility_timeout_s}
 
 # The reconciler re-drives sessions whose wake-up was lost (run a beat: `celery beat` or `-B`).
+# Beat writes its schedule file after every message it sends: the file's age is its health.
+beat_sync_every = 1
 beat_schedule = {
     "ctw-reconcile": {
         "task": constants.RECONCILE,

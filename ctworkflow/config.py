@@ -3,11 +3,17 @@
 With nothing set, everything runs embedded: SQLite files and a server-less broker in a local
 data folder. Point ``CTW_DATABASE_URL`` at PostgreSQL and ``CTW_BROKER_URL`` at Redis and the
 same code runs distributed.
+
+A setting can also be a file named after its variable in lower case (``ctw_database_url``) in
+the secrets folder, ``/run/secrets`` (where Docker mounts ``secrets:``) unless
+``CTW_SECRETS_DIR`` names another: credentials then never sit in the environment. An
+environment variable wins over a file.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 from typing import Any
 
@@ -166,11 +172,16 @@ def _describe(error: Any) -> str:
     return f"CTW_{where.upper()}: {message}" if where else message
 
 
+#: Where Docker mounts secrets; ``CTW_SECRETS_DIR`` names another folder.
+SECRETS_DIR = Path("/run/secrets")
+
+
 @functools.cache
 def get_settings() -> Settings:
     """Return the settings, read once; raise ConfigurationError with one line if invalid."""
+    secrets = Path(os.environ.get("CTW_SECRETS_DIR") or SECRETS_DIR)
     try:
-        return Settings()
+        return Settings(_secrets_dir=secrets) if secrets.is_dir() else Settings()  # type: ignore[call-arg]
     except ValidationError as exc:
         problems = "; ".join(_describe(e) for e in exc.errors())
         raise errors.ConfigurationError(f"invalid settings: {problems}") from exc

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 import requests
 import sqlalchemy as sa
+import yaml
 
 from ctworkflow import api, constants, servers
 from ctworkflow.persistence.db import unit_of_work
@@ -217,3 +218,21 @@ def test_flower_shows_a_failed_component_failed_and_finds_runs_by_their_session(
     assert all(f"parent={session.id}" in t["args"] for t in runs())
     steps = {t["name"] for t in _search(flower, str(session.id))}
     assert {constants.INITIALIZE, constants.SPAWN, constants.VALIDATE} <= steps
+
+
+def test_the_compose_health_check_of_flower_passes_against_a_real_flower(flower: str) -> None:
+    compose = yaml.safe_load((Path(__file__).parents[2] / "docker-compose.yml").read_text())
+    kind, *argv = compose["services"]["flower"]["healthcheck"]["test"]
+    assert kind == "CMD" and argv[0] == "python"
+    port = flower.rsplit(":", 1)[1]
+    here = [
+        sys.executable,
+        *(a.replace("127.0.0.1:5555", f"{servers.HOST}:{port}") for a in argv[1:]),
+    ]
+
+    assert subprocess.run(here, check=False, timeout=30).returncode == 0
+    stopped = [
+        sys.executable,
+        *(a.replace("127.0.0.1:5555", f"{servers.HOST}:1") for a in argv[1:]),
+    ]
+    assert subprocess.run(stopped, check=False, timeout=30, capture_output=True).returncode != 0
