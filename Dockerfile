@@ -4,9 +4,8 @@
 
 FROM python:3.11-slim-bookworm AS build
 WORKDIR /src
-COPY pyproject.toml README.md celeryconfig.py ./
+COPY pyproject.toml README.md ./
 COPY ctworkflow ctworkflow
-COPY workers workers
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
 FROM python:3.11-slim-bookworm
@@ -41,6 +40,6 @@ ENV CTW_DATA_DIR=/var/lib/ctworkflow \
     REMAP_SIGTERM=SIGQUIT
 
 # The default command is a component worker; compose runs the others from this same image.
-CMD ["celery", "-A", "workers.components", "worker", "-Q", "ctw.components", "--hostname", "components@%h"]
+CMD ["celery", "-A", "ctworkflow.workers.components", "worker", "-Q", "ctw.components", "--hostname", "components@%h"]
 HEALTHCHECK --interval=30s --timeout=20s --start-period=30s --retries=3 \
-    CMD ["sh", "-c", "celery -A workers.components inspect ping --destination components@${HOSTNAME} --timeout 10"]
+    CMD ["sh", "-c", "celery -A ctworkflow.workers.components inspect ping --destination components@${HOSTNAME} --timeout 10"]

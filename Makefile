@@ -4,8 +4,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: install format lint typecheck test test-unit test-integration faults bench bench-smoke all \
-	clean demo lock
+.PHONY: install format lint typecheck test test-fast test-unit test-integration faults bench \
+	bench-smoke all clean demo lock
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,10 @@ typecheck: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest
 
+# The tier that needs no server: unit tests and the checks of the docs and files (seconds).
+test-fast: $(STAMP)
+	$(BIN)/pytest tests/unit tests/test_readme.py tests/test_compose.py
+
 test-unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
@@ -46,12 +50,12 @@ faults: $(STAMP)
 SHAPES ?= full
 bench: $(STAMP)
 	mkdir -p build
-	$(BIN)/python -m ctworkflow.bench --shapes $(SHAPES) --json build/bench.json
+	$(BIN)/python -m benchmarks --shapes $(SHAPES) --json build/bench.json
 
 # The small shapes only (seconds): what CI runs so a regression shows in its log.
 bench-smoke: $(STAMP)
 	mkdir -p build
-	$(BIN)/python -m ctworkflow.bench --shapes smoke --json build/bench-smoke.json >/dev/null
+	$(BIN)/python -m benchmarks --shapes smoke --json build/bench-smoke.json >/dev/null
 
 all: lint test
 

@@ -18,6 +18,7 @@ from ctworkflow.agents.registry import get_agent
 from ctworkflow.domain import id_prefix, layouts, model, repositories
 from ctworkflow.domain.inputs import check_int, check_name
 from ctworkflow.persistence.db import UnitOfWork
+from ctworkflow.runners.registry import check_runner
 
 T = TypeVar("T")
 
@@ -141,7 +142,8 @@ def create_project(
 
 
 def check_project_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
-    """Project settings whose agent can be built as configured, or raise InvalidInput."""
+    """Project settings whose agent can be built as configured and whose runner exists, or
+    raise InvalidInput."""
     if not isinstance(settings, Mapping):
         raise errors.InvalidInput("project settings must be a mapping")
     checked = dict(settings)
@@ -150,6 +152,8 @@ def check_project_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
         get_agent(check_name(agent, "agent", max_length=64), checked)
     elif "agent_argv" in checked:
         get_agent("command", checked)
+    if "runner" in checked:
+        check_runner(checked["runner"])
     return checked
 
 

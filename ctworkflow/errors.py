@@ -117,14 +117,16 @@ class SessionNotFound(NotFound):
 class InvalidTransition(CtWorkflowError):
     """The session cannot move from its current status to the requested one."""
 
-    def __init__(self, session_id: uuid.UUID | str, current: str, target: str) -> None:
-        self.session_id = uuid.UUID(str(session_id))
+    def __init__(self, session_id: uuid.UUID | str | None, current: str, target: str) -> None:
+        self.session_id = uuid.UUID(str(session_id)) if session_id is not None else None
         self.current = str(current)
         self.target = str(target)
-        Exception.__init__(self, str(self.session_id), self.current, self.target)
+        shown = str(self.session_id) if self.session_id is not None else None
+        Exception.__init__(self, shown, self.current, self.target)
 
     def __str__(self) -> str:
-        return f"session {self.session_id} cannot go from {self.current} to {self.target}"
+        which = f"session {self.session_id}" if self.session_id is not None else "a session"
+        return f"{which} cannot go from {self.current} to {self.target}"
 
 
 class StepFailed(CtWorkflowError):

@@ -24,7 +24,7 @@ from ctworkflow.domain.states import (
     can_transition,
 )
 from ctworkflow.persistence.db import UnitOfWork
-from ctworkflow.runners.registry import RUNNER_NAMES
+from ctworkflow.runners.registry import check_runner
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -55,10 +55,8 @@ def create_context_session(
     key = check_name(idempotency_key, "idempotency key") if idempotency_key is not None else None
     checked_agent = check_name(agent, "agent", max_length=64)
     check_int(max_attempts, "max_attempts", minimum=1)
-    if runner is not None and runner not in RUNNER_NAMES:
-        raise errors.InvalidInput(
-            f"unknown runner {runner!r}: expected one of {', '.join(RUNNER_NAMES)}"
-        )
+    if runner is not None:
+        check_runner(runner)
     catalog.get_project(uow, scope)
     context = catalog.get_context(uow, scope, component_id)
     existing = _existing(uow, scope, context.id, key)

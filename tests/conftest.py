@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from ctworkflow import servers
 from ctworkflow.config import get_settings
 from ctworkflow.persistence import db
+from tests import servers
 
 DATABASES = ("sqlite", "postgresql")
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from ctworkflow.samples import MIX_PROJECT
+from tests.samples import MIX_PROJECT
 
 
 def require_elixir() -> None:

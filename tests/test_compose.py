@@ -19,8 +19,7 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
-import celeryconfig
-from ctworkflow import constants
+from ctworkflow import celeryconfig, constants
 from ctworkflow.config import Settings
 from tests.cli_support import CTW, base_env
 
@@ -138,7 +137,10 @@ def test_one_beat_runs_the_reconciler_of_our_app(services: dict[str, Any]) -> No
 
 
 LONG_RUNNING = ("postgres", "redis", "orchestration", "components", "beat", "flower", "api")
-WORKERS = {"orchestration": "workers.orchestration", "components": "workers.components"}
+WORKERS = {
+    "orchestration": "ctworkflow.workers.orchestration",
+    "components": "ctworkflow.workers.components",
+}
 
 
 def seconds(duration: str) -> float:

@@ -6,8 +6,8 @@ import os
 import re
 from pathlib import Path
 
-from ctworkflow.samples import git
 from tests.cli_support import base_env, ctw
+from tests.samples import git
 
 BRANCH = "test-context-testing-session-for-accounts"
 

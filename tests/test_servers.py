@@ -15,9 +15,9 @@ from psycopg.rows import TupleRow
 from redis.backoff import NoBackoff
 from redis.retry import Retry
 
-from ctworkflow import servers
 from ctworkflow.errors import ConfigurationError
-from ctworkflow.servers import (
+from tests import servers
+from tests.servers import (
     HOST,
     STANDARD_PORTS,
     PostgresServer,
@@ -156,6 +156,22 @@ def test_missing_postgres_binaries_raise_server_unavailable_saying_what_to_insta
     with pytest.raises(ServerUnavailable, match="apt-get install -y postgresql") as raised:
         find_postgres_bindir(tmp_path)
     assert isinstance(raised.value, ConfigurationError)
+
+
+def test_runuser_is_found_by_its_absolute_path_even_when_path_lacks_sbin(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PATH", "/usr/local/bin:/usr/bin:/bin")
+    found = servers.find_runuser()
+    assert found.is_absolute() and os.access(found, os.X_OK) and found.name == "runuser"
+
+
+def test_missing_runuser_raises_server_unavailable_saying_what_to_install(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(ServerUnavailable, match="apt-get install -y util-linux"):
+        servers.find_runuser((tmp_path / "runuser",))
 
 
 def test_postgres_binaries_of_the_highest_complete_version_are_chosen(tmp_path: Path) -> None:

@@ -11,11 +11,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ctworkflow import api, catalog, samples
+from ctworkflow import api, catalog
 from ctworkflow.domain.model import Component, Scope, Session
 from ctworkflow.domain.states import TERMINAL
 from ctworkflow.persistence.db import unit_of_work
-from ctworkflow.samples import SampleRepo, git, python_sample
+from tests import samples
+from tests.samples import SampleRepo, git, python_sample
 
 FAKE_AGENT = Path(__file__).parent / "agents" / "fake_agent.py"
 

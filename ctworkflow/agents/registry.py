@@ -1,19 +1,22 @@
-"""Build an agent from its name and the project's settings."""
+"""Build an agent from its name and the project's settings.
+
+The registry holds the production agents. A process may add its own with
+:func:`register_agent` (the benchmark's worker adds a zero-cost double); no other process knows
+them, so a project setting or a session can never name one there.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from ctworkflow import errors
 from ctworkflow.agents.base import Agent
-from ctworkflow.agents.bench import BENCH_AGENT, BenchNoopAgent
 from ctworkflow.agents.command import CommandAgent
 from ctworkflow.agents.scaffold import ScaffoldAgent
+from ctworkflow.domain.inputs import preview
 
-#: The agents offered to users. ``bench-noop`` (the benchmark's zero-cost agent) is not listed:
-#: it runs only when a session names it explicitly, and is never a default.
-AGENT_NAMES = ("command", "scaffold")
+AgentFactory = Callable[[Mapping[str, Any]], Agent]
 
 
 def _argv_setting(settings: Mapping[str, Any]) -> list[str]:
@@ -50,16 +53,46 @@ def _env_setting(settings: Mapping[str, Any]) -> list[str]:
     return list(names)
 
 
+def _command_agent(settings: Mapping[str, Any]) -> Agent:
+    return CommandAgent(
+        _argv_setting(settings),
+        timeout_s=_timeout_setting(settings),
+        pass_env=_env_setting(settings),
+    )
+
+
+_FACTORIES: dict[str, AgentFactory] = {
+    "command": _command_agent,
+    "scaffold": lambda settings: ScaffoldAgent(),
+}
+
+
+#: The agents every process has.
+_PRODUCTION = frozenset(_FACTORIES)
+
+
+def register_agent(name: str, factory: AgentFactory) -> None:
+    """Make ``name`` an agent of this process (test and benchmark doubles only)."""
+    _FACTORIES[name] = factory
+
+
+def unregister_agent(name: str) -> None:
+    """Forget a agent :func:`register_agent` added; the production ones stay."""
+    if name in _PRODUCTION:
+        raise ValueError(f"{name} is a production agent")
+    _FACTORIES.pop(name, None)
+
+
+def agent_names() -> tuple[str, ...]:
+    """The agents this process can build, sorted."""
+    return tuple(sorted(_FACTORIES))
+
+
 def get_agent(name: str, settings: Mapping[str, Any]) -> Agent:
     """Return the agent called name, configured from settings."""
-    if name == "scaffold":
-        return ScaffoldAgent()
-    if name == "command":
-        return CommandAgent(
-            _argv_setting(settings),
-            timeout_s=_timeout_setting(settings),
-            pass_env=_env_setting(settings),
+    factory = _FACTORIES.get(name)
+    if factory is None:
+        raise errors.InvalidInput(
+            f"unknown agent {preview(name)}: expected one of {', '.join(agent_names())}"
         )
-    if name == BENCH_AGENT:
-        return BenchNoopAgent()
-    raise errors.InvalidInput(f"unknown agent {name!r}: expected one of {', '.join(AGENT_NAMES)}")
+    return factory(settings)

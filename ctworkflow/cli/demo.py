@@ -19,15 +19,16 @@ from typing import Final
 
 from rich.table import Table
 
-from ctworkflow import api, catalog, errors, samples
+from ctworkflow import api, catalog, errors
+from ctworkflow import demo_repository as samples
 from ctworkflow.api import SessionDetails
 from ctworkflow.cli import render, shapes, watching, workers
 from ctworkflow.config import get_settings
+from ctworkflow.demo_repository import SampleRepo, python_sample
 from ctworkflow.domain.model import Component, Scope
 from ctworkflow.domain.states import SessionStatus
 from ctworkflow.persistence import db as database
 from ctworkflow.persistence.db import unit_of_work
-from ctworkflow.samples import SampleRepo, python_sample
 
 MODULES: Final = ("user", "user_repository", "session_token", "password_policy", "accounts_live")
 ACCOUNT: Final = "demo"

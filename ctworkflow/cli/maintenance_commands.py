@@ -37,20 +37,7 @@ def reconcile(as_json: options.Json = False) -> None:
     render.emit(as_json, data, text)
 
 
-def bench(context: typer.Context) -> None:
-    """Time bare Celery chords against whole sessions on the same workers (see --help below).
-
-    Options go to the benchmark: --shapes smoke|small|full|200x10,1x1000 --json FILE ...
-    """
-    from ctworkflow.bench.main import main as bench_main
-
-    raise typer.Exit(bench_main(list(context.args)))
-
-
 def register(app: typer.Typer) -> None:
     """Add these commands to the program."""
     app.command("discover")(discover)
     app.command("reconcile")(reconcile)
-    app.command(
-        "bench", context_settings={"allow_extra_args": True, "ignore_unknown_options": True}
-    )(bench)

@@ -46,9 +46,9 @@ def worker_argv(
 ) -> list[str]:
     """The command that runs a Celery worker of our app consuming ``queues``."""
     app = (
-        "workers.components"
+        "ctworkflow.workers.components"
         if list(queues) == [constants.COMPONENT_QUEUE]
-        else "workers.orchestration"
+        else "ctworkflow.workers.orchestration"
     )
     argv = [python, "-m", "celery", "-A", app, "worker", "-Q", ",".join(queues)]
     if loglevel is not None:  # else CTW_LOG_LEVEL (INFO by default): ctworkflow.logs

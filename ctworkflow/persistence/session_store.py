@@ -12,7 +12,7 @@ from sqlalchemy import orm
 
 from ctworkflow import errors
 from ctworkflow.domain import model
-from ctworkflow.domain.states import TERMINAL, SessionStatus, SessionType
+from ctworkflow.domain.states import TERMINAL, SessionStatus, SessionType, can_transition
 from ctworkflow.persistence import rows
 from ctworkflow.persistence.tables import (
     ArtifactRow,
@@ -186,7 +186,15 @@ class SessionStore:
         target: SessionStatus,
         error: str | None = None,
     ) -> list[uuid.UUID]:
-        """Compare-and-set: move the sessions still in ``expected`` to ``target``; return them."""
+        """Compare-and-set: move the sessions still in ``expected`` to ``target``; return them.
+
+        The only way a session's status changes. A move the status table
+        (:data:`~ctworkflow.domain.states.TRANSITIONS`) forbids raises InvalidTransition before
+        anything is written; the database refuses it too (migration ``0004_status_guard``).
+        """
+        if not can_transition(expected, target):
+            first = session_ids[0] if session_ids else None
+            raise errors.InvalidTransition(first, expected, target)
         if not session_ids:
             return []
         now = utcnow()

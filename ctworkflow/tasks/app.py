@@ -1,4 +1,4 @@
-"""The Celery application, configured from ``celeryconfig`` (which reads ctworkflow settings)."""
+"""The Celery application, configured from ``ctworkflow.celeryconfig`` (our settings)."""
 
 from __future__ import annotations
 
@@ -13,4 +13,4 @@ app = Celery(
         "ctworkflow.tasks.maintenance",
     ],
 )
-app.config_from_object("celeryconfig")
+app.config_from_object("ctworkflow.celeryconfig")

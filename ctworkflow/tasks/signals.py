@@ -1,8 +1,8 @@
 """Worker hooks: cross-cutting behaviour lives here, never in task bodies.
 
-Imported by the worker modules (``workers/``), so it applies to workers and beat: logging is
-configured from the settings (``ctworkflow.logs``), each task's log lines carry its session,
-step and attempt, and prefork children never share pooled database connections.
+Imported by the worker modules (``ctworkflow/workers/``), so it applies to workers and beat:
+logging is configured from the settings (``ctworkflow.logs``), each task's log lines carry its
+session, step and attempt, and prefork children never share pooled database connections.
 """
 
 from __future__ import annotations

@@ -142,7 +142,9 @@ def spawn(scope: model.Scope, session_id: uuid.UUID, attempt: int) -> FanOut | N
             recording.finish(uow, scope, start, model.Outcome.error(message), fail_session=True)
             return None
         failing = _previous_failures(uow, scope, session_id, attempt)
-        to_run = [c for c in children if c.status is not SessionStatus.COMPLETE or c.id in failing]
+        # Validation failed every child it did not pass: a complete child passed, and keeps
+        # its artifact; nothing leaves ``complete`` to run again.
+        to_run = [c for c in children if c.status is not SessionStatus.COMPLETE]
         # Set-based: one UPDATE per status left, one for the round, one executemany of the
         # states that carry feedback; never a statement per child.
         by_status: dict[SessionStatus, list[uuid.UUID]] = {}
@@ -244,7 +246,7 @@ def validate(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effect
             }
         )
     with unit_of_work() as uow:
-        for failure in disproved:  # the child said complete; the orchestrator's run says no
+        for failure in failures:  # a child that said complete but did not pass is failed
             if failure.child_id is not None:
                 uow.sessions.set_status(
                     scope,

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from ctworkflow.bench import report
-from ctworkflow.bench.main import main, run_bench
-from ctworkflow.bench.shapes import Shape, parse_shapes
+from benchmarks import report
+from benchmarks.main import main, run_bench
+from benchmarks.shapes import Shape, parse_shapes
 
 pytestmark = pytest.mark.integration
 

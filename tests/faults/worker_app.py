@@ -13,7 +13,7 @@ from typing import Any
 
 from celery.signals import before_task_publish, task_prerun
 
-from workers.orchestration import app
+from ctworkflow.workers.orchestration import app
 
 LOG_DIR = Path(os.environ["FAULTS_LOG_DIR"])
 

@@ -10,9 +10,9 @@ import pytest
 from celery.contrib.testing.worker import start_worker
 from celery.worker import WorkController
 
-from ctworkflow import servers
 from ctworkflow.config import get_settings
 from ctworkflow.persistence import db
+from tests import servers
 from tests.conftest import fresh_database
 from tests.factories import Tenant, make_tenant
 
@@ -39,7 +39,7 @@ def other_tenant(database_url: str) -> Tenant:
 @pytest.fixture(scope="session")
 def celery_worker_session(redis_server: servers.RedisServer) -> Iterator[WorkController]:
     """One real Celery worker, in this process, consuming both queues from our own Redis."""
-    import celeryconfig
+    from ctworkflow import celeryconfig
     from ctworkflow.tasks.app import app
 
     app.conf.update(

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from ctworkflow import servers
-from ctworkflow.samples import git, python_sample
 from ctworkflow.tasks.app import app
+from tests import servers
 from tests.cli_support import CTW, Result, base_env, ctw
+from tests.samples import git, python_sample
 from tests.workflow_support import FAKE_AGENT, wait_for
 
 MODULES = ("user", "user_repository", "accounts_live")

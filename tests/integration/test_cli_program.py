@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from ctworkflow import servers
 from ctworkflow.domain.states import ExecutionMode, SessionStatus, SessionType
 from ctworkflow.persistence.db import unit_of_work
+from tests import servers
 from tests.cli_support import CTW, Result, base_env, ctw
 from tests.factories import Tenant, make_tenant
 from tests.workflow_support import make_project, wait_until_terminal

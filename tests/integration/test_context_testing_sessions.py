@@ -19,7 +19,7 @@ from ctworkflow.domain.model import Interaction
 from ctworkflow.domain.orchestrator import Completed, Halt
 from ctworkflow.domain.states import ParentStep, ResultStatus, SessionStatus, SessionType
 from ctworkflow.persistence.db import unit_of_work
-from ctworkflow.samples import git
+from tests.samples import git
 from tests.workflow_support import Project, make_project, run_pytest, wait_until_terminal
 
 SPAWN = ParentStep.SPAWN_COMPONENT_TESTING_SESSIONS

@@ -22,8 +22,8 @@ from ctworkflow.domain.model import Scope, Session
 from ctworkflow.domain.states import SessionStatus
 from ctworkflow.effects.git import Git
 from ctworkflow.persistence.db import unit_of_work
-from ctworkflow.samples import SampleRepo, git, mix_sample, python_sample
 from tests.elixir_support import require_elixir
+from tests.samples import SampleRepo, git, mix_sample, python_sample
 from tests.workflow_support import run_pytest, wait_until_terminal
 
 BRANCH = "test-context-testing-session-for-accounts"

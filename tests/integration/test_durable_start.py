@@ -8,9 +8,10 @@ import time
 import uuid
 from pathlib import Path
 
-from ctworkflow import api, servers
+from ctworkflow import api
 from ctworkflow.domain.states import SessionStatus
 from ctworkflow.persistence.db import unit_of_work
+from tests import servers
 from tests.cli_support import Result, base_env, ctw
 from tests.workflow_support import Project, make_project, wait_until_terminal
 

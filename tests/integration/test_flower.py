@@ -14,9 +14,10 @@ import requests
 import sqlalchemy as sa
 import yaml
 
-from ctworkflow import api, constants, servers
+from ctworkflow import api, constants
 from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.tasks.app import app
+from tests import servers
 from tests.cli_support import base_env
 from tests.workflow_support import Project, make_project, wait_for, wait_until_terminal
 
@@ -49,7 +50,7 @@ def flower(redis_server: servers.RedisServer, tmp_path: Path) -> Iterator[str]:
             "-m",
             "celery",
             "-A",
-            "workers.orchestration",
+            "ctworkflow.workers.orchestration",
             "flower",
             f"--port={port}",
             f"--address={servers.HOST}",

@@ -12,8 +12,9 @@ from typing import Any
 
 from celery import Celery
 
-from ctworkflow import constants, servers
+from ctworkflow import constants
 from ctworkflow.domain.states import SessionStatus
+from tests import servers
 from tests.cli_support import base_env
 from tests.workflow_support import make_project, wait_for, wait_until_terminal
 
@@ -65,8 +66,8 @@ def test_a_worker_started_the_readme_way_logs_its_tasks_at_info(
     # Given the orchestration worker exactly as the README starts it: no log option at all.
     env = env_for(tmp_path, workflow_db, redis_server)
     log = tmp_path / "orchestration.log"
-    argv = ["celery", "-A", "workers.orchestration", "worker", "-Q", constants.ORCHESTRATION_QUEUE,
-            "--concurrency", "4"]  # fmt: skip
+    argv = ["celery", "-A", "ctworkflow.workers.orchestration", "worker",
+            "-Q", constants.ORCHESTRATION_QUEUE, "--concurrency", "4"]  # fmt: skip
     app = client(redis_server.url(3), redis_server.url(4))
     with worker(argv, env, log):
         # When it runs a task (the reconciler, as beat sends it).
@@ -88,7 +89,16 @@ def test_json_log_lines_carry_the_session_step_attempt_and_component(
     env = env_for(tmp_path, workflow_db, redis_server, CTW_LOG_FORMAT="json")
     log = tmp_path / "worker.log"
     queues = f"{constants.ORCHESTRATION_QUEUE},{constants.COMPONENT_QUEUE}"
-    argv = ["celery", "-A", "workers.orchestration", "worker", "-Q", queues, "--concurrency", "2"]
+    argv = [
+        "celery",
+        "-A",
+        "ctworkflow.workers.orchestration",
+        "worker",
+        "-Q",
+        queues,
+        "--concurrency",
+        "2",
+    ]
     app = client(redis_server.url(3), redis_server.url(4))
     with worker(argv, env, log):
         # When a backend service starts a session and it runs to its end.

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from ctworkflow import servers
 from ctworkflow.persistence import db
 from ctworkflow.persistence.tables import Base
+from tests import servers
 
 TABLES = {"accounts", "projects", "components", "sessions", "interactions", "artifacts"}
 

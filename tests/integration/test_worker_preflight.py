@@ -27,7 +27,15 @@ def test_a_worker_with_an_impossible_time_budget_refuses_to_start(
 ) -> None:
     env = {**os.environ, "CTW_DATA_DIR": str(tmp_path), **settings}
     done = subprocess.run(
-        [sys.executable, "-m", "celery", "-A", f"workers.{role}", "worker", "--pool=solo"],
+        [
+            sys.executable,
+            "-m",
+            "celery",
+            "-A",
+            f"ctworkflow.workers.{role}",
+            "worker",
+            "--pool=solo",
+        ],
         env=env,
         cwd=tmp_path,
         capture_output=True,

@@ -43,7 +43,7 @@ def test_worker_argv_runs_our_app_on_the_chosen_queues() -> None:
         "-m",
         "celery",
         "-A",
-        "workers.components",
+        "ctworkflow.workers.components",
         "worker",
         "-Q",
         "ctw.components",
@@ -53,6 +53,6 @@ def test_worker_argv_runs_our_app_on_the_chosen_queues() -> None:
         "4",
     ]
     both = workers.worker_argv(workers.parse_queues(["all"]), pool="solo", python="/py")
-    assert both[3:7] == ["-A", "workers.orchestration", "worker", "-Q"]
+    assert both[3:7] == ["-A", "ctworkflow.workers.orchestration", "worker", "-Q"]
     assert both[7] == "ctw.orchestration,ctw.components"
     assert both[-2:] == ["--pool", "solo"]

@@ -9,8 +9,8 @@ from ctworkflow.agents.elixir_scaffold import public_functions
 from ctworkflow.agents.scaffold import ScaffoldAgent
 from ctworkflow.domain.layouts import Layout, source_file_path, test_file_path
 from ctworkflow.runners.mix_runner import MixRunner
-from ctworkflow.samples import elixir_module_source
 from tests.elixir_support import mix_workspace
+from tests.samples import elixir_module_source
 
 TRICKY = """\
     defmodule Demo.Accounts.Tricky do

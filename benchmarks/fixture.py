@@ -6,13 +6,12 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from benchmarks.noop import NOOP
+from benchmarks.shapes import Shape
 from ctworkflow import catalog
-from ctworkflow.agents.bench import BENCH_AGENT
-from ctworkflow.bench.shapes import Shape
 from ctworkflow.domain.model import Component, Scope
 from ctworkflow.persistence.db import unit_of_work
-from ctworkflow.runners.bench import BENCH_RUNNER
-from ctworkflow.samples import git
+from tests.samples import git
 
 PACKAGE = "benchpkg"
 MODULE_SOURCE = '"""A benchmark module."""\n\nVALUE = 1\n'
@@ -67,7 +66,7 @@ def register(database_url: str, root: Path, shape: Shape) -> BenchProject:
             name=f"bench-{shape.name}",
             code_repo=str(remote),
             layout="python",
-            settings={"agent": BENCH_AGENT, "runner": BENCH_RUNNER},
+            settings={"agent": NOOP, "runner": NOOP},
         )
         scope = Scope(account_id=account.id, project_id=project.id, user_id="bench")
         contexts = []

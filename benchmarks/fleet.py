@@ -19,7 +19,9 @@ from celery import Celery
 
 from ctworkflow import constants
 
-WORKER_APP = "ctworkflow.bench.worker_app"
+WORKER_APP = "benchmarks.worker_app"
+#: The checkout the benchmark runs from: its workers import ``benchmarks`` from there.
+ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_INTERVAL_S = 0.2
 STOP_GRACE_S = 20.0
 
@@ -137,7 +139,8 @@ class Fleet:
                         "--without-mingle",
                         "--without-gossip",
                     ],
-                    env=dict(self.env),
+                    cwd=ROOT,
+                    env={**self.env, "PYTHONPATH": str(ROOT)},
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,

@@ -1,4 +1,7 @@
-"""Orchestration worker: ``celery -A workers.orchestration worker -Q ctw.orchestration``."""
+"""Orchestration worker (and beat).
+
+celery -A ctworkflow.workers.orchestration worker -Q ctw.orchestration
+"""
 
 from __future__ import annotations
 

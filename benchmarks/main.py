@@ -1,4 +1,4 @@
-"""``python -m ctworkflow.bench``: both paths, shape by shape, on the same workers and servers."""
+"""``python -m benchmarks``: both paths, shape by shape, on the same workers and servers."""
 
 from __future__ import annotations
 
@@ -18,13 +18,14 @@ from typing import Any
 import celery
 from celery import Celery
 
-from ctworkflow import errors, servers
-from ctworkflow.bench import fixture, report
-from ctworkflow.bench.bare import run_bare
-from ctworkflow.bench.fleet import Fleet, MemorySampler
-from ctworkflow.bench.orchestrated import run_orchestrated
-from ctworkflow.bench.shapes import PRESETS, Shape, parse_shapes
+from benchmarks import fixture, noop, report
+from benchmarks.bare import run_bare
+from benchmarks.fleet import Fleet, MemorySampler
+from benchmarks.orchestrated import run_orchestrated
+from benchmarks.shapes import PRESETS, Shape, parse_shapes
+from ctworkflow import errors
 from ctworkflow.persistence import db
+from tests import servers
 
 #: Time allowed to each path of a shape: a base, plus this much per child.
 BASE_TIMEOUT_S = 120.0
@@ -84,7 +85,11 @@ def run_bench(
     """Start servers and workers of our own, time both paths for every shape, stop them all."""
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
     runs: list[dict[str, Any]] = []
-    with servers.running_postgres() as postgres, servers.running_redis(workdir) as redis:
+    with (
+        noop.registered(),  # this process creates projects and sessions that name bench-noop
+        servers.running_postgres() as postgres,
+        servers.running_redis(workdir) as redis,
+    ):
         database_url = postgres.create_database("ctw_bench")
         db.migrate(database_url)
         client = _client(redis.url(0), redis.url(1))
@@ -152,7 +157,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         shapes = parse_shapes(args.shapes)
     except errors.InvalidInput as error:
         parser.error(str(error))
-    command = shlex.join(["python", "-m", "ctworkflow.bench", *args_list])
+    command = shlex.join(["python", "-m", "benchmarks", *args_list])
     began = time.monotonic()
     if args.workdir is not None:
         args.workdir.mkdir(parents=True, exist_ok=True)

@@ -1,6 +1,8 @@
-"""Sample repositories with a context of components and a bare remote (tests, demo, bench).
+"""The sample repository of ``ctw demo``: a Python package whose context has components.
 
-Everything runs real git through argv lists; nothing here is needed in production.
+It is written with real git (argv lists), published to a new bare repository that serves as
+its remote, and registered in a project's catalog. The test suite builds on it
+(``tests/samples.py``).
 """
 
 from __future__ import annotations
@@ -33,18 +35,6 @@ class {cls}:
 
     def __init__(self, key: str) -> None:
         self.key = key
-'''
-
-BROKEN_MODULE = '''"""A component whose documented behaviour is wrong: its doctest fails."""
-
-
-def total(values: list[int]) -> int:
-    """Add values up.
-
-    >>> total([1, 2, 3])
-    7
-    """
-    return sum(values)
 '''
 
 
@@ -92,13 +82,13 @@ def publish(root: Path, files: Mapping[str, str]) -> Path:
     return remote
 
 
-def _camel(snake: str) -> str:
+def camel(snake: str) -> str:
     return "".join(part.capitalize() for part in snake.split("_"))
 
 
 def module_source(module: str) -> str:
     """The source of a good sample module named ``module``."""
-    return GOOD_MODULE.format(name=module, func=f"double_{module}", cls=_camel(module))
+    return GOOD_MODULE.format(name=module, func=f"double_{module}", cls=camel(module))
 
 
 def python_sample(
@@ -127,96 +117,17 @@ def python_sample(
         remote=remote,
         context_name=context_name,
         context_module=f"{package}.{context}",
-        components=_ranked(modules, f"{package}.{context}", lambda module: module),
+        components=ranked(modules, f"{package}.{context}", lambda module: module),
     )
 
 
-MIX_PROJECT = """defmodule {app_module}.MixProject do
-  use Mix.Project
-
-  def project do
-    [app: :{app}, version: "0.1.0", elixir: "~> 1.14", deps: []]
-  end
-
-  def application do
-    [extra_applications: [:logger]]
-  end
-end
-"""
-
-ELIXIR_CONTEXT = """defmodule {module} do
-  @moduledoc "The {name} context of the sample app."
-end
-"""
-
-ELIXIR_MODULE = r'''defmodule {module} do
-  @moduledoc "The {name} component of the sample app."
-
-  @doc """
-  Doubles a value.
-
-      iex> {module}.double(21)
-      42
-  """
-  def double(value) when is_integer(value), do: value * 2
-
-  @doc "Greets someone."
-  def greet(name, greeting \\ "Hello"), do: format(greeting, name)
-
-  defp format(greeting, name), do: "#{{greeting}}, #{{name}}!"
-end
-'''
-
-
-def elixir_module_source(module: str) -> str:
-    """The source of a good sample Elixir module."""
-    return ELIXIR_MODULE.format(module=module, name=module.rsplit(".", 1)[-1])
-
-
-def mix_sample(
-    root: Path,
-    *,
-    app: str = "my_app",
-    context: str = "accounts",
-    modules: Sequence[str] = ("user", "user_repository", "session_token"),
-    sources: Mapping[str, str] | None = None,
-) -> SampleRepo:
-    """Create ``root/remote.git`` holding a mix project (no dependencies) with one context.
-
-    ``lib/<app>/<context>.ex`` is the context and ``lib/<app>/<context>/<module>.ex`` its
-    components. Like many real projects, it has no ``.gitignore``, so ``_build`` shows up as
-    untracked once compiled.
-    """
-    app_module, context_module = _camel(app), f"{_camel(app)}.{_camel(context)}"
-    files = {
-        "mix.exs": MIX_PROJECT.format(app_module=app_module, app=app),
-        "test/test_helper.exs": "ExUnit.start()\n",
-        f"lib/{app}.ex": ELIXIR_CONTEXT.format(module=app_module, name=app_module),
-        f"lib/{app}/{context}.ex": ELIXIR_CONTEXT.format(
-            module=context_module, name=_camel(context)
-        ),
-        "README.md": f"# {app}\n",
-    }
-    for module in modules:
-        module_name = f"{context_module}.{_camel(module)}"
-        source = (sources or {}).get(module) or elixir_module_source(module_name)
-        files[f"lib/{app}/{context}/{module}.ex"] = source
-    remote = publish(root, files)
-    return SampleRepo(
-        remote=remote,
-        context_name=_camel(context),
-        context_module=context_module,
-        components=_ranked(modules, context_module, _camel),
-    )
-
-
-def _ranked(
+def ranked(
     modules: Sequence[str], context_module: str, segment: Callable[[str], str]
 ) -> list[SampleComponent]:
     """The context's components, the first module ranked highest."""
     return [
         SampleComponent(
-            name=_camel(module),
+            name=camel(module),
             module_name=f"{context_module}.{segment(module)}",
             priority=len(modules) - i,
         )

@@ -6,8 +6,8 @@ ones that may already run on the standard ports 5432 and 6379, which are never t
 - :func:`start_postgres` runs ``initdb`` then ``pg_ctl start`` from the installed server
   binaries (``/usr/lib/postgresql/<highest version>/bin``, else ``pg_config --bindir``) in a
   fresh temporary folder. PostgreSQL refuses to run as root, so when this process is root the
-  binaries run as the ``postgres`` OS user (through ``runuser``) and the data, socket and log
-  paths are handed over to that user.
+  binaries run as the ``postgres`` OS user (through ``runuser``, found by its absolute path)
+  and the data, socket and log paths are handed over to that user.
 - :func:`start_redis` runs ``redis-server`` in the foreground, without persistence.
 
 Both return a server object that can be stopped, started again on the same port, restarted
@@ -212,6 +212,26 @@ def find_redis_server() -> Path:
     return Path(found)
 
 
+#: Where Debian and others install ``runuser`` (util-linux); root's PATH may lack ``/usr/sbin``.
+RUNUSER_PATHS = (Path("/usr/sbin/runuser"), Path("/sbin/runuser"), Path("/usr/bin/runuser"))
+
+
+def find_runuser(candidates: tuple[Path, ...] = RUNUSER_PATHS) -> Path:
+    """The absolute path of ``runuser``, which starts PostgreSQL as its own user when we are
+    root; ServerUnavailable naming the package when it is missing."""
+    for candidate in candidates:
+        if os.access(candidate, os.X_OK):
+            return candidate
+    found = shutil.which("runuser")
+    if found is not None:
+        return Path(found).absolute()
+    where = ", ".join(str(c) for c in candidates)
+    raise ServerUnavailable(
+        f"runuser not found ({where} nor on PATH); PostgreSQL refuses to run as root and needs "
+        "it to run as its own user: apt-get install -y util-linux"
+    )
+
+
 def _postgres_os_user() -> pwd.struct_passwd | None:
     """The account PostgreSQL runs as: ``postgres`` when we are root, else None (ourselves)."""
     if os.geteuid() != 0:
@@ -272,6 +292,7 @@ class PostgresServer:
         self.port = port
         self.timeout = timeout
         self._os_user = os_user
+        self._runuser = find_runuser() if os_user is not None else None
 
     def __repr__(self) -> str:
         return f"PostgresServer(port={self.port}, base_dir={str(self.base_dir)!r})"
@@ -306,9 +327,9 @@ class PostgresServer:
 
     def _argv(self, program: str, *args: str) -> list[str]:
         command = [str(self.bindir / program), *args]
-        if self._os_user is None:
+        if self._os_user is None or self._runuser is None:
             return command
-        return ["runuser", "-u", self._os_user.pw_name, "--", *command]
+        return [str(self._runuser), "-u", self._os_user.pw_name, "--", *command]
 
     def _run(self, program: str, *args: str, timeout: float) -> subprocess.CompletedProcess[str]:
         return subprocess.run(

@@ -1,4 +1,7 @@
-"""Worker for component runs: ``celery -A workers.components worker -Q ctw.components``."""
+"""Worker for component runs.
+
+celery -A ctworkflow.workers.components worker -Q ctw.components
+"""
 
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """The benchmark's worker app: the production app, plus the no-op tasks of the bare chords.
 
-    celery -A ctworkflow.bench.worker_app worker -Q ctw.orchestration,ctw.components
+    celery -A benchmarks.worker_app worker -Q ctw.orchestration,ctw.components
 
 The same worker processes serve both the bare chords and the orchestrated sessions. The no-op
-tasks are registered here only, never in the production app's include list.
+tasks, agent and runner are registered here only, never in the production app.
 """
 
 from __future__ import annotations
@@ -15,9 +15,12 @@ from ctworkflow.tasks.preflight import settings_or_exit
 
 settings_or_exit("bench")  # before any task module reads the settings
 
-from ctworkflow.bench.bare import BARE_CALLBACK, BARE_CHILD  # noqa: E402
+from benchmarks import noop  # noqa: E402
+from benchmarks.bare import BARE_CALLBACK, BARE_CHILD  # noqa: E402
 from ctworkflow.tasks import signals  # noqa: E402, F401  (worker hooks)
 from ctworkflow.tasks.app import app  # noqa: E402
+
+noop.register()  # the bench-noop agent and runner exist in this worker only
 
 
 @app.task(name=BARE_CHILD)

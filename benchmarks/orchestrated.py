@@ -9,10 +9,10 @@ from typing import Any
 import sqlalchemy as sa
 from celery import Celery
 
+from benchmarks.bare import Timing
+from benchmarks.fixture import BenchProject
+from benchmarks.noop import NOOP
 from ctworkflow import constants
-from ctworkflow.agents.bench import BENCH_AGENT
-from ctworkflow.bench.bare import Timing
-from ctworkflow.bench.fixture import BenchProject
 from ctworkflow.domain.states import TERMINAL
 from ctworkflow.persistence.db import get_engine
 from ctworkflow.persistence.tables import SessionRow
@@ -44,7 +44,7 @@ def run_orchestrated(
                 "project_id": str(project.scope.project_id),
                 "context": context.module_name,
                 "user_id": "bench",
-                "agent": BENCH_AGENT,
+                "agent": NOOP,
             },
             queue=constants.ORCHESTRATION_QUEUE,
             ignore_result=True,

@@ -1,7 +1,0 @@
-"""``python -m ctworkflow.bench``."""
-
-from __future__ import annotations
-
-from ctworkflow.bench.main import main
-
-raise SystemExit(main())

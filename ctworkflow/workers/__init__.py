@@ -1,0 +1,1 @@
+"""Celery worker entry points, one module per kind: ``celery -A ctworkflow.workers.<kind>``."""
