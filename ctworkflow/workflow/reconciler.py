@@ -111,10 +111,12 @@ def _reconcile_session(
             attempt, base_s=settings.retry_backoff_s, cap_s=settings.retry_backoff_cap_s
         ),
     )
+    queued = queued_reason(session) is not None
     if not actions:
+        if queued and (view.pending is not None or view.last is not None):
+            _unqueue(session)  # its wake-up got through after all: it is moving
         return
     touched: list[uuid.UUID] = []
-    queued = queued_reason(session) is not None
     for action in actions:
         match action:
             case recovery.RunStep(step=step, attempt=attempt):
@@ -132,9 +134,15 @@ def _reconcile_session(
     report.redriven.append(str(session_id))
     with unit_of_work() as uow:  # re-driven now: not stale again until another stale period
         uow.sessions.touch(scope, touched)
-        if queued:  # sent: no longer waiting for us
-            state = {k: v for k, v in session.state.items() if k != QUEUED}
-            uow.sessions.update_session(scope, session_id, state=state)
+    if queued:  # sent: no longer waiting for us
+        _unqueue(session)
+
+
+def _unqueue(session: model.Session) -> None:
+    with unit_of_work() as uow:
+        current = uow.sessions.get_session(session.scope, session.id)
+        state = {k: v for k, v in current.state.items() if k != QUEUED}
+        uow.sessions.update_session(session.scope, session.id, state=state)
 
 
 def _view(uow: UnitOfWork, session: model.Session, now: datetime) -> recovery.SessionView:
