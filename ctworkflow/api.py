@@ -209,6 +209,10 @@ def discover_components(scope: model.Scope) -> discovery.DiscoveryReport:
     Raises:
         ProjectNotFound: the scope's project does not exist.
         InvalidInput: the remote has no default branch.
+        NothingDiscovered: no context was found (the message says why); nothing is written.
+        InvalidLayout: the repository's configuration cannot be used (a package path outside
+            it, a symlinked source or test file pointing out of it, a test path that is a
+            folder); nothing is written.
         GitError: the remote cannot be read.
     """
     with unit_of_work() as uow:

@@ -15,7 +15,7 @@ from sqlalchemy import exc
 
 from ctworkflow import errors
 from ctworkflow.agents.registry import get_agent
-from ctworkflow.domain import id_prefix, layouts, model, repositories
+from ctworkflow.domain import id_prefix, layout_profile, layouts, model, repositories
 from ctworkflow.domain.inputs import check_int, check_name
 from ctworkflow.persistence.db import UnitOfWork
 from ctworkflow.runners.registry import check_runner
@@ -147,6 +147,7 @@ def check_project_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(settings, Mapping):
         raise errors.InvalidInput("project settings must be a mapping")
     checked = dict(settings)
+    layout_profile.check_settings(checked)  # source_root, tests_root, test_style, ...
     agent = checked.get("agent")
     if agent is not None:
         get_agent(check_name(agent, "agent", max_length=64), checked)

@@ -13,8 +13,9 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ctworkflow import catalog, errors
-from ctworkflow.domain import discovery, model
+from ctworkflow import catalog, errors, repository_layout
+from ctworkflow.domain import discovery, elixir_layout, model
+from ctworkflow.domain.layout_profile import LayoutProfile
 from ctworkflow.domain.layouts import Layout
 from ctworkflow.effects.git import Git
 from ctworkflow.persistence.db import UnitOfWork
@@ -43,6 +44,10 @@ class DiscoveryReport:
     removed: tuple[str, ...]
     unchanged: tuple[str, ...]
     skipped: tuple[discovery.Skipped, ...]
+    #: The layout profile of the commit read (where packages are, where tests go).
+    profile: LayoutProfile | None = None
+    #: Every component found, with its test file: (module, test path, whether it exists).
+    tests: tuple[tuple[str, str, bool], ...] = ()
 
     def to_json(self) -> dict[str, object]:
         """The report as JSON-safe data (for ``--json`` output)."""
@@ -53,6 +58,11 @@ class DiscoveryReport:
             "removed": list(self.removed),
             "unchanged": list(self.unchanged),
             "skipped": [{"path": s.path, "reason": s.reason} for s in self.skipped],
+            "layout": self.profile.to_json() if self.profile else None,
+            "tests": [
+                {"module": module, "test_path": path, "exists": exists}
+                for module, path, exists in self.tests
+            ],
         }
 
 
@@ -63,13 +73,17 @@ class RepositoryScan:
     commit: str
     scan: discovery.Scan
     renamed_paths: dict[str, str]
+    profile: LayoutProfile
 
 
 def read_repository(git: Git, project: model.Project) -> RepositoryScan:
-    """Scan the head of the project's default branch on its remote.
+    """Scan the head of the project's default branch on its remote, under its layout profile.
 
     Raises:
         InvalidInput: the remote has no such branch.
+        NothingDiscovered: no context was found; the message says why.
+        InvalidLayout: the configuration does not parse or leads out of the repository, a
+            component's source or test file is a symlink out of it, or a test path is a folder.
         GitError: the remote cannot be read.
     """
     commit = git.remote_head(project.code_repo, project.default_branch)
@@ -77,20 +91,19 @@ def read_repository(git: Git, project: model.Project) -> RepositoryScan:
         raise errors.InvalidInput(
             f"the remote of project {project.name!r} has no branch {project.default_branch!r}"
         )
-    paths = git.list_files(project.code_repo, commit)
+    profile, tree = repository_layout.detect(git, project, commit)
     sources: dict[str, str] = {}
     if project.layout is Layout.PHOENIX:
-        candidates = discovery.phoenix_candidates(paths)
+        candidates = elixir_layout.candidates(profile, tree)
         lines = git.matching_lines(project.code_repo, commit, DEFMODULE_LINE, candidates)
         sources = {path: "\n".join(found) for path, found in lines.items()}
+    scan = discovery.scan(profile, tree, sources)
+    if scan.nothing_found is not None:
+        raise errors.NothingDiscovered(f"nothing to test at {commit[:12]}: {scan.nothing_found}")
     renamed: dict[str, str] = {}
     if project.discovered_commit and project.discovered_commit != commit:
         renamed = git.renamed_paths(project.code_repo, project.discovered_commit, commit)
-    return RepositoryScan(
-        commit=commit,
-        scan=discovery.scan(project.layout, paths, sources),
-        renamed_paths=renamed,
-    )
+    return RepositoryScan(commit=commit, scan=scan, renamed_paths=renamed, profile=profile)
 
 
 def apply_scan(uow: UnitOfWork, scope: model.Scope, read: RepositoryScan) -> DiscoveryReport:
@@ -101,9 +114,9 @@ def apply_scan(uow: UnitOfWork, scope: model.Scope, read: RepositoryScan) -> Dis
     after the other, each planning from what the one before registered.
     """
     uow.catalog.set_discovered_commit(scope, read.commit)
-    project = catalog.get_project(uow, scope)
+    catalog.get_project(uow, scope)  # in scope, or ProjectNotFound
     registered = uow.catalog.list_components(scope, include_removed=True)
-    plan = discovery.plan(project.layout, read.scan, registered, read.renamed_paths)
+    plan = discovery.plan(read.profile, read.scan, registered, read.renamed_paths)
     now = datetime.now(UTC)
     for component in plan.removed:
         uow.catalog.update_component(scope, component.id, removed_at=now)
@@ -145,6 +158,10 @@ def apply_scan(uow: UnitOfWork, scope: model.Scope, read: RepositoryScan) -> Dis
         removed=tuple(sorted(c.module_name for c in plan.removed)),
         unchanged=tuple(sorted(c.module_name for c, _ in plan.unchanged)),
         skipped=read.scan.skipped,
+        profile=read.profile,
+        tests=tuple(
+            (f.module_name, f.test_path, f.test_exists) for f in read.scan.found if f.test_path
+        ),
     )
     logger.info(
         "discovered components",

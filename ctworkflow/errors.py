@@ -14,6 +14,10 @@ error keeps its message and its attributes (``tests/unit/test_errors.py``).
         - InvalidModuleName     not a module name of the project's layout
         - InvalidBranchName     nothing left of a context name once sanitized
         - UnknownLayout         not one of the supported repository layouts
+        - InvalidLayout         the repository's configuration or files cannot be used as laid
+                                out (a path outside it, a symlink out, a test path that is a
+                                folder, a configuration file that does not parse)
+        - NothingDiscovered     discovery found no context, and says why
         - InvalidRepository     malformed, carrying credentials, or no repository there
         - InvalidParent         a component made its own parent, or a parent from elsewhere
         - DuplicateComponent    the module name is already registered in the project
@@ -63,6 +67,14 @@ class InvalidBranchName(InvalidInput):
 
 class UnknownLayout(InvalidInput):
     """Unknown repository layout."""
+
+
+class InvalidLayout(InvalidInput):
+    """The repository's layout cannot be used as it is configured."""
+
+
+class NothingDiscovered(InvalidInput):
+    """Discovery found no context in the repository."""
 
 
 class InvalidRepository(InvalidInput):

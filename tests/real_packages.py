@@ -7,6 +7,11 @@ run on the same machine reads no network. :func:`as_repository` turns an unpacke
 a git repository with a bare remote, the way its authors' repository would look: files their
 build generates (a setuptools-scm ``_version.py``) are left out, as their ``.gitignore`` would.
 
+:func:`fetch_eex` does the same for a real library-style Elixir project: the EEx library
+inside Debian's source package of Elixir 1.14.0 (the version Debian installs), pinned by its
+sha256. ``lib/eex/`` of that archive is a mix project of its own (``mix.exs``, ``lib/eex.ex``,
+``lib/eex/*.ex``, ``test/eex/*_test.exs``) whose ``mix test`` passes with the installed mix.
+
 A machine that cannot reach the index fails the test with one line saying so: never a skip.
 """
 
@@ -80,6 +85,50 @@ def fetch_sdist(name: str, version: str, dest: Path) -> Path:
     if len(tops) != 1:
         pytest.fail(f"{name}=={version}: expected one folder in its sdist, found {sorted(tops)}")
     return dest / tops.pop()
+
+
+#: Debian's source archive of Elixir 1.14.0, and its sha256 (as listed in the package's .dsc).
+ELIXIR_ORIG = (
+    "http://deb.debian.org/debian/pool/main/e/elixir-lang/elixir-lang_1.14.0.dfsg.orig.tar.xz",
+    "3dfa724f36b90d1bc41b9626a8ea0c293255c3a21a4d608c576ce39e2a23e5c9",
+)
+
+
+def _fetch_archive(url: str, sha256: str) -> Path:
+    """The archive at ``url``, downloaded once into the cache and checked against ``sha256``."""
+    cache = _cache_dir()
+    cache.mkdir(parents=True, exist_ok=True)
+    archive = cache / url.rsplit("/", 1)[-1]
+    if not archive.is_file():
+        try:
+            with urllib.request.urlopen(url, timeout=120) as response:
+                data = response.read()
+        except (urllib.error.URLError, TimeoutError) as error:
+            pytest.fail(f"cannot download {url}: {error}")
+        if hashlib.sha256(data).hexdigest() != sha256:
+            pytest.fail(f"{url} does not match its sha256 {sha256}")
+        partial = archive.with_suffix(".part")
+        partial.write_bytes(data)
+        partial.replace(archive)
+    elif hashlib.sha256(archive.read_bytes()).hexdigest() != sha256:
+        pytest.fail(f"the cached {archive} does not match its sha256; delete it")
+    return archive
+
+
+def fetch_eex(dest: Path) -> Path:
+    """Unpack the EEx library (a mix project) of Elixir 1.14.0's sources as ``dest/eex``."""
+    archive = _fetch_archive(*ELIXIR_ORIG)
+    prefix = "elixir-1.14.0/lib/eex/"
+    with tarfile.open(archive) as tar:
+        members = [m for m in tar.getmembers() if m.name.startswith(prefix) and m.isfile()]
+        if not members:
+            pytest.fail(f"{archive.name} holds no {prefix}")
+        staging = dest / ".unpack"
+        tar.extractall(staging, members=members, filter="data")
+    target = dest / "eex"
+    (staging / prefix).rename(target)
+    shutil.rmtree(staging)
+    return target
 
 
 def git(*args: str, cwd: Path) -> str:

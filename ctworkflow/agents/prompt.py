@@ -20,8 +20,12 @@ def design_doc_path(request: AgentRequest) -> str | None:
 
 
 def tests_root(test_path: str) -> str:
-    """Return the top-level test directory of a test path (``tests`` or ``test``)."""
+    """Return the test folder a test path is in: its nearest ``tests``/``test`` folder
+    (``toolz/sandbox/tests`` for an in-package test), else its top-level folder."""
     parts = PurePosixPath(test_path).parts
+    for index in range(len(parts) - 2, -1, -1):
+        if parts[index] in ("tests", "test"):
+            return "/".join(parts[: index + 1])
     return parts[0] if len(parts) > 1 else "."
 
 

@@ -12,15 +12,22 @@ def discover(
     project: options.Project = None,
     as_json: options.Json = False,
 ) -> None:
-    """Register the contexts and components found in the project's repository."""
+    """Register the contexts and components found in the project's repository.
+
+    Prints the layout read, what changed and what was skipped and why; finding no context
+    is an error that says why (exit status 2), and registers nothing.
+    """
     from ctworkflow import api
     from ctworkflow.cli import render
 
     report = api.discover_components(options.resolve_scope(account, project))
     lines = [f"read {report.commit[:12]}"]
+    if report.profile is not None:
+        lines.append(f"layout    {report.profile.describe()}")
     lines += [f"added     {name}" for name in report.added]
     lines += [f"renamed   {r.old_module} -> {r.new_module}" for r in report.renamed]
     lines += [f"removed   {name}" for name in report.removed]
+    lines += [f"skipped   {s.path}: {s.reason}" for s in report.skipped]
     lines.append(f"unchanged {len(report.unchanged)}, skipped {len(report.skipped)}")
     render.emit(as_json, report.to_json(), "\n".join(lines))
 

@@ -22,13 +22,14 @@ import shutil
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from ctworkflow import errors
 from ctworkflow.effects import shell
 
-__all__ = ["BranchExists", "Git", "GitError", "RemoteMoved", "redact"]
+__all__ = ["BranchExists", "Git", "GitError", "RemoteMoved", "TreeEntry", "redact"]
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,21 @@ WORKSPACE_SLOTS = 64
 #: Commits this process has seen in a mirror. Commits never change, so one ``cat-file`` per
 #: (mirror, commit) and process is enough; the cache is trusted only while the mirror exists.
 _KNOWN_COMMITS: set[tuple[Path, str]] = set()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TreeEntry:
+    """One file of a commit as ``git ls-tree -l`` lists it."""
+
+    path: str
+    mode: str  #: ``100644``, ``100755``, ``120000`` (a symlink)
+    object: str
+    size: int
+
+    @property
+    def is_symlink(self) -> bool:
+        """Tell whether the entry is a symlink (its blob holds the target)."""
+        return self.mode == "120000"
 
 
 class GitError(errors.StepFailed):
@@ -182,6 +198,33 @@ class Git:
             remote=remote,
         )
         return sorted(name for name in listed.stdout.split("\0") if name)
+
+    def tree_entries(self, remote: str, commit: str) -> list[TreeEntry]:
+        """Every file of ``commit`` with its mode and size (submodules left out)."""
+        _check_sha(commit)
+        path = self._mirror_with(remote, commit)
+        listed = self._ok(
+            ["ls-tree", "-r", "-z", "-l", "--full-tree", commit],
+            cwd=path,
+            what="git ls-tree",
+            remote=remote,
+        )
+        entries: list[TreeEntry] = []
+        for record in listed.stdout.split("\0"):
+            meta, tab, name = record.partition("\t")
+            fields = meta.split()
+            if not tab or len(fields) != 4 or fields[1] != "blob":
+                continue  # a submodule (a commit), or the empty tail
+            size = int(fields[3]) if fields[3].isdigit() else 0
+            entries.append(TreeEntry(path=name, mode=fields[0], object=fields[2], size=size))
+        return sorted(entries, key=lambda entry: entry.path)
+
+    def read_blob(self, remote: str, commit: str, obj: str) -> str:
+        """The content of blob ``obj`` (an entry of ``commit``), as text."""
+        _check_sha(obj)
+        path = self._mirror_with(remote, commit)
+        shown = self._ok(["cat-file", "blob", obj], cwd=path, what="git cat-file", remote=remote)
+        return shown.stdout
 
     def matching_lines(
         self, remote: str, commit: str, pattern: str, paths: Sequence[str]

@@ -18,9 +18,10 @@ from typing import Any, TypedDict
 
 from sqlalchemy import exc as sa_exc
 
-from ctworkflow import errors, logs
+from ctworkflow import errors, logs, repository_layout
 from ctworkflow.agents.base import Agent, AgentRequest, AgentResult
-from ctworkflow.domain import layouts, model
+from ctworkflow.domain import model
+from ctworkflow.domain.layout_profile import LayoutProfile
 from ctworkflow.domain.layouts import is_build_output
 from ctworkflow.domain.orchestrator import Completed, Halt, Next, get_next_child_interaction
 from ctworkflow.domain.states import ChildStep, ResultStatus, SessionStatus
@@ -54,10 +55,17 @@ class _Job:
     project: model.Project
     component: model.Component
     base_commit: str
-    test_path: str
-    source_path: str
     attempt_bases: dict[str, int]
     runner: str | None
+    #: The layout profile the session detected at its base commit (None: detect it again).
+    profile: LayoutProfile | None = None
+    #: Set once the commit's tree was read (:func:`_with_paths`).
+    test_path: str = ""
+    source_path: str = ""
+    #: Whether the base commit already has the test file (the agent extends it).
+    test_exists: bool = False
+    #: The folder the agent may add support files to, besides the test file.
+    support_dir: str = ""
 
 
 def run_component(
@@ -185,10 +193,28 @@ def _load(scope: model.Scope, child_id: uuid.UUID, attempt: int) -> _Job | model
         project=project,
         component=component,
         base_commit=parent.base_commit,
-        test_path=layouts.test_file_path(project.layout, component.module_name),
-        source_path=layouts.source_file_path(project.layout, component.module_name),
         attempt_bases={},
         runner=parent.state.get("runner"),
+        profile=repository_layout.session_profile(parent.state, parent.base_commit),
+    )
+
+
+def _with_paths(job: _Job, fx: Effects) -> _Job:
+    """The job with its component's paths at the base commit, its existing test file found.
+
+    Raises:
+        InvalidInput: the paths cannot be used (a symlink out of the repository, a test path
+            that is a folder, a module name the layout refuses).
+    """
+    paths = repository_layout.component_paths(
+        fx.git, job.project, job.base_commit, job.component.module_name, job.profile
+    )
+    return dataclasses.replace(
+        job,
+        source_path=paths.source,
+        test_path=paths.test,
+        test_exists=paths.test_exists,
+        support_dir=paths.support_dir,
     )
 
 
@@ -201,6 +227,10 @@ def _run(job: _Job, attempt: int, fx: Effects, lease: leasing.RunLease) -> Child
     except errors.InvalidInput as error:
         return _end(job, lease, attempt, Halt.ATTEMPTS_EXHAUSTED, str(error), None, None)
     fx.git.mirror(job.project.code_repo, need=job.base_commit)
+    try:
+        job = _with_paths(job, fx)
+    except errors.InvalidInput as error:
+        return _end(job, lease, attempt, Halt.ATTEMPTS_EXHAUSTED, str(error), None, None)
     with fx.git.workspace(job.project.code_repo, job.base_commit) as workspace:
         stepper = _Stepper(job, fx, agent, runner, workspace, should_stop)
         route = stepper.run()
@@ -351,12 +381,17 @@ class _Stepper:
         return command, model.Outcome.error(reason.rstrip(), data=data)
 
     def _check_changes(self) -> tuple[model.Command, model.Outcome]:
-        allowed_root = self.job.test_path.split("/", 1)[0] + "/"
-        layout = self.job.project.layout
+        job = self.job
+        allowed_root = f"{job.support_dir}/" if job.support_dir else None
+        layout = job.project.layout
         changed = [
             p for p in self.fx.git.changed_paths(self.workspace) if not is_build_output(layout, p)
         ]
-        outside = sorted(p for p in changed if not p.startswith(allowed_root))
+        outside = sorted(
+            p
+            for p in changed
+            if p != job.test_path and (allowed_root is None or not p.startswith(allowed_root))
+        )
         command = model.Command(keyword="check_changes", metadata={"changed": sorted(changed)})
         if outside:
             return command, model.Outcome.error(

@@ -10,7 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from ctworkflow import errors, sessions
+from ctworkflow import errors, repository_layout, sessions
 from ctworkflow.domain import commits, model, validation
 from ctworkflow.domain.inputs import check_relative_path
 from ctworkflow.domain.naming import branch_name
@@ -55,6 +55,12 @@ def initialize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effe
             raise errors.StepFailed(
                 f"the remote {remote} has no branch {project.default_branch} to start from"
             )
+        # The paths every component of this session uses follow its base commit.
+        profile = repository_layout.session_profile(session.state, base)
+        if profile is None:
+            profile, _tree = repository_layout.detect(fx.git, project, base)
+        layout = repository_layout.session_state(profile, base)
+        state = {**session.state, repository_layout.STATE_KEY: layout}
         with unit_of_work() as uow:  # recorded before the push: a redelivery knows it is ours
             uow.sessions.update_session(
                 scope,
@@ -62,6 +68,7 @@ def initialize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effe
                 only_if=SessionStatus.ACTIVE,
                 branch_name=branch,
                 base_commit=base,
+                state=state,
             )
         _create_branch(fx, project.code_repo, branch, base, session.id)
     except (errors.StepFailed, errors.InvalidInput) as error:
@@ -77,14 +84,9 @@ def initialize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effe
         argv=("git", "push", remote, f"{base}:refs/heads/{branch}"),
         metadata={"branch_name": branch, "base_commit": base},
     )
+    data = {"branch_name": branch, "base_commit": base, "layout": profile.describe()}
     with unit_of_work() as uow:
-        return recording.finish(
-            uow,
-            scope,
-            start,
-            model.Outcome.ok(data={"branch_name": branch, "base_commit": base}),
-            command=command,
-        )
+        return recording.finish(uow, scope, start, model.Outcome.ok(data=data), command=command)
 
 
 def _create_branch(fx: Effects, remote: str, branch: str, base: str, session_id: uuid.UUID) -> None:

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
-from ctworkflow.domain import discovery
+from ctworkflow.domain import discovery, elixir_layout, layout_detection
+from ctworkflow.domain.layout_profile import LayoutProfile
 from ctworkflow.domain.layouts import Layout
 from ctworkflow.domain.model import Component
+from ctworkflow.domain.repository_tree import RepositoryTree
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -30,11 +33,24 @@ def modules(scan: discovery.Scan) -> list[tuple[str, str, str | None]]:
     return [(f.module_name, f.type, f.parent_module) for f in scan.found]
 
 
-def test_a_phoenix_context_is_a_file_next_to_a_folder_of_its_components() -> None:
-    paths = list(PHOENIX_FILES)
-    sources = {p: PHOENIX_FILES[p] for p in discovery.phoenix_candidates(paths)}
+def profile_of(layout: Layout, files: Iterable[str] | Mapping[str, str]) -> LayoutProfile:
+    """The layout profile of these files (their texts, for a mapping)."""
+    texts = files if isinstance(files, Mapping) else {}
+    configs = {n: texts[n] for n in layout_detection.config_files(layout) if n in texts}
+    return layout_detection.detect(layout, RepositoryTree.of(files), configs)
 
-    scan = discovery.scan(Layout.PHOENIX, paths, sources)
+
+def scan_of(layout: Layout, files: Iterable[str] | Mapping[str, str]) -> discovery.Scan:
+    """Discovery of these files (their texts, for a mapping), under their detected profile."""
+    tree = RepositoryTree.of(files)
+    profile = profile_of(layout, files)
+    texts = files if isinstance(files, Mapping) else {}
+    sources = {p: texts.get(p, "") for p in elixir_layout.candidates(profile, tree)}
+    return discovery.scan(profile, tree, sources)
+
+
+def test_a_phoenix_context_is_a_file_next_to_a_folder_of_its_components() -> None:
+    scan = scan_of(Layout.PHOENIX, PHOENIX_FILES)
 
     assert modules(scan) == [
         ("MyApp.Accounts", "context", None),
@@ -53,7 +69,9 @@ def test_a_phoenix_context_is_a_file_next_to_a_folder_of_its_components() -> Non
 
 
 def test_phoenix_discovery_reads_only_the_candidate_files() -> None:
-    assert discovery.phoenix_candidates(PHOENIX_FILES) == [
+    profile = profile_of(Layout.PHOENIX, PHOENIX_FILES)
+
+    assert elixir_layout.candidates(profile, RepositoryTree.of(PHOENIX_FILES)) == [
         "lib/my_app/accounts.ex",
         "lib/my_app/accounts/misplaced.ex",
         "lib/my_app/accounts/user.ex",
@@ -62,12 +80,14 @@ def test_phoenix_discovery_reads_only_the_candidate_files() -> None:
 
 
 def test_a_phoenix_file_without_a_module_is_skipped() -> None:
-    paths = ["lib/app/ctx.ex", "lib/app/ctx/empty.ex"]
+    files = {"lib/app/ctx.ex": "defmodule App.Ctx do", "lib/app/ctx/empty.ex": ""}
 
-    scan = discovery.scan(Layout.PHOENIX, paths, {"lib/app/ctx.ex": "defmodule App.Ctx do"})
+    scan = scan_of(Layout.PHOENIX, files)
 
     assert scan.found == ()
     assert [s.reason for s in scan.skipped] == ["no defmodule found"]
+    assert scan.nothing_found is not None
+    assert scan.nothing_found.startswith("no Phoenix context")
 
 
 def test_a_python_package_is_a_context_and_its_modules_are_components() -> None:
@@ -86,13 +106,16 @@ def test_a_python_package_is_a_context_and_its_modules_are_components() -> None:
         "setup.py",
     ]
 
-    scan = discovery.scan(Layout.PYTHON, paths)
+    scan = scan_of(Layout.PYTHON, paths)
 
     assert modules(scan) == [
         ("shop.accounts", "context", None),
         ("shop.accounts.user", "module", "shop.accounts"),
     ]
-    assert [s.path for s in scan.skipped] == ["shop/accounts/user-old.py"]
+    assert [(s.path, s.reason) for s in scan.skipped] == [
+        ("shop/accounts/__main__.py", "__main__: the program's entry point, not a component"),
+        ("shop/accounts/user-old.py", "'shop.accounts.user-old' is not a module name"),
+    ]
 
 
 def component(module: str, type: str = "module", removed: bool = False) -> Component:
@@ -119,7 +142,7 @@ def test_a_plan_adds_renames_removes_and_keeps_by_module_name() -> None:
         "shop/accounts/audit.py",
         "shop/accounts/token.py",
     ]
-    scan = discovery.scan(Layout.PYTHON, paths)
+    scan = scan_of(Layout.PYTHON, paths)
     ctx = component("shop.accounts", "context")
     user = component("shop.accounts.user")
     old = component("shop.accounts.customer")
@@ -127,7 +150,7 @@ def test_a_plan_adds_renames_removes_and_keeps_by_module_name() -> None:
     token = component("shop.accounts.token", removed=True)
 
     plan = discovery.plan(
-        Layout.PYTHON,
+        profile_of(Layout.PYTHON, paths),
         scan,
         [ctx, user, old, gone, token],
         {"shop/accounts/customer.py": "shop/accounts/member.py"},
@@ -143,11 +166,14 @@ def test_a_plan_adds_renames_removes_and_keeps_by_module_name() -> None:
 
 
 def test_a_rename_onto_a_module_already_registered_is_a_removal() -> None:
-    scan = discovery.scan(Layout.PYTHON, ["p/__init__.py", "p/a.py", "p/b.py"])
+    paths = ["p/__init__.py", "p/a.py", "p/b.py"]
+    scan = scan_of(Layout.PYTHON, paths)
     a_old = component("p.old")
     b = component("p.b", removed=True)
 
-    plan = discovery.plan(Layout.PYTHON, scan, [a_old, b], {"p/old.py": "p/b.py"})
+    plan = discovery.plan(
+        profile_of(Layout.PYTHON, paths), scan, [a_old, b], {"p/old.py": "p/b.py"}
+    )
 
     assert plan.renamed == ()
     assert [c.id for c in plan.removed] == [a_old.id]
