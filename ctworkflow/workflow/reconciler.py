@@ -41,10 +41,17 @@ def queued_reason(session: model.Session) -> str | None:
 
 
 def queue_for_reconciler(scope: model.Scope, session_id: uuid.UUID, reason: str) -> model.Session:
-    """Record that the session's next step is for the reconciler to send; the session."""
+    """Record that the session's next step is for the reconciler to send; the session.
+
+    The row is locked while its state is rewritten, so a step writing the state at the same
+    time loses nothing of it; a session whose step has begun anyway (the message got through
+    after all) is left as it is.
+    """
     with unit_of_work() as uow:
-        session = uow.sessions.get_session(scope, session_id)
-        uow.sessions.update_session(scope, session_id, state={**session.state, QUEUED: reason})
+        session = uow.sessions.get_session(scope, session_id, for_update=True)
+        if not any(i.pending for i in uow.sessions.interactions(scope, session_id)):
+            state = {**session.state, QUEUED: reason}
+            uow.sessions.update_session(scope, session_id, state=state)
         return uow.sessions.get_session(scope, session_id)
 
 
@@ -116,6 +123,8 @@ def _reconcile_session(
         if queued and (view.pending is not None or view.last is not None):
             _unqueue(session)  # its wake-up got through after all: it is moving
         return
+    if queued:  # cleared before its step is sent, so the step's own writes of state keep it off
+        _unqueue(session)
     touched: list[uuid.UUID] = []
     for action in actions:
         match action:
@@ -134,13 +143,11 @@ def _reconcile_session(
     report.redriven.append(str(session_id))
     with unit_of_work() as uow:  # re-driven now: not stale again until another stale period
         uow.sessions.touch(scope, touched)
-    if queued:  # sent: no longer waiting for us
-        _unqueue(session)
 
 
 def _unqueue(session: model.Session) -> None:
     with unit_of_work() as uow:
-        current = uow.sessions.get_session(session.scope, session.id)
+        current = uow.sessions.get_session(session.scope, session.id, for_update=True)
         state = {k: v for k, v in current.state.items() if k != QUEUED}
         uow.sessions.update_session(session.scope, session.id, state=state)
 
