@@ -11,10 +11,10 @@ RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 FROM python:3.11-slim-bookworm
 
 # git and an ssh client: workers clone and push over https or ssh (git@host:owner/repo.git).
-# Sandbox (bubblewrap, for agents and test runs): add its packages here, e.g.
-#   docker build --build-arg SANDBOX_PACKAGES=bubblewrap .
-# and allow unprivileged user namespaces for the workers in docker-compose.yml (x-sandbox).
-ARG SANDBOX_PACKAGES=""
+# The sandbox of agents, test runs and parse runs (CTW_SANDBOX=bubblewrap, docs/security.md):
+# bubblewrap (prlimit is in util-linux, always there); the containers that use it need the
+# namespace system calls (docker-compose.yml, x-sandbox).
+ARG SANDBOX_PACKAGES="bubblewrap"
 RUN apt-get update \
     && apt-get install -y --no-install-recommends git openssh-client ca-certificates \
         ${SANDBOX_PACKAGES} \
@@ -42,4 +42,4 @@ ENV CTW_DATA_DIR=/var/lib/ctworkflow \
 # The default command is a component worker; compose runs the others from this same image.
 CMD ["celery", "-A", "ctworkflow.workers.components", "worker", "-Q", "ctw.components", "--hostname", "components@%h"]
 HEALTHCHECK --interval=30s --timeout=20s --start-period=30s --retries=3 \
-    CMD ["sh", "-c", "celery -A ctworkflow.workers.components inspect ping --destination components@${HOSTNAME} --timeout 10"]
+    CMD ["sh", "-c", "celery -A ctworkflow.workers.control inspect ping --destination components@${HOSTNAME} --timeout 10"]

@@ -16,7 +16,12 @@ from sqlalchemy import exc
 from ctworkflow import errors
 from ctworkflow.agents.registry import get_agent
 from ctworkflow.domain import id_prefix, layout_profile, layouts, model, repositories
-from ctworkflow.domain.inputs import check_int, check_name
+from ctworkflow.domain.inputs import (
+    check_branch,
+    check_context_name,
+    check_name,
+    check_priority,
+)
 from ctworkflow.persistence.db import UnitOfWork
 from ctworkflow.runners.registry import check_runner
 
@@ -126,7 +131,7 @@ def create_project(
     checked_repo = repositories.check_repository(code_repo)
     _check_local_repository(checked_repo)
     checked_layout = layouts.parse_layout(layout)
-    checked_branch = check_name(default_branch, "default branch")
+    checked_branch = check_branch(default_branch)
     checked_settings = check_project_settings(settings or {})
     uow.catalog.get_account(account_id)
     if uow.catalog.find_project(account_id, checked_name) is not None:
@@ -188,7 +193,9 @@ def add_component(
     checked_name = check_name(name, "component name", multiline=True)
     checked_module = layouts.validate_module_name(project.layout, module_name)
     checked_type = check_name(type, "component type", max_length=64)
-    check_int(priority, "priority")
+    check_priority(priority)
+    if checked_type in CONTEXT_TYPES:  # its branch name is built from its name
+        check_context_name(checked_name)
     if parent_id is not None:
         _check_parent(uow, scope, parent_id, checked_module)
     existing = uow.catalog.find_component(scope, checked_module, include_removed=True)

@@ -15,7 +15,7 @@ from __future__ import annotations
 import functools
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, Literal
 
 from pydantic import ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,6 +23,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from ctworkflow import errors
 from ctworkflow.logs import FORMATS as LOG_FORMATS
 from ctworkflow.logs import LEVELS as LOG_LEVELS
+
+MIB: Final = 1 << 20
 
 
 def _default_data_dir() -> Path:
@@ -78,6 +80,29 @@ class Settings(BaseSettings):
     #: How long a step, round or component run may sit still before the reconciler re-drives it.
     stale_after_s: float = 120.0
 
+    #: How agents, test runs, environment builds and validation runs are contained:
+    #: ``bubblewrap`` (the default) or ``none``, which must be set explicitly; a worker with
+    #: ``none`` logs a warning at start.
+    sandbox: Literal["bubblewrap", "none"] = "bubblewrap"
+    #: Limits of every process of a sandboxed run, 0 for none: CPU seconds, memory (data
+    #: segment, bytes) and the largest file it may write (bytes).
+    sandbox_cpu_s: int = 3600
+    sandbox_memory_bytes: int = 4096 * MIB
+    sandbox_file_size_bytes: int = 1024 * MIB
+    #: Folders of the worker a command agent may also write (its own state, e.g. ``~/.claude``);
+    #: credential files inside one stay hidden unless the folder is inside them.
+    sandbox_agent_paths: tuple[Path, ...] = ()
+    #: Files and folders no run may see, besides ctworkflow's own data and well-known
+    #: credential files (``~/.ssh``, ``~/.netrc`` ...), which are always hidden.
+    sandbox_hidden_paths: tuple[Path, ...] = ()
+
+    #: Size limits: a test file, each output stream of an agent or a test run, a test run's
+    #: report, and an artifact (test file and report) as stored. Beyond one, the component fails.
+    max_test_file_bytes: int = MIB
+    max_output_bytes: int = 8 * MIB
+    max_report_bytes: int = 16 * MIB
+    max_artifact_bytes: int = 2 * MIB
+
     #: Log level of every process; empty means INFO for workers, beat and the server, and
     #: ERROR for other ``ctw`` commands, whose output is their answer (``ctworkflow.logs``).
     log_level: str = ""
@@ -124,6 +149,23 @@ class Settings(BaseSettings):
             )
         if self.log_format not in LOG_FORMATS:
             raise ValueError(f"CTW_LOG_FORMAT {self.log_format!r}: use text or json")
+        limits = {
+            "CTW_SANDBOX_CPU_S": self.sandbox_cpu_s,
+            "CTW_SANDBOX_MEMORY_BYTES": self.sandbox_memory_bytes,
+            "CTW_SANDBOX_FILE_SIZE_BYTES": self.sandbox_file_size_bytes,
+        }
+        for name, value in limits.items():
+            if value < 0:
+                raise ValueError(f"{name} must be 0 (no limit) or positive")
+        sizes = {
+            "CTW_MAX_TEST_FILE_BYTES": self.max_test_file_bytes,
+            "CTW_MAX_OUTPUT_BYTES": self.max_output_bytes,
+            "CTW_MAX_REPORT_BYTES": self.max_report_bytes,
+            "CTW_MAX_ARTIFACT_BYTES": self.max_artifact_bytes,
+        }
+        for name, value in sizes.items():
+            if value < 1:
+                raise ValueError(f"{name} must be positive")
         if self.max_attempts < 1 or self.max_fix_rounds < 0:
             raise ValueError(
                 "CTW_MAX_ATTEMPTS must be at least 1 and CTW_MAX_FIX_ROUNDS at least 0"

@@ -9,10 +9,11 @@ error keeps its message and its attributes (``tests/unit/test_errors.py``).
 
 - CtWorkflowError
     - ConfigurationError        bad or missing settings
+        - SandboxUnavailable    the configured sandbox cannot run on this host
     - InvalidInput              a caller handed us a value we refuse; nothing was written
         - InvalidName           empty, over-long or control characters
         - InvalidModuleName     not a module name of the project's layout
-        - InvalidBranchName     nothing left of a context name once sanitized
+        - InvalidBranchName     a branch name git refuses, or a context name that gives none
         - UnknownLayout         not one of the supported repository layouts
         - InvalidLayout         the repository's configuration or files cannot be used as laid
                                 out (a path outside it, a symlink out, a test path that is a
@@ -28,6 +29,8 @@ error keeps its message and its attributes (``tests/unit/test_errors.py``).
         - SessionNotFound
     - InvalidTransition         the state machine refused a status change (a bug or a race)
     - StepFailed                permanent failure of a workflow step; never retried
+        - UnsafeFile            a link or a non-regular file where a test or source file goes
+        - LimitExceeded         a file, an output or a report over its size limit
     - TransientError            worth retrying (Celery's autoretry_for)
         - CommandTimeout        a subprocess ran past its time limit
         - BrokerUnavailable     a message could not be published in time
@@ -49,6 +52,10 @@ class ConfigurationError(CtWorkflowError):
     """The settings are invalid."""
 
 
+class SandboxUnavailable(ConfigurationError):
+    """The configured sandbox cannot run on this host."""
+
+
 class InvalidInput(CtWorkflowError):
     """Invalid input."""
 
@@ -62,7 +69,7 @@ class InvalidModuleName(InvalidInput):
 
 
 class InvalidBranchName(InvalidInput):
-    """Nothing is left of the name to build a branch name from."""
+    """Not a branch name git accepts, or nothing left of a name to build one from."""
 
 
 class UnknownLayout(InvalidInput):
@@ -143,6 +150,31 @@ class InvalidTransition(CtWorkflowError):
 
 class StepFailed(CtWorkflowError):
     """A workflow step failed permanently."""
+
+
+class UnsafeFile(StepFailed):
+    """A link or a non-regular file where a test or source file should be; refused."""
+
+
+class LimitExceeded(StepFailed):
+    """Something is over its size limit."""
+
+    def __init__(self, what: str, size: int, limit: int, setting: str) -> None:
+        self.what = what
+        self.size = size
+        self.limit = limit
+        self.setting = setting
+        super().__init__(
+            f"{what} is {format_bytes(size)}, over the limit of {format_bytes(limit)} ({setting})"
+        )
+
+
+def format_bytes(size: int) -> str:
+    """A size as people read it: ``512 bytes``, ``1 MiB``, ``200.5 MiB``."""
+    for unit, scale in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if size >= scale:
+            return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
+    return f"{size} bytes"
 
 
 class TransientError(CtWorkflowError):

@@ -16,7 +16,13 @@ from sqlalchemy import exc
 
 from ctworkflow import catalog, errors
 from ctworkflow.domain import id_prefix, model
-from ctworkflow.domain.inputs import check_int, check_name
+from ctworkflow.domain.inputs import (
+    check_context_name,
+    check_limit,
+    check_max_attempts,
+    check_name,
+    check_user_id,
+)
 from ctworkflow.domain.states import (
     ExecutionMode,
     SessionStatus,
@@ -54,11 +60,13 @@ def create_context_session(
     """
     key = check_name(idempotency_key, "idempotency key") if idempotency_key is not None else None
     checked_agent = check_name(agent, "agent", max_length=64)
-    check_int(max_attempts, "max_attempts", minimum=1)
+    check_max_attempts(max_attempts)
+    check_user_id(scope.user_id)
     if runner is not None:
         check_runner(runner)
     catalog.get_project(uow, scope)
     context = catalog.get_context(uow, scope, component_id)
+    check_context_name(context.name)  # registered before names were checked: refused now
     existing = _existing(uow, scope, context.id, key)
     if existing is not None:
         return Started(session=existing, created=False)
@@ -128,7 +136,7 @@ def list_sessions(
     limit: int = 100,
 ) -> list[model.Session]:
     """Sessions of the scope's project, newest first."""
-    check_int(limit, "limit", minimum=1)
+    check_limit(limit)
     return uow.sessions.list_sessions(
         scope, statuses=statuses, type=type, parent_id=parent_id, limit=limit
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import uuid
@@ -19,11 +20,17 @@ DATABASES = ("sqlite", "postgresql")
 
 @pytest.fixture(autouse=True)
 def clean_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """Drop inherited ``CTW_*`` variables so each test sets exactly what it needs."""
+    """Drop inherited ``CTW_*`` variables so each test sets exactly what it needs.
+
+    Agents run sandboxed as everywhere, and may write the test's own folder (as an operator
+    lets a real agent write its ``~/.claude``): the fake agents keep their state there. The
+    data folder inside it stays hidden from them.
+    """
     for name in list(os.environ):
         if name.startswith("CTW_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("CTW_DATA_DIR", str(tmp_path / "ctw-data"))
+    monkeypatch.setenv("CTW_SANDBOX_AGENT_PATHS", json.dumps([str(tmp_path)]))
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()

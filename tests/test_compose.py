@@ -172,7 +172,9 @@ def test_worker_health_checks_ping_the_worker_by_its_own_node_name(
         kind, test = services[name]["healthcheck"]["test"]
         assert kind == "CMD-SHELL"
         ping = shlex.split(test.replace("$$", "$"))
-        assert ping[:5] == ["celery", "-A", app, "inspect", "ping"]
+        # The same app, loaded without a worker's sandbox checks (it runs no task).
+        assert ping[:5] == ["celery", "-A", "ctworkflow.workers.control", "inspect", "ping"]
+        assert importlib.import_module(app).app is importlib.import_module(ping[2]).app
         assert node.replace("%h", "${HOSTNAME}") == option(ping, "--destination")
 
 
@@ -235,7 +237,8 @@ def test_the_image_has_ssh_a_user_of_its_own_a_health_check_and_a_sandbox_slot()
     text = dockerfile()
     final = text.split("\nFROM ")[-1]  # the image that runs
     assert re.search(r"apt-get install [^\n]*\bgit\b[^\n]*\bopenssh-client\b", final)
-    assert "${SANDBOX_PACKAGES}" in final and "ARG SANDBOX_PACKAGES" in final
+    assert "${SANDBOX_PACKAGES}" in final
+    assert re.search(r'^ARG SANDBOX_PACKAGES="[^"]*\bbubblewrap\b', final, re.MULTILINE)
     users = re.findall(r"^USER\s+(\S+)", final, re.MULTILINE)
     assert users and users[-1].split(":")[0] not in ("root", "0")
     assert re.search(r"^HEALTHCHECK .*\n\s+CMD .*inspect ping", final, re.MULTILINE)
@@ -323,3 +326,17 @@ def test_the_beat_health_check_passes_while_beat_runs_and_fails_before(
 
     # Then the check passed on a schedule file beat wrote.
     assert list(here.glob(Path(schedule).name + "*"))
+
+
+def test_the_services_that_run_sandboxed_code_may_create_namespaces(
+    services: dict[str, Any],
+) -> None:
+    # bubblewrap (CTW_SANDBOX, the default) needs the namespace system calls and its own /proc.
+    for name in ("orchestration", "components", "api"):
+        options = set(services[name]["security_opt"])
+        assert {"seccomp=unconfined", "systempaths=unconfined"} <= options, name
+        assert not services[name].get("privileged") and not services[name].get("cap_add")
+    for name in ("beat", "flower", "migrate"):
+        assert "security_opt" not in services[name], name
+    for name in ("beat", "flower"):
+        assert option(services[name]["command"], "-A") == "ctworkflow.workers.control"

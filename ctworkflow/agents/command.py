@@ -13,7 +13,8 @@ from pathlib import Path
 from ctworkflow import errors
 from ctworkflow.agents.base import AgentRequest, AgentResult
 from ctworkflow.agents.prompt import build_prompt
-from ctworkflow.effects import shell
+from ctworkflow.config import get_settings
+from ctworkflow.effects import nofollow, sandbox, shell
 
 PLACEHOLDERS = frozenset(
     {"workspace", "component", "module", "source_path", "test_path", "prompt_file"}
@@ -74,7 +75,12 @@ def _format_seconds(seconds: float) -> str:
 
 
 class CommandAgent:
-    """Run an argv template in the workspace; the program must write the test file."""
+    """Run an argv template in the workspace; the program must write the test file.
+
+    The program runs in the sandbox (:mod:`ctworkflow.effects.sandbox`): it writes its
+    workspace (and the operator's agent folders), reads its prompt file, and reaches the
+    network for its model's API unless ``network`` is False.
+    """
 
     name: str = "command"
 
@@ -84,6 +90,7 @@ class CommandAgent:
         *,
         timeout_s: float | None = None,
         pass_env: Sequence[object] = (),
+        network: bool = True,
     ) -> None:
         """Validate the template's placeholders now, so a bad setting fails early.
 
@@ -95,6 +102,7 @@ class CommandAgent:
         self.argv_template = validate_template(argv_template)
         self.timeout_s = timeout_s
         self.pass_env = validate_env_names(pass_env)
+        self.network = network
 
     def _env(self, prompt_file: Path) -> dict[str, str]:
         """The allow-listed environment, the passed-through variables and the prompt file."""
@@ -127,6 +135,9 @@ class CommandAgent:
                 timeout_s=timeout_s,
                 env=self._env(prompt_file),
                 should_stop=request.should_stop,
+                policy=sandbox.for_agent(
+                    request.workspace, readable=(prompt_dir,), network=self.network
+                ),
             )
         finally:
             shutil.rmtree(prompt_dir, ignore_errors=True)
@@ -144,12 +155,25 @@ class CommandAgent:
 
 def _failure(request: AgentRequest, result: shell.CommandResult, timeout_s: float) -> str | None:
     """Return why the agent run failed, or None if it wrote the test file."""
+    settings = get_settings()
     if result.timed_out:
         return f"agent timed out after {_format_seconds(timeout_s)} s"
     if result.stopped:
         return "agent stopped: session cancelled"
+    if result.exceeded is not None:
+        limit = errors.format_bytes(settings.max_output_bytes)
+        return f"agent printed more than {limit} on {result.exceeded} (CTW_MAX_OUTPUT_BYTES)"
     if result.returncode != 0:
         return f"agent exited with status {result.returncode}"
-    if not (request.workspace / request.test_path).is_file():
+    try:
+        size = nofollow.check(
+            request.workspace,
+            request.test_path,
+            max_bytes=settings.max_test_file_bytes,
+            setting="CTW_MAX_TEST_FILE_BYTES",
+        )
+    except (errors.UnsafeFile, errors.LimitExceeded) as error:
+        return str(error)
+    if size is None:
         return f"agent did not write {request.test_path}"
     return None

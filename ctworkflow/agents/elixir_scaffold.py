@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Final
 
 from ctworkflow.agents.base import AgentRequest
-from ctworkflow.agents.workspace import ScaffoldError, inside
-from ctworkflow.effects import shell
+from ctworkflow.agents.workspace import SOURCE_MAX_BYTES, ScaffoldError
+from ctworkflow.effects import nofollow, sandbox, shell
 
 SCRIPT: Final = Path(__file__).with_name("elixir") / "public_functions.exs"
 PARSE_TIMEOUT_S: Final = 60.0
@@ -23,14 +23,14 @@ _PLAIN_NAME: Final = re.compile(r"[a-z_][A-Za-z0-9_]*[?!]?")
 
 def public_functions(request: AgentRequest, elixir: str = "elixir") -> list[tuple[str, int]]:
     """The ``(name, arity)`` pairs the module's source defines with ``def``/``defdelegate``."""
-    source = inside(request.workspace, request.source_path)
-    if not source.is_file():
+    if _source(request) is None:
         raise ScaffoldError(f"source file {request.source_path} does not exist")
     result = shell.run(
         [elixir, str(SCRIPT), request.source_path, request.module_name],
         cwd=request.workspace,
         timeout_s=PARSE_TIMEOUT_S,
         should_stop=request.should_stop,
+        policy=sandbox.for_tests(request.workspace),
     )
     if not result.ok:
         said = (result.stderr.strip().splitlines() or [f"exit status {result.returncode}"])[-1]
@@ -41,6 +41,16 @@ def public_functions(request: AgentRequest, elixir: str = "elixir") -> list[tupl
         if _PLAIN_NAME.fullmatch(name) and arity.isdigit():
             pairs.append((name, int(arity)))
     return sorted(set(pairs))
+
+
+def _source(request: AgentRequest) -> bytes | None:
+    """The module's source, read without following a link; None if there is none."""
+    try:
+        return nofollow.read_bytes(
+            request.workspace, request.source_path, max_bytes=SOURCE_MAX_BYTES, what="source file"
+        )
+    except FileNotFoundError:
+        return None
 
 
 def render_tests(module_name: str, functions: list[tuple[str, int]], *, doctests: bool) -> str:
@@ -75,8 +85,6 @@ def render_tests(module_name: str, functions: list[tuple[str, int]], *, doctests
 def elixir_tests(request: AgentRequest) -> tuple[str, int]:
     """The smoke test file of the requested module, and how many functions it covers."""
     functions = public_functions(request)
-    source = inside(request.workspace, request.source_path).read_text(
-        encoding="utf-8", errors="replace"
-    )
+    source = (_source(request) or b"").decode("utf-8", errors="replace")
     content = render_tests(request.module_name, functions, doctests="iex>" in source)
     return content, len(functions)

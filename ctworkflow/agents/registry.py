@@ -53,11 +53,20 @@ def _env_setting(settings: Mapping[str, Any]) -> list[str]:
     return list(names)
 
 
+def _network_setting(settings: Mapping[str, Any]) -> bool:
+    """Return settings["agent_network"] (whether the agent reaches the network), True if unset."""
+    network = settings.get("agent_network", True)
+    if not isinstance(network, bool):
+        raise errors.InvalidInput("the setting 'agent_network' must be true or false")
+    return network
+
+
 def _command_agent(settings: Mapping[str, Any]) -> Agent:
     return CommandAgent(
         _argv_setting(settings),
         timeout_s=_timeout_setting(settings),
         pass_env=_env_setting(settings),
+        network=_network_setting(settings),
     )
 
 

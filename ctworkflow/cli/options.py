@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ctworkflow import errors
+from ctworkflow.domain.inputs import check_user_id
 
 if TYPE_CHECKING:
     from ctworkflow.domain import model
@@ -47,7 +48,8 @@ def resolve_account(account: str | None) -> model.Account:
 
 def resolve_scope(account: str | None, project: str | None, user: str = "cli") -> Scope:
     """The scope named by the account, project and user options."""
-    return scope_of(resolve_project(account, project), user)
+    user_id = check_user_id(user)  # checked before anything is looked up
+    return scope_of(resolve_project(account, project), user_id)
 
 
 def resolve_project(account: str | None, project: str | None) -> model.Project:

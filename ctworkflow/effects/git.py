@@ -19,6 +19,7 @@ import logging
 import os
 import re
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -285,7 +286,7 @@ class Git:
             return
         fd, directory = slot
         try:
-            if not self._reuse(directory, commit):
+            if not self._reuse(path, directory, commit):
                 self._renew_slot(key, path, directory, commit)
             yield directory
         finally:
@@ -304,9 +305,14 @@ class Git:
             return fd, self._worktrees / f"{key}-slot{index}"
         return None
 
-    def _reuse(self, directory: Path, commit: str) -> bool:
-        """Bring a kept workspace to ``commit`` with nothing else in it; False if it cannot."""
-        if not (directory / ".git").is_file():
+    def _reuse(self, mirror: Path, directory: Path, commit: str) -> bool:
+        """Bring a kept workspace to ``commit`` with nothing else in it; False if it cannot.
+
+        The workspace is used only if its ``.git`` still points at its own place in the mirror
+        and, once cleaned, ``git status`` (ignored files included) finds nothing: a leftover
+        of another run (a process that outlived it) makes the slot be rebuilt instead.
+        """
+        if not _points_at(directory, mirror):
             return False
         steps = (
             ["checkout", "--quiet", "--force", "--detach", commit],
@@ -316,6 +322,11 @@ class Git:
             if not self._git(step, cwd=directory, what=f"git {step[0]} of a workspace").ok:
                 logger.info("workspace %s could not be reused; making it anew", directory)
                 return False
+        status = ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignored"]
+        left = self._git(status, cwd=directory, what="git status of a workspace")
+        if not left.ok or left.stdout:
+            logger.warning("workspace %s is not clean after cleaning; making it anew", directory)
+            return False
         return True
 
     def _renew_slot(self, key: str, mirror: Path, directory: Path, commit: str) -> None:
@@ -502,6 +513,27 @@ class Git:
             yield
         finally:
             os.close(fd)  # closing the only descriptor releases the lock
+
+
+def _points_at(directory: Path, mirror: Path) -> bool:
+    """Tell whether a worktree's ``.git`` file is a regular file naming its place in ``mirror``."""
+    git_file = directory / ".git"
+    try:
+        if not stat.S_ISREG(git_file.lstat().st_mode):
+            return False
+        text = git_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    if not text.startswith("gitdir: "):
+        return False
+    gitdir = Path(text.strip().removeprefix("gitdir: ")).resolve()
+    if gitdir.parent != mirror.resolve() / "worktrees":
+        return False
+    try:  # git's own record, in the mirror, of where this worktree is
+        back = (gitdir / "gitdir").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return Path(back).resolve() == git_file.resolve()
 
 
 def _key(remote: str) -> str:

@@ -3,20 +3,27 @@
 Every program runs in a process group of its own (``start_new_session=True``), so a time limit,
 a stop request or an error here kills the program *and* everything it started; whatever it left
 running in its group when it exits is killed too. Nothing is ever handed to a shell: the argv
-list reaches ``execve`` as is.
+list reaches ``execve`` as is. A caller running code we did not write passes a
+:class:`~ctworkflow.effects.sandbox.Policy` saying what that run may do; the program then runs
+in the sandbox, whose PID namespace also takes the processes that left the group.
 """
 
 from __future__ import annotations
 
 import os
+import selectors
+import shutil
 import signal
 import subprocess
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
+from enum import Enum
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
+
+from ctworkflow.effects import sandbox
 
 __all__ = ["ENV_ALLOW_LIST", "CommandResult", "base_env", "run"]
 
@@ -41,6 +48,7 @@ _FORBIDDEN_PREFIX = "CTW_"
 _NOT_FOUND = 127
 _TERM_GRACE_S = 3.0  # between SIGTERM and SIGKILL
 _KILL_GRACE_S = 5.0  # for the pipes to close once everything got SIGKILL
+_CHUNK = 1 << 16
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -54,11 +62,19 @@ class CommandResult:
     duration_s: float
     timed_out: bool = False
     stopped: bool = False
+    #: The stream (``stdout`` or ``stderr``) that went over the output limit, if one did:
+    #: the program was stopped and the rest of its output dropped.
+    exceeded: str | None = None
 
     @property
     def ok(self) -> bool:
         """Tell whether the program ran to completion and exited with status 0."""
-        return self.returncode == 0 and not self.timed_out and not self.stopped
+        return (
+            self.returncode == 0
+            and not self.timed_out
+            and not self.stopped
+            and self.exceeded is None
+        )
 
     def tail(
         self, stream: Literal["stdout", "stderr"] = "stdout", lines: int = 40, chars: int = 4000
@@ -88,25 +104,45 @@ def run(
     input: str | None = None,
     should_stop: Callable[[], bool] | None = None,
     poll_s: float = 0.5,
+    policy: sandbox.Policy | None = None,
+    max_output_bytes: int | None = None,
 ) -> CommandResult:
-    """Run ``argv`` in ``cwd`` and collect its output; kill its whole process group on timeout."""
+    """Run ``argv`` in ``cwd`` and collect its output; kill its whole process group on timeout.
+
+    With a ``policy`` the program runs in this worker's sandbox (:mod:`.sandbox`) as the
+    policy allows, and each output stream is kept up to ``CTW_MAX_OUTPUT_BYTES`` unless
+    ``max_output_bytes`` says otherwise: a program that prints more is stopped
+    (:attr:`CommandResult.exceeded`).
+
+    Raises:
+        SandboxUnavailable: a policy is given and the configured sandbox cannot run here.
+    """
     args = tuple(argv)
     if not args:
         raise ValueError("empty argv")
     if poll_s <= 0:
         raise ValueError("poll_s must be positive")
+    command, run_env = list(args), dict(base_env() if env is None else env)
+    limit = max_output_bytes
+    if policy is not None:
+        missing = _missing_program(args[0], run_env, cwd)
+        if missing is not None:  # said here: inside the sandbox it would be bwrap's words
+            return CommandResult(
+                argv=args, returncode=_NOT_FOUND, stdout="", stderr=missing, duration_s=0.0
+            )
+        config = sandbox.configured()
+        command, run_env = sandbox.prepare(command, run_env, cwd=cwd, policy=policy, config=config)
+        if limit is None:
+            limit = config.max_output_bytes
     started = time.monotonic()
     try:
         proc = subprocess.Popen(
-            list(args),
+            command,
             cwd=cwd,
-            env=dict(base_env() if env is None else env),
+            env=run_env,
             stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
-            text=True,
-            encoding="utf-8",
-            errors="replace",
             start_new_session=True,
         )
     except (FileNotFoundError, PermissionError) as exc:
@@ -117,66 +153,159 @@ def run(
             stderr=_spawn_error(exc, args[0], cwd),
             duration_s=time.monotonic() - started,
         )
+    pump = _Pump(proc, None if input is None else input.encode("utf-8"), limit or None)
     try:
-        stdout, stderr, timed_out, stopped = _communicate(
-            proc, input, started + timeout_s, should_stop, poll_s
-        )
+        ending = _watch(proc, pump, started + timeout_s, should_stop, poll_s)
+        if ending is not _Ending.DONE:
+            _terminate(proc, pump)
         returncode = proc.wait()
     finally:
+        pump.close()
         _reap(proc)
     return CommandResult(
         argv=args,
         returncode=returncode,
-        stdout=stdout,
-        stderr=stderr,
+        stdout=pump.text("stdout"),
+        stderr=pump.text("stderr"),
         duration_s=time.monotonic() - started,
-        timed_out=timed_out,
-        stopped=stopped,
+        timed_out=ending is _Ending.TIMED_OUT,
+        stopped=ending is _Ending.STOPPED,
+        exceeded=pump.exceeded,
     )
 
 
-def _communicate(
-    proc: subprocess.Popen[str],
-    input: str | None,
+class _Ending(Enum):
+    DONE = "done"
+    TIMED_OUT = "timed out"
+    STOPPED = "stopped"
+    EXCEEDED = "output over its limit"
+    LINGERING = "done, but something it left behind holds the pipes open"
+
+
+class _Pump:
+    """Feeds stdin and drains stdout and stderr, keeping at most ``limit`` bytes of each."""
+
+    def __init__(self, proc: subprocess.Popen[bytes], input: bytes | None, limit: int | None):
+        self._selector = selectors.DefaultSelector()
+        self._buffers = {"stdout": bytearray(), "stderr": bytearray()}
+        self._limit = limit
+        self._input = memoryview(input or b"")
+        self.exceeded: str | None = None
+        for name, stream in (("stdout", proc.stdout), ("stderr", proc.stderr)):
+            if stream is not None:
+                self._selector.register(stream, selectors.EVENT_READ, name)
+        if proc.stdin is not None:
+            if self._input:
+                os.set_blocking(proc.stdin.fileno(), False)
+                self._selector.register(proc.stdin, selectors.EVENT_WRITE, "stdin")
+            else:
+                proc.stdin.close()
+
+    @property
+    def open(self) -> bool:
+        """Tell whether a pipe is still open (the program or a leftover may still write)."""
+        return bool(self._selector.get_map())
+
+    def pump(self, timeout_s: float) -> None:
+        """Move what the pipes have within ``timeout_s``."""
+        for key, _events in self._selector.select(max(timeout_s, 0.0)):
+            stream = key.fileobj
+            assert not isinstance(stream, int)
+            if key.data == "stdin":
+                self._feed(stream)
+                continue
+            data = os.read(key.fd, _CHUNK)
+            if not data:
+                self._done(stream)
+                continue
+            buffer = self._buffers[key.data]
+            if self._limit is not None and len(buffer) + len(data) > self._limit:
+                self.exceeded = self.exceeded or key.data
+                data = data[: max(self._limit - len(buffer), 0)]
+            buffer += data
+
+    def drain(self, proc: subprocess.Popen[bytes], until: float) -> bool:
+        """Read until every pipe is closed and ``proc`` ended, or ``until`` passes; tell which."""
+        while self.open or proc.poll() is None:
+            remaining = until - time.monotonic()
+            if remaining <= 0:
+                return False
+            self.wait(proc, min(remaining, 0.1))
+        return True
+
+    def wait(self, proc: subprocess.Popen[bytes], timeout_s: float) -> None:
+        """Pump the pipes for up to ``timeout_s``, or wait for ``proc`` once they are closed."""
+        if self.open:
+            self.pump(timeout_s)
+            return
+        with suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=max(timeout_s, 0.0))
+
+    def text(self, name: str) -> str:
+        """What a stream said, decoded as text with universal newlines."""
+        text = self._buffers[name].decode("utf-8", errors="replace")
+        return text.replace("\r\n", "\n").replace("\r", "\n")
+
+    def close(self) -> None:
+        """Stop watching the pipes (closing them is :func:`_reap`'s job)."""
+        self._selector.close()
+
+    def _feed(self, stream: Any) -> None:
+        try:
+            written = os.write(stream.fileno(), self._input[:_CHUNK])
+        except BlockingIOError:
+            return
+        except BrokenPipeError:
+            written = len(self._input)  # the program stopped reading: drop the rest
+        self._input = self._input[written:]
+        if not self._input:
+            self._done(stream)
+
+    def _done(self, stream: Any) -> None:
+        self._selector.unregister(stream)
+        with suppress(OSError):
+            stream.close()
+
+
+def _watch(
+    proc: subprocess.Popen[bytes],
+    pump: _Pump,
     deadline: float,
     should_stop: Callable[[], bool] | None,
     poll_s: float,
-) -> tuple[str, str, bool, bool]:
-    """Feed and drain the pipes until the program ends, the deadline passes or a stop is asked."""
-    pending_input = input
-    while True:
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            return (*_terminate(proc), True, False)
-        if should_stop is not None and should_stop():
-            return (*_terminate(proc), False, True)
-        try:
-            stdout, stderr = proc.communicate(pending_input, timeout=min(poll_s, remaining))
-        except subprocess.TimeoutExpired:
-            pending_input = None  # already handed over; communicate() keeps feeding it
-            if proc.poll() is not None:
-                # The program is done but something it left behind holds the pipes open.
-                return (*_terminate(proc), False, False)
-        else:
-            return stdout or "", stderr or "", False, False
+) -> _Ending:
+    """Pump the pipes until they close and the program ends, the deadline passes or a stop
+    is asked (a program that closed its pipes still has its time limit)."""
+    next_check = time.monotonic()
+    exited_at: float | None = None
+    while pump.open or proc.poll() is None:
+        now = time.monotonic()
+        if now >= deadline:
+            return _Ending.TIMED_OUT
+        if pump.exceeded is not None:
+            return _Ending.EXCEEDED
+        if should_stop is not None and now >= next_check:
+            if should_stop():
+                return _Ending.STOPPED
+            next_check = now + poll_s
+        if proc.poll() is not None:  # it ended, but its pipes are still open
+            exited_at = now if exited_at is None else exited_at
+            if now - exited_at >= poll_s:
+                return _Ending.LINGERING
+        pump.wait(proc, min(poll_s, deadline - now))
+    return _Ending.DONE
 
 
-def _terminate(proc: subprocess.Popen[str]) -> tuple[str, str]:
+def _terminate(proc: subprocess.Popen[bytes], pump: _Pump) -> None:
     """SIGTERM the process group, SIGKILL it after a grace period, and collect the output."""
     _signal_group(proc.pid, signal.SIGTERM)
-    try:
-        stdout, stderr = proc.communicate(timeout=_TERM_GRACE_S)
-    except subprocess.TimeoutExpired:
+    if not pump.drain(proc, time.monotonic() + _TERM_GRACE_S):
         _signal_group(proc.pid, signal.SIGKILL)
-        try:
-            stdout, stderr = proc.communicate(timeout=_KILL_GRACE_S)
-        except subprocess.TimeoutExpired as exc:
-            # Something outside the group still holds the pipes: keep what was read so far.
-            return _decode(exc.stdout), _decode(exc.stderr)
-    return stdout or "", stderr or ""
+        # Something outside the group may still hold the pipes: keep what was read so far.
+        pump.drain(proc, time.monotonic() + _KILL_GRACE_S)
 
 
-def _reap(proc: subprocess.Popen[str]) -> None:
+def _reap(proc: subprocess.Popen[bytes]) -> None:
     """Kill whatever is left of the process group, close the pipes and reap the program."""
     _signal_group(proc.pid, signal.SIGKILL)
     for stream in (proc.stdin, proc.stdout, proc.stderr):
@@ -192,13 +321,18 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
         os.killpg(pgid, sig)
 
 
-def _decode(data: str | bytes | None) -> str:
-    """Partial output of a timed-out ``communicate()`` as text."""
-    if data is None:
-        return ""
-    if isinstance(data, bytes):
-        return data.decode("utf-8", errors="replace")
-    return data
+def _missing_program(program: str, env: Mapping[str, str], cwd: Path) -> str | None:
+    """Why ``program`` cannot start, found as ``execvp`` would find it; None if it can."""
+    if not cwd.is_dir():
+        return f"working directory not usable: {cwd}"
+    if "/" in program:
+        path = Path(program) if os.path.isabs(program) else cwd / program
+        if not path.is_file():
+            return f"program not found: {program}"
+        return None if os.access(path, os.X_OK) else f"program not executable: {program}"
+    if shutil.which(program, path=env.get("PATH", os.defpath)) is None:
+        return f"program not found: {program}"
+    return None
 
 
 def _spawn_error(exc: OSError, program: str, cwd: Path) -> str:

@@ -5,9 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from pathlib import Path, PurePosixPath
 
+from ctworkflow import errors
+from ctworkflow.config import get_settings
 from ctworkflow.domain.model import TestReport
-from ctworkflow.effects import shell
+from ctworkflow.effects import nofollow, shell
 from ctworkflow.runners.junit import normalize, tail
+from ctworkflow.runners.tally import TAIL_CHARS
 
 
 def _outside(path: str) -> bool:
@@ -22,12 +25,21 @@ def _split_runnable(
     """Reports for the paths that cannot run, and the runnable ones (normalized -> requested)."""
     reports: dict[str, TestReport] = {}
     runnable: dict[str, str] = {}
+    max_bytes = get_settings().max_test_file_bytes
     for requested in dict.fromkeys(test_paths):
         if _outside(requested):
             reports[requested] = TestReport(
                 output_tail=f"test file {requested} is outside the workspace"
             )
-        elif not (workspace / requested).is_file():
+            continue
+        try:
+            size = nofollow.check(
+                workspace, requested, max_bytes=max_bytes, setting="CTW_MAX_TEST_FILE_BYTES"
+            )
+        except (errors.UnsafeFile, errors.LimitExceeded) as error:
+            reports[requested] = TestReport(output_tail=str(error))
+            continue
+        if size is None:
             reports[requested] = TestReport(output_tail=f"test file {requested} does not exist")
         else:
             runnable.setdefault(normalize(requested), requested)
@@ -56,20 +68,54 @@ def output_tail(result: shell.CommandResult) -> str:
     return tail("\n".join(part for part in parts if part.strip()))
 
 
-def crash_reason(program: str, result: shell.CommandResult, timeout_s: float) -> str:
+def read_report(path: Path, what: str) -> tuple[str | None, str | None]:
+    """The text of a report a test run wrote in its scratch folder, or why it cannot be used.
+
+    The folder is writable by the run, so the report is read without following a link, and
+    only up to ``CTW_MAX_REPORT_BYTES``. A missing report is ``(None, None)``.
+    """
+    try:
+        text = nofollow.read_text(
+            path.parent,
+            path.name,
+            max_bytes=get_settings().max_report_bytes,
+            what=what,
+            setting="CTW_MAX_REPORT_BYTES",
+        )
+    except FileNotFoundError:
+        return None, None
+    except (errors.UnsafeFile, errors.LimitExceeded) as error:
+        return None, str(error)
+    return text, None
+
+
+def crash_reason(
+    program: str, result: shell.CommandResult, timeout_s: float, unreadable: str | None = None
+) -> str:
     """Return why a test program left no report."""
     if result.timed_out:
         return f"{program} timed out after {timeout_s:g} s"
     if result.stopped:
         return f"{program} stopped: session cancelled"
+    if result.exceeded is not None:
+        limit = errors.format_bytes(get_settings().max_output_bytes)
+        return f"{program} printed more than {limit} on {result.exceeded} (CTW_MAX_OUTPUT_BYTES)"
+    if unreadable is not None:
+        return unreadable
     return f"{program} exited with status {result.returncode} without a report"
 
 
-def crash_report(program: str, result: shell.CommandResult, timeout_s: float) -> TestReport:
+def crash_report(
+    program: str, result: shell.CommandResult, timeout_s: float, unreadable: str | None = None
+) -> TestReport:
     """The report of a file whose run ended without a word about it."""
-    reason = crash_reason(program, result, timeout_s)
+    reason = crash_reason(program, result, timeout_s, unreadable)
+    output = output_tail(result)
+    # The reason first, whole; then as much of the output's end as fits.
+    room = TAIL_CHARS - len(reason) - 1
+    kept = tail(output, room) if output and room > 1 else ""
     return TestReport(
         errors=1,
         duration_s=round(result.duration_s, 3),
-        output_tail=tail(f"{reason}\n{output_tail(result)}".rstrip()),
+        output_tail=f"{reason}\n{kept}".rstrip(),
     )

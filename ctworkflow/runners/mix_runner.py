@@ -18,9 +18,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ctworkflow.domain.model import TestReport
-from ctworkflow.effects import shell
+from ctworkflow.effects import sandbox, shell
 from ctworkflow.runners import exunit
-from ctworkflow.runners.files import crash_report, output_tail, run_existing
+from ctworkflow.runners.files import crash_report, output_tail, read_report, run_existing
 from ctworkflow.runners.tally import tail
 
 REPORT_ENV_VAR = "EXUNIT_REPORT_FILE"
@@ -96,9 +96,10 @@ class MixRunner:
         should_stop: Callable[[], bool] | None,
     ) -> dict[str, TestReport]:
         """Reports of existing files: one run, then each file it said nothing about alone."""
-        result, parsed = self._mix_test(workspace, runnable, timeout_s, should_stop)
-        if result.timed_out or result.stopped:
-            return dict.fromkeys(runnable.values(), crash_report("mix test", result, timeout_s))
+        result, parsed, unreadable = self._mix_test(workspace, runnable, timeout_s, should_stop)
+        if result.timed_out or result.stopped or result.exceeded or unreadable:
+            crashed = crash_report("mix test", result, timeout_s, unreadable)
+            return dict.fromkeys(runnable.values(), crashed)
         missing = {
             path: requested for path, requested in runnable.items() if requested not in parsed
         }
@@ -117,8 +118,8 @@ class MixRunner:
         runnable: dict[str, str],
         timeout_s: float,
         should_stop: Callable[[], bool] | None,
-    ) -> tuple[shell.CommandResult, dict[str, TestReport]]:
-        """Run ``mix test`` once over the files and read what the formatter wrote."""
+    ) -> tuple[shell.CommandResult, dict[str, TestReport], str | None]:
+        """Run ``mix test`` once over the files and read what the formatter wrote (or why not)."""
         with tempfile.TemporaryDirectory(prefix="ctw-mix-") as report_dir:
             report_file = Path(report_dir) / "report.tsv"
             result = shell.run(
@@ -127,9 +128,12 @@ class MixRunner:
                 timeout_s=timeout_s,
                 env=self.env(report_file),
                 should_stop=should_stop,
+                policy=sandbox.for_tests(
+                    workspace, scratch=(Path(report_dir),), readable=(self.mix_home,)
+                ),
             )
-            text = report_file.read_text(encoding="utf-8") if report_file.is_file() else ""
-        return result, exunit.parse_report(text, workspace, runnable)
+            text, unreadable = read_report(report_file, "the ExUnit report")
+        return result, exunit.parse_report(text or "", workspace, runnable), unreadable
 
 
 def _silent_report(requested: str, result: shell.CommandResult) -> TestReport:

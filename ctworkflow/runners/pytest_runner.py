@@ -8,8 +8,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ctworkflow.domain.model import TestReport
-from ctworkflow.effects import shell
-from ctworkflow.runners.files import crash_report, output_tail, run_existing
+from ctworkflow.effects import sandbox, shell
+from ctworkflow.runners.files import crash_report, output_tail, read_report, run_existing
 from ctworkflow.runners.junit import parse_reports, tail
 
 
@@ -74,13 +74,14 @@ class PytestRunner:
                 timeout_s=timeout_s,
                 env=shell.base_env({"PYTHONPATH": str(workspace), "PYTHONDONTWRITEBYTECODE": "1"}),
                 should_stop=should_stop,
+                policy=sandbox.for_tests(workspace, scratch=(Path(report_dir),)),
             )
-            xml_text = junit_xml.read_text(encoding="utf-8") if junit_xml.is_file() else None
+            xml_text, unreadable = read_report(junit_xml, "pytest's report")
         parsed = None
-        if xml_text is not None and not (result.timed_out or result.stopped):
+        if xml_text is not None and not (result.timed_out or result.stopped or result.exceeded):
             parsed = parse_reports(xml_text, list(runnable))
         if parsed is None:
-            crashed = crash_report("pytest", result, timeout_s)
+            crashed = crash_report("pytest", result, timeout_s, unreadable)
             return dict.fromkeys(runnable.values(), crashed)
         output = output_tail(result)
         reports: dict[str, TestReport] = {}

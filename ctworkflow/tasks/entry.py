@@ -9,7 +9,7 @@ returns the session id.
 from __future__ import annotations
 
 from ctworkflow import api, constants, errors
-from ctworkflow.domain.inputs import parse_id
+from ctworkflow.domain.inputs import check_user_id, parse_id
 from ctworkflow.domain.model import Scope
 from ctworkflow.tasks.app import app
 
@@ -33,7 +33,7 @@ def start_context_testing(
     scope = Scope(
         account_id=parse_id(account_id, "account id"),
         project_id=parse_id(project_id, "project id"),
-        user_id=str(user_id),
+        user_id=check_user_id(user_id),
     )
     session = api.start_context_testing(
         scope, context, idempotency_key=idempotency_key, agent=agent

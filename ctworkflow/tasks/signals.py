@@ -2,7 +2,8 @@
 
 Imported by the worker modules (``ctworkflow/workers/``), so it applies to workers and beat:
 logging is configured from the settings (``ctworkflow.logs``), each task's log lines carry its
-session, step and attempt, and prefork children never share pooled database connections.
+session, step and attempt, an unsandboxed worker says so, and prefork children never share
+pooled database connections and die with their worker.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import logging
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from celery import Task
+from celery import Task, platforms
 from celery.signals import (
+    celeryd_after_setup,
     setup_logging,
     task_postrun,
     task_prerun,
@@ -23,6 +25,8 @@ from celery.signals import (
 )
 
 from ctworkflow import logs
+from ctworkflow.config import get_settings
+from ctworkflow.effects import sandbox
 from ctworkflow.persistence import db
 
 logger = logging.getLogger(__name__)
@@ -75,10 +79,27 @@ def _clear_log_context(**_: Any) -> None:
     logs.clear()
 
 
+@celeryd_after_setup.connect(weak=False)
+def _warn_when_unsandboxed(**_: Any) -> None:
+    if get_settings().sandbox == sandbox.NONE:
+        logger.warning(
+            "CTW_SANDBOX=none: agents, test runs and environment builds run unsandboxed, "
+            "with every right of this worker (see docs/security.md)"
+        )
+
+
 @worker_process_init.connect(weak=False)
 def _forget_inherited_connections(**_: Any) -> None:
     # A prefork child must not share its parent's pooled database connections.
     db.dispose_engines(close=False)
+
+
+@worker_process_init.connect(weak=False)
+def _die_with_the_worker(**_: Any) -> None:
+    # A pool process killed with its worker takes its runs along: each sandbox has
+    # --die-with-parent. Celery's prefork pool asks for this too; we rely on it, so we say it.
+    # (celery-types lacks set_pdeathsig.)
+    platforms.set_pdeathsig("SIGKILL")  # type: ignore[attr-defined]
 
 
 @worker_process_shutdown.connect(weak=False)

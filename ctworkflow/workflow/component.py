@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import json
 import logging
 import time
 import uuid
@@ -20,11 +21,13 @@ from sqlalchemy import exc as sa_exc
 
 from ctworkflow import errors, logs, repository_layout
 from ctworkflow.agents.base import Agent, AgentRequest, AgentResult
+from ctworkflow.config import Settings
 from ctworkflow.domain import model
 from ctworkflow.domain.layout_profile import LayoutProfile
 from ctworkflow.domain.layouts import is_build_output
 from ctworkflow.domain.orchestrator import Completed, Halt, Next, get_next_child_interaction
 from ctworkflow.domain.states import ChildStep, ResultStatus, SessionStatus
+from ctworkflow.effects import nofollow
 from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.runners.base import Runner
 from ctworkflow.workflow import leasing
@@ -234,7 +237,9 @@ def _run(job: _Job, attempt: int, fx: Effects, lease: leasing.RunLease) -> Child
     with fx.git.workspace(job.project.code_repo, job.base_commit) as workspace:
         stepper = _Stepper(job, fx, agent, runner, workspace, should_stop)
         route = stepper.run()
-        content = _read(workspace / job.test_path)
+        content, refused = _read(workspace, job.test_path, fx.settings, stepper.report)
+    if refused is not None and route is Halt.SESSION_COMPLETE:
+        route, stepper.last_error = Halt.ATTEMPTS_EXHAUSTED, refused
     if should_stop():
         with unit_of_work() as uow:
             uow.sessions.release_lease(scope, child.id, owner=lease.owner)
@@ -399,14 +404,41 @@ class _Stepper:
             )
         if self.job.test_path not in changed:
             return command, model.Outcome.error(f"no test file at {self.job.test_path}")
+        try:
+            max_bytes = self.fx.settings.max_test_file_bytes
+            nofollow.check(
+                self.workspace, self.job.test_path, max_bytes=max_bytes, setting=_TEST_FILE_LIMIT
+            )
+        except (errors.UnsafeFile, errors.LimitExceeded) as error:
+            return command, model.Outcome.error(str(error))
         return command, model.Outcome.ok(data={"changed": sorted(changed)})
 
 
-def _read(path: Path) -> str | None:
+_TEST_FILE_LIMIT = "CTW_MAX_TEST_FILE_BYTES"
+
+
+def _read(
+    workspace: Path, test_path: str, settings: Settings, report: model.TestReport | None
+) -> tuple[str | None, str | None]:
+    """The test file to keep as the artifact, or why it is refused (a link, over a limit)."""
     try:
-        return path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        return None
+        content = nofollow.read_text(
+            workspace, test_path, max_bytes=settings.max_test_file_bytes, setting=_TEST_FILE_LIMIT
+        )
+    except (errors.UnsafeFile, errors.LimitExceeded) as error:
+        return None, str(error)
+    except OSError:  # none there, or unreadable: no artifact
+        return None, None
+    size = len(content.encode()) + len(json.dumps((report or model.TestReport()).to_json()))
+    if size > settings.max_artifact_bytes:
+        limit = errors.LimitExceeded(
+            f"the artifact of {test_path}",
+            size,
+            settings.max_artifact_bytes,
+            "CTW_MAX_ARTIFACT_BYTES",
+        )
+        return None, str(limit)
+    return content, None
 
 
 def _end(

@@ -11,10 +11,12 @@ from pathlib import Path
 from typing import Any
 
 from ctworkflow import errors, repository_layout, sessions
+from ctworkflow.config import Settings
 from ctworkflow.domain import commits, model, validation
 from ctworkflow.domain.inputs import check_relative_path
 from ctworkflow.domain.naming import branch_name
 from ctworkflow.domain.states import ParentStep, SessionStatus
+from ctworkflow.effects import nofollow
 from ctworkflow.effects.git import BranchExists, GitError, redact
 from ctworkflow.persistence.db import UnitOfWork, unit_of_work
 from ctworkflow.workflow import recording
@@ -269,17 +271,36 @@ def _run_tests_here(
     assert session.base_commit is not None, "initialize records the base commit"
     fx.git.mirror(project.code_repo, need=session.base_commit)
     with fx.git.workspace(project.code_repo, session.base_commit) as workspace:
-        _apply(workspace, artifacts)
-        return fx.runner(project, session.state.get("runner")).run(
-            workspace, [a.test_path for a in artifacts], timeout_s=fx.settings.test_timeout_s
+        refused = _apply(workspace, artifacts, fx.settings)
+        runnable = [a.test_path for a in artifacts if a.test_path not in refused]
+        reports = fx.runner(project, session.state.get("runner")).run(
+            workspace, runnable, timeout_s=fx.settings.test_timeout_s
         )
+        return {**reports, **refused}
 
 
-def _apply(workspace: Path, artifacts: Sequence[model.Artifact]) -> None:
+def _apply(
+    workspace: Path, artifacts: Sequence[model.Artifact], settings: Settings
+) -> dict[str, model.TestReport]:
+    """Write each artifact's test file, never through a link the repository has there.
+
+    Returns the refused ones (a link or a non-regular file at the path, over the size limit),
+    each with a report saying why.
+    """
+    refused: dict[str, model.TestReport] = {}
     for artifact in artifacts:
-        target = workspace / artifact.test_path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(artifact.content, encoding="utf-8")
+        try:
+            nofollow.write_text(
+                workspace,
+                artifact.test_path,
+                artifact.content,
+                max_bytes=settings.max_test_file_bytes,
+                setting="CTW_MAX_TEST_FILE_BYTES",
+            )
+        except (errors.UnsafeFile, errors.LimitExceeded) as error:
+            reason = f"{error} (in the repository at the base commit)"
+            refused[artifact.test_path] = model.TestReport(errors=1, output_tail=reason)
+    return refused
 
 
 # -- finalize -----------------------------------------------------------------------------
@@ -365,7 +386,9 @@ def _commit_and_push(
         )
     fx.git.mirror(project.code_repo, need=base)
     with fx.git.workspace(project.code_repo, base) as workspace:
-        _apply(workspace, artifacts)
+        refused = _apply(workspace, artifacts, fx.settings)
+        if refused:
+            raise errors.StepFailed("; ".join(r.output_tail for r in refused.values()))
         paths = sorted(a.test_path for a in artifacts)
         for path in paths:
             check_relative_path(path, "test path")

@@ -8,8 +8,13 @@ It is run in the workspace. PLAN maps a module name to a list of behaviours, one
 - ``good``: write a passing test of the module's ``double_*`` function;
 - ``fail``: write a test that fails;
 - ``crash``: exit with status 3 without writing anything;
-- ``hang``: start a child process, write both pids to DIR, and sleep forever;
-- ``outside``: write a good test, and also change README.md (outside the test directory).
+- ``hang``: start a child process (its command line names DIR, so a test finds it from
+  outside the sandbox, whose pids mean nothing there), write both pids to DIR, sleep forever;
+- ``outside``: write a good test, and also change README.md (outside the test directory);
+- ``replace``: remove whatever is at the test path (a link the repository has there), then
+  write a good test;
+- ``symlink``: make the test path a symbolic link to ``/etc/passwd``;
+- ``huge``: write a test file of 200 MiB (sparse: it costs no disk).
 
 Every call is appended to DIR/calls.jsonl with the prompt it was given.
 """
@@ -22,6 +27,7 @@ import os
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 GOOD = """import importlib
@@ -71,11 +77,24 @@ def main() -> int:
     if behaviour == "crash":
         return 3
     if behaviour == "hang":
-        child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(3600)"])
-        (state / f"hang-{os.getpid()}.pids").write_text(f"{os.getpid()} {child.pid}\n")
+        child = subprocess.Popen(
+            [sys.executable, "-c", "import time; time.sleep(3600)", f"hang-child-of:{state}"]
+        )
+        # Named uniquely: in its sandbox every agent may have the same pid.
+        (state / f"hang-{uuid.uuid4().hex}.pids").write_text(f"{os.getpid()} {child.pid}\n")
         time.sleep(3600)
         return 0
     test_path.parent.mkdir(parents=True, exist_ok=True)
+    if behaviour == "replace":
+        test_path.unlink(missing_ok=True)
+    if behaviour == "symlink":
+        test_path.unlink(missing_ok=True)
+        test_path.symlink_to("/etc/passwd")
+        return 0
+    if behaviour == "huge":
+        with test_path.open("wb") as huge:
+            huge.truncate(200 * 1024 * 1024)
+        return 0
     body = FAILING if behaviour == "fail" else GOOD.format(module=args.module)
     test_path.write_text(body)
     if behaviour == "outside":

@@ -284,6 +284,9 @@ def test_cli_discovers_components_and_reconciles(env: dict[str, str], tmp_path: 
             ["project", "create", "p4", "--repo", "https://example.com/x.git", "--layout", "rails"],
             "layout",
         ),
+        (["session", "start", "shop.accounts", "--user", "u" * 300], "user id is 300 characters"),
+        (["session", "start", "shop.accounts", "--max-attempts", str(2**31)], "at most 1000"),
+        (["component", "add", "shop.accounts.extra", "--priority", str(2**40)], "at most 2147"),
     ],
 )
 def test_cli_refuses_hostile_input_in_one_line_and_writes_nothing(

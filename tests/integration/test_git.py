@@ -332,3 +332,24 @@ def test_a_broken_workspace_is_made_anew(git: Git, remote: Remote) -> None:
         assert second == first
         assert (second / "README.md").read_text() == "hello\n"
         assert git.changed_paths(second) == []
+
+
+def test_a_workspace_pointed_at_another_repository_is_rebuilt_and_that_one_untouched(
+    git: Git, remote: Remote, tmp_path: Path
+) -> None:
+    other = tmp_path / "other"  # a clone of the same remote, with work of its own on top
+    _git("clone", "--quiet", remote.url, str(other), cwd=tmp_path)
+    (other / "theirs.txt").write_text("theirs\n")
+    _git("add", "--", "theirs.txt", cwd=other)
+    _git("commit", "--quiet", "-m", "theirs", cwd=other)
+    their_head = _git("rev-parse", "HEAD", cwd=other)
+    with git.workspace(remote.url, remote.base) as first:
+        (first / ".git").write_text(f"gitdir: {other / '.git'}\n")  # a run re-pointed it
+
+    with git.workspace(remote.url, remote.base) as second:
+        assert second == first
+        assert _git("rev-parse", "HEAD", cwd=second).strip() == remote.base
+        assert (second / "README.md").read_text() == "hello\n"
+    assert _git("rev-parse", "HEAD", cwd=other) == their_head
+    assert _git("status", "--porcelain", cwd=other) == ""
+    assert (other / "theirs.txt").read_text() == "theirs\n"

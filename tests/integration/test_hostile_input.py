@@ -73,6 +73,12 @@ def new_component(world: World, **overrides: Any) -> object:
         return catalog.add_component(uow, world.mine.scope, **values)
 
 
+def as_user(world: World, user_id: str) -> Scope:
+    """My scope, under another user id."""
+    mine = world.mine.scope
+    return Scope(account_id=mine.account_id, project_id=mine.project_id, user_id=user_id)
+
+
 def forged(world: World) -> Scope:
     """My project id under their account: belongs to no one."""
     return Scope(account_id=world.theirs.scope.account_id, project_id=world.mine.scope.project_id)
@@ -158,6 +164,47 @@ API_CASES = [
     Case("agent template with an unclosed placeholder",
          lambda w: new_project(w, settings={"agent_argv": ["x", "{prompt_file"]}),
          errors.InvalidInput),
+    Case("start as a 300-character user id",
+         lambda w: start(as_user(w, "u" * 300), "MyApp.Accounts"), errors.InvalidName,
+         "user id is 300 characters long; at most 255"),
+    Case("start as a user id with a NUL",
+         lambda w: start(as_user(w, "user\x00admin"), "MyApp.Accounts"), errors.InvalidName,
+         "user id 'user\\x00admin' holds control characters"),
+    Case("start with 2**31 attempts",
+         lambda w: start(w.mine.scope, "MyApp.Accounts", max_attempts=2**31), errors.InvalidInput,
+         "max_attempts must be at most 1000"),
+    Case("component with a priority past 32 bits",
+         lambda w: new_component(w, priority=2**63), errors.InvalidInput,
+         "priority must be at most 2147483647"),
+    Case("context whose name sanitizes to nothing",
+         lambda w: new_component(w, name="!!!", module_name="MyApp.Bang", type="context"),
+         errors.InvalidBranchName, "has no letter or digit to build a branch name from"),
+    Case("repository host that is an ssh option",
+         lambda w: new_project(w, code_repo=f"ssh://-oProxyCommand=touch%20{CANARY}/shop.git"),
+         errors.InvalidRepository, "host must not start with '-'"),
+    Case("repository user that is an ssh option",
+         lambda w: new_project(w, code_repo="ssh://-oProxyCommand=x@git.example.com/shop.git"),
+         errors.InvalidRepository, "user must not start with '-'"),
+    Case("scp-like repository host that is an ssh option",
+         lambda w: new_project(w, code_repo=f"git@-oProxyCommand=touch {CANARY}:shop.git"),
+         errors.InvalidRepository),
+    Case("repository path that is an option",
+         lambda w: new_project(w, code_repo="git@git.example.com:--upload-pack=x"),
+         errors.InvalidRepository, "path must not start with '-'"),
+    Case("repository URL with a private_token query",
+         lambda w: new_project(w, code_repo=f"https://gitlab.com/acme/shop.git?private_token={TOKEN}"),
+         errors.InvalidRepository, "query or a fragment"),
+    Case("repository URL with a token fragment",
+         lambda w: new_project(w, code_repo=f"https://gitlab.com/acme/shop.git#{TOKEN}"),
+         errors.InvalidRepository, "query or a fragment"),
+    Case("default branch that is a git option",
+         lambda w: new_project(w, default_branch=f"--upload-pack=touch {CANARY}"),
+         errors.InvalidBranchName, "is not a branch name: it starts with '-'"),
+    Case("default branch git refuses",
+         lambda w: new_project(w, default_branch="main..next"), errors.InvalidBranchName,
+         "it holds '..'"),
+    Case("default branch with a NUL", lambda w: new_project(w, default_branch="main\x00"),
+         errors.InvalidName, "control characters"),
     Case("agent template as one shell string",
          lambda w: new_project(w, settings={"agent": "command", "agent_argv": f"claude; {SHELLY}"}),
          errors.InvalidInput, "list of strings"),
@@ -177,6 +224,10 @@ ENTRY_CASES: list[tuple[str, Callable[[World], dict[str, Any]], str]] = [
     ("context named with shell code", lambda w: entry(w, SHELLY), "not found"),
     ("10,000-character context", lambda w: entry(w, LONG), "10000 characters"),
     ("unknown agent", lambda w: entry(w, "MyApp.Accounts", agent="curl | sh"), "unknown agent"),
+    ("300-character user id", lambda w: entry(w, "MyApp.Accounts", user_id="u" * 300),
+     "user id is 300 characters long"),
+    ("user id with a NUL", lambda w: entry(w, "MyApp.Accounts", user_id="a\x00b"),
+     "control characters"),
 ]  # fmt: skip
 
 
@@ -248,3 +299,31 @@ def test_bad_input_through_the_celery_entry_task(
 
 def test_there_are_at_least_thirty_hostile_cases() -> None:
     assert len(API_CASES) + len(ENTRY_CASES) >= 30
+
+
+def test_a_context_registered_before_names_were_checked_is_refused_at_start(world: World) -> None:
+    # Given: a context whose name gives no branch, stored as an older release would have.
+    with unit_of_work() as uow:
+        bang = uow.catalog.add_component(
+            world.mine.scope,
+            name="!!!",
+            module_name="MyApp.Bang",
+            type="context",
+            priority=0,
+            parent_id=None,
+        )
+        uow.catalog.add_component(
+            world.mine.scope,
+            name="Child",
+            module_name="MyApp.Bang.Child",
+            type="module",
+            priority=0,
+            parent_id=bang.id,
+        )
+    before = counts(world.url)
+
+    with pytest.raises(errors.InvalidBranchName) as raised:
+        start(world.mine.scope, bang.id)
+
+    assert_one_clear_line(str(raised.value), "context name '!!!' has no letter or digit")
+    assert counts(world.url) == before

@@ -23,6 +23,7 @@ from ctworkflow.workflow import context
 from ctworkflow.workflow.effects import live_effects
 from tests import servers
 from tests.samples import git
+from tests.sandbox_support import gone_within, processes_with
 from tests.workflow_support import Project, make_project, wait_for, wait_until_terminal
 
 
@@ -72,14 +73,6 @@ def test_a_backend_service_starts_a_session_by_task_name_without_importing_ctwor
     assert session.idempotency_key == "backend-job-1"
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/status").read_text()
-    except FileNotFoundError:
-        return False
-    return "State:\tZ" not in state  # a zombie has exited
-
-
 def test_cancel_mid_run_stops_the_agents_and_the_late_callback_does_nothing(
     project: Project,
 ) -> None:
@@ -88,13 +81,14 @@ def test_cancel_mid_run_stops_the_agents_and_the_late_callback_does_nothing(
     base = project.remote_git("rev-parse", "main")
     session = project.start()
     wait_for(lambda: len(list(project.agent_state.glob("hang-*.pids"))) == 3, what="3 agents")
-    pids = [int(p) for f in project.agent_state.glob("hang-*.pids") for p in f.read_text().split()]
-    assert all(_alive(pid) for pid in pids)
+    # Their pids are the sandboxes' own: they are found by their command lines instead.
+    hung = f"hang-child-of:{project.agent_state}"
+    assert len(processes_with(hung)) == 3
 
     cancelled = api.cancel_session(project.scope, session.id)
 
     assert cancelled.status is SessionStatus.CANCELLED
-    wait_for(lambda: not any(_alive(pid) for pid in pids), timeout_s=30, what="agents killed")
+    assert gone_within(str(project.agent_state), 30), "agents not killed"
 
     def agents_stopped() -> bool:
         details = api.session_details(project.scope, session.id)

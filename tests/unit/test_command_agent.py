@@ -16,6 +16,7 @@ from ctworkflow.agents.command import CommandAgent
 from ctworkflow.agents.registry import get_agent
 from ctworkflow.agents.scaffold import ScaffoldAgent
 from ctworkflow.domain.layouts import Layout
+from tests.sandbox_support import gone_within, new_marker, processes_with
 
 WRITING_AGENT = """\
 import json
@@ -38,14 +39,13 @@ target.write_text("def test_generated():\\n    assert True\\n", encoding="utf-8"
 print("wrote", test_path)
 """
 
+# Its child carries the marker it is given, so the test finds it from outside the sandbox.
 SPAWNING_SLEEPER = """\
 import subprocess
 import sys
 import time
-from pathlib import Path
 
-child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)"])
-Path(sys.argv[1]).write_text(str(child.pid), encoding="utf-8")
+child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(600)", sys.argv[1]])
 while True:
     time.sleep(1)
 """
@@ -99,15 +99,6 @@ def writing_agent(tmp_path: Path) -> tuple[CommandAgent, Path]:
         ]
     )
     return agent, report
-
-
-def alive(pid: int) -> bool:
-    """Tell whether a process exists and is not a zombie."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return False
-    return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
 def test_an_agent_that_writes_the_test_file_succeeds(tmp_path: Path, workspace: Path) -> None:
@@ -238,26 +229,28 @@ def test_malformed_agent_env_settings_are_refused(names: object, message: str) -
 def test_an_agent_past_its_time_limit_is_killed_with_its_children(
     tmp_path: Path, workspace: Path
 ) -> None:
-    pid_file = tmp_path / "child.pid"
+    marker = new_marker()
     program = script(tmp_path, "sleeper.py", SPAWNING_SLEEPER)
-    agent = CommandAgent([sys.executable, str(program), str(pid_file)], timeout_s=2)
+    agent = CommandAgent([sys.executable, str(program), marker], timeout_s=2)
+    seen: list[int] = []
 
-    result = agent.write_tests(request_for(workspace, timeout_s=600))
+    def watch() -> bool:  # asked while the agent runs: note its processes
+        seen.extend(p for p in processes_with(marker) if p not in seen)
+        return False
+
+    result = agent.write_tests(request_for(workspace, timeout_s=600, should_stop=watch))
 
     assert not result.ok
     assert result.error == "agent timed out after 2 s"
-    child = int(pid_file.read_text(encoding="utf-8"))
-    deadline = time.monotonic() + 10
-    while alive(child) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not alive(child)
+    assert seen, "the agent's processes were never seen running"
+    assert gone_within(marker, 10)
 
 
 def test_the_request_time_limit_applies_when_the_agent_has_none(
     tmp_path: Path, workspace: Path
 ) -> None:
     program = script(tmp_path, "sleeper.py", SPAWNING_SLEEPER)
-    agent = CommandAgent([sys.executable, str(program), str(tmp_path / "child.pid")])
+    agent = CommandAgent([sys.executable, str(program), new_marker()])
 
     started = time.monotonic()
     result = agent.write_tests(request_for(workspace, timeout_s=1.5))
@@ -268,7 +261,7 @@ def test_the_request_time_limit_applies_when_the_agent_has_none(
 
 def test_a_stop_request_ends_the_agent(tmp_path: Path, workspace: Path) -> None:
     program = script(tmp_path, "sleeper.py", SPAWNING_SLEEPER)
-    agent = CommandAgent([sys.executable, str(program), str(tmp_path / "child.pid")])
+    agent = CommandAgent([sys.executable, str(program), new_marker()])
 
     result = agent.write_tests(request_for(workspace, should_stop=lambda: True))
 

@@ -229,5 +229,5 @@ def test_a_path_outside_the_workspace_is_refused(tmp_path: Path) -> None:
     result = ScaffoldAgent().write_tests(request_for(workspace, test_path="../escape.py"))
 
     assert not result.ok
-    assert result.error == "path '../escape.py' is outside the workspace"
+    assert result.error == "test file '../escape.py' is outside the workspace"
     assert not (tmp_path / "escape.py").exists()

@@ -228,3 +228,17 @@ def test_leftovers_of_a_finished_program_are_killed(tmp_path: Path, redirect: st
     assert result.ok
     assert result.stdout == "done\n"
     assert _wait_dead(_read_pid(pid_file))
+
+
+def test_a_program_that_closes_its_pipes_and_ignores_sigterm_still_has_its_time_limit(
+    tmp_path: Path,
+) -> None:
+    started = time.monotonic()
+    result = shell.run(
+        ["sh", "-c", "trap '' TERM; exec >/dev/null 2>&1 </dev/null; sleep 60"],
+        cwd=tmp_path,
+        timeout_s=0.5,
+        poll_s=0.05,
+    )
+    assert result.timed_out
+    assert time.monotonic() - started < 10

@@ -1,0 +1,351 @@
+"""Contain a child program that runs code we did not write: bubblewrap, or nothing if told so.
+
+A :class:`Policy` says what one run may do: the folders it writes (its workspace, a scratch
+folder, an environment cache), the folders it reads besides the host, and whether it reaches
+the network. The operator's settings say how runs are contained (``CTW_SANDBOX``) and how much
+each process may use. :func:`prepare` turns an argv and its environment into the ones that run
+the program so contained; :func:`ctworkflow.effects.shell.run` applies it when given a policy.
+
+With ``bubblewrap``:
+
+- the host is seen read-only; ctworkflow's own data (database files, the git cache with every
+  other workspace), ``/run`` (the host's sockets) and well-known credential files are hidden;
+- ``/tmp`` and ``/dev`` are private, and the run's own folders are writable (the workspace's
+  ``.git`` file stays read-only, and its git mirror is seen read-only);
+- new PID, user, IPC, UTS and network namespaces: every process of the run dies when it ends
+  (``setsid()`` or not), ``/proc`` shows only the run's processes, and without network the
+  run has a loopback of its own and nothing else; ``--die-with-parent`` ties the run to the
+  worker process that started it.
+
+With ``none`` the program runs as the worker's child, with the limits only. Limits (CPU
+seconds, data segment, file size, per process) are set by ``prlimit`` (util-linux).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Final
+
+from ctworkflow import errors
+from ctworkflow.config import Settings, get_settings
+
+__all__ = [
+    "Config",
+    "Limits",
+    "Policy",
+    "Purpose",
+    "configured",
+    "for_agent",
+    "for_build",
+    "for_tests",
+    "prepare",
+]
+
+BUBBLEWRAP: Final = "bubblewrap"
+NONE: Final = "none"
+#: Files and folders of the worker's home that hold credentials: hidden from every run.
+CREDENTIAL_PATHS: Final = (
+    ".ssh",
+    ".gnupg",
+    ".netrc",
+    ".git-credentials",
+    ".pgpass",
+    ".pypirc",
+    ".npmrc",
+    ".aws",
+    ".azure",
+    ".docker",
+    ".kube",
+    ".config/gh",
+    ".config/gcloud",
+    ".gitconfig",  # url.<token>.insteadOf, credential helpers
+    ".config/git",
+)
+#: The host's sockets (a database's, a container engine's) live here: hidden from every run.
+SOCKET_DIRS: Final = ("/run", "/var/run")
+_SQLITE_PREFIXES: Final = ("sqlite:///", "sqla+sqlite:///", "db+sqlite:///")
+#: The worker's own ways to authenticate to git remotes: never handed to a sandboxed run.
+WORKER_ONLY_ENV: Final = ("SSH_AUTH_SOCK", "GIT_ASKPASS", "GIT_SSH", "GIT_SSH_COMMAND")
+
+
+class Purpose(StrEnum):
+    """What a run is for; an agent run may also write the operator's agent folders."""
+
+    AGENT = "agent"
+    TESTS = "tests"
+    BUILD = "build"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Policy:
+    """What one run may do besides reading the host: write these, read these, the network."""
+
+    purpose: Purpose
+    writable: tuple[Path, ...] = ()
+    readable: tuple[Path, ...] = ()
+    network: bool = False
+
+
+def for_tests(
+    workspace: Path, *, scratch: Sequence[Path] = (), readable: Sequence[Path] = ()
+) -> Policy:
+    """A test run (or a parse of the repository's code): its workspace and scratch folders
+    writable, ``readable`` (an environment built elsewhere) readable, no network."""
+    return Policy(
+        purpose=Purpose.TESTS,
+        writable=(workspace, *scratch),
+        readable=tuple(readable),
+        network=False,
+    )
+
+
+def for_agent(
+    workspace: Path,
+    *,
+    scratch: Sequence[Path] = (),
+    readable: Sequence[Path] = (),
+    network: bool = True,
+) -> Policy:
+    """A coding agent's run: its workspace writable, the network for its model's API."""
+    return Policy(
+        purpose=Purpose.AGENT,
+        writable=(workspace, *scratch),
+        readable=tuple(readable),
+        network=network,
+    )
+
+
+def for_build(workspace: Path, environment_cache: Path, *, readable: Sequence[Path] = ()) -> Policy:
+    """An environment build: the workspace and the environment cache writable, and the
+    network, for the package index."""
+    return Policy(
+        purpose=Purpose.BUILD,
+        writable=(workspace, environment_cache),
+        readable=tuple(readable),
+        network=True,
+    )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Limits:
+    """What each process of a run may use; 0 means no limit."""
+
+    cpu_s: int = 0
+    memory_bytes: int = 0
+    file_size_bytes: int = 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Config:
+    """How runs are contained on this worker: the operator's settings."""
+
+    mode: str = BUBBLEWRAP
+    limits: Limits = Limits()
+    #: Hidden from every run (an agent folder inside one is bound again after it).
+    hidden: tuple[Path, ...] = ()
+    #: ctworkflow's own data: hidden from every run, whatever else is exposed.
+    private: tuple[Path, ...] = ()
+    #: Folders an agent run may also write.
+    agent_paths: tuple[Path, ...] = ()
+    #: The git cache: a workspace's mirror is exposed read-only only from here.
+    git_cache: Path | None = None
+    #: Output kept per stream of a sandboxed run, in bytes; beyond it the run is stopped.
+    max_output_bytes: int = 0
+
+
+def from_settings(settings: Settings, home: Path | None = None) -> Config:
+    """The sandbox configuration the settings describe."""
+    home = home or Path.home()
+    private = [settings.data_dir, settings.workspaces]
+    for url in (
+        settings.sqlalchemy_url,
+        settings.celery_broker_url,
+        settings.celery_result_backend,
+    ):
+        for prefix in _SQLITE_PREFIXES:
+            if url.startswith(prefix):
+                private.append(Path(url.removeprefix(prefix).partition("?")[0]))
+    return Config(
+        mode=settings.sandbox,
+        limits=Limits(
+            cpu_s=settings.sandbox_cpu_s,
+            memory_bytes=settings.sandbox_memory_bytes,
+            file_size_bytes=settings.sandbox_file_size_bytes,
+        ),
+        hidden=(
+            *(home / name for name in CREDENTIAL_PATHS),
+            *(Path(d) for d in SOCKET_DIRS),
+            *settings.sandbox_hidden_paths,
+        ),
+        private=tuple(private),
+        agent_paths=settings.sandbox_agent_paths,
+        git_cache=settings.workspaces,
+        max_output_bytes=settings.max_output_bytes,
+    )
+
+
+def configured() -> Config:
+    """The sandbox configuration of this worker, from its settings."""
+    return from_settings(get_settings())
+
+
+def prepare(
+    argv: Sequence[str], env: Mapping[str, str], *, cwd: Path, policy: Policy, config: Config
+) -> tuple[list[str], dict[str, str]]:
+    """The argv and environment that run ``argv`` in ``cwd`` as ``policy`` and ``config`` say.
+
+    Raises:
+        SandboxUnavailable: bwrap (or prlimit, for limits under bubblewrap) is not installed.
+    """
+    command = list(argv)
+    run_env = {name: value for name, value in env.items() if name not in WORKER_ONLY_ENV}
+    if config.mode == BUBBLEWRAP:
+        command = [_program("bwrap"), *_bwrap_options(cwd, policy, config), "--", *command]
+        run_env["TMPDIR"] = "/tmp"  # the private one; the worker's may be hidden
+    limits = _prlimit_options(config.limits)
+    if limits:
+        prlimit = shutil.which("prlimit")
+        if prlimit is not None:
+            command = [prlimit, *limits, "--", *command]
+        elif config.mode == BUBBLEWRAP:
+            _program("prlimit")  # raises, naming the package
+    return command, run_env
+
+
+def missing_programs(config: Config) -> list[str]:
+    """The programs this configuration needs that are not installed."""
+    needed = ["bwrap"] if config.mode == BUBBLEWRAP else []
+    if config.mode == BUBBLEWRAP and _prlimit_options(config.limits):
+        needed.append("prlimit")
+    return [name for name in needed if shutil.which(name) is None]
+
+
+_PACKAGES: Final = {"bwrap": "bubblewrap", "prlimit": "util-linux"}
+
+
+def missing_message(name: str) -> str:
+    """The one line that says a program the sandbox needs is missing, and what to do."""
+    package = _PACKAGES[name]
+    return (
+        f"CTW_SANDBOX=bubblewrap needs {name}, which is not installed: install {package} "
+        f"(apt-get install {package}) or set CTW_SANDBOX=none"
+    )
+
+
+def _program(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        raise errors.SandboxUnavailable(missing_message(name))
+    return path
+
+
+def _prlimit_options(limits: Limits) -> list[str]:
+    options = []
+    for flag, value in (
+        ("--cpu", limits.cpu_s),
+        ("--data", limits.memory_bytes),
+        ("--fsize", limits.file_size_bytes),
+    ):
+        if value > 0:
+            options.append(f"{flag}={value}")
+    return options
+
+
+def _bwrap_options(cwd: Path, policy: Policy, config: Config) -> list[str]:
+    """bubblewrap's options, in mount order: later mounts cover earlier ones."""
+    options = ["--die-with-parent", "--unshare-all"]
+    if policy.network:
+        options.append("--share-net")
+    options += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    agent_paths = config.agent_paths if policy.purpose is Purpose.AGENT else ()
+    for path in agent_paths:
+        options += _bind("--bind", path, create=False)
+    # Credentials stay hidden inside an agent folder (an agent folder of ~ does not show
+    # ~/.ssh) unless the folder is inside one of them: naming it is the operator's choice.
+    options += _hide(config.hidden)
+    for path in _named_inside(agent_paths, config.hidden):
+        options += _bind("--bind", path, create=False)
+    options += _expose_resolver(policy, config)
+    options += _hide(config.private)
+    git_file, mirror = _git_files(cwd, config.git_cache)
+    for path in (*policy.readable, *((mirror,) if mirror else ())):
+        options += _bind("--ro-bind", path, create=False)
+    for path in dict.fromkeys((cwd, *policy.writable)):
+        options += _bind("--bind", path, create=True)
+    if git_file is not None:
+        options += _bind("--ro-bind", git_file, create=False)
+    return [*options, "--chdir", os.path.abspath(cwd)]
+
+
+def _hide(paths: Sequence[Path]) -> list[str]:
+    """Cover each existing path: a folder with an empty tmpfs, a file with /dev/null."""
+    options: list[str] = []
+    for path in dict.fromkeys(Path(os.path.realpath(p)) for p in paths):
+        try:
+            mode = path.stat().st_mode
+        except OSError:
+            continue
+        if stat.S_ISDIR(mode):
+            options += ["--tmpfs", str(path)]
+        else:
+            options += ["--ro-bind", "/dev/null", str(path)]
+    return options
+
+
+def _named_inside(paths: Sequence[Path], hidden: Sequence[Path]) -> list[Path]:
+    """The ``paths`` that are, or lie inside, one of the ``hidden`` ones."""
+    covered = [Path(os.path.realpath(h)) for h in hidden]
+    return [
+        path
+        for path in paths
+        if any(Path(os.path.realpath(path)).is_relative_to(h) for h in covered)
+    ]
+
+
+def _expose_resolver(policy: Policy, config: Config) -> list[str]:
+    """With the network, DNS must work: its configuration may live under a hidden ``/run``."""
+    if not policy.network:
+        return []
+    resolver = Path(os.path.realpath("/etc/resolv.conf"))
+    hidden = [Path(os.path.realpath(p)) for p in config.hidden]
+    if resolver.is_file() and any(resolver.is_relative_to(h) for h in hidden):
+        return ["--ro-bind", str(resolver), str(resolver)]
+    return []
+
+
+def _bind(flag: str, path: Path, *, create: bool) -> list[str]:
+    """Bind ``path`` onto itself; a missing one is skipped, or created if the run owns it."""
+    target = os.path.abspath(path)
+    if create:
+        Path(target).mkdir(parents=True, exist_ok=True)
+    elif not os.path.exists(target):
+        return []
+    return [flag, target, target]
+
+
+def _git_files(cwd: Path, git_cache: Path | None) -> tuple[Path | None, Path | None]:
+    """A worktree's ``.git`` file and its mirror, if the mirror is one of the git cache's.
+
+    The ``.git`` file is bound read-only over itself, so the run cannot point the workspace
+    at another repository for the runs that follow.
+    """
+    git_file = cwd / ".git"
+    try:
+        if not stat.S_ISREG(git_file.lstat().st_mode):
+            return None, None
+        text = git_file.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None, None
+    if not text.startswith("gitdir: ") or git_cache is None:
+        return git_file, None
+    gitdir = Path(os.path.realpath(cwd / text.removeprefix("gitdir: ")))
+    mirrors = Path(os.path.realpath(git_cache)) / "mirrors"
+    if gitdir.parent.name != "worktrees" or not gitdir.is_relative_to(mirrors):
+        return git_file, None
+    return git_file, gitdir.parent.parent
