@@ -18,7 +18,7 @@ try:
 except errors.ConfigurationError as error:
     raise SystemExit(f"ctworkflow refuses to start: {error}") from None
 
-from ctworkflow import logs  # noqa: E402
+from ctworkflow import logs
 
 logs.configure(default=logs.SERVICE_LEVEL)
 
