@@ -161,12 +161,14 @@ class LimitExceeded(StepFailed):
 
     def __init__(self, what: str, size: int, limit: int, setting: str) -> None:
         self.what = what
-        self.size = size
-        self.limit = limit
+        self.size = int(size)
+        self.limit = int(limit)
         self.setting = setting
-        super().__init__(
-            f"{what} is {format_bytes(size)}, over the limit of {format_bytes(limit)} ({setting})"
-        )
+        Exception.__init__(self, what, self.size, self.limit, setting)
+
+    def __str__(self) -> str:
+        size, limit = format_bytes(self.size), format_bytes(self.limit)
+        return f"{self.what} is {size}, over the limit of {limit} ({self.setting})"
 
 
 def format_bytes(size: int) -> str:

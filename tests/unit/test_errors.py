@@ -27,6 +27,10 @@ SAMPLES: dict[str, Any] = {
     "session_id": uuid.UUID(int=42),
     "current": "complete",
     "target": "active",
+    "what": "the test file tests/test_user.py",
+    "size": 3 << 20,
+    "limit": 1 << 20,
+    "setting": "CTW_MAX_TEST_FILE_BYTES",
 }
 
 
