@@ -41,12 +41,6 @@ def list_accounts(uow: UnitOfWork) -> list[model.Account]:
     return uow.catalog.list_accounts()
 
 
-def list_projects(uow: UnitOfWork, account_id: uuid.UUID) -> list[model.Project]:
-    """The projects of an account, by name."""
-    uow.catalog.get_account(account_id)
-    return uow.catalog.list_projects(account_id)
-
-
 def find_account(uow: UnitOfWork, account: str) -> model.Account:
     """An account given by id, by name when exactly one account bears it, or by id prefix."""
     text = check_name(account, "account")
@@ -173,6 +167,12 @@ def _check_local_repository(address: str) -> None:
         raise errors.InvalidRepository(f"no git repository at {folder}")
 
 
+def list_projects(uow: UnitOfWork, account_id: uuid.UUID) -> list[model.Project]:
+    """The projects of an account, by name."""
+    uow.catalog.get_account(account_id)
+    return uow.catalog.list_projects(account_id)
+
+
 def get_project(uow: UnitOfWork, scope: model.Scope) -> model.Project:
     """The project of a scope."""
     return uow.catalog.get_project(scope.account_id, scope.project_id)
@@ -271,6 +271,11 @@ def list_components(uow: UnitOfWork, scope: model.Scope) -> list[model.Component
     """Every component of the scope's project, by module name."""
     get_project(uow, scope)
     return uow.catalog.list_components(scope)
+
+
+def list_contexts(uow: UnitOfWork, scope: model.Scope) -> list[model.Component]:
+    """The components of the project that can be tested as contexts (not removed ones)."""
+    return [c for c in list_components(uow, scope) if c.type in CONTEXT_TYPES and not c.removed]
 
 
 def get_context(uow: UnitOfWork, scope: model.Scope, component_id: uuid.UUID) -> model.Component:

@@ -94,5 +94,14 @@ beat_schedule = {
             "queue": constants.ORCHESTRATION_QUEUE,
             "expires": _settings.reconcile_interval_s,
         },
-    }
+    },
+    # Webhook deliveries whose send was lost (the outbox is in the database).
+    "ctw-webhooks": {
+        "task": constants.SWEEP_WEBHOOKS,
+        "schedule": _settings.webhook_sweep_interval_s,
+        "options": {
+            "queue": constants.ORCHESTRATION_QUEUE,
+            "expires": _settings.webhook_sweep_interval_s,
+        },
+    },
 }

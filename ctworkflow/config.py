@@ -17,7 +17,7 @@ import os
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from pydantic import ValidationError, model_validator
+from pydantic import SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ctworkflow import errors
@@ -110,6 +110,37 @@ class Settings(BaseSettings):
     #: component of the work in hand.
     log_format: str = "text"
 
+    #: The server key webhook signing secrets are derived from (HMAC of it over a webhook's
+    #: id), so the database holds no secret; empty refuses to create or sign webhooks.
+    webhook_key: SecretStr = SecretStr("")
+    #: Sends of one webhook event before its delivery is given up as failed.
+    webhook_max_attempts: int = 8
+    #: Delay before the second send of an event, doubled for each later one, up to the cap.
+    webhook_backoff_s: float = 5.0
+    webhook_backoff_cap_s: float = 3600.0
+    #: Time limit of one send (connect and response).
+    webhook_timeout_s: float = 10.0
+    #: How often Celery beat looks for deliveries whose send was lost.
+    webhook_sweep_interval_s: float = 15.0
+    #: Largest request body the HTTP API reads; past it the request is refused with 413.
+    api_max_body_bytes: int = 65536
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value and value.upper() not in LOG_LEVELS:
+            raise ValueError(
+                f"{value!r} is not a level: use one of {', '.join(LOG_LEVELS)}, or leave it empty"
+            )
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value not in LOG_FORMATS:
+            raise ValueError(f"{value!r}: use text or json")
+        return value
+
     @model_validator(mode="after")
     def _check(self) -> Settings:
         soft, hard = self.component_soft_time_limit_s, self.component_time_limit_s
@@ -142,13 +173,6 @@ class Settings(BaseSettings):
             )
         if self.max_worker_losses < 1:
             raise ValueError("CTW_MAX_WORKER_LOSSES must be at least 1")
-        if self.log_level and self.log_level.upper() not in LOG_LEVELS:
-            raise ValueError(
-                f"CTW_LOG_LEVEL {self.log_level!r} is not a level: use one of "
-                f"{', '.join(LOG_LEVELS)}, or leave it empty"
-            )
-        if self.log_format not in LOG_FORMATS:
-            raise ValueError(f"CTW_LOG_FORMAT {self.log_format!r}: use text or json")
         limits = {
             "CTW_SANDBOX_CPU_S": self.sandbox_cpu_s,
             "CTW_SANDBOX_MEMORY_BYTES": self.sandbox_memory_bytes,
@@ -166,6 +190,15 @@ class Settings(BaseSettings):
         for name, value in sizes.items():
             if value < 1:
                 raise ValueError(f"{name} must be positive")
+        if self.webhook_max_attempts < 1 or self.api_max_body_bytes < 1:
+            raise ValueError(
+                "CTW_WEBHOOK_MAX_ATTEMPTS and CTW_API_MAX_BODY_BYTES must be at least 1"
+            )
+        if min(self.webhook_backoff_s, self.webhook_timeout_s, self.webhook_sweep_interval_s) <= 0:
+            raise ValueError(
+                "CTW_WEBHOOK_BACKOFF_S, CTW_WEBHOOK_TIMEOUT_S and CTW_WEBHOOK_SWEEP_INTERVAL_S "
+                "must be positive"
+            )
         if self.max_attempts < 1 or self.max_fix_rounds < 0:
             raise ValueError(
                 "CTW_MAX_ATTEMPTS must be at least 1 and CTW_MAX_FIX_ROUNDS at least 0"

@@ -16,6 +16,10 @@ VALIDATE: Final = "ctworkflow.context.validate"
 FINALIZE: Final = "ctworkflow.context.finalize"
 RUN_COMPONENT: Final = "ctworkflow.component.run"
 RECONCILE: Final = "ctworkflow.reconcile"
+#: The status task a backend calls by name: a session's summary as JSON.
+GET_SESSION: Final = "ctworkflow.get_session"
+DELIVER_WEBHOOK: Final = "ctworkflow.webhooks.deliver"
+SWEEP_WEBHOOKS: Final = "ctworkflow.webhooks.sweep"
 
 ORCHESTRATION_TASKS: Final = (
     START_CONTEXT_TESTING,
@@ -24,5 +28,8 @@ ORCHESTRATION_TASKS: Final = (
     VALIDATE,
     FINALIZE,
     RECONCILE,
+    GET_SESSION,
+    DELIVER_WEBHOOK,
+    SWEEP_WEBHOOKS,
 )
 COMPONENT_TASKS: Final = (RUN_COMPONENT,)

@@ -27,6 +27,8 @@ error keeps its message and its attributes (``tests/unit/test_errors.py``).
         - ProjectNotFound
         - ComponentNotFound
         - SessionNotFound
+        - TokenNotFound
+        - WebhookNotFound
     - InvalidTransition         the state machine refused a status change (a bug or a race)
     - StepFailed                permanent failure of a workflow step; never retried
         - UnsafeFile            a link or a non-regular file where a test or source file goes
@@ -131,6 +133,18 @@ class SessionNotFound(NotFound):
     """No such session in this project."""
 
     kind = "session"
+
+
+class TokenNotFound(NotFound):
+    """No such API token in this account."""
+
+    kind = "token"
+
+
+class WebhookNotFound(NotFound):
+    """No such webhook in this project."""
+
+    kind = "webhook"
 
 
 class InvalidTransition(CtWorkflowError):

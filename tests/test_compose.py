@@ -132,7 +132,10 @@ def test_one_beat_runs_the_reconciler_of_our_app(services: dict[str, Any]) -> No
     assert command[:1] == ["celery"] and "beat" in command
     module = importlib.import_module(option(command, "-A"))
     schedule = module.app.conf.beat_schedule
-    assert [entry["task"] for entry in schedule.values()] == [constants.RECONCILE]
+    assert [entry["task"] for entry in schedule.values()] == [
+        constants.RECONCILE,
+        constants.SWEEP_WEBHOOKS,  # webhook deliveries whose send was lost
+    ]
     assert "deploy" not in services["beat"] or services["beat"]["deploy"].get("replicas", 1) == 1
 
 

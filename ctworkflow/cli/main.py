@@ -17,7 +17,7 @@ import typer
 from typer.exceptions import TyperException
 
 from ctworkflow import errors, logs
-from ctworkflow.cli import catalog_commands, maintenance_commands, workers
+from ctworkflow.cli import api_commands, catalog_commands, maintenance_commands, workers
 from ctworkflow.cli.session_commands import session_app
 
 app = typer.Typer(
@@ -31,6 +31,7 @@ app.add_typer(catalog_commands.project_app, name="project")
 app.add_typer(catalog_commands.component_app, name="component")
 app.add_typer(session_app, name="session")
 maintenance_commands.register(app)
+api_commands.register(app)
 
 #: Arguments answered without running a command (nothing is configured or loaded for them).
 ANSWERED_FROM_ARGUMENTS = frozenset({"--help", "--version", "--show-completion"})

@@ -215,6 +215,8 @@ class TestReport:
     skipped: int = 0
     duration_s: float = 0.0
     output_tail: str = ""
+    #: Line coverage in percent, when the runner measured it.
+    coverage: float | None = None
 
     @property
     def all_passed(self) -> bool:
@@ -231,6 +233,7 @@ class TestReport:
             "skipped": self.skipped,
             "duration_s": self.duration_s,
             "output_tail": self.output_tail,
+            **({"coverage": self.coverage} if self.coverage is not None else {}),
         }
 
     @classmethod
@@ -244,6 +247,7 @@ class TestReport:
             skipped=int(data.get("skipped", 0)),
             duration_s=float(data.get("duration_s", 0.0)),
             output_tail=str(data.get("output_tail", "")),
+            coverage=float(data["coverage"]) if data.get("coverage") is not None else None,
         )
 
 

@@ -20,6 +20,8 @@ from sqlalchemy import event, orm
 from ctworkflow.config import get_settings
 from ctworkflow.persistence.catalog_store import CatalogStore
 from ctworkflow.persistence.session_store import SessionStore
+from ctworkflow.persistence.token_store import TokenStore
+from ctworkflow.persistence.webhook_store import WebhookStore
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 
@@ -86,6 +88,8 @@ class UnitOfWork:
         self.db = db
         self.catalog = CatalogStore(db)
         self.sessions = SessionStore(db)
+        self.tokens = TokenStore(db)
+        self.webhooks = WebhookStore(db)
 
 
 @contextmanager

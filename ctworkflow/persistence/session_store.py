@@ -13,7 +13,7 @@ from sqlalchemy import orm
 from ctworkflow import errors
 from ctworkflow.domain import model
 from ctworkflow.domain.states import TERMINAL, SessionStatus, SessionType, can_transition
-from ctworkflow.persistence import rows
+from ctworkflow.persistence import rows, webhook_store
 from ctworkflow.persistence.tables import (
     ArtifactRow,
     ComponentRow,
@@ -212,7 +212,10 @@ class SessionStore:
             .values(**values)
             .returning(SessionRow.id)
         )
-        return [r[0] for r in result]
+        moved = [r[0] for r in result]
+        if target in TERMINAL:  # the webhook outbox: written with the end it announces
+            webhook_store.record_session_ends(self.db, moved, target)
+        return moved
 
     def update_session(
         self,
@@ -604,3 +607,19 @@ class SessionStore:
             )
         )
         return {r.session_id: rows.artifact(r) for r in found}
+
+    def interactions_of(
+        self, scope: model.Scope, session_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[model.Interaction]]:
+        """The histories of many sessions in one query, each oldest first."""
+        if not session_ids:
+            return {}
+        found = self.db.scalars(
+            sa.select(InteractionRow)
+            .where(InteractionRow.session_id.in_(self._owned(scope, session_ids)))
+            .order_by(InteractionRow.started_at, InteractionRow.attempt)
+        )
+        histories: dict[uuid.UUID, list[model.Interaction]] = {i: [] for i in session_ids}
+        for row in found:
+            histories[row.session_id].append(rows.interaction(row))
+        return histories

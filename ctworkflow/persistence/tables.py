@@ -189,3 +189,72 @@ class ArtifactRow(Base):
     digest: Mapped[str] = mapped_column(sa.String(64))
     report: Mapped[dict[str, Any]] = mapped_column(JsonDocument)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class ApiTokenRow(Base):
+    """An account's API token: only the SHA-256 of its secret is kept, never the secret."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    account_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("accounts.id", ondelete="CASCADE"), index=True
+    )
+    #: When set, the token sees only this project of its account.
+    project_id: Mapped[uuid.UUID | None] = mapped_column(
+        sa.ForeignKey("projects.id", ondelete="CASCADE")
+    )
+    name: Mapped[str] = mapped_column(sa.String(NAME_MAX))
+    secret_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    #: The secret's first characters, to tell tokens apart in listings.
+    prefix: Mapped[str] = mapped_column(sa.String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class WebhookRow(Base):
+    """Where a project's session events are sent; its signing secret is derived, not stored."""
+
+    __tablename__ = "webhooks"
+    __table_args__ = (sa.Index(None, "account_id", "project_id"),)
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    account_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("accounts.id", ondelete="CASCADE"))
+    project_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(sa.String(2048))
+    #: Also send each component testing session's end, not only the context session's.
+    component_events: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class WebhookDeliveryRow(Base):
+    """The outbox: one event for one webhook, written in the transaction that ended the
+    session, and the record of its sending (status, attempts, last error)."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        sa.Index(None, "status", "next_attempt_at"),
+        sa.Index(None, "webhook_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    account_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("accounts.id", ondelete="CASCADE"))
+    project_id: Mapped[uuid.UUID] = mapped_column(sa.ForeignKey("projects.id", ondelete="CASCADE"))
+    # No foreign key: deleting a webhook must never make a session's end fail; its pending
+    # deliveries fail when they find it gone.
+    webhook_id: Mapped[uuid.UUID]
+    session_id: Mapped[uuid.UUID] = mapped_column(
+        sa.ForeignKey("sessions.id", ondelete="CASCADE"), index=True
+    )
+    event: Mapped[str] = mapped_column(sa.String(64))
+    status: Mapped[str] = mapped_column(sa.String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    #: Held by the send in progress until then; a send that died is taken over after it.
+    claimed_until: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    #: The JSON body, fixed at the first send so every retry sends the same bytes.
+    body: Mapped[str | None] = mapped_column(sa.Text)
+    last_status_code: Mapped[int | None]
+    last_error: Mapped[str | None] = mapped_column(sa.Text)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

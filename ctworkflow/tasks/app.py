@@ -11,6 +11,7 @@ app = Celery(
         "ctworkflow.tasks.component",
         "ctworkflow.tasks.entry",
         "ctworkflow.tasks.maintenance",
+        "ctworkflow.tasks.webhooks",
     ],
 )
 app.config_from_object("ctworkflow.celeryconfig")

@@ -1,16 +1,25 @@
-"""The entry task a backend service calls by name, without importing ctworkflow.
+"""The entry tasks a backend service calls by name, without importing ctworkflow.
 
     celery_app.send_task("ctworkflow.start_context_testing",
                          kwargs={"account_id": ..., "project_id": ..., "context": "MyApp.Accounts"})
 
-returns the session id.
+returns the session id;
+
+    celery_app.send_task("ctworkflow.get_session",
+                         kwargs={"account_id": ..., "project_id": ..., "session_id": ...})
+
+returns its summary (status, round, branch, commit, component counts) as JSON.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from ctworkflow import api, constants, errors
 from ctworkflow.domain.inputs import check_user_id, parse_id
 from ctworkflow.domain.model import Scope
+from ctworkflow.persistence.tables import utcnow
+from ctworkflow.summary import SessionSummary
 from ctworkflow.tasks.app import app
 
 
@@ -39,3 +48,17 @@ def start_context_testing(
         scope, context, idempotency_key=idempotency_key, agent=agent
     )
     return str(session.id)
+
+
+@app.task(name=constants.GET_SESSION, throws=(errors.InvalidInput, errors.NotFound))
+def get_session(account_id: str, project_id: str, session_id: str) -> dict[str, Any]:
+    """The summary of a session of the project (``ctworkflow.summary.SessionSummary``).
+
+    Scoped like the entry task: a session of another project answers as a missing one.
+    """
+    scope = Scope(
+        account_id=parse_id(account_id, "account id"),
+        project_id=parse_id(project_id, "project id"),
+    )
+    details = api.session_details(scope, session_id)
+    return SessionSummary.of(details, utcnow()).to_json()

@@ -14,7 +14,9 @@ It is run in the workspace. PLAN maps a module name to a list of behaviours, one
 - ``replace``: remove whatever is at the test path (a link the repository has there), then
   write a good test;
 - ``symlink``: make the test path a symbolic link to ``/etc/passwd``;
-- ``huge``: write a test file of 200 MiB (sparse: it costs no disk).
+- ``huge``: write a test file of 200 MiB (sparse: it costs no disk);
+- ``gated``: wait until the file DIR/release exists (at most 120 s), then write a good test
+  (a test holds a session active while it looks at it, then lets it finish).
 
 Every call is appended to DIR/calls.jsonl with the prompt it was given.
 """
@@ -84,6 +86,10 @@ def main() -> int:
         (state / f"hang-{uuid.uuid4().hex}.pids").write_text(f"{os.getpid()} {child.pid}\n")
         time.sleep(3600)
         return 0
+    if behaviour == "gated":
+        deadline = time.monotonic() + 120
+        while not (state / "release").exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
     test_path.parent.mkdir(parents=True, exist_ok=True)
     if behaviour == "replace":
         test_path.unlink(missing_ok=True)

@@ -11,7 +11,17 @@ from ctworkflow.persistence import db
 from ctworkflow.persistence.tables import Base
 from tests import servers
 
-TABLES = {"accounts", "projects", "components", "sessions", "interactions", "artifacts"}
+TABLES = {
+    "accounts",
+    "projects",
+    "components",
+    "sessions",
+    "interactions",
+    "artifacts",
+    "api_tokens",
+    "webhooks",
+    "webhook_deliveries",
+}
 
 
 def tables_and_enums(url: str) -> tuple[set[str], set[str]]:

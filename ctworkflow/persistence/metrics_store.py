@@ -1,0 +1,89 @@
+"""Aggregates across every tenant for ``/metrics``: counts only, never ids or names.
+
+Each figure is one grouped query, so a scrape costs a handful of statements whatever the
+number of sessions.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import orm
+
+from ctworkflow.domain.states import TERMINAL
+from ctworkflow.persistence.tables import SessionRow
+
+
+def _duration_s(dialect: str) -> sa.ColumnElement[Any]:
+    if dialect == "postgresql":
+        return sa.extract("epoch", SessionRow.completed_at - SessionRow.created_at)
+    return (
+        sa.func.julianday(SessionRow.completed_at) - sa.func.julianday(SessionRow.created_at)
+    ) * 86400.0
+
+
+class MetricsStore:
+    """Read-only aggregates of sessions."""
+
+    def __init__(self, db: orm.Session) -> None:
+        self.db = db
+
+    def sessions_by_status(self) -> dict[tuple[str, str], int]:
+        """``(type, status) → count``."""
+        found = self.db.execute(
+            sa.select(SessionRow.type, SessionRow.status, sa.func.count()).group_by(
+                SessionRow.type, SessionRow.status
+            )
+        )
+        return {(t.value, s.value): int(n) for t, s, n in found}
+
+    def durations(self, bounds: Sequence[float]) -> dict[str, tuple[list[int], float]]:
+        """Ended sessions' durations by type: counts per bucket (``<= bound``, then the rest,
+        not cumulative) and their sum in seconds."""
+        duration = _duration_s(self.db.get_bind().dialect.name)
+        bucket = sa.case(
+            *[(duration <= bound, index) for index, bound in enumerate(bounds)],
+            else_=len(bounds),
+        ).label("bucket")
+        found = self.db.execute(
+            sa.select(SessionRow.type, bucket, sa.func.count(), sa.func.sum(duration))
+            .where(SessionRow.completed_at.is_not(None), SessionRow.status.in_(TERMINAL))
+            .group_by(SessionRow.type, bucket)
+        )
+        result: dict[str, tuple[list[int], float]] = {}
+        for kind, index, n, total in found.tuples():
+            counts, seconds = result.get(kind.value, ([0] * (len(bounds) + 1), 0.0))
+            counts[int(index)] += int(n)
+            result[kind.value] = (counts, seconds + float(total or 0.0))
+        return result
+
+    def rounds(self) -> dict[int, int]:
+        """Ended context sessions by the number of fan-out rounds they ran."""
+        found = self.db.execute(
+            sa.select(SessionRow.attempt, sa.func.count())
+            .where(SessionRow.parent_id.is_(None), SessionRow.status.in_(TERMINAL))
+            .group_by(SessionRow.attempt)
+        )
+        return {int(a): int(n) for a, n in found}
+
+    def components_per_session(self) -> dict[int, int]:
+        """Context sessions by how many component sessions they have."""
+        per_parent = (
+            sa.select(sa.func.count().label("n"))
+            .where(SessionRow.parent_id.is_not(None))
+            .group_by(SessionRow.parent_id)
+            .subquery()
+        )
+        found = self.db.execute(sa.select(per_parent.c.n, sa.func.count()).group_by(per_parent.c.n))
+        return {int(n): int(count) for n, count in found.tuples()}
+
+    def retry_rounds(self) -> int:
+        """Fan-out rounds run beyond the first, over every context session."""
+        total = self.db.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(SessionRow.attempt - 1), 0)).where(
+                SessionRow.parent_id.is_(None), SessionRow.attempt > 1
+            )
+        )
+        return int(total or 0)
