@@ -196,10 +196,21 @@ def test_flower_and_api_listen_on_loopback_and_the_databases_nowhere(
     assert document["networks"]["data"]["internal"] is True
 
 
-def test_the_api_service_runs_ctw_serve_inside_the_network(services: dict[str, Any]) -> None:
+def test_the_api_service_runs_ctw_serve_inside_the_network(
+    services: dict[str, Any], tmp_path: Path
+) -> None:
     # The HTTP API's command (ctw serve, the http helper's) binds all interfaces of its
     # container; the host publishes it on loopback only (above).
-    assert services["api"]["command"] == ["ctw", "serve", "--host", "0.0.0.0", "--port", "8000"]
+    command = services["api"]["command"]
+    assert command == ["ctw", "serve", "--host", "0.0.0.0", "--port", "8000"]
+    done = subprocess.run(
+        [str(CTW), *command[1:2], "--help"],
+        env=base_env(tmp_path),
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0 and "--host" in done.stdout, done.stderr
 
 
 def test_no_credential_is_written_in_compose(services: dict[str, Any]) -> None:
