@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .PHONY: install format lint typecheck test test-fast test-unit test-integration faults bench \
-	bench-smoke all clean demo
+	bench-smoke all clean demo lock
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -65,3 +65,9 @@ clean:
 # The embedded demo: a whole session on a sample repository, no server needed.
 demo: $(STAMP)
 	$(BIN)/ctw demo
+
+# The pinned, hashed dependencies the image installs (Dockerfile); run after changing
+# pyproject.toml's dependencies. tests/test_compose.py checks that it covers them.
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml --extra runner --generate-hashes --universal \
+		--python-version 3.11 --custom-compile-command "make lock" --quiet -o requirements.lock

@@ -2,12 +2,18 @@
 
 Every function takes a :class:`~ctworkflow.Scope`; ids and names of another tenant behave as
 missing ones. Errors are typed (``ctworkflow.errors``).
+
+A session that is started (or retried) is committed first, then its first wake-up is sent.
+If the broker cannot take it in time, the session is not lost and no error is raised: it is
+returned *queued* (:func:`queued_reason` says why) and the reconciler sends that wake-up on
+its next pass.
 """
 
 from __future__ import annotations
 
+import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from ctworkflow import catalog, discovery, errors, sessions
@@ -19,8 +25,11 @@ from ctworkflow.domain.orchestrator import Next
 from ctworkflow.domain.states import TERMINAL, ParentStep, SessionStatus, SessionType
 from ctworkflow.effects.git import Git
 from ctworkflow.persistence.db import UnitOfWork, unit_of_work
-from ctworkflow.workflow.reconciler import ReconcileReport
+from ctworkflow.workflow.reconciler import ReconcileReport, queue_for_reconciler
+from ctworkflow.workflow.reconciler import queued_reason as queued_reason  # re-exported
 from ctworkflow.workflow.reconciler import reconcile as reconcile_pass
+
+logger = logging.getLogger(__name__)
 
 
 def _resolve_context(uow: UnitOfWork, scope: model.Scope, context: uuid.UUID | str) -> uuid.UUID:
@@ -59,15 +68,34 @@ def start_context_testing(
             idempotency_key=idempotency_key,
             runner=runner,
         )
-    if started.created:  # after the commit: the worker must find the row
-        _enqueue(scope, started.session.id, Next(step=ParentStep.INITIALIZE))
-    return started.session
+    if not started.created:
+        return started.session
+    # After the commit: the worker must find the row.
+    return _send_or_queue(
+        started.session,
+        lambda: _enqueue(scope, started.session.id, Next(step=ParentStep.INITIALIZE)),
+    )
 
 
 def _enqueue(scope: model.Scope, session_id: uuid.UUID, route: Next) -> None:
     from ctworkflow.tasks import context as context_tasks  # the Celery layer, loaded on use
 
     context_tasks.enqueue(scope.to_json(), str(session_id), route)
+
+
+def _send_or_queue(session: model.Session, send: Callable[[], None]) -> model.Session:
+    """Send a committed session's wake-up, or leave it to the reconciler if the broker is down."""
+    try:
+        send()
+    except errors.BrokerUnavailable as error:
+        logger.warning(
+            "session %s is queued: %s; the reconciler sends it",
+            session.id,
+            error,
+            extra={"action": "queue_session", "session_id": str(session.id)},
+        )
+        return queue_for_reconciler(session.scope, session.id, str(error))
+    return session
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -126,11 +154,17 @@ def cancel_session(scope: model.Scope, session_id: uuid.UUID | str) -> model.Ses
     from ctworkflow.tasks import context as context_tasks
 
     attempt = max(cancelled.session.attempt, 1)
-    context_tasks.revoke(
-        [context_tasks.step_task_id(str(c), "run", attempt) for c in cancelled.cancelled_children]
-    )
-    if cancelled.session.type is SessionType.CONTEXT_TESTING:  # its empty branch goes too
-        context_tasks.enqueue_release(scope.to_json(), str(sid))
+    try:
+        context_tasks.revoke(
+            [
+                context_tasks.step_task_id(str(c), "run", attempt)
+                for c in cancelled.cancelled_children
+            ]
+        )
+        if cancelled.session.type is SessionType.CONTEXT_TESTING:  # its empty branch goes too
+            context_tasks.enqueue_release(scope.to_json(), str(sid))
+    except errors.BrokerUnavailable as error:  # the cancel stands: runs see it in the database
+        logger.warning("session %s cancelled; its queued runs were not revoked: %s", sid, error)
     return cancelled.session
 
 
@@ -156,7 +190,9 @@ def retry_session(scope: model.Scope, session_id: uuid.UUID | str) -> model.Sess
         sessions.forget_permanent_failures(uow, scope, sid)
     from ctworkflow.tasks import context as context_tasks
 
-    context_tasks.advance(scope.to_json(), str(sid))
+    _send_or_queue(
+        get_session(scope, sid), lambda: context_tasks.advance(scope.to_json(), str(sid))
+    )
     return get_session(scope, sid)
 
 

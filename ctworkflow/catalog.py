@@ -15,7 +15,7 @@ from sqlalchemy import exc
 
 from ctworkflow import errors
 from ctworkflow.agents.registry import get_agent
-from ctworkflow.domain import layout_profile, layouts, model, repositories
+from ctworkflow.domain import id_prefix, layout_profile, layouts, model, repositories
 from ctworkflow.domain.inputs import (
     check_branch,
     check_context_name,
@@ -36,29 +36,40 @@ def create_account(uow: UnitOfWork, name: str) -> model.Account:
     return uow.catalog.add_account(check_name(name, "account name"))
 
 
+def list_accounts(uow: UnitOfWork) -> list[model.Account]:
+    """Every account (an operator's command: accounts are the tenants themselves)."""
+    return uow.catalog.list_accounts()
+
+
 def find_account(uow: UnitOfWork, account: str) -> model.Account:
-    """An account given by id, or by name when exactly one account bears it."""
+    """An account given by id, by name when exactly one account bears it, or by id prefix."""
     text = check_name(account, "account")
     try:
         return uow.catalog.get_account(uuid.UUID(text))
     except ValueError:
         pass
     found = uow.catalog.find_accounts(text)
-    if not found:
-        raise errors.AccountNotFound(text)
     if len(found) > 1:
         raise errors.InvalidInput(
             f"{len(found)} accounts are named {text!r}: give the account id instead"
         )
-    return found[0]
+    if found:
+        return found[0]
+    prefix = id_prefix.parse(text)
+    if isinstance(prefix, id_prefix.IdRange):
+        matches = uow.catalog.account_ids_between(prefix.low, prefix.high)
+        if (account_id := id_prefix.pick(prefix, matches, "account")) is not None:
+            return uow.catalog.get_account(account_id)
+    raise errors.AccountNotFound(text)
 
 
 def find_project(uow: UnitOfWork, account_id: uuid.UUID, project: str) -> model.Project:
-    """A project of an account, given by id or by name."""
+    """A project of an account, given by id, by name, or by id prefix."""
     return _by_id_or_name(
         check_name(project, "project"),
         lambda project_id: uow.catalog.get_project(account_id, project_id),
         lambda name: uow.catalog.find_project(account_id, name),
+        lambda low, high: uow.catalog.project_ids_between(account_id, low, high),
         errors.ProjectNotFound,
     )
 
@@ -66,11 +77,12 @@ def find_project(uow: UnitOfWork, account_id: uuid.UUID, project: str) -> model.
 def find_component(
     uow: UnitOfWork, scope: model.Scope, component: str, what: str = "component"
 ) -> model.Component:
-    """A component of the scope's project, given by id or by module name."""
+    """A component of the scope's project, given by id, by module name, or by id prefix."""
     return _by_id_or_name(
         check_name(component, what),
         lambda component_id: uow.catalog.get_component(scope, component_id),
         lambda module_name: uow.catalog.find_component(scope, module_name),
+        lambda low, high: uow.catalog.component_ids_between(scope, low, high),
         errors.ComponentNotFound,
     )
 
@@ -79,15 +91,22 @@ def _by_id_or_name(
     text: str,
     by_id: Callable[[uuid.UUID], T],
     by_name: Callable[[str], T | None],
+    ids_between: Callable[[uuid.UUID, uuid.UUID], list[uuid.UUID]],
     missing: Callable[[str], errors.NotFound],
 ) -> T:
     try:
         key = uuid.UUID(text)
     except ValueError:
         found = by_name(text)
-        if found is None:
-            raise missing(text) from None
-        return found
+        if found is not None:
+            return found
+        prefix = id_prefix.parse(text)
+        if isinstance(prefix, id_prefix.IdRange):
+            kind = missing(text).kind
+            matched = id_prefix.pick(prefix, ids_between(prefix.low, prefix.high), kind)
+            if matched is not None:
+                return by_id(matched)
+        raise missing(text) from None
     return by_id(key)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kombu import Queue
+from kombu import Exchange, Queue
 
 from ctworkflow import constants
 from ctworkflow.config import get_settings
@@ -12,7 +12,12 @@ _settings = get_settings()
 broker_url = _settings.celery_broker_url
 result_backend = _settings.celery_result_backend
 
-task_queues = (Queue(constants.ORCHESTRATION_QUEUE), Queue(constants.COMPONENT_QUEUE))
+# Each queue has its own exchange and routing key. A queue declared by name only is bound to the
+# default queue's exchange and key, so every message would reach both queues.
+task_queues = tuple(
+    Queue(name, Exchange(name, type="direct"), routing_key=name)
+    for name in (constants.ORCHESTRATION_QUEUE, constants.COMPONENT_QUEUE)
+)
 task_default_queue = constants.ORCHESTRATION_QUEUE
 task_routes = {name: {"queue": constants.COMPONENT_QUEUE} for name in constants.COMPONENT_TASKS}
 
@@ -29,6 +34,13 @@ task_reject_on_worker_lost = True
 worker_prefetch_multiplier = 1
 worker_hijack_root_logger = False
 
+# Stopping a worker (Docker's SIGTERM, which the image remaps to SIGQUIT; or a second Ctrl+C):
+# running tasks get as long as a component run's soft time limit, plus a minute to record how
+# it ended, before they are cancelled and handed back to the queue; an idle worker hands its
+# prefetched messages back at once. docker-compose.yml's stop_grace_period is longer still.
+worker_soft_shutdown_timeout = _settings.component_soft_time_limit_s + 60
+worker_enable_soft_shutdown_on_idle = True
+
 # Flower: task events from workers, and sent events from producers.
 worker_send_task_events = True
 task_send_sent_event = True
@@ -38,12 +50,27 @@ result_expires = 7 * 24 * 3600
 result_chord_join_timeout = 30.0
 broker_connection_retry_on_startup = True
 
+# A publish never blocks long: each connection attempt and broker command gives up after
+# CTW_BROKER_TIMEOUT_S, and a publish is tried three times (a session start whose first
+# wake-up could not be sent is queued for the reconciler: ctworkflow.api).
+broker_connection_timeout = _settings.broker_timeout_s
+task_publish_retry_policy = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.5,
+    "interval_max": 1.0,
+}
+
 
 def transport_options(url: str) -> dict[str, object]:
     """Broker transport options that suit the transport of ``url``."""
     if url.startswith(("redis://", "rediss://")):
         return {
             "visibility_timeout": _settings.visibility_timeout_s,
+            # A broker gone silent (stopped, failed over, a dropped connection) fails a
+            # command after this long instead of blocking it forever (kombu's advice).
+            "socket_timeout": _settings.broker_timeout_s,
+            "socket_connect_timeout": _settings.broker_timeout_s,
             # Restore the messages of a dead worker in seconds, not kombu's ~100 s sweep.
             "unacked_restore_interval": 10,
             "unacked_restore_throttle": 1,
@@ -57,6 +84,8 @@ broker_transport_options = transport_options(broker_url)
 result_backend_transport_options = {"visibility_timeout": _settings.visibility_timeout_s}
 
 # The reconciler re-drives sessions whose wake-up was lost (run a beat: `celery beat` or `-B`).
+# Beat writes its schedule file after every message it sends: the file's age is its health.
+beat_sync_every = 1
 beat_schedule = {
     "ctw-reconcile": {
         "task": constants.RECONCILE,

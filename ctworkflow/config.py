@@ -3,18 +3,26 @@
 With nothing set, everything runs embedded: SQLite files and a server-less broker in a local
 data folder. Point ``CTW_DATABASE_URL`` at PostgreSQL and ``CTW_BROKER_URL`` at Redis and the
 same code runs distributed.
+
+A setting can also be a file named after its variable in lower case (``ctw_database_url``) in
+the secrets folder, ``/run/secrets`` (where Docker mounts ``secrets:``) unless
+``CTW_SECRETS_DIR`` names another: credentials then never sit in the environment. An
+environment variable wins over a file.
 """
 
 from __future__ import annotations
 
 import functools
+import os
 from pathlib import Path
 from typing import Any, Final, Literal
 
-from pydantic import SecretStr, ValidationError, model_validator
+from pydantic import SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ctworkflow import errors
+from ctworkflow.logs import FORMATS as LOG_FORMATS
+from ctworkflow.logs import LEVELS as LOG_LEVELS
 
 MIB: Final = 1 << 20
 
@@ -37,6 +45,9 @@ class Settings(BaseSettings):
     #: Celery result backend (chord counters); empty means Redis DB+1 of a Redis broker,
     #: else SQLite in ``data_dir``.
     result_backend: str = ""
+    #: How long one broker connection attempt or command may block; a publish tries three
+    #: times, so it gives up after about three times this.
+    broker_timeout_s: float = 5.0
     #: Where workers keep mirror clones and worktrees; empty means ``data_dir/workspaces``.
     workspace_dir: Path | None = None
 
@@ -92,7 +103,12 @@ class Settings(BaseSettings):
     max_report_bytes: int = 16 * MIB
     max_artifact_bytes: int = 2 * MIB
 
-    log_level: str = "INFO"
+    #: Log level of every process; empty means INFO for workers, beat and the server, and
+    #: ERROR for other ``ctw`` commands, whose output is their answer (``ctworkflow.logs``).
+    log_level: str = ""
+    #: ``text``, or ``json``: one JSON object per line with the session, step, attempt and
+    #: component of the work in hand.
+    log_format: str = "text"
 
     #: The server key webhook signing secrets are derived from (HMAC of it over a webhook's
     #: id), so the database holds no secret; empty refuses to create or sign webhooks.
@@ -108,6 +124,22 @@ class Settings(BaseSettings):
     webhook_sweep_interval_s: float = 15.0
     #: Largest request body the HTTP API reads; past it the request is refused with 413.
     api_max_body_bytes: int = 65536
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        if value and value.upper() not in LOG_LEVELS:
+            raise ValueError(
+                f"{value!r} is not a level: use one of {', '.join(LOG_LEVELS)}, or leave it empty"
+            )
+        return value
+
+    @field_validator("log_format")
+    @classmethod
+    def _log_format(cls, value: str) -> str:
+        if value not in LOG_FORMATS:
+            raise ValueError(f"{value!r}: use text or json")
+        return value
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
@@ -126,9 +158,18 @@ class Settings(BaseSettings):
                 f"CTW_COMPONENT_TIME_LIMIT_S ({hard:g}), or Redis hands a running component "
                 "to a second worker: raise CTW_VISIBILITY_TIMEOUT_S or lower the time limits"
             )
-        if min(self.lease_ttl_s, self.reconcile_interval_s, self.stale_after_s) <= 0:
+        if (
+            min(
+                self.lease_ttl_s,
+                self.reconcile_interval_s,
+                self.stale_after_s,
+                self.broker_timeout_s,
+            )
+            <= 0
+        ):
             raise ValueError(
-                "CTW_LEASE_TTL_S, CTW_RECONCILE_INTERVAL_S and CTW_STALE_AFTER_S must be positive"
+                "CTW_LEASE_TTL_S, CTW_RECONCILE_INTERVAL_S, CTW_STALE_AFTER_S and "
+                "CTW_BROKER_TIMEOUT_S must be positive"
             )
         if self.max_worker_losses < 1:
             raise ValueError("CTW_MAX_WORKER_LOSSES must be at least 1")
@@ -206,11 +247,16 @@ def _describe(error: Any) -> str:
     return f"CTW_{where.upper()}: {message}" if where else message
 
 
+#: Where Docker mounts secrets; ``CTW_SECRETS_DIR`` names another folder.
+SECRETS_DIR = Path("/run/secrets")
+
+
 @functools.cache
 def get_settings() -> Settings:
     """Return the settings, read once; raise ConfigurationError with one line if invalid."""
+    secrets = Path(os.environ.get("CTW_SECRETS_DIR") or SECRETS_DIR)
     try:
-        return Settings()
+        return Settings(_secrets_dir=secrets) if secrets.is_dir() else Settings()  # type: ignore[call-arg]
     except ValidationError as exc:
         problems = "; ".join(_describe(e) for e in exc.errors())
         raise errors.ConfigurationError(f"invalid settings: {problems}") from exc

@@ -3,6 +3,10 @@
 Every error the library raises derives from :class:`CtWorkflowError`; its docstring is its
 default message, and errors that carry data expose it as typed attributes.
 
+An error's ``args`` are exactly the arguments of its constructor, as text: Celery rebuilds an
+error it carries (pickle, or its JSON exception format) by calling ``cls(*args)``, so a rebuilt
+error keeps its message and its attributes (``tests/unit/test_errors.py``).
+
 - CtWorkflowError
     - ConfigurationError        bad or missing settings
         - SandboxUnavailable    the configured sandbox cannot run on this host
@@ -38,6 +42,7 @@ default message, and errors that carry data expose it as typed attributes.
             - ForbiddenWrite        the agent changed files outside the allowed set
     - TransientError            worth retrying (Celery's autoretry_for)
         - CommandTimeout        a subprocess ran past its time limit
+        - BrokerUnavailable     a message could not be published in time
 
 What a component run fails with is permanent when it is a :class:`ComponentFailure`
 (:func:`is_permanent`); any other failure (failing tests, lost tests, an agent that crashed
@@ -111,7 +116,10 @@ class NotFound(CtWorkflowError):
 
     def __init__(self, object_id: uuid.UUID | str) -> None:
         self.object_id = object_id
-        super().__init__(f"{self.kind} {object_id} not found")
+        super().__init__(str(object_id))
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.object_id} not found"
 
 
 class AccountNotFound(NotFound):
@@ -153,12 +161,16 @@ class WebhookNotFound(NotFound):
 class InvalidTransition(CtWorkflowError):
     """The session cannot move from its current status to the requested one."""
 
-    def __init__(self, session_id: uuid.UUID | None, current: str, target: str) -> None:
-        self.session_id = session_id
-        self.current = current
-        self.target = target
-        which = f"session {session_id}" if session_id is not None else "a session"
-        super().__init__(f"{which} cannot go from {current} to {target}")
+    def __init__(self, session_id: uuid.UUID | str | None, current: str, target: str) -> None:
+        self.session_id = uuid.UUID(str(session_id)) if session_id is not None else None
+        self.current = str(current)
+        self.target = str(target)
+        shown = str(self.session_id) if self.session_id is not None else None
+        Exception.__init__(self, shown, self.current, self.target)
+
+    def __str__(self) -> str:
+        which = f"session {self.session_id}" if self.session_id is not None else "a session"
+        return f"{which} cannot go from {self.current} to {self.target}"
 
 
 class StepFailed(CtWorkflowError):
@@ -174,12 +186,14 @@ class LimitExceeded(StepFailed):
 
     def __init__(self, what: str, size: int, limit: int, setting: str) -> None:
         self.what = what
-        self.size = size
-        self.limit = limit
+        self.size = int(size)
+        self.limit = int(limit)
         self.setting = setting
-        super().__init__(
-            f"{what} is {format_bytes(size)}, over the limit of {format_bytes(limit)} ({setting})"
-        )
+        Exception.__init__(self, what, self.size, self.limit, setting)
+
+    def __str__(self) -> str:
+        size, limit = format_bytes(self.size), format_bytes(self.limit)
+        return f"{self.what} is {size}, over the limit of {limit} ({self.setting})"
 
 
 def format_bytes(size: int) -> str:
@@ -225,3 +239,7 @@ class TransientError(CtWorkflowError):
 
 class CommandTimeout(TransientError):
     """A command ran past its time limit."""
+
+
+class BrokerUnavailable(TransientError):
+    """The broker cannot be reached: the message was not sent."""

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import exc
 
 from ctworkflow import catalog, errors
-from ctworkflow.domain import model, rounds
+from ctworkflow.domain import id_prefix, model, rounds
 from ctworkflow.domain.inputs import (
     check_context_name,
     check_limit,
@@ -102,6 +102,23 @@ def _existing(
         if found is not None:
             return found
     return uow.sessions.find_session(scope, component_id=context_id, active_context=True)
+
+
+def resolve_session_id(uow: UnitOfWork, scope: model.Scope, text: str) -> uuid.UUID:
+    """The id of a session of the scope given by its id or a unique prefix of it.
+
+    Raises:
+        InvalidInput: not an id, or a prefix that begins several sessions' ids.
+        SessionNotFound: no session of the scope has that id or prefix.
+    """
+    given = id_prefix.parse_id_or_prefix(text, "session id")
+    if isinstance(given, uuid.UUID):
+        return given
+    matches = uow.sessions.session_ids_between(scope, given.low, given.high)
+    found = id_prefix.pick(given, matches, "session")
+    if found is None:
+        raise errors.SessionNotFound(given.prefix)
+    return found
 
 
 def get_session(uow: UnitOfWork, scope: model.Scope, session_id: uuid.UUID) -> model.Session:

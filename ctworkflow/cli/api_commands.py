@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ctworkflow import catalog, tokens, webhooks
-from ctworkflow.cli import options, render
-from ctworkflow.config import get_settings
+from ctworkflow.cli import options
 from ctworkflow.domain.inputs import parse_id
-from ctworkflow.domain.tokens import ApiToken
-from ctworkflow.domain.webhooks import Delivery, Webhook
-from ctworkflow.persistence.db import unit_of_work
+
+if TYPE_CHECKING:
+    from ctworkflow.domain.tokens import ApiToken
+    from ctworkflow.domain.webhooks import Delivery, Webhook
+
+# The database, the web server and rich load inside the commands: ``--help`` needs none of them.
 
 token_app = typer.Typer(no_args_is_help=True, help="API tokens of an account.")
 webhook_app = typer.Typer(no_args_is_help=True, help="Webhooks of a project.")
@@ -31,12 +32,17 @@ def serve(
     """Serve the HTTP API (/v1, OpenAPI at /docs), the web view (/ui) and /metrics."""
     import uvicorn
 
+    from ctworkflow import logs
+
+    # A service: INFO unless CTW_LOG_LEVEL says otherwise; uvicorn's loggers use our handler.
+    level = logs.configure(default=logs.SERVICE_LEVEL)
     uvicorn.run(
         "ctworkflow.http.app:create_app",
         factory=True,
         host=host,
         port=port,
-        log_level=get_settings().log_level.lower(),
+        log_config=None,
+        log_level=level.lower(),
         proxy_headers=proxy_headers,
         forwarded_allow_ips=forwarded_allow_ips,
         server_header=False,
@@ -67,6 +73,10 @@ def token_create(
 
     The secret is shown this once: only its hash is kept.
     """
+    from ctworkflow import catalog, tokens
+    from ctworkflow.cli import render
+    from ctworkflow.persistence.db import unit_of_work
+
     owner = options.resolve_account(account)
     with unit_of_work() as uow:
         project_id = catalog.find_project(uow, owner.id, project).id if project else None
@@ -81,6 +91,10 @@ def token_create(
 @token_app.command("list")
 def token_list(account: options.Account = None, as_json: options.Json = False) -> None:
     """List the account's tokens (never their secrets)."""
+    from ctworkflow import tokens
+    from ctworkflow.cli import render
+    from ctworkflow.persistence.db import unit_of_work
+
     owner = options.resolve_account(account)
     with unit_of_work() as uow:
         found = tokens.list_tokens(uow, owner.id)
@@ -96,6 +110,9 @@ def token_list(account: options.Account = None, as_json: options.Json = False) -
 @token_app.command("revoke")
 def token_revoke(token_id: str, account: options.Account = None) -> None:
     """Revoke a token of the account: it is refused from now on."""
+    from ctworkflow import tokens
+    from ctworkflow.persistence.db import unit_of_work
+
     owner = options.resolve_account(account)
     with unit_of_work() as uow:
         token = tokens.revoke_token(uow, owner.id, parse_id(token_id, "token id"))
@@ -137,6 +154,10 @@ def webhook_create(
     as_json: options.Json = False,
 ) -> None:
     """Send the project's session events to URL (https, or http to loopback); print the secret."""
+    from ctworkflow import webhooks
+    from ctworkflow.cli import render
+    from ctworkflow.persistence.db import unit_of_work
+
     scope = options.resolve_scope(account, project)
     with unit_of_work() as uow:
         webhook, secret = webhooks.create_webhook(
@@ -154,6 +175,10 @@ def webhook_list(
     account: options.Account = None, project: options.Project = None, as_json: options.Json = False
 ) -> None:
     """List the project's webhooks."""
+    from ctworkflow import webhooks
+    from ctworkflow.cli import render
+    from ctworkflow.persistence.db import unit_of_work
+
     scope = options.resolve_scope(account, project)
     with unit_of_work() as uow:
         found = webhooks.list_webhooks(uow, scope)
@@ -166,6 +191,9 @@ def webhook_delete(
     webhook_id: str, account: options.Account = None, project: options.Project = None
 ) -> None:
     """Stop sending to a webhook."""
+    from ctworkflow import webhooks
+    from ctworkflow.persistence.db import unit_of_work
+
     scope = options.resolve_scope(account, project)
     with unit_of_work() as uow:
         webhooks.delete_webhook(uow, scope, parse_id(webhook_id, "webhook id"))
@@ -181,6 +209,10 @@ def webhook_deliveries(
     as_json: options.Json = False,
 ) -> None:
     """The project's webhook deliveries, newest first: status, attempts, last error."""
+    from ctworkflow import webhooks
+    from ctworkflow.cli import render
+    from ctworkflow.persistence.db import unit_of_work
+
     scope = options.resolve_scope(account, project)
     wanted = parse_id(webhook_id, "webhook id") if webhook_id else None
     with unit_of_work() as uow:

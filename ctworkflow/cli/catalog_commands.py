@@ -6,10 +6,9 @@ from typing import Annotated
 
 import typer
 
-from ctworkflow import catalog
-from ctworkflow.cli import options, render, shapes
-from ctworkflow.persistence import db as database
-from ctworkflow.persistence.db import unit_of_work
+from ctworkflow.cli import options
+
+# The database, its migrations and rich load inside the commands: ``--help`` needs none of them.
 
 db_app = typer.Typer(no_args_is_help=True, help="Set up and migrate the database.")
 account_app = typer.Typer(no_args_is_help=True, help="Accounts (tenants).")
@@ -20,6 +19,8 @@ component_app = typer.Typer(no_args_is_help=True, help="Components of a project.
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
     """Create or migrate the database schema up to REVISION (the newest by default)."""
+    from ctworkflow.persistence import db as database
+
     database.migrate(revision=revision)
     typer.echo(f"database at {revision}")
 
@@ -27,9 +28,27 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 @account_app.command("create")
 def account_create(name: str, as_json: options.Json = False) -> None:
     """Create an account; print its id."""
+    from ctworkflow import catalog
+    from ctworkflow.cli import render, shapes
+    from ctworkflow.persistence.db import unit_of_work
+
     with unit_of_work() as uow:
         account = catalog.create_account(uow, name)
     render.emit(as_json, shapes.account_json(account), str(account.id))
+
+
+@account_app.command("list")
+def account_list(as_json: options.Json = False) -> None:
+    """List every account (the tenants), by name."""
+    from ctworkflow import catalog
+    from ctworkflow.cli import render, shapes
+    from ctworkflow.persistence.db import unit_of_work
+
+    with unit_of_work() as uow:
+        accounts = catalog.list_accounts(uow)
+    render.emit(
+        as_json, [shapes.account_json(a) for a in accounts], render.accounts_table(accounts)
+    )
 
 
 @project_app.command("create")
@@ -46,6 +65,10 @@ def project_create(
     as_json: options.Json = False,
 ) -> None:
     """Register a repository as a project of the account; print its id."""
+    from ctworkflow import catalog
+    from ctworkflow.cli import render, shapes
+    from ctworkflow.persistence.db import unit_of_work
+
     settings = options.parse_settings(setting or [])
     owner = options.resolve_account(account)
     with unit_of_work() as uow:
@@ -59,6 +82,46 @@ def project_create(
             settings=settings,
         )
     render.emit(as_json, shapes.project_json(project), str(project.id))
+
+
+@project_app.command("list")
+def project_list(account: options.Account = None, as_json: options.Json = False) -> None:
+    """List the projects of the account, by name."""
+    from ctworkflow import catalog
+    from ctworkflow.cli import render, shapes
+    from ctworkflow.persistence.db import unit_of_work
+
+    owner = options.resolve_account(account)
+    with unit_of_work() as uow:
+        projects = catalog.list_projects(uow, owner.id)
+    render.emit(
+        as_json, [shapes.project_json(p) for p in projects], render.projects_table(projects)
+    )
+
+
+@project_app.command("show")
+def project_show(
+    project: Annotated[
+        str | None, typer.Argument(help="Project id, name or id prefix (default: --project).")
+    ] = None,
+    account: options.Account = None,
+    default_project: options.Project = None,
+    as_json: options.Json = False,
+) -> None:
+    """Show a project: its repository, layout, settings and contexts."""
+    from ctworkflow import catalog
+    from ctworkflow.cli import render, shapes
+    from ctworkflow.persistence.db import unit_of_work
+
+    found = options.resolve_project(account, project or default_project)
+    scope = options.scope_of(found)
+    with unit_of_work() as uow:
+        components = catalog.list_components(uow, scope)
+    render.emit(
+        as_json,
+        shapes.project_details_json(found, components),
+        render.project_view(found, components),
+    )
 
 
 @component_app.command("add")
@@ -77,6 +140,10 @@ def component_add(
     as_json: options.Json = False,
 ) -> None:
     """Register a component of the project, optionally under its context; print its id."""
+    from ctworkflow import catalog
+    from ctworkflow.cli import render, shapes
+    from ctworkflow.persistence.db import unit_of_work
+
     scope = options.resolve_scope(account, project, user)
     with unit_of_work() as uow:
         parent_id = catalog.find_component(uow, scope, parent).id if parent else None
@@ -99,6 +166,10 @@ def component_list(
     as_json: options.Json = False,
 ) -> None:
     """List the components of the project."""
+    from ctworkflow import catalog
+    from ctworkflow.cli import render, shapes
+    from ctworkflow.persistence.db import unit_of_work
+
     scope = options.resolve_scope(account, project)
     with unit_of_work() as uow:
         components = catalog.list_components(uow, scope)

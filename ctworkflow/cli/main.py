@@ -1,21 +1,27 @@
-"""The ``ctw`` program: its command groups, and errors turned into one line, never a traceback."""
+"""The ``ctw`` program: its command groups, and errors turned into one line, never a traceback.
+
+Help, ``--version`` and shell completion answer from the arguments alone: command modules load
+the database, Celery and the workflow inside their commands, never at import
+(``tests/integration/test_cli_program.py`` checks which modules ``ctw --help`` imports).
+"""
 
 from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
+from importlib import metadata
 from typing import Annotated
 
 import typer
-from sqlalchemy import exc as sa_exc
+from typer.exceptions import TyperException
 
-from ctworkflow import errors
-from ctworkflow.cli import api_commands, catalog_commands, demo, maintenance_commands, workers
+from ctworkflow import errors, logs
+from ctworkflow.cli import api_commands, catalog_commands, maintenance_commands, workers
 from ctworkflow.cli.session_commands import session_app
 
 app = typer.Typer(
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     help="Context testing sessions: set up, start, watch and manage them.",
 )
@@ -27,6 +33,27 @@ app.add_typer(session_app, name="session")
 maintenance_commands.register(app)
 api_commands.register(app)
 
+#: Arguments answered without running a command (nothing is configured or loaded for them).
+ANSWERED_FROM_ARGUMENTS = frozenset({"--help", "--version", "--show-completion"})
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"ctw {metadata.version('ctworkflow')}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _program(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="Print the version and exit."
+        ),
+    ] = False,
+) -> None:
+    """Context testing sessions: set up, start, watch and manage them."""
+
 
 @app.command("worker")
 def worker(
@@ -36,7 +63,9 @@ def worker(
     ] = None,
     concurrency: Annotated[int | None, typer.Option(help="Worker processes.", min=1)] = None,
     pool: Annotated[str | None, typer.Option(help="Celery pool: prefork, threads, solo.")] = None,
-    loglevel: Annotated[str, typer.Option(help="Log level.")] = "INFO",
+    loglevel: Annotated[
+        str | None, typer.Option(help="Log level, if more verbose than CTW_LOG_LEVEL.")
+    ] = None,
     hostname: Annotated[str | None, typer.Option(help="Worker node name.")] = None,
 ) -> None:
     """Run a Celery worker for one or both queues (replaces this process)."""
@@ -56,31 +85,59 @@ def run_demo(
     timeout: Annotated[float, typer.Option(help="Give up after this many seconds.")] = 600.0,
 ) -> None:
     """Run a whole session on a sample repository, embedded: no server needed."""
+    from ctworkflow.cli import demo
+
     raise typer.Exit(demo.run_demo(timeout_s=timeout))
 
 
-def _one_line(error: BaseException) -> str:
+def _one_line(error: BaseException | str) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+def _answers_from_arguments(args: Sequence[str]) -> bool:
+    completing = any(name.startswith("_CTW_COMPLETE") for name in os.environ)
+    return not args or completing or bool(ANSWERED_FROM_ARGUMENTS.intersection(args))
+
+
+def _usage_error(error: TyperException) -> str:
+    """A usage error in one line, naming the help of the command it concerns."""
+    message = error.format_message() if hasattr(error, "format_message") else str(error)
+    context = getattr(error, "ctx", None)
+    command = getattr(context, "command_path", "ctw") or "ctw"
+    return f"error: {_one_line(message)} (see: {command} --help)"
 
 
 def main() -> None:
     """Entry point: run the CLI; every error becomes one line on stderr and a non-zero exit."""
     try:
-        app()
+        if not _answers_from_arguments(sys.argv[1:]):
+            logs.configure(default=logs.COMMAND_LEVEL)
+        code = app(standalone_mode=False)
+    except TyperException as error:  # bad arguments: Click's usage and parameter errors
+        if type(error).__name__ != "NoArgsIsHelpError":  # that one printed the help already
+            typer.echo(_usage_error(error), err=True)
+        sys.exit(getattr(error, "exit_code", 2))
     except errors.CtWorkflowError as error:
         typer.echo(f"error: {_one_line(error)}", err=True)
-        sys.exit(2)
-    except sa_exc.SQLAlchemyError as error:
-        original = getattr(error, "orig", None) or error
-        typer.echo(
-            f"error: database: {_one_line(original)} (is it set up? run: ctw db upgrade)",
-            err=True,
-        )
         sys.exit(2)
     except KeyboardInterrupt:
         typer.echo("interrupted", err=True)
         sys.exit(130)
-    except Exception as error:  # the last resort: still one line, never a traceback
-        typer.echo(f"error: {type(error).__name__}: {_one_line(error)}", err=True)
+    except typer.Abort:
+        typer.echo("aborted", err=True)
         sys.exit(1)
+    except Exception as error:  # the last resort: still one line, never a traceback
+        message, status = _last_resort(error)
+        typer.echo(message, err=True)
+        sys.exit(status)
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _last_resort(error: Exception) -> tuple[str, int]:
+    from sqlalchemy import exc as sa_exc  # loaded only when an error needs it
+
+    if isinstance(error, sa_exc.SQLAlchemyError):
+        original = getattr(error, "orig", None) or error
+        return f"error: database: {_one_line(original)} (is it set up? run: ctw db upgrade)", 2
+    return f"error: {type(error).__name__}: {_one_line(error)}", 1

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ctworkflow import api
-from ctworkflow.cli import options, render
+from ctworkflow.cli import options
 
 
 def discover(
@@ -18,6 +17,9 @@ def discover(
     Prints the layout read, what changed and what was skipped and why; finding no context
     is an error that says why (exit status 2), and registers nothing.
     """
+    from ctworkflow import api
+    from ctworkflow.cli import render
+
     report = api.discover_components(options.resolve_scope(account, project))
     lines = [f"read {report.commit[:12]}"]
     if report.profile is not None:
@@ -32,6 +34,9 @@ def discover(
 
 def reconcile(as_json: options.Json = False) -> None:
     """Re-drive every session whose next step is due but not queued or not running."""
+    from ctworkflow import api
+    from ctworkflow.cli import render
+
     report = api.reconcile()
     data = report.to_json()
     actions = ", ".join(f"{kind} {count}" for kind, count in sorted(report.actions.items()))

@@ -8,16 +8,18 @@ name (an account name must be unique to be used), and ``--user`` (``CTW_USER``, 
 from __future__ import annotations
 
 import json
+import uuid
 from collections.abc import Iterable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from ctworkflow import catalog, errors
-from ctworkflow.domain import model
+from ctworkflow import errors
 from ctworkflow.domain.inputs import check_user_id
-from ctworkflow.domain.model import Scope
-from ctworkflow.persistence.db import unit_of_work
+
+if TYPE_CHECKING:
+    from ctworkflow.domain import model
+    from ctworkflow.domain.model import Scope
 
 Account = Annotated[
     str | None,
@@ -35,6 +37,9 @@ Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a tabl
 
 def resolve_account(account: str | None) -> model.Account:
     """The account named by ``--account``/``CTW_ACCOUNT``."""
+    from ctworkflow import catalog  # the database is loaded when a command runs, not for --help
+    from ctworkflow.persistence.db import unit_of_work
+
     if not account:
         raise errors.InvalidInput("no account: give --account or set CTW_ACCOUNT")
     with unit_of_work() as uow:
@@ -43,13 +48,36 @@ def resolve_account(account: str | None) -> model.Account:
 
 def resolve_scope(account: str | None, project: str | None, user: str = "cli") -> Scope:
     """The scope named by the account, project and user options."""
-    user_id = check_user_id(user)
+    user_id = check_user_id(user)  # checked before anything is looked up
+    return scope_of(resolve_project(account, project), user_id)
+
+
+def resolve_project(account: str | None, project: str | None) -> model.Project:
+    """The project named by ``--project``/``CTW_PROJECT`` in the account of ``--account``."""
+    from ctworkflow import catalog
+    from ctworkflow.persistence.db import unit_of_work
+
     found_account = resolve_account(account)
     if not project:
         raise errors.InvalidInput("no project: give --project or set CTW_PROJECT")
     with unit_of_work() as uow:
-        found_project = catalog.find_project(uow, found_account.id, project)
-    return Scope(account_id=found_account.id, project_id=found_project.id, user_id=user_id)
+        return catalog.find_project(uow, found_account.id, project)
+
+
+def scope_of(project: model.Project, user: str = "cli") -> Scope:
+    """The scope of a project."""
+    from ctworkflow.domain.model import Scope
+
+    return Scope(account_id=project.account_id, project_id=project.id, user_id=user)
+
+
+def resolve_session_id(scope: Scope, session: str) -> uuid.UUID:
+    """A session id given whole or by a unique prefix (as copied from a table)."""
+    from ctworkflow import sessions
+    from ctworkflow.persistence.db import unit_of_work
+
+    with unit_of_work() as uow:
+        return sessions.resolve_session_id(uow, scope, session)
 
 
 def parse_setting(item: str) -> tuple[str, Any]:

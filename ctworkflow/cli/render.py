@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ctworkflow.api import SessionDetails
+from ctworkflow.catalog import CONTEXT_TYPES
 from ctworkflow.cli import shapes
 from ctworkflow.domain import model
 from ctworkflow.domain.states import SessionStatus
@@ -51,21 +52,31 @@ def _count(value: int | None) -> str:
     return "-" if value is None else str(value)
 
 
-def _short(text: str | None, limit: int = 60) -> str:
-    if not text:
-        return ""
-    line = text.strip().splitlines()[0] if text.strip() else ""
-    return line if len(line) <= limit else line[: limit - 1] + "…"
+def first_line(text: str | None) -> str:
+    """A reason's first line, whole (a table cell wraps it rather than cut it)."""
+    stripped = (text or "").strip()
+    return stripped.splitlines()[0] if stripped else ""
+
+
+def _id_column(table: Table, header: str = "id") -> None:
+    # Ids are shown whole, never cut to fit: people copy them into the next command.
+    table.add_column(header, no_wrap=True, min_width=36)
+
+
+def _reason_column(table: Table, header: str = "error") -> None:
+    table.add_column(header, overflow="fold", ratio=1)
 
 
 def components_table(rows: Sequence[shapes.ComponentRow]) -> Table:
     """One line per component: status, attempt, test counts, duration, why it failed."""
     table = Table(title="components", title_justify="left")
-    for header in ("component", "status", "attempt"):
+    table.add_column("component", overflow="fold")
+    for header in ("status", "attempt"):
         table.add_column(header)
     for header in ("tests", "passed", "failed", "duration"):
         table.add_column(header, justify="right")
-    table.add_column("error")
+    _reason_column(table)
+    _id_column(table, "session")
     for row in rows:
         table.add_row(
             row.module_name,
@@ -75,7 +86,8 @@ def components_table(rows: Sequence[shapes.ComponentRow]) -> Table:
             _count(row.tests_passed),
             _count(row.tests_failed),
             f"{row.duration_s:.1f} s",
-            _short(row.error),
+            first_line(row.error),
+            str(row.session_id),
         )
     return table
 
@@ -105,15 +117,16 @@ def watch_view(details: SessionDetails, now: datetime) -> RenderableType:
         components_table(shapes.component_rows(details, now)),
     ]
     if session.error:
-        parts.append(Text(f"error: {_short(session.error, 200)}", style="red"))
+        parts.append(Text(f"error: {first_line(session.error)}", style="red"))
     return Group(*parts)
 
 
 def outcome_table(details: SessionDetails) -> Table:
     """The session's steps: step, attempt, outcome, duration, error."""
     table = Table(title="steps", title_justify="left")
-    for header in ("step", "attempt", "outcome", "duration", "error"):
+    for header in ("step", "attempt", "outcome", "duration"):
         table.add_column(header)
+    _reason_column(table)
     for interaction in details.interactions:
         outcome = interaction.outcome
         table.add_row(
@@ -123,7 +136,7 @@ def outcome_table(details: SessionDetails) -> Table:
             f"{interaction.duration_ms / 1000:.1f} s"
             if interaction.duration_ms is not None
             else "",
-            _short(outcome.error_message if outcome else None),
+            first_line(outcome.error_message if outcome else None),
         )
     return table
 
@@ -141,7 +154,7 @@ def session_view(details: SessionDetails, now: datetime) -> RenderableType:
         ("branch", session.branch_name or "-"),
         ("base commit", session.base_commit or "-"),
         ("commit", shapes.commit_of(details.interactions) or "-"),
-        ("error", _short(session.error, 200) or "-"),
+        ("error", first_line(session.error) or "-"),
     ):
         fields.add_row(Text(name, style="bold"), value)
     return Group(
@@ -152,8 +165,10 @@ def session_view(details: SessionDetails, now: datetime) -> RenderableType:
 def sessions_table(sessions: Sequence[model.Session]) -> Table:
     """A list of sessions, newest first."""
     table = Table()
-    for header in ("id", "type", "status", "attempt", "branch", "created", "error"):
+    _id_column(table)
+    for header in ("type", "status", "attempt", "branch", "created"):
         table.add_column(header)
+    _reason_column(table)
     for session in sessions:
         table.add_row(
             str(session.id),
@@ -162,7 +177,7 @@ def sessions_table(sessions: Sequence[model.Session]) -> Table:
             str(session.attempt),
             session.branch_name or "",
             session.created_at.strftime("%Y-%m-%d %H:%M:%S"),
-            _short(session.error, 40),
+            first_line(session.error),
         )
     return table
 
@@ -171,16 +186,65 @@ def catalog_table(components: Sequence[model.Component]) -> Table:
     """The components of a project."""
     by_id = {c.id: c for c in components}
     table = Table()
-    for header in ("module", "name", "type", "priority", "parent", "id"):
-        table.add_column(header)
+    for header in ("module", "name", "type", "priority", "parent"):
+        table.add_column(header, overflow="fold")
+    _id_column(table)
     for component in components:
         parent = by_id.get(component.parent_id) if component.parent_id else None
         table.add_row(
             component.module_name,
-            _short(component.name, 40),
+            first_line(component.name),
             component.type,
             str(component.priority),
             parent.module_name if parent else "",
             str(component.id),
         )
     return table
+
+
+def accounts_table(accounts: Sequence[model.Account]) -> Table:
+    """Every account."""
+    table = Table()
+    _id_column(table)
+    table.add_column("name", overflow="fold")
+    table.add_column("created")
+    for account in accounts:
+        table.add_row(str(account.id), account.name, f"{account.created_at:%Y-%m-%d %H:%M:%S}")
+    return table
+
+
+def projects_table(projects: Sequence[model.Project]) -> Table:
+    """The projects of an account."""
+    table = Table()
+    _id_column(table)
+    for header in ("name", "layout", "default branch", "repository"):
+        table.add_column(header, overflow="fold")
+    for project in projects:
+        table.add_row(
+            str(project.id),
+            project.name,
+            project.layout.value,
+            project.default_branch,
+            shapes.project_json(project)["code_repo"],
+        )
+    return table
+
+
+def project_view(project: model.Project, components: Sequence[model.Component]) -> Group:
+    """``project show``: the project's fields, then its components."""
+    shown = shapes.project_json(project)
+    fields = Table.grid(padding=(0, 2))
+    contexts = [c for c in components if c.type in CONTEXT_TYPES]
+    for name, value in (
+        ("project", shown["id"]),
+        ("name", project.name),
+        ("account", shown["account_id"]),
+        ("repository", shown["code_repo"]),
+        ("layout", project.layout.value),
+        ("default branch", project.default_branch),
+        ("settings", json.dumps(shown["settings"], sort_keys=True)),
+        ("discovered at", project.discovered_commit or "-"),
+        ("components", f"{len(components)}, of which {len(contexts)} contexts"),
+    ):
+        fields.add_row(Text(name, style="bold"), Text(str(value)))
+    return Group(fields, catalog_table(components))

@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ctworkflow import api, errors
-from ctworkflow.cli import options, render, shapes, watching
-from ctworkflow.domain.model import Scope, Session
+from ctworkflow import errors
+from ctworkflow.cli import options
 from ctworkflow.domain.states import SessionStatus, SessionType
+
+if TYPE_CHECKING:
+    from ctworkflow.domain.model import Scope, Session
+
+# The workflow, the database and rich load inside the commands: ``--help`` needs none of them.
 
 session_app = typer.Typer(no_args_is_help=True, help="Context testing sessions.")
 
-SessionId = Annotated[str, typer.Argument(help="Session id.")]
+SessionId = Annotated[str, typer.Argument(help="Session id, or a unique prefix of it.")]
 Interval = Annotated[float, typer.Option("--interval", help="Seconds between polls.", min=0.1)]
 Timeout = Annotated[
     float | None, typer.Option("--timeout", help="Give up watching after this many seconds.")
@@ -41,6 +45,8 @@ def _watch_and_exit(
     timeout: float | None,
     as_json: bool,
 ) -> None:
+    from ctworkflow.cli import watching
+
     final = watching.watch(
         scope, session_id, interval_s=interval, timeout_s=timeout, as_json=as_json
     )
@@ -64,6 +70,8 @@ def session_start(
     as_json: options.Json = False,
 ) -> None:
     """Start testing a context (or find its active session); print the session id."""
+    from ctworkflow import api
+
     scope = options.resolve_scope(account, project, user)
     session = api.start_context_testing(
         scope, context, agent=agent, max_attempts=max_attempts, idempotency_key=idempotency_key
@@ -81,10 +89,16 @@ def _print_then_watch(
     as_json: bool,
 ) -> None:
     """Print the session (``text``, or JSON unless watching), then follow it with ``watch``."""
+    from ctworkflow import api
+    from ctworkflow.cli import render, shapes
+
     if as_json and not watch:
         render.print_json(shapes.session_json(session))
     elif not as_json:
         typer.echo(text)
+    reason = api.queued_reason(session)
+    if reason:  # committed, not lost: the reconciler sends it once the broker is back
+        typer.echo(f"queued: {reason}; the reconciler sends it when the broker is back", err=True)
     if watch:
         _watch_and_exit(scope, str(session.id), interval=interval, timeout=timeout, as_json=as_json)
 
@@ -97,8 +111,11 @@ def session_show(
     as_json: options.Json = False,
 ) -> None:
     """Show a session with its steps and its components."""
+    from ctworkflow import api
+    from ctworkflow.cli import render, shapes
+
     scope = options.resolve_scope(account, project)
-    details = api.session_details(scope, session_id)
+    details = api.session_details(scope, options.resolve_session_id(scope, session_id))
     render.emit(
         as_json, shapes.details_json(details), render.session_view(details, datetime.now(UTC))
     )
@@ -116,6 +133,9 @@ def session_list(
     as_json: options.Json = False,
 ) -> None:
     """List the project's sessions, newest first."""
+    from ctworkflow import api
+    from ctworkflow.cli import render, shapes
+
     scope = options.resolve_scope(account, project)
     if type not in TYPES:
         raise errors.InvalidInput(f"unknown type {type!r}: expected context, component or all")
@@ -136,7 +156,8 @@ def session_watch(
 ) -> None:
     """Follow a session live until it ends; exit 0 if it completed, 1 otherwise."""
     scope = options.resolve_scope(account, project)
-    _watch_and_exit(scope, session_id, interval=interval, timeout=timeout, as_json=as_json)
+    sid = str(options.resolve_session_id(scope, session_id))
+    _watch_and_exit(scope, sid, interval=interval, timeout=timeout, as_json=as_json)
 
 
 @session_app.command("cancel")
@@ -147,8 +168,11 @@ def session_cancel(
     as_json: options.Json = False,
 ) -> None:
     """Cancel a session and its running components."""
+    from ctworkflow import api
+    from ctworkflow.cli import render, shapes
+
     scope = options.resolve_scope(account, project)
-    session = api.cancel_session(scope, session_id)
+    session = api.cancel_session(scope, options.resolve_session_id(scope, session_id))
     render.emit(as_json, shapes.session_json(session), f"{session.id} {session.status.value}")
 
 
@@ -163,7 +187,9 @@ def session_retry(
     as_json: options.Json = False,
 ) -> None:
     """Run a failed or cancelled session again, with a fresh budget of attempts."""
+    from ctworkflow import api
+
     scope = options.resolve_scope(account, project)
-    session = api.retry_session(scope, session_id)
+    session = api.retry_session(scope, options.resolve_session_id(scope, session_id))
     text = f"{session.id} {session.status.value}"
     _print_then_watch(scope, session, text, watch, interval, timeout, as_json)

@@ -44,8 +44,14 @@ def project_json(project: model.Project) -> JSONDict:
         "layout": project.layout.value,
         "default_branch": project.default_branch,
         "settings": dict(project.settings),
+        "discovered_commit": project.discovered_commit,
         "created_at": _time(project.created_at),
     }
+
+
+def project_details_json(project: model.Project, components: Iterable[model.Component]) -> JSONDict:
+    """A project with its components."""
+    return {**project_json(project), "components": [component_json(c) for c in components]}
 
 
 def component_json(component: model.Component) -> JSONDict:
@@ -240,3 +246,47 @@ def _child_json(details: SessionDetails, child: model.Session) -> JSONDict:
         "component": component_json(component) if component else None,
         "artifact": artifact_json(artifact) if artifact else None,
     }
+
+
+def _first_line(text: str | None) -> str:
+    stripped = (text or "").strip()
+    return stripped.splitlines()[0] if stripped else ""
+
+
+def change_lines(details: SessionDetails, now: datetime) -> list[tuple[str, str]]:
+    """What a plain watch prints: one line for the session, one per component, each keyed,
+    so that a line is printed again only when its text changed."""
+    session = details.session
+    progress = progress_json(details.children)
+    lines = [
+        (
+            "session",
+            f"session {session.id} {session.status.value}, step "
+            f"{current_step(details.interactions) or '-'}, {progress['done']}/{progress['total']}"
+            f" components ended, {progress['complete']} complete",
+        )
+    ]
+    for row in component_rows(details, now):
+        tests = (
+            f", tests {row.tests_passed}/{row.tests_collected} passed"
+            if row.tests_collected is not None
+            else ""
+        )
+        reason = f": {_first_line(row.error)}" if row.error else ""
+        lines.append(
+            (
+                str(row.session_id),
+                f"  {row.module_name} {row.status.value}, attempt {row.attempt}{tests}{reason}",
+            )
+        )
+    return lines
+
+
+def end_line(details: SessionDetails) -> str:
+    """The last line of a plain watch: how the session ended."""
+    session = details.session
+    if session.status is SessionStatus.COMPLETE:
+        commit = commit_of(details.interactions) or "-"
+        return f"session {session.id} complete: branch {session.branch_name}, commit {commit}"
+    reason = f": {_first_line(session.error)}" if session.error else ""
+    return f"session {session.id} {session.status.value}{reason}"

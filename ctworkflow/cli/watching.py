@@ -1,4 +1,9 @@
-"""Following a session until it ends: a live view on a terminal, JSON lines for scripts."""
+"""Following a session until it ends: a live view on a terminal, plain lines elsewhere.
+
+On a terminal the view redraws in place. Off a terminal (a pipe, a log file, CI) every change
+is printed as it happens, one line each, ending with a line that says how the session ended;
+``--json`` prints one JSON document per change instead.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,7 @@ import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
 
+import typer
 from rich.live import Live
 
 from ctworkflow import api, errors
@@ -43,6 +49,8 @@ def watch(
     if as_json:
         return _watch_json(scope, session_id, interval_s, deadline, check)
     console = render.console()
+    if not console.is_terminal:
+        return _watch_lines(scope, session_id, interval_s, deadline, check)
     details = api.session_details(scope, session_id)
     with Live(
         render.watch_view(details, _now()), console=console, auto_refresh=False, transient=transient
@@ -74,6 +82,26 @@ def _watch_json(
             console.out(json.dumps(snapshot), highlight=False)
             last = key
         if details.session.terminal:
+            return details
+        _wait(interval_s, deadline, details, check)
+
+
+def _watch_lines(
+    scope: Scope,
+    session_id: uuid.UUID | str,
+    interval_s: float,
+    deadline: float | None,
+    check: Callable[[], None] | None,
+) -> SessionDetails:
+    shown: dict[str, str] = {}
+    while True:
+        details = api.session_details(scope, session_id)
+        for key, line in shapes.change_lines(details, _now()):
+            if shown.get(key) != line:
+                typer.echo(f"{_now():%H:%M:%S} {line}")  # echo flushes: a pipe sees it now
+                shown[key] = line
+        if details.session.terminal:
+            typer.echo(shapes.end_line(details))
             return details
         _wait(interval_s, deadline, details, check)
 

@@ -40,7 +40,7 @@ def worker_argv(
     *,
     concurrency: int | None = None,
     pool: str | None = None,
-    loglevel: str = "INFO",
+    loglevel: str | None = None,
     hostname: str | None = None,
     python: str = sys.executable,
 ) -> list[str]:
@@ -51,7 +51,8 @@ def worker_argv(
         else "ctworkflow.workers.orchestration"
     )
     argv = [python, "-m", "celery", "-A", app, "worker", "-Q", ",".join(queues)]
-    argv += ["--loglevel", loglevel]
+    if loglevel is not None:  # else CTW_LOG_LEVEL (INFO by default): ctworkflow.logs
+        argv += ["--loglevel", loglevel]
     if concurrency is not None:
         argv += ["--concurrency", str(concurrency)]
     if pool is not None:

@@ -46,6 +46,8 @@ class SessionView:
     max_attempts: int
     #: Seconds since anything happened to the session (step begun or ended, re-driven).
     idle_s: float
+    #: Its next step could not be sent when it was due (the broker was down): send it now.
+    queued: bool = False
     pending: PendingStep | None
     last: Completed | None
     children: Sequence[ChildView] = ()
@@ -90,7 +92,9 @@ def plan(view: SessionView, *, stale_s: float, backoff_s: Callable[[int], float]
             return [Conclude()]
         assert isinstance(route.step, ParentStep)
         due = backoff_s(route.attempt) + stale_s
-        return [RunStep(step=route.step, attempt=route.attempt)] if view.idle_s >= due else []
+        if view.queued or view.idle_s >= due:
+            return [RunStep(step=route.step, attempt=route.attempt)]
+        return []
     pending = view.pending
     if pending.step is not ParentStep.SPAWN_COMPONENT_TESTING_SESSIONS or not pending.fanned_out:
         if view.idle_s >= stale_s:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import os
 import shutil
 import stat
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -263,6 +264,8 @@ def _bwrap_options(cwd: Path, policy: Policy, config: Config) -> list[str]:
     if policy.network:
         options.append("--share-net")
     options += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
+    for path in _interpreter_under_tmp():
+        options += _bind("--ro-bind", path, create=False)
     agent_paths = config.agent_paths if policy.purpose is Purpose.AGENT else ()
     for path in agent_paths:
         options += _bind("--bind", path, create=False)
@@ -281,6 +284,15 @@ def _bwrap_options(cwd: Path, policy: Policy, config: Config) -> list[str]:
     if git_file is not None:
         options += _bind("--ro-bind", git_file, create=False)
     return [*options, "--chdir", os.path.abspath(cwd)]
+
+
+def _interpreter_under_tmp() -> list[Path]:
+    """The worker's own Python installation where the private ``/tmp`` would cover it (a
+    checkout or virtual environment under ``/tmp``): runs of the worker's interpreter, such as
+    the start-up probe, see it read-only."""
+    tmp = Path("/tmp")
+    roots = dict.fromkeys(Path(os.path.realpath(p)) for p in (sys.prefix, sys.base_prefix))
+    return [root for root in roots if root.is_relative_to(tmp) and root != tmp]
 
 
 def _hide(paths: Sequence[Path]) -> list[str]:

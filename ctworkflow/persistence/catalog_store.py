@@ -34,6 +34,37 @@ class CatalogStore:
             raise errors.AccountNotFound(account_id)
         return rows.account(row)
 
+    def list_accounts(self) -> list[model.Account]:
+        """Every account, by name (an operator's view: accounts are the tenants)."""
+        found = self.db.scalars(sa.select(AccountRow).order_by(AccountRow.name, AccountRow.id))
+        return [rows.account(r) for r in found]
+
+    def account_ids_between(self, low: uuid.UUID, high: uuid.UUID) -> list[uuid.UUID]:
+        """Up to two account ids in ``[low, high]`` (an id prefix's range)."""
+        return list(
+            self.db.scalars(
+                sa.select(AccountRow.id).where(AccountRow.id.between(low, high)).limit(2)
+            )
+        )
+
+    def project_ids_between(
+        self, account_id: uuid.UUID, low: uuid.UUID, high: uuid.UUID
+    ) -> list[uuid.UUID]:
+        """Up to two ids of the account's projects in ``[low, high]``."""
+        query = sa.select(ProjectRow.id).where(
+            ProjectRow.account_id == account_id, ProjectRow.id.between(low, high)
+        )
+        return list(self.db.scalars(query.limit(2)))
+
+    def component_ids_between(
+        self, scope: model.Scope, low: uuid.UUID, high: uuid.UUID
+    ) -> list[uuid.UUID]:
+        """Up to two ids of the project's components in ``[low, high]``."""
+        query = sa.select(ComponentRow.id).where(
+            rows.in_scope(ComponentRow, scope), ComponentRow.id.between(low, high)
+        )
+        return list(self.db.scalars(query.limit(2)))
+
     def find_accounts(self, name: str) -> list[model.Account]:
         """Accounts of that name (names are not unique), oldest first."""
         found = self.db.scalars(

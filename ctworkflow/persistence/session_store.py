@@ -57,6 +57,15 @@ class SessionStore:
             raise errors.SessionNotFound(session_id)
         return rows.session(row)
 
+    def session_ids_between(
+        self, scope: model.Scope, low: uuid.UUID, high: uuid.UUID
+    ) -> list[uuid.UUID]:
+        """Up to two ids of the project's sessions in ``[low, high]`` (an id prefix's range)."""
+        query = sa.select(SessionRow.id).where(
+            rows.in_scope(SessionRow, scope), SessionRow.id.between(low, high)
+        )
+        return list(self.db.scalars(query.limit(2)))
+
     def find_session(
         self,
         scope: model.Scope,

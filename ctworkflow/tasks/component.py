@@ -14,6 +14,7 @@ from ctworkflow import constants
 from ctworkflow.config import get_settings
 from ctworkflow.domain.model import Scope
 from ctworkflow.tasks.app import app
+from ctworkflow.tasks.outcome_events import ReportsOutcome
 from ctworkflow.workflow.component import ChildResult, run_component
 from ctworkflow.workflow.effects import live_effects
 
@@ -35,6 +36,8 @@ def _progress_events(task: Task[Any, Any]) -> Callable[[str, int], None]:
 
 @app.task(
     bind=True,
+    # Flower shows the run failed when its component failed (its result stays a success).
+    base=ReportsOutcome,
     name=constants.RUN_COMPONENT,
     acks_late=True,
     reject_on_worker_lost=True,

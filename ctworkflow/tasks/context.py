@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from celery import Signature, chord
 from celery.result import GroupResult
 from celery.utils.log import get_task_logger
+from kombu import exceptions as kombu_exc
 from sqlalchemy import exc as sa_exc
 
 from ctworkflow import constants, errors
@@ -46,21 +48,39 @@ def step_task_id(session_id: str, step: str, attempt: int) -> str:
     return f"ctw-{session_id}-{step}-a{attempt}"
 
 
+@contextmanager
+def publishing() -> Iterator[None]:
+    """Turn a publish the broker refused or let time out into BrokerUnavailable.
+
+    How long a publish may block is bounded in ``celeryconfig`` (``CTW_BROKER_TIMEOUT_S``
+    per connection attempt or command, and a bounded number of retries).
+    """
+    try:
+        yield
+    except (kombu_exc.OperationalError, ConnectionError, TimeoutError) as error:
+        raise errors.BrokerUnavailable(f"the broker is unreachable: {error}") from error
+
+
 def enqueue(scope: dict[str, str], session_id: str, route: Next) -> None:
-    """Send the task of ``route``'s step, after the backoff its attempt calls for."""
+    """Send the task of ``route``'s step, after the backoff its attempt calls for.
+
+    Raises:
+        BrokerUnavailable: the broker could not take the message in time.
+    """
     settings = get_settings()
     countdown = backoff_seconds(
         route.attempt, base_s=settings.retry_backoff_s, cap_s=settings.retry_backoff_cap_s
     )
-    app.send_task(
-        STEP_TASKS[ParentStep(route.step)],
-        args=(scope, session_id, route.attempt),
-        queue=constants.ORCHESTRATION_QUEUE,
-        countdown=countdown or None,
-        task_id=step_task_id(session_id, route.step, route.attempt),
-        argsrepr=f"(session={session_id}, attempt={route.attempt})",
-        ignore_result=True,
-    )
+    with publishing():
+        app.send_task(
+            STEP_TASKS[ParentStep(route.step)],
+            args=(scope, session_id, route.attempt),
+            queue=constants.ORCHESTRATION_QUEUE,
+            countdown=countdown or None,
+            task_id=step_task_id(session_id, route.step, route.attempt),
+            argsrepr=f"(session={session_id}, attempt={route.attempt})",
+            ignore_result=True,
+        )
 
 
 def enqueue_validation(scope: dict[str, str], session_id: str, attempt: int) -> None:
@@ -74,33 +94,48 @@ def enqueue_validation(scope: dict[str, str], session_id: str, attempt: int) -> 
     )
 
 
-def enqueue_component(scope: dict[str, str], child_id: str, attempt: int) -> None:
+def run_argsrepr(child_id: str, parent_id: str, attempt: int) -> str:
+    """How Flower shows a component run: searching for the parent session's id finds it."""
+    return f"(session={child_id}, parent={parent_id}, attempt={attempt})"
+
+
+def enqueue_component(scope: dict[str, str], parent_id: str, child_id: str, attempt: int) -> None:
     """Run a component's round outside its chord (the reconciler re-driving a lost run)."""
     app.send_task(
         constants.RUN_COMPONENT,
         args=(scope, child_id, attempt),
         queue=constants.COMPONENT_QUEUE,
         task_id=step_task_id(child_id, "run", attempt),
-        argsrepr=f"(session={child_id}, attempt={attempt})",
+        argsrepr=run_argsrepr(child_id, parent_id, attempt),
         ignore_result=True,
     )
 
 
 def revoke(task_ids: list[str]) -> None:
-    """Revoke queued tasks by id (running ones stop by themselves on seeing the cancel)."""
+    """Revoke queued tasks by id (running ones stop by themselves on seeing the cancel).
+
+    Raises:
+        BrokerUnavailable: the broker could not take the revocation.
+    """
     if task_ids:
-        app.control.revoke(task_ids)
+        with publishing():
+            app.control.revoke(task_ids)
 
 
 def enqueue_release(scope: dict[str, str], session_id: str) -> None:
-    """Delete the empty branch a session that just ended left, in a worker (a cancel)."""
-    app.send_task(
-        constants.RELEASE_BRANCH,
-        args=(scope, session_id),
-        queue=constants.ORCHESTRATION_QUEUE,
-        argsrepr=f"(session={session_id})",
-        ignore_result=True,
-    )
+    """Delete the empty branch a session that just ended left, in a worker (a cancel).
+
+    Raises:
+        BrokerUnavailable: the broker could not take the message in time.
+    """
+    with publishing():
+        app.send_task(
+            constants.RELEASE_BRANCH,
+            args=(scope, session_id),
+            queue=constants.ORCHESTRATION_QUEUE,
+            argsrepr=f"(session={session_id})",
+            ignore_result=True,
+        )
 
 
 def advance(scope: dict[str, str], session_id: str) -> None:
@@ -159,7 +194,7 @@ def round_signatures(
             args=(scope, str(child_id), attempt),
             queue=constants.COMPONENT_QUEUE,
             task_id=step_task_id(str(child_id), "run", attempt),
-            argsrepr=f"(session={child_id}, attempt={attempt})",
+            argsrepr=run_argsrepr(str(child_id), session_id, attempt),
         )
         for child_id in run_ids
     ]

@@ -19,8 +19,10 @@ class CelerySender:
     def step(self, scope: model.Scope, session_id: uuid.UUID, route: Next) -> None:
         context.enqueue(scope.to_json(), str(session_id), route)
 
-    def component(self, scope: model.Scope, child_id: uuid.UUID, attempt: int) -> None:
-        context.enqueue_component(scope.to_json(), str(child_id), attempt)
+    def component(
+        self, scope: model.Scope, parent_id: uuid.UUID, child_id: uuid.UUID, attempt: int
+    ) -> None:
+        context.enqueue_component(scope.to_json(), str(parent_id), str(child_id), attempt)
 
     def validation(self, scope: model.Scope, session_id: uuid.UUID, attempt: int) -> None:
         context.enqueue_validation(scope.to_json(), str(session_id), attempt)

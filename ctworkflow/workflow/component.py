@@ -19,7 +19,7 @@ from typing import Any, TypedDict
 
 from sqlalchemy import exc as sa_exc
 
-from ctworkflow import errors, repository_layout
+from ctworkflow import errors, logs, repository_layout
 from ctworkflow.agents.base import Agent, AgentRequest, AgentResult, ExistingTests
 from ctworkflow.config import Settings
 from ctworkflow.domain import model, regression, rounds
@@ -80,11 +80,26 @@ def run_component(
         job = _load(scope, child_id, attempt)
         if isinstance(job, model.Session):
             return _result(job)
+        logs.bind(component=job.component.module_name, parent_session_id=str(job.child.parent_id))
         held = _take_lease(job, attempt, fx)
         if not isinstance(held, leasing.RunLease):
             return held
         lease = held
-        return _run(_prepare(job, lease, fx), attempt, fx, lease)
+        logger.info(
+            "component %s round %s: running",
+            job.component.module_name,
+            attempt,
+            extra={"action": "run_component"},
+        )
+        ended = _run(_prepare(job, lease, fx), attempt, fx, lease)
+        logger.info(
+            "component %s round %s: %s",
+            job.component.module_name,
+            attempt,
+            ended["status"],
+            extra={"action": "component_ended", "status": ended["status"]},
+        )
+        return ended
     except Exception as error:  # the chord must always get an answer
         logger.exception(
             "component run failed", extra={"action": "run_component", "session_id": str(child_id)}

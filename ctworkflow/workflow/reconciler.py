@@ -28,6 +28,31 @@ logger = logging.getLogger(__name__)
 
 #: Sessions read per tenant and pass; the rest wait for the next pass.
 BATCH = 1000
+#: Key of a context session's ``state`` set when a wake-up it needs could not be sent (the
+#: broker was down); its value says why. The next pass sends that wake-up at once instead of
+#: waiting for the session to go stale, then removes the key.
+QUEUED = "queued"
+
+
+def queued_reason(session: model.Session) -> str | None:
+    """Why the session waits for the reconciler to send its next step, if it does."""
+    reason = session.state.get(QUEUED)
+    return str(reason) if reason else None
+
+
+def queue_for_reconciler(scope: model.Scope, session_id: uuid.UUID, reason: str) -> model.Session:
+    """Record that the session's next step is for the reconciler to send; the session.
+
+    The row is locked while its state is rewritten, so a step writing the state at the same
+    time loses nothing of it; a session whose step has begun anyway (the message got through
+    after all) is left as it is.
+    """
+    with unit_of_work() as uow:
+        session = uow.sessions.get_session(scope, session_id, for_update=True)
+        if not any(i.pending for i in uow.sessions.interactions(scope, session_id)):
+            state = {**session.state, QUEUED: reason}
+            uow.sessions.update_session(scope, session_id, state=state)
+        return uow.sessions.get_session(scope, session_id)
 
 
 class Sender(Protocol):
@@ -35,7 +60,9 @@ class Sender(Protocol):
 
     def step(self, scope: model.Scope, session_id: uuid.UUID, route: Next) -> None: ...
 
-    def component(self, scope: model.Scope, child_id: uuid.UUID, attempt: int) -> None: ...
+    def component(
+        self, scope: model.Scope, parent_id: uuid.UUID, child_id: uuid.UUID, attempt: int
+    ) -> None: ...
 
     def validation(self, scope: model.Scope, session_id: uuid.UUID, attempt: int) -> None: ...
 
@@ -91,8 +118,13 @@ def _reconcile_session(
             attempt, base_s=settings.retry_backoff_s, cap_s=settings.retry_backoff_cap_s
         ),
     )
+    queued = queued_reason(session) is not None
     if not actions:
+        if queued and (view.pending is not None or view.last is not None):
+            _unqueue(session)  # its wake-up got through after all: it is moving
         return
+    if queued:  # cleared before its step is sent, so the step's own writes of state keep it off
+        _unqueue(session)
     touched: list[uuid.UUID] = []
     for action in actions:
         match action:
@@ -100,7 +132,7 @@ def _reconcile_session(
                 sender.step(scope, session_id, Next(step=step, attempt=attempt))
                 touched.append(session_id)
             case recovery.RunChild(child_id=child_id, attempt=attempt):
-                sender.component(scope, child_id, attempt)
+                sender.component(scope, session_id, child_id, attempt)
                 touched.append(child_id)
             case recovery.Validate(attempt=attempt):
                 sender.validation(scope, session_id, attempt)
@@ -111,6 +143,13 @@ def _reconcile_session(
     report.redriven.append(str(session_id))
     with unit_of_work() as uow:  # re-driven now: not stale again until another stale period
         uow.sessions.touch(scope, touched)
+
+
+def _unqueue(session: model.Session) -> None:
+    with unit_of_work() as uow:
+        current = uow.sessions.get_session(session.scope, session.id, for_update=True)
+        state = {k: v for k, v in current.state.items() if k != QUEUED}
+        uow.sessions.update_session(session.scope, session.id, state=state)
 
 
 def _view(uow: UnitOfWork, session: model.Session, now: datetime) -> recovery.SessionView:
@@ -152,6 +191,7 @@ def _view(uow: UnitOfWork, session: model.Session, now: datetime) -> recovery.Se
     return recovery.SessionView(
         max_attempts=session.max_attempts,
         idle_s=idle,
+        queued=queued_reason(session) is not None,
         pending=pending_step,
         last=completed,
         children=children,

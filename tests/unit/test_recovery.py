@@ -38,6 +38,17 @@ def test_a_session_whose_start_was_lost_is_initialized_once_stale() -> None:
     assert plan(still(STALE)) == [recovery.RunStep(step=ParentStep.INITIALIZE, attempt=1)]
 
 
+def test_a_session_queued_for_the_reconciler_is_sent_at_once_not_once_stale() -> None:
+    # Its start could not reach the broker: the reconciler owes it its first wake-up.
+    assert plan(still(0.0, queued=True)) == [
+        recovery.RunStep(step=ParentStep.INITIALIZE, attempt=1)
+    ]
+    retried = Completed(step=SPAWN, status=ResultStatus.ERROR, attempt=3)
+    assert plan(still(0.0, queued=True, last=retried, max_attempts=6)) == [
+        recovery.RunStep(step=SPAWN, attempt=4)
+    ]
+
+
 @pytest.mark.parametrize(
     ("last", "expected"),
     [
