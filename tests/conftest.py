@@ -16,6 +16,8 @@ from ctworkflow.persistence import db
 from tests import servers
 
 DATABASES = ("sqlite", "postgresql")
+#: The fake agents: real programs speaking the command agent's protocol.
+FAKE_AGENTS = Path(__file__).resolve().parent / "agents"
 
 
 @pytest.fixture(autouse=True)
@@ -24,13 +26,15 @@ def clean_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[
 
     Agents run sandboxed as everywhere, and may write the test's own folder (as an operator
     lets a real agent write its ``~/.claude``): the fake agents keep their state there. The
-    data folder inside it stays hidden from them.
+    data folder inside it stays hidden from them. The fake agents' own folder is named too: a
+    checkout under ``/tmp`` is covered by the sandbox's private ``/tmp`` otherwise.
     """
     for name in list(os.environ):
         if name.startswith("CTW_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("CTW_DATA_DIR", str(tmp_path / "ctw-data"))
-    monkeypatch.setenv("CTW_SANDBOX_AGENT_PATHS", json.dumps([str(tmp_path)]))
+    agent_paths = [str(tmp_path), str(FAKE_AGENTS)]
+    monkeypatch.setenv("CTW_SANDBOX_AGENT_PATHS", json.dumps(agent_paths))
     get_settings.cache_clear()
     yield
     get_settings.cache_clear()
