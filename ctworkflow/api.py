@@ -161,13 +161,19 @@ def cancel_session(scope: model.Scope, session_id: uuid.UUID | str) -> model.Ses
                 for c in cancelled.cancelled_children
             ]
         )
+        if cancelled.session.type is SessionType.CONTEXT_TESTING:  # its empty branch goes too
+            context_tasks.enqueue_release(scope.to_json(), str(sid))
     except errors.BrokerUnavailable as error:  # the cancel stands: runs see it in the database
         logger.warning("session %s cancelled; its queued runs were not revoked: %s", sid, error)
     return cancelled.session
 
 
 def retry_session(scope: model.Scope, session_id: uuid.UUID | str) -> model.Session:
-    """Run a failed or cancelled context session again, with a fresh budget of attempts."""
+    """Run a failed or cancelled context session again, with a fresh budget of attempts.
+
+    Components that failed permanently run again too: a retry is the user saying the cause
+    (a missing dependency of the environment, say) is gone.
+    """
     sid = parse_id(session_id, "session id")
     with unit_of_work() as uow:
         session = sessions.get_session(uow, scope, sid)
@@ -181,6 +187,7 @@ def retry_session(scope: model.Scope, session_id: uuid.UUID | str) -> model.Sess
         sessions.transition(uow, scope, sid, SessionStatus.ACTIVE)
         budget = (last.attempt if last else 0) + get_settings().max_attempts
         uow.sessions.update_session(scope, sid, max_attempts=budget)
+        sessions.forget_permanent_failures(uow, scope, sid)
     from ctworkflow.tasks import context as context_tasks
 
     _send_or_queue(

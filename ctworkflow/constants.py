@@ -14,6 +14,7 @@ INITIALIZE: Final = "ctworkflow.context.initialize"
 SPAWN: Final = "ctworkflow.context.spawn_component_testing_sessions"
 VALIDATE: Final = "ctworkflow.context.validate"
 FINALIZE: Final = "ctworkflow.context.finalize"
+RELEASE_BRANCH: Final = "ctworkflow.context.release_branch"
 RUN_COMPONENT: Final = "ctworkflow.component.run"
 RECONCILE: Final = "ctworkflow.reconcile"
 #: The status task a backend calls by name: a session's summary as JSON.
@@ -27,6 +28,7 @@ ORCHESTRATION_TASKS: Final = (
     SPAWN,
     VALIDATE,
     FINALIZE,
+    RELEASE_BRANCH,
     RECONCILE,
     GET_SESSION,
     DELIVER_WEBHOOK,

@@ -33,9 +33,20 @@ error keeps its message and its attributes (``tests/unit/test_errors.py``).
     - StepFailed                permanent failure of a workflow step; never retried
         - UnsafeFile            a link or a non-regular file where a test or source file goes
         - LimitExceeded         a file, an output or a report over its size limit
+        - ForeignCommits        the branch holds commits ctworkflow did not make
+        - ComponentFailure      a component cannot pass for a reason no round can change:
+                                it fails once and no later round runs it again
+            - SourceMissing         its source file is not in the repository at the base
+            - SourceUnparsable      its source file does not parse
+            - ModuleNotImportable   the module cannot be imported in the target's environment
+            - ForbiddenWrite        the agent changed files outside the allowed set
     - TransientError            worth retrying (Celery's autoretry_for)
         - CommandTimeout        a subprocess ran past its time limit
         - BrokerUnavailable     a message could not be published in time
+
+What a component run fails with is permanent when it is a :class:`ComponentFailure`
+(:func:`is_permanent`); any other failure (failing tests, lost tests, an agent that crashed
+or timed out) can change with another try and gets the rounds that remain.
 """
 
 from __future__ import annotations
@@ -191,6 +202,35 @@ def format_bytes(size: int) -> str:
         if size >= scale:
             return f"{size / scale:.1f}".removesuffix(".0") + f" {unit}"
     return f"{size} bytes"
+
+
+class ForeignCommits(StepFailed):
+    """The branch holds commits ctworkflow did not make; it is not overwritten."""
+
+
+class ComponentFailure(StepFailed):
+    """A component cannot pass, and no further round can change that."""
+
+
+class SourceMissing(ComponentFailure):
+    """The component's source file is not in the repository."""
+
+
+class SourceUnparsable(ComponentFailure):
+    """The component's source file does not parse."""
+
+
+class ModuleNotImportable(ComponentFailure):
+    """The module cannot be imported in the target's environment."""
+
+
+class ForbiddenWrite(ComponentFailure):
+    """The agent changed files outside the ones it may change."""
+
+
+def is_permanent(error: BaseException) -> bool:
+    """Tell whether a component's failure is one no later round can change."""
+    return isinstance(error, ComponentFailure)
 
 
 class TransientError(CtWorkflowError):

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import exc
 
 from ctworkflow import catalog, errors
-from ctworkflow.domain import id_prefix, model
+from ctworkflow.domain import id_prefix, model, rounds
 from ctworkflow.domain.inputs import (
     check_context_name,
     check_limit,
@@ -167,6 +167,15 @@ def ensure_children(
         max_attempts=parent.max_attempts,
     )
     return uow.sessions.children(scope, parent_id)
+
+
+def forget_permanent_failures(uow: UnitOfWork, scope: model.Scope, parent_id: uuid.UUID) -> int:
+    """Let the next round run children that failed permanently again; how many there were."""
+    marked = [c for c in uow.sessions.children(scope, parent_id) if rounds.PERMANENT_KEY in c.state]
+    for child in marked:
+        state = {k: v for k, v in child.state.items() if k != rounds.PERMANENT_KEY}
+        uow.sessions.update_session(scope, child.id, state=state)
+    return len(marked)
 
 
 def transition(

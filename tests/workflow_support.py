@@ -53,6 +53,32 @@ class Project:
         """Run git in the bare remote."""
         return git(*args, cwd=self.sample.remote)
 
+    def branch_head(self, branch: str) -> str | None:
+        """The commit ``branch`` points to on the remote, None if there is no such branch."""
+        listed = self.remote_git("for-each-ref", "--format=%(objectname)", f"refs/heads/{branch}")
+        return listed or None
+
+    def push(self, files: Mapping[str, str], message: str, *, branch: str = "main") -> str:
+        """Commit ``files`` on ``branch`` of the remote, as a person would; the new head."""
+        clone = self.root / f"clone-{uuid.uuid4().hex[:8]}"
+        git(
+            "clone",
+            "--quiet",
+            "--branch",
+            branch,
+            str(self.sample.remote),
+            str(clone),
+            cwd=self.root,
+        )
+        for relative, content in files.items():
+            path = clone / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(content)
+        git("add", "--all", cwd=clone)
+        git("commit", "--quiet", "-m", message, cwd=clone)
+        git("push", "--quiet", "origin", branch, cwd=clone)
+        return git("rev-parse", "HEAD", cwd=clone)
+
 
 def make_project(
     root: Path,

@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from ctworkflow.domain.layouts import Layout
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ExistingTests:
+    """The test file a component already has at the base commit: keep all of it, add to it."""
+
+    path: str
+    #: How many tests the runner collected from it at the base.
+    tests: int
+    #: Its content at the base, so an agent that writes again adds to the original.
+    content: str
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -23,6 +34,11 @@ class AgentRequest:
     feedback: str | None = None
     timeout_s: float = 900.0
     should_stop: Callable[[], bool] | None = None
+    #: The component's test file at the base, if it has one.
+    existing: ExistingTests | None = None
+    #: Variables of the target's environment (``PATH`` with its interpreter first,
+    #: ``VIRTUAL_ENV``); None: the worker's own.
+    env: Mapping[str, str] | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -36,6 +52,8 @@ class AgentResult:
     stdout_tail: str = ""
     stderr_tail: str = ""
     error: str | None = None
+    #: The failure is one no further try can change (:func:`ctworkflow.errors.is_permanent`).
+    permanent: bool = False
 
 
 class Agent(Protocol):

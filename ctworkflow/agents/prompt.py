@@ -40,9 +40,22 @@ def build_prompt(request: AgentRequest) -> str:
     design = design_doc_path(request)
     if design is not None:
         lines.append(f"Its design is described in {design}.")
+    existing = request.existing
+    if existing is None:
+        lines += ["", f"Write the tests to {request.test_path}."]
+    else:
+        noun = "test" if existing.tests == 1 else "tests"
+        lines += [
+            "",
+            f"This component already has a test file, {existing.path}, with {existing.tests}"
+            f" {noun}.",
+            f"Keep every existing test in {existing.path}: do not delete, rename, skip or"
+            " weaken any of them. Add your tests to that file, with names that do not clash"
+            " with the existing ones.",
+            "If the existing tests already cover the component well, you may leave the file"
+            " unchanged.",
+        ]
     lines += [
-        "",
-        f"Write the tests to {request.test_path}.",
         f"Change only that test file, plus support files under {tests_root(request.test_path)}/"
         " if the tests need them; do not change any other file.",
         "The tests must pass against the current source.",

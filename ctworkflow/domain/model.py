@@ -19,6 +19,9 @@ from ctworkflow.domain.states import (
 
 JSON = Mapping[str, Any]
 
+#: The outcomes a test case can have, from best to worst.
+CASE_OUTCOMES = ("passed", "skipped", "failed", "error")
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Scope:
@@ -217,11 +220,19 @@ class TestReport:
     output_tail: str = ""
     #: Line coverage in percent, when the runner measured it.
     coverage: float | None = None
+    #: Every test case the runner reported, by its id within the file (pytest:
+    #: ``TestClass::test_name[param]``; ExUnit: ``ModuleTest test name``), with its outcome
+    #: (one of :data:`CASE_OUTCOMES`). What the regression gate compares.
+    cases: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def all_passed(self) -> bool:
         """At least one test ran, and every collected test passed."""
         return self.collected > 0 and self.failed == 0 and self.errors == 0 and self.passed > 0
+
+    def passing_ids(self) -> frozenset[str]:
+        """The ids of the test cases that passed."""
+        return frozenset(case for case, outcome in self.cases.items() if outcome == "passed")
 
     def to_json(self) -> dict[str, Any]:
         """Return the report as a JSON document."""
@@ -234,6 +245,7 @@ class TestReport:
             "duration_s": self.duration_s,
             "output_tail": self.output_tail,
             **({"coverage": self.coverage} if self.coverage is not None else {}),
+            "cases": dict(self.cases),
         }
 
     @classmethod
@@ -248,6 +260,7 @@ class TestReport:
             duration_s=float(data.get("duration_s", 0.0)),
             output_tail=str(data.get("output_tail", "")),
             coverage=float(data["coverage"]) if data.get("coverage") is not None else None,
+            cases={str(k): str(v) for k, v in dict(data.get("cases") or {}).items()},
         )
 
 

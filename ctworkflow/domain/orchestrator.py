@@ -21,7 +21,9 @@ Parent (context testing) table::
 Child (component testing) table: initialize → generate_tests → run_tests → finalize, each
 retried on error while attempts remain; a failing ``run_tests`` (attempt n) goes to
 ``fix_failures`` (attempt n) while n ≤ ``max_fix_rounds``, and a finished fix goes back to
-``run_tests`` (attempt n + 1). A fix that could not run at all ends the session.
+``run_tests`` (attempt n + 1). A fix that could not run at all ends the session. A step
+that failed *permanently* (a failure no try can change, see :mod:`ctworkflow.domain.rounds`)
+ends it at once: ``permanent_failure``.
 """
 
 from __future__ import annotations
@@ -42,6 +44,8 @@ class Completed:
     step: str
     status: ResultStatus
     attempt: int = 1
+    #: The step failed for a reason no further try can change.
+    permanent: bool = False
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -58,6 +62,7 @@ class Halt(StrEnum):
     SESSION_COMPLETE = "session_complete"
     ATTEMPTS_EXHAUSTED = "attempts_exhausted"
     INVALID_INTERACTION = "invalid_interaction"
+    PERMANENT_FAILURE = "permanent_failure"
 
 
 Route = Next | Halt
@@ -114,6 +119,8 @@ def get_next_child_interaction(
     except ValueError:
         return Halt.INVALID_INTERACTION
     ok = last.status is ResultStatus.OK
+    if last.permanent and not ok:
+        return Halt.PERMANENT_FAILURE
     match step:
         case ChildStep.RUN_TESTS if not ok:
             if last.attempt <= max_fix_rounds:

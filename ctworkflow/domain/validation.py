@@ -1,8 +1,11 @@
-"""Validation of a fan-out round: did every component end with an existing, passing test file?
+"""Validation of a fan-out round: did every component end with an existing, passing test file
+that kept every test that passed at the base?
 
-Pure: the callers load children, artifacts and the orchestrator's own test reports, and this
-module says, for every component that did not pass, why. Every failing component is named, not
-only the first category.
+Pure: the callers load children, artifacts and the orchestrator's own test reports (of the
+existing test files at the base commit, and of every test file with the round's change
+applied), and this module says, for every component that did not pass, why. Every failing
+component is named, not only the first category; a component whose change lost tests that
+passed at the base is named with those tests (:mod:`ctworkflow.domain.regression`).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from ctworkflow.domain import regression, rounds
 from ctworkflow.domain.model import Artifact, Component, Session, TestReport
 from ctworkflow.domain.states import TERMINAL, SessionStatus
 
@@ -28,6 +32,8 @@ class Failure:
     name: str
     reason: str
     child_id: uuid.UUID | None = None
+    #: No further round can change it (see :mod:`ctworkflow.domain.rounds`).
+    permanent: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """Return the failure as a JSON document."""
@@ -37,6 +43,7 @@ class Failure:
             "module_name": self.module_name,
             "name": self.name,
             "reason": self.reason,
+            "permanent": self.permanent,
         }
 
 
@@ -57,7 +64,8 @@ def unverified(
         child = by_component.get(component.id)
         reason, artifact = _check(child, artifacts)
         if reason is not None:
-            failures.append(_failure(component, child, reason))
+            permanent = child is not None and rounds.failed_permanently(child)
+            failures.append(_failure(component, child, reason, permanent=permanent))
         elif artifact is not None:
             to_run.append(artifact)
     return failures, to_run
@@ -83,20 +91,33 @@ def disproved(
     children: Sequence[Session],
     artifacts: Sequence[Artifact],
     reports: Mapping[str, TestReport],
+    base_reports: Mapping[str, TestReport] | None = None,
 ) -> list[Failure]:
-    """Components whose test file does not pass when the orchestrator runs it itself."""
+    """Components whose test file does not pass when the orchestrator runs it itself, or
+    lost tests that passed in their existing test file at the base (``base_reports``, keyed
+    by test path, for the files that existed there)."""
     child_by_id = {child.id: child for child in children}
     component_by_id = {component.id: component for component in components}
     failures: list[Failure] = []
     for artifact in artifacts:
         report = reports.get(artifact.test_path, TestReport())
-        if report.all_passed:
+        base = (base_reports or {}).get(artifact.test_path)
+        lost = regression.lost_tests(base, report)
+        if report.all_passed and not lost:
             continue
+        reasons = []
+        if lost and base is not None:
+            reasons.append(regression.describe(artifact.test_path, lost, base))
+        if not report.all_passed:
+            reasons.append(_report_reason(report))
         child = child_by_id[artifact.session_id]
-        failures.append(
-            _failure(component_by_id[child.component_id], child, _report_reason(report))
-        )
+        failures.append(_failure(component_by_id[child.component_id], child, "\n".join(reasons)))
     return failures
+
+
+def kept(artifacts: Sequence[Artifact], base_contents: Mapping[str, str]) -> list[Artifact]:
+    """The artifacts that keep the component's existing test file exactly as it was."""
+    return [a for a in artifacts if base_contents.get(a.test_path) == a.content]
 
 
 def _report_reason(report: TestReport) -> str:
@@ -110,13 +131,16 @@ def _report_reason(report: TestReport) -> str:
     return f"{head}\n{report.output_tail}".rstrip()
 
 
-def _failure(component: Component, child: Session | None, reason: str) -> Failure:
+def _failure(
+    component: Component, child: Session | None, reason: str, *, permanent: bool = False
+) -> Failure:
     return Failure(
         component_id=component.id,
         module_name=component.module_name,
         name=component.name,
         reason=reason,
         child_id=child.id if child else None,
+        permanent=permanent,
     )
 
 

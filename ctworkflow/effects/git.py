@@ -381,15 +381,67 @@ class Git:
         head = ["rev-parse", "--verify", "HEAD^{commit}"]
         return self._ok(head, cwd=worktree, what="git rev-parse").stdout.strip()
 
-    def push(
-        self, worktree: Path, remote: str, branch: str, commit: str, *, expected_head: str
-    ) -> None:
-        """Move ``branch`` on ``remote`` to ``commit`` only if it still is at ``expected_head``."""
-        _check_remote(remote)
-        _check_sha(commit)
+    def commits_between(self, remote: str, head: str, base: str) -> list[tuple[str, str]]:
+        """The commits reachable from ``head`` but not from ``base``, newest first, each with
+        its full message: what moving a branch from ``head`` to ``base`` would drop."""
+        _check_sha(head)
+        _check_sha(base)
+        path = self._mirror_with(remote, head)
+        self._mirror_with(remote, base)
+        listed = self._ok(
+            ["log", "-z", "--format=%H%n%B", head, "--not", base, "--"],
+            cwd=path,
+            what="git log",
+            remote=remote,
+        )
+        found: list[tuple[str, str]] = []
+        for entry in listed.stdout.split("\0"):
+            sha, _, message = entry.lstrip("\n").partition("\n")
+            if sha:
+                found.append((sha, message))
+        return found
+
+    def delete_branch(self, remote: str, branch: str, *, expected_head: str) -> None:
+        """Delete ``branch`` on ``remote`` only if it still is at ``expected_head``.
+
+        Raises:
+            RemoteMoved: the branch is elsewhere (or gone); nothing was deleted.
+        """
         _check_sha(expected_head)
         ref = self._branch_ref(branch)
-        lease = f"--force-with-lease={ref}:{expected_head}"
+        path = self.mirror(remote)
+        result = self._git(
+            [
+                "push",
+                "--porcelain",
+                f"--force-with-lease={ref}:{expected_head}",
+                "origin",
+                f":{ref}",
+            ],
+            cwd=path,
+            what=f"git push deleting {branch}",
+            remote=remote,
+        )
+        if result.ok:
+            return
+        flag, summary = _push_status(result.stdout, ref)
+        if flag == "!" and ("stale info" in summary or "remote ref does not exist" in summary):
+            raise RemoteMoved(
+                f"branch {branch} of {redact(remote)} is no longer at {expected_head}"
+            )
+        raise GitError(_failure(f"git push deleting {branch}", result, remote))
+
+    def push(
+        self, worktree: Path, remote: str, branch: str, commit: str, *, expected_head: str | None
+    ) -> None:
+        """Move ``branch`` on ``remote`` to ``commit`` only if it still is at ``expected_head``
+        (None: only if the branch does not exist)."""
+        _check_remote(remote)
+        _check_sha(commit)
+        if expected_head is not None:
+            _check_sha(expected_head)
+        ref = self._branch_ref(branch)
+        lease = f"--force-with-lease={ref}:{expected_head or ''}"
         result = self._git(
             ["push", "--porcelain", lease, "--", remote, f"{commit}:{ref}"],
             cwd=worktree,
@@ -400,9 +452,8 @@ class Git:
             return
         flag, summary = _push_status(result.stdout, ref)
         if flag == "!" and "stale info" in summary:
-            raise RemoteMoved(
-                f"branch {branch} of {redact(remote)} is no longer at {expected_head}"
-            )
+            where = f"at {expected_head}" if expected_head else "absent"
+            raise RemoteMoved(f"branch {branch} of {redact(remote)} is no longer {where}")
         raise GitError(_failure(f"git push to {branch}", result, remote))
 
     # -- helpers ---------------------------------------------------------------------------

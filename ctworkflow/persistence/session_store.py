@@ -132,6 +132,24 @@ class SessionStore:
         )
         return [rows.session(r) for r in found]
 
+    def branches_in_use(
+        self, scope: model.Scope, names: Sequence[str], *, besides_component: uuid.UUID
+    ) -> set[str]:
+        """Which of ``names`` context sessions of other contexts of the project have used."""
+        if not names:
+            return set()
+        found = self.db.scalars(
+            sa.select(SessionRow.branch_name)
+            .where(
+                rows.in_scope(SessionRow, scope),
+                SessionRow.parent_id.is_(None),
+                SessionRow.branch_name.in_(list(names)),
+                SessionRow.component_id != besides_component,
+            )
+            .distinct()
+        )
+        return {name for name in found if name is not None}
+
     def children(self, scope: model.Scope, parent_id: uuid.UUID) -> list[model.Session]:
         """Child sessions of a parent, in their components' order (priority, then name)."""
         query = (

@@ -51,13 +51,14 @@ def parse_report(text: str, workspace: Path, requested: Mapping[str, str]) -> di
     tallies: dict[str, Tally] = {}
     for line in text.splitlines():
         fields = line.split("\t")
-        if len(fields) != 4:
+        if len(fields) != 5:
             continue
-        state, file, time_us, encoded = fields
+        state, file, time_us, encoded, encoded_id = fields
         requested_path = requested.get(_relative(file, workspace))
         if requested_path is None:
             continue
         duration_s = int(time_us) / 1_000_000 if time_us.isdigit() else 0.0
         tally = tallies.setdefault(requested_path, Tally())
-        tally.count(_OUTCOMES.get(state, "skipped"), duration_s, _decode(encoded))
+        outcome = _OUTCOMES.get(state, "skipped")
+        tally.count(outcome, duration_s, _decode(encoded), _decode(encoded_id) or None)
     return {path: tally.report() for path, tally in tallies.items()}

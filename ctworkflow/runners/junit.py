@@ -9,7 +9,7 @@ from pathlib import PurePosixPath
 from ctworkflow.domain.model import TestReport
 from ctworkflow.runners.tally import TAIL_CHARS, Tally, tail
 
-__all__ = ["TAIL_CHARS", "attribute", "normalize", "parse_reports", "tail"]
+__all__ = ["TAIL_CHARS", "attribute", "case_id", "normalize", "parse_reports", "tail"]
 
 
 def normalize(path: str) -> str:
@@ -17,19 +17,35 @@ def normalize(path: str) -> str:
     return PurePosixPath(path).as_posix()
 
 
-def _count(tally: Tally, case: ET.Element) -> None:
-    """Count one testcase element."""
+def case_id(case: ET.Element, path: str) -> str:
+    """The id of a testcase within its file: ``Class::Inner::test_name[param]``, as pytest's
+    node id reads after the file's path.
+
+    xunit1 gives the dotted module path and classes in ``classname`` (``tests.test_user.
+    TestUser``); the classes are what follows the file's own module name in it.
+    """
+    name = case.get("name") or ""
+    dotted = [part for part in (case.get("classname") or "").split(".") if part]
+    stem = PurePosixPath(path).stem
+    after_stem = len(dotted) - dotted[::-1].index(stem) if stem in dotted else 0
+    classes = dotted[after_stem:]
+    return "::".join([*classes, name])
+
+
+def _count(tally: Tally, case: ET.Element, path: str) -> None:
+    """Count one testcase element of the file ``path``."""
     duration = _float(case.get("time"))
     error = case.find("error")
     failure = case.find("failure")
+    test_id = case_id(case, path)
     if error is not None:
-        tally.count("error", duration, _describe(case, "error", error))
+        tally.count("error", duration, _describe(case, "error", error), test_id)
     elif failure is not None:
-        tally.count("failed", duration, _describe(case, "failure", failure))
+        tally.count("failed", duration, _describe(case, "failure", failure), test_id)
     elif case.find("skipped") is not None:
-        tally.count("skipped", duration)
+        tally.count("skipped", duration, case_id=test_id)
     else:
-        tally.count("passed", duration)
+        tally.count("passed", duration, case_id=test_id)
 
 
 def _float(value: str | None) -> float:
@@ -85,5 +101,5 @@ def parse_reports(xml_text: str, requested: Sequence[str]) -> dict[str, TestRepo
     for case in root.iter("testcase"):
         path = attribute(case, requested)
         if path is not None:
-            _count(tallies.setdefault(path, Tally()), case)
+            _count(tallies.setdefault(path, Tally()), case, path)
     return {path: tally.report() for path, tally in tallies.items()}

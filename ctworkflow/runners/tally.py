@@ -5,11 +5,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Final, Literal
 
-from ctworkflow.domain.model import TestReport
+from ctworkflow.domain.model import CASE_OUTCOMES, TestReport
 
 TAIL_CHARS: Final = 4000
 
 Outcome = Literal["passed", "failed", "error", "skipped"]
+
+#: A case reported twice (pytest reports a test that fails and then errors in its teardown
+#: as two testcases) keeps its worst outcome.
+_RANK: Final = {outcome: rank for rank, outcome in enumerate(CASE_OUTCOMES)}
 
 
 def tail(text: str, chars: int = TAIL_CHARS) -> str:
@@ -28,9 +32,16 @@ class Tally:
     skipped: int = 0
     duration_s: float = 0.0
     problems: list[str] = field(default_factory=list)
+    cases: dict[str, str] = field(default_factory=dict)
 
-    def count(self, outcome: Outcome, duration_s: float, problem: str = "") -> None:
-        """Count one test."""
+    def count(
+        self, outcome: Outcome, duration_s: float, problem: str = "", case_id: str | None = None
+    ) -> None:
+        """Count one test; ``case_id`` names it within its file."""
+        if case_id is not None:
+            known = self.cases.get(case_id)
+            if known is None or _RANK[outcome] > _RANK[known]:
+                self.cases[case_id] = outcome
         self.collected += 1
         self.duration_s += duration_s
         if outcome == "passed":
@@ -54,4 +65,5 @@ class Tally:
             skipped=self.skipped,
             duration_s=round(self.duration_s, 3),
             output_tail=tail("\n\n".join(self.problems)),
+            cases=dict(self.cases),
         )

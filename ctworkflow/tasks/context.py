@@ -19,7 +19,7 @@ from ctworkflow.domain.model import Scope
 from ctworkflow.domain.orchestrator import Next, backoff_seconds
 from ctworkflow.domain.states import ParentStep
 from ctworkflow.tasks.app import app
-from ctworkflow.workflow import context, progress
+from ctworkflow.workflow import branch, context, progress
 from ctworkflow.workflow.effects import live_effects
 
 logger = get_task_logger(__name__)
@@ -122,10 +122,29 @@ def revoke(task_ids: list[str]) -> None:
             app.control.revoke(task_ids)
 
 
+def enqueue_release(scope: dict[str, str], session_id: str) -> None:
+    """Delete the empty branch a session that just ended left, in a worker (a cancel).
+
+    Raises:
+        BrokerUnavailable: the broker could not take the message in time.
+    """
+    with publishing():
+        app.send_task(
+            constants.RELEASE_BRANCH,
+            args=(scope, session_id),
+            queue=constants.ORCHESTRATION_QUEUE,
+            argsrepr=f"(session={session_id})",
+            ignore_result=True,
+        )
+
+
 def advance(scope: dict[str, str], session_id: str) -> None:
-    """Ask the router what comes next for a session, and enqueue it (or end the session)."""
+    """Ask the router what comes next for a session, and enqueue it (or end the session,
+    deleting the empty branch it created)."""
     route = progress.next_step(Scope.from_json(scope), uuid.UUID(session_id))
-    if route is not None:
+    if route is None:
+        branch.release(live_effects(), Scope.from_json(scope), uuid.UUID(session_id))
+    else:
         logger.info(
             "session %s: next %s attempt %s",
             session_id,
@@ -141,6 +160,8 @@ def initialize(scope: dict[str, str], session_id: str, attempt: int) -> None:
     """Create the session's branch on the remote (logic: ctworkflow.workflow.context)."""
     if context.initialize(Scope.from_json(scope), uuid.UUID(session_id), attempt, live_effects()):
         advance(scope, session_id)
+    else:
+        _release_if_ended(scope, session_id)
 
 
 @app.task(name=constants.SPAWN, **STEP_OPTIONS)
@@ -217,6 +238,8 @@ def validate(results: list[Any], scope: dict[str, str], session_id: str, attempt
     )
     if verdict is context.Verdict.RECORDED:
         advance(scope, session_id)
+    elif verdict is context.Verdict.IGNORED:
+        _release_if_ended(scope, session_id)
     elif verdict is context.Verdict.WAITING:
         # Fired early: a child delivered twice was counted once, by the copy that found the
         # other one running. The reconciler validates once every child has ended.
@@ -228,3 +251,17 @@ def finalize(scope: dict[str, str], session_id: str, attempt: int) -> None:
     """Commit the test files on the branch and push it (logic: ctworkflow.workflow.context)."""
     if context.finalize(Scope.from_json(scope), uuid.UUID(session_id), attempt, live_effects()):
         advance(scope, session_id)
+    else:
+        _release_if_ended(scope, session_id)
+
+
+def _release_if_ended(scope: dict[str, str], session_id: str) -> None:
+    """A step delivered again after its session ended: finish the ending the first delivery
+    may not have (a worker killed between the end and the branch's deletion)."""
+    branch.release(live_effects(), Scope.from_json(scope), uuid.UUID(session_id))
+
+
+@app.task(name=constants.RELEASE_BRANCH, **STEP_OPTIONS)
+def release_branch(scope: dict[str, str], session_id: str) -> None:
+    """Delete the empty branch of an ended session (logic: ctworkflow.workflow.branch)."""
+    branch.release(live_effects(), Scope.from_json(scope), uuid.UUID(session_id))

@@ -20,9 +20,9 @@ from typing import Any, TypedDict
 from sqlalchemy import exc as sa_exc
 
 from ctworkflow import errors, logs, repository_layout
-from ctworkflow.agents.base import Agent, AgentRequest, AgentResult
+from ctworkflow.agents.base import Agent, AgentRequest, AgentResult, ExistingTests
 from ctworkflow.config import Settings
-from ctworkflow.domain import model
+from ctworkflow.domain import model, regression, rounds
 from ctworkflow.domain.layout_profile import LayoutProfile
 from ctworkflow.domain.layouts import is_build_output
 from ctworkflow.domain.orchestrator import Completed, Halt, Next, get_next_child_interaction
@@ -281,6 +281,9 @@ class _Stepper:
         self.feedback: str | None = job.child.state.get("feedback")
         self.report: model.TestReport | None = None
         self.last_error: str | None = None
+        #: The component's test file at the base and what it ran there, if it has one.
+        self.existing: ExistingTests | None = None
+        self.baseline: model.TestReport | None = None
 
     def run(self) -> Halt:
         settings = self.fx.settings
@@ -294,14 +297,19 @@ class _Stepper:
             outcome = self._record(route)
             if outcome.status is ResultStatus.ERROR:
                 self.last_error = outcome.error_message
-            last = Completed(step=route.step, status=outcome.status, attempt=route.attempt)
+            last = Completed(
+                step=route.step,
+                status=outcome.status,
+                attempt=route.attempt,
+                permanent=outcome.data.get("permanent") is True,
+            )
 
     def _record(self, route: Next) -> model.Outcome:
         step = str(route.step)
         attempt = self.job.attempt_bases.get(step, 0) + route.attempt
         scope, child_id = self.job.scope, self.job.child.id
         self.fx.progress(step, attempt)
-        if route.step is ChildStep.INITIALIZE:
+        if route.step is ChildStep.INITIALIZE and not self.job.test_exists:
             # Nothing runs outside the database: begin and complete it in one transaction.
             command, outcome = self._execute(ChildStep.INITIALIZE)
             with unit_of_work() as uow:
@@ -320,19 +328,50 @@ class _Stepper:
         return outcome
 
     def _execute(self, step: ChildStep) -> tuple[model.Command, model.Outcome]:
-        job = self.job
         match step:
             case ChildStep.INITIALIZE:
-                command = model.Command(
-                    argv=("git", "worktree", "add", "--detach", "<workspace>", job.base_commit)
-                )
-                return command, model.Outcome.ok(data={"base_commit": job.base_commit})
+                return self._initialize()
             case ChildStep.GENERATE_TESTS | ChildStep.FIX_FAILURES:
                 return self._agent()
             case ChildStep.RUN_TESTS:
                 return self._tests()
             case ChildStep.FINALIZE:
                 return self._check_changes()
+
+    def _initialize(self) -> tuple[model.Command, model.Outcome]:
+        """Check the source is there; run the component's existing test file, if any, at the
+        base, so what passed there can be told from what the agent's change keeps."""
+        job = self.job
+        command = model.Command(
+            argv=("git", "worktree", "add", "--detach", "<workspace>", job.base_commit)
+        )
+        data: dict[str, Any] = {"base_commit": job.base_commit}
+        if not (self.workspace / job.source_path).is_file():
+            missing = errors.SourceMissing(f"source file {job.source_path} does not exist")
+            return command, _failed(missing, data=data)
+        content = None
+        if job.test_exists:
+            content, refused = _read(self.workspace, job.test_path, self.fx.settings, None)
+            if refused is not None:
+                return command, model.Outcome.error(refused, data=data)
+        if content is not None:
+            reports = self.runner.run(
+                self.workspace,
+                [job.test_path],
+                timeout_s=self.fx.settings.test_timeout_s,
+                should_stop=self.should_stop,
+            )
+            baseline = reports.get(job.test_path, model.TestReport())
+            self.baseline = baseline
+            self.existing = ExistingTests(
+                path=job.test_path, tests=baseline.collected, content=content
+            )
+            data["existing_test_file"] = {
+                "path": job.test_path,
+                "tests": baseline.collected,
+                "passed": baseline.passed,
+            }
+        return command, model.Outcome.ok(data=data)
 
     def _agent(self) -> tuple[model.Command, model.Outcome]:
         job = self.job
@@ -347,6 +386,7 @@ class _Stepper:
                 feedback=self.feedback,
                 timeout_s=self.fx.settings.agent_timeout_s,
                 should_stop=self.should_stop,
+                existing=self.existing,
             )
         )
         command = model.Command(
@@ -362,6 +402,8 @@ class _Stepper:
         }
         if result.ok:
             return command, model.Outcome.ok(**fields)
+        if result.permanent:
+            fields["data"] = {**fields["data"], "permanent": True}
         return command, model.Outcome.error(result.error or "the agent failed", **fields)
 
     def _tests(self) -> tuple[model.Command, model.Outcome]:
@@ -376,14 +418,20 @@ class _Stepper:
         self.report = report
         command = model.Command(keyword=self.runner.name, metadata={"test_paths": [path]})
         data = report.to_json()
-        if report.all_passed:
+        lost = regression.lost_tests(self.baseline, report)
+        if report.all_passed and not lost:
             return command, model.Outcome.ok(data=data)
-        self.feedback = report.output_tail or "the tests did not pass"
-        reason = (
-            f"{report.failed} failed, {report.errors} errors, {report.passed} passed "
-            f"of {report.collected} collected\n{report.output_tail}"
-        )
-        return command, model.Outcome.error(reason.rstrip(), data=data)
+        reasons = []
+        if lost and self.baseline is not None:
+            reasons.append(regression.describe(path, lost, self.baseline))
+        if not report.all_passed:
+            reasons.append(
+                f"{report.failed} failed, {report.errors} errors, {report.passed} passed "
+                f"of {report.collected} collected"
+            )
+        reason = "\n".join([*reasons, report.output_tail]).rstrip()
+        self.feedback = reason or "the tests did not pass"
+        return command, model.Outcome.error(reason, data=data)
 
     def _check_changes(self) -> tuple[model.Command, model.Outcome]:
         job = self.job
@@ -399,10 +447,17 @@ class _Stepper:
         )
         command = model.Command(keyword="check_changes", metadata={"changed": sorted(changed)})
         if outside:
-            return command, model.Outcome.error(
+            forbidden = errors.ForbiddenWrite(
                 "the agent changed files outside the test directory: " + ", ".join(outside)
             )
-        if self.job.test_path not in changed:
+            return command, _failed(forbidden)
+        kept = (
+            self.job.test_path not in changed
+            and self.existing is not None
+            and self.report is not None
+            and self.report.all_passed
+        )
+        if self.job.test_path not in changed and not kept:
             return command, model.Outcome.error(f"no test file at {self.job.test_path}")
         try:
             max_bytes = self.fx.settings.max_test_file_bytes
@@ -411,7 +466,20 @@ class _Stepper:
             )
         except (errors.UnsafeFile, errors.LimitExceeded) as error:
             return command, model.Outcome.error(str(error))
+        if kept and self.report is not None:
+            # The agent kept the existing file as it was, and it passes: a valid outcome.
+            summary = regression.kept_summary(self.report)
+            data = {"changed": sorted(changed), "kept": True, "summary": summary}
+            return command, model.Outcome.ok(data=data, stdout_tail=summary)
         return command, model.Outcome.ok(data={"changed": sorted(changed)})
+
+
+def _failed(error: errors.CtWorkflowError, *, data: dict[str, Any] | None = None) -> model.Outcome:
+    """The outcome of a step that failed with ``error``, marked when no try can change it."""
+    fields = dict(data or {})
+    if errors.is_permanent(error):
+        fields["permanent"] = True
+    return model.Outcome.error(str(error), data=fields)
 
 
 _TEST_FILE_LIMIT = "CTW_MAX_TEST_FILE_BYTES"
@@ -468,6 +536,12 @@ def _end(
             status, reason = SessionStatus.COMPLETE, None
         else:
             status, reason = SessionStatus.FAILED, error or route.value
+        # A permanent failure is marked on the child, so no later round runs it again.
+        state = {k: v for k, v in job.child.state.items() if k != rounds.PERMANENT_KEY}
+        if route is Halt.PERMANENT_FAILURE:
+            state[rounds.PERMANENT_KEY] = reason
+        if state != dict(job.child.state):
+            uow.sessions.update_session(scope, child_id, only_if=SessionStatus.ACTIVE, state=state)
         moved = uow.sessions.set_status(
             scope, [child_id], expected=SessionStatus.ACTIVE, target=status, error=reason
         )

@@ -4,22 +4,21 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from ctworkflow import errors, repository_layout, sessions
 from ctworkflow.config import Settings
-from ctworkflow.domain import commits, model, validation
+from ctworkflow.domain import commits, model, regression, rounds, validation
 from ctworkflow.domain.inputs import check_relative_path
-from ctworkflow.domain.naming import branch_name
 from ctworkflow.domain.states import ParentStep, SessionStatus
 from ctworkflow.effects import nofollow
 from ctworkflow.effects.git import BranchExists, GitError, redact
 from ctworkflow.persistence.db import UnitOfWork, unit_of_work
-from ctworkflow.workflow import recording
+from ctworkflow.workflow import branch, recording
 from ctworkflow.workflow.effects import Effects
 
 logger = logging.getLogger(__name__)
@@ -44,13 +43,13 @@ def initialize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effe
         context = uow.catalog.get_component(scope, session.component_id)
     remote = redact(project.code_repo)
     try:
-        branch = session.branch_name or branch_name(context.name)
+        branch_name = branch.choose(scope, session, context)
         with unit_of_work() as uow:
-            holders = uow.sessions.branch_holders(scope, branch, besides=session.id)
+            holders = uow.sessions.branch_holders(scope, branch_name, besides=session.id)
         clash = [h for h in holders if h.component_id != session.component_id]
-        if clash:
+        if clash:  # two first sessions of colliding contexts, at the same time
             raise errors.StepFailed(
-                f"branch {branch} is already used by session {clash[0].id} of another context"
+                f"branch {branch_name} is already used by session {clash[0].id} of another context"
             )
         base = session.base_commit or fx.git.remote_head(project.code_repo, project.default_branch)
         if base is None:
@@ -68,11 +67,12 @@ def initialize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effe
                 scope,
                 session.id,
                 only_if=SessionStatus.ACTIVE,
-                branch_name=branch,
+                branch_name=branch_name,
                 base_commit=base,
                 state=state,
             )
-        _create_branch(fx, project.code_repo, branch, base, session.id)
+        claimed = branch.claim(fx, scope, session, project.code_repo, branch_name, base)
+        branch.record_state(scope, session, claimed)
     except (errors.StepFailed, errors.InvalidInput) as error:
         permanent = not isinstance(error, GitError) or isinstance(error, BranchExists)
         with unit_of_work() as uow:
@@ -82,33 +82,23 @@ def initialize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effe
     except errors.TransientError as error:
         with unit_of_work() as uow:
             return recording.finish(uow, scope, start, model.Outcome.error(str(error)))
+    head = claimed.get(branch.HEAD_KEY)
+    taken_over = head is not None and head != base
     command = model.Command(
-        argv=("git", "push", remote, f"{base}:refs/heads/{branch}"),
-        metadata={"branch_name": branch, "base_commit": base},
+        argv=("git", "push", remote, f"{base}:refs/heads/{branch_name}"),
+        metadata={"branch_name": branch_name, "base_commit": base, "branch_head": head},
     )
-    data = {"branch_name": branch, "base_commit": base, "layout": profile.describe()}
+    data = {
+        "branch_name": branch_name,
+        "base_commit": base,
+        "branch_head": head,
+        "layout": profile.describe(),
+    }
+    if taken_over:
+        data["taken_over"] = True
+        command = model.Command(keyword="take_over_branch", metadata=command.metadata)
     with unit_of_work() as uow:
         return recording.finish(uow, scope, start, model.Outcome.ok(data=data), command=command)
-
-
-def _create_branch(fx: Effects, remote: str, branch: str, base: str, session_id: uuid.UUID) -> None:
-    head = fx.git.remote_head(remote, branch)
-    if head is None:
-        try:
-            fx.git.create_branch(remote, branch, base)
-            return
-        except BranchExists:
-            head = fx.git.remote_head(remote, branch)
-    if head == base or (head and _pushed_by(fx, remote, head, session_id)):
-        return  # ours: a redelivered initialize, or a session already finalized
-    raise BranchExists(
-        f"branch {branch} already exists on the remote {redact(remote)} and belongs to another "
-        "session; delete it or rename the context"
-    )
-
-
-def _pushed_by(fx: Effects, remote: str, commit: str, session_id: uuid.UUID) -> bool:
-    return commits.session_of(fx.git.commit_message(remote, commit)) == session_id
 
 
 # -- spawn --------------------------------------------------------------------------------
@@ -147,8 +137,9 @@ def spawn(scope: model.Scope, session_id: uuid.UUID, attempt: int) -> FanOut | N
             return None
         failing = _previous_failures(uow, scope, session_id, attempt)
         # Validation failed every child it did not pass: a complete child passed, and keeps
-        # its artifact; nothing leaves ``complete`` to run again.
-        to_run = [c for c in children if c.status is not SessionStatus.COMPLETE]
+        # its artifact; nothing leaves ``complete`` to run again. A child that failed
+        # permanently does not run again either.
+        to_run = rounds.to_run(children)
         # Set-based: one UPDATE per status left, one for the round, one executemany of the
         # states that carry feedback; never a statement per child.
         by_status: dict[SessionStatus, list[uuid.UUID]] = {}
@@ -229,24 +220,35 @@ def validate(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effect
         components = uow.catalog.child_components(scope, session.component_id)
         artifacts = uow.sessions.latest_artifacts(scope, [c.id for c in children])
     failures, to_run = validation.unverified(components, children, artifacts)
+    assert session.base_commit is not None, "initialize records the base commit"
     try:
-        reports = _run_tests_here(fx, project, session, to_run)
+        checked = run_tests_here(
+            fx, project, session.base_commit, to_run, session.state.get("runner")
+        )
     except errors.CtWorkflowError as error:  # e.g. the remote is unreachable: blame no test
         reports = {a.test_path: model.TestReport(errors=1, output_tail=str(error)) for a in to_run}
-    disproved = validation.disproved(components, children, to_run, reports)
+        checked = Checked(after=reports)
+    reports = checked.after
+    disproved = validation.disproved(components, children, to_run, reports, checked.base)
     failures += disproved
     start = recording.StepStart(session=session, interaction=interaction)
+    give_up = bool(failures) and not rounds.another_round_helps(failures)
     if failures:
         outcome = model.Outcome.error(
             validation.summary(failures, len(components)),
-            data={"failures": [f.to_json() for f in failures]},
+            data={"failures": [f.to_json() for f in failures], "permanent": give_up},
         )
     else:
+        kept = validation.kept(to_run, checked.base_contents)
         outcome = model.Outcome.ok(
             data={
                 "components": len(components),
                 "tests_collected": sum(r.collected for r in reports.values()),
                 "tests_passed": sum(r.passed for r in reports.values()),
+                "kept": [
+                    {"test_path": a.test_path, "summary": regression.kept_summary(a.report)}
+                    for a in kept
+                ],
             }
         )
     with unit_of_work() as uow:
@@ -259,24 +261,61 @@ def validate(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effect
                     target=SessionStatus.FAILED,
                     error=failure.reason,
                 )
-        recorded = recording.finish(uow, scope, start, outcome)
+        # Every failure left is one no round can change: fail now, not after the rounds left.
+        recorded = recording.finish(uow, scope, start, outcome, fail_session=give_up)
     return Verdict.RECORDED if recorded else Verdict.IGNORED
 
 
-def _run_tests_here(
-    fx: Effects, project: model.Project, session: model.Session, artifacts: Sequence[model.Artifact]
-) -> dict[str, model.TestReport]:
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Checked:
+    """The orchestrator's own test runs of a round."""
+
+    #: Every artifact's test file with the round's change applied, by test path.
+    after: dict[str, model.TestReport]
+    #: The test files that existed at the base, run there, unchanged.
+    base: dict[str, model.TestReport] = field(default_factory=dict)
+    #: Their content at the base.
+    base_contents: dict[str, str] = field(default_factory=dict)
+
+
+def run_tests_here(
+    fx: Effects,
+    project: model.Project,
+    base_commit: str,
+    artifacts: Sequence[model.Artifact],
+    runner_name: str | None = None,
+) -> Checked:
+    """Run, in a workspace of the base commit, the test files that exist there (the regression
+    gate's base), then every artifact's test file with all artifacts applied."""
     if not artifacts:
-        return {}
-    assert session.base_commit is not None, "initialize records the base commit"
-    fx.git.mirror(project.code_repo, need=session.base_commit)
-    with fx.git.workspace(project.code_repo, session.base_commit) as workspace:
+        return Checked(after={})
+    runner = fx.runner(project, runner_name)
+    timeout_s = fx.settings.test_timeout_s
+    fx.git.mirror(project.code_repo, need=base_commit)
+    with fx.git.workspace(project.code_repo, base_commit) as workspace:
+        contents: dict[str, str] = {}
+        for artifact in artifacts:
+            text = _base_text(workspace, artifact.test_path, fx.settings)
+            if text is not None:
+                contents[artifact.test_path] = text
+        base = runner.run(workspace, list(contents), timeout_s=timeout_s) if contents else {}
         refused = _apply(workspace, artifacts, fx.settings)
         runnable = [a.test_path for a in artifacts if a.test_path not in refused]
-        reports = fx.runner(project, session.state.get("runner")).run(
-            workspace, runnable, timeout_s=fx.settings.test_timeout_s
+        after = runner.run(workspace, runnable, timeout_s=timeout_s) if runnable else {}
+    return Checked(after={**after, **refused}, base=base, base_contents=contents)
+
+
+def _base_text(workspace: Path, test_path: str, settings: Settings) -> str | None:
+    """The test file at the base, if there is a regular one (a link is refused by _apply)."""
+    try:
+        return nofollow.read_text(
+            workspace,
+            test_path,
+            max_bytes=settings.max_test_file_bytes,
+            setting="CTW_MAX_TEST_FILE_BYTES",
         )
-        return {**reports, **refused}
+    except (OSError, errors.UnsafeFile, errors.LimitExceeded):
+        return None
 
 
 def _apply(
@@ -307,7 +346,13 @@ def _apply(
 
 
 def finalize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effects) -> bool:
-    """Commit every component's test file on the branch and push it, exactly once.
+    """Commit the test files that changed on the branch and push it, exactly once.
+
+    The commit goes on the base, and the push has a lease on the branch head initialize saw
+    (a branch taken over from an ended session of the context is rebuilt on the new base).
+    Test files kept exactly as they were are not committed; when every component kept its
+    file there is nothing to commit, the session completes without a commit, and the branch
+    it created is deleted again (:func:`ctworkflow.workflow.branch.release`).
 
     Returns whether this call recorded the step's outcome.
     """
@@ -332,35 +377,41 @@ def finalize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effect
         for c in children
         if c.id in artifacts
     ]
-    message = commits.commit_message(context.name, session_id, entries)
+
+    def message_for(paths: Sequence[str]) -> str:
+        committed = [e for e in entries if e.test_path in paths]
+        return commits.commit_message(context.name, session_id, committed)
+
     try:
-        commit = _commit_and_push(fx, project, session, list(artifacts.values()), message)
+        pushed = _commit_and_push(fx, project, session, list(artifacts.values()), message_for)
     except errors.CtWorkflowError as error:
         permanent = not isinstance(error, errors.TransientError)
         with unit_of_work() as uow:
             return recording.finish(
                 uow, scope, start, model.Outcome.error(str(error)), fail_session=permanent
             )
-    command = model.Command(
-        argv=(
-            "git",
-            "push",
-            redact(project.code_repo),
-            f"{commit}:refs/heads/{session.branch_name}",
-        ),
-        metadata={
-            "branch_name": session.branch_name,
-            "committed_files": [e.test_path for e in entries],
-        },
-    )
-    with unit_of_work() as uow:
-        return recording.finish(
-            uow,
-            scope,
-            start,
-            model.Outcome.ok(data={"commit": commit, "files": [e.test_path for e in entries]}),
-            command=command,
+    metadata = {"branch_name": session.branch_name, "committed_files": pushed.files}
+    data: dict[str, Any] = {"commit": pushed.commit, "files": pushed.files, "kept": pushed.kept}
+    if pushed.commit is None:
+        data["summary"] = "nothing to commit: every component kept its existing test file"
+        command = model.Command(keyword="finalize", metadata=metadata)
+    else:
+        refspec = f"{pushed.commit}:refs/heads/{session.branch_name}"
+        command = model.Command(
+            argv=("git", "push", redact(project.code_repo), refspec), metadata=metadata
         )
+    with unit_of_work() as uow:
+        return recording.finish(uow, scope, start, model.Outcome.ok(data=data), command=command)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Pushed:
+    """What finalize left on the branch: its commit (None: nothing to commit), the test files
+    in it, and the ones kept exactly as they were at the base."""
+
+    commit: str | None
+    files: list[str]
+    kept: list[str]
 
 
 def _commit_and_push(
@@ -368,37 +419,41 @@ def _commit_and_push(
     project: model.Project,
     session: model.Session,
     artifacts: Sequence[model.Artifact],
-    message: str,
-) -> str:
-    branch, base = session.branch_name, session.base_commit
-    assert branch is not None and base is not None, "initialize records branch and base"
-    head = fx.git.remote_head(project.code_repo, branch)
-    if head is None:
-        raise errors.StepFailed(
-            f"branch {branch} is gone from the remote {redact(project.code_repo)}"
-        )
-    if head != base:
-        if _pushed_by(fx, project.code_repo, head, session.id):
-            return head  # a crash after the push: the commit is there already
-        raise errors.StepFailed(
-            f"branch {branch} moved to {head[:12]} on the remote, expected {base[:12]}; "
-            "not overwriting"
-        )
-    fx.git.mirror(project.code_repo, need=base)
-    with fx.git.workspace(project.code_repo, base) as workspace:
+    message_for: Callable[[Sequence[str]], str],
+) -> Pushed:
+    name, base = session.branch_name, session.base_commit
+    assert name is not None and base is not None, "initialize records branch and base"
+    # The head initialize saw (sessions from before takeovers were recorded: the base).
+    expected: str | None = session.state.get(branch.HEAD_KEY, base)
+    remote = project.code_repo
+    head = fx.git.remote_head(remote, name)
+    fx.git.mirror(remote, need=base)
+    with fx.git.workspace(remote, base) as workspace:
         refused = _apply(workspace, artifacts, fx.settings)
         if refused:
             raise errors.StepFailed("; ".join(r.output_tail for r in refused.values()))
-        paths = sorted(a.test_path for a in artifacts)
-        for path in paths:
+        paths = {a.test_path for a in artifacts}
+        files = sorted(paths & set(fx.git.changed_paths(workspace)))
+        kept = sorted(paths - set(files))
+        if head is not None and head != expected:
+            if branch.pushed_by(fx, remote, head, session.id):
+                return Pushed(commit=head, files=files, kept=kept)  # pushed before a crash
+            seen = expected[:12] if expected else "absent"
+            raise errors.StepFailed(
+                f"branch {name} moved to {head[:12]} on the remote, expected {seen}; "
+                "not overwriting"
+            )
+        if not files:
+            return Pushed(commit=None, files=[], kept=kept)
+        for path in files:
             check_relative_path(path, "test path")
-        commit = fx.git.commit_all(workspace, paths, message)
+        commit = fx.git.commit_all(workspace, files, message_for(files))
         try:
-            fx.git.push(workspace, project.code_repo, branch, commit, expected_head=base)
+            fx.git.push(workspace, remote, name, commit, expected_head=head)
         except GitError:
             # A twin delivery of this step may have pushed first: then its commit stands.
-            head = fx.git.remote_head(project.code_repo, branch)
-            if head and head != base and _pushed_by(fx, project.code_repo, head, session.id):
-                return head
+            now = fx.git.remote_head(remote, name)
+            if now and now != head and branch.pushed_by(fx, remote, now, session.id):
+                return Pushed(commit=now, files=files, kept=kept)
             raise
-    return commit
+    return Pushed(commit=commit, files=files, kept=kept)

@@ -16,7 +16,10 @@ It is run in the workspace. PLAN maps a module name to a list of behaviours, one
 - ``symlink``: make the test path a symbolic link to ``/etc/passwd``;
 - ``huge``: write a test file of 200 MiB (sparse: it costs no disk);
 - ``gated``: wait until the file DIR/release exists (at most 120 s), then write a good test
-  (a test holds a session active while it looks at it, then lets it finish).
+  (a test holds a session active while it looks at it, then lets it finish);
+- ``append``: add a passing test to the existing test file, keeping all of it;
+- ``drop``: replace the existing test file with a good one (its own tests are lost);
+- ``keep``: leave the existing test file as it is.
 
 Every call is appended to DIR/calls.jsonl with the prompt it was given.
 """
@@ -45,6 +48,14 @@ def test_double_doubles() -> None:
 
 def test_module_has_a_docstring() -> None:
     assert importlib.import_module(MODULE).__doc__
+"""
+
+ADDED = """
+
+def test_added_by_the_fake_agent() -> None:
+    import importlib
+
+    assert importlib.import_module({module!r}).__doc__
 """
 
 FAILING = """def test_deliberately_wrong() -> None:
@@ -90,7 +101,13 @@ def main() -> int:
         deadline = time.monotonic() + 120
         while not (state / "release").exists() and time.monotonic() < deadline:
             time.sleep(0.1)
+    if behaviour == "keep":
+        return 0
     test_path.parent.mkdir(parents=True, exist_ok=True)
+    if behaviour == "append":
+        with test_path.open("a") as existing:
+            existing.write(ADDED.format(module=args.module))
+        return 0
     if behaviour == "replace":
         test_path.unlink(missing_ok=True)
     if behaviour == "symlink":

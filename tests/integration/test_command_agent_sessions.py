@@ -10,7 +10,7 @@ from ctworkflow.domain.model import Interaction
 from ctworkflow.domain.states import ChildStep, ParentStep, ResultStatus, SessionStatus
 from ctworkflow.persistence.db import unit_of_work
 from tests.sandbox_support import gone_within
-from tests.workflow_support import Project, make_project, wait_until_terminal
+from tests.workflow_support import Project, make_project, wait_for, wait_until_terminal
 
 BRANCH = "test-context-testing-session-for-accounts"
 
@@ -107,9 +107,10 @@ def test_an_agent_that_changes_a_file_outside_the_test_directory_is_rejected(
         i for i in child_history(project, session.id, module) if i.step == ChildStep.FINALIZE
     ]
     assert finalize and all(i.outcome and i.outcome.error_message == message for i in finalize)
-    # The other components passed; nothing was pushed.
+    # The other components passed; nothing was pushed, and no empty branch is left.
     details = api.session_details(project.scope, session.id)
     statuses = {details.components[c.component_id].module_name: c.status for c in details.children}
     assert statuses.pop(module) is SessionStatus.FAILED
     assert set(statuses.values()) == {SessionStatus.COMPLETE}
-    assert project.remote_git("rev-parse", BRANCH) == base
+    wait_for(lambda: project.branch_head(BRANCH) is None, timeout_s=30, what="branch deleted")
+    assert project.remote_git("rev-parse", "main") == base

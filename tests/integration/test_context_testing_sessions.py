@@ -20,7 +20,13 @@ from ctworkflow.domain.orchestrator import Completed, Halt
 from ctworkflow.domain.states import ParentStep, ResultStatus, SessionStatus, SessionType
 from ctworkflow.persistence.db import unit_of_work
 from tests.samples import git
-from tests.workflow_support import Project, make_project, run_pytest, wait_until_terminal
+from tests.workflow_support import (
+    Project,
+    make_project,
+    run_pytest,
+    wait_for,
+    wait_until_terminal,
+)
 
 SPAWN = ParentStep.SPAWN_COMPONENT_TESTING_SESSIONS
 BRANCH = "test-context-testing-session-for-accounts"
@@ -149,8 +155,9 @@ def test_handles_validation_failure_when_tests_fail(project: Project) -> None:
         (failure,) = round_.outcome.data["failures"]
         assert failure["module_name"] == failing
         assert "1 failed" in failure["reason"]
-    # Nothing was committed: the branch still points at the base.
-    assert project.remote_git("rev-parse", BRANCH) == base
+    # Nothing was committed, and the empty branch the session created is gone again.
+    wait_for(lambda: project.branch_head(BRANCH) is None, timeout_s=30, what="branch deleted")
+    assert project.remote_git("rev-parse", "main") == base
 
 
 def test_handles_child_session_failures_gracefully(project: Project) -> None:

@@ -24,7 +24,7 @@ from tests import servers
 from tests.conftest import fresh_database
 from tests.samples import git
 from tests.sandbox_support import gone_within, processes_with, wait_for_processes
-from tests.workflow_support import Project, make_project, wait_until_terminal
+from tests.workflow_support import Project, make_project, wait_for, wait_until_terminal
 
 ROOT = Path(__file__).resolve().parents[2]
 BRANCH = "test-context-testing-session-for-accounts"
@@ -48,6 +48,12 @@ def commit_links(project: Project, links: dict[str, Path]) -> str:
     git("commit", "--quiet", "-m", "Link test files", cwd=work)
     git("push", "--quiet", "origin", "main", cwd=work)
     return project.remote_git("rev-parse", "main")
+
+
+def assert_nothing_pushed(project: Project, base: str) -> None:
+    """Main is where it was, and the empty branch the failed session made is gone again."""
+    wait_for(lambda: project.branch_head(BRANCH) is None, timeout_s=30, what="branch deleted")
+    assert project.remote_git("rev-parse", "main") == base
 
 
 def child_errors(project: Project, session_id: uuid.UUID) -> dict[str, str | None]:
@@ -89,7 +95,7 @@ def test_test_paths_linked_out_of_the_repository_are_refused_and_nothing_outside
     assert validation.outcome is not None
     reasons = {f["module_name"] for f in validation.outcome.data["failures"]}
     assert reasons == {replaced, written}  # the third component passed
-    assert project.remote_git("rev-parse", BRANCH) == base  # nothing was pushed
+    assert_nothing_pushed(project, base)
 
 
 def test_an_agent_that_writes_a_link_instead_of_a_test_file_is_refused(
@@ -111,7 +117,7 @@ def test_an_agent_that_writes_a_link_instead_of_a_test_file_is_refused(
     details = api.session_details(project.scope, session.id)
     assert not [a for a in details.artifacts.values() if "root:" in a.content]
     assert all(a.test_path != path for a in details.artifacts.values())
-    assert project.remote_git("rev-parse", BRANCH) == base
+    assert_nothing_pushed(project, base)
 
 
 def test_a_200_mib_test_file_fails_its_component_with_the_limit_named(
@@ -133,7 +139,7 @@ def test_a_200_mib_test_file_fails_its_component_with_the_limit_named(
     details = api.session_details(project.scope, session.id)
     assert all(a.test_path != path for a in details.artifacts.values())  # nothing stored
     assert max(len(a.content) for a in details.artifacts.values()) < 1 << 20
-    assert project.remote_git("rev-parse", BRANCH) == base  # nothing pushed
+    assert_nothing_pushed(project, base)
 
 
 def test_an_agent_dies_with_its_sigkilled_worker(

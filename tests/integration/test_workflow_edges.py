@@ -104,7 +104,10 @@ def test_cancel_mid_run_stops_the_agents_and_the_late_callback_does_nothing(
     assert details.session.status is SessionStatus.CANCELLED
     assert {c.status for c in details.children} == {SessionStatus.CANCELLED}
     assert not [i for i in details.interactions if i.step == ParentStep.FINALIZE]
-    assert project.remote_git("rev-parse", "test-context-testing-session-for-accounts") == base
+    # The branch the session created is deleted again: it held nothing.
+    branch = "test-context-testing-session-for-accounts"
+    wait_for(lambda: project.branch_head(branch) is None, timeout_s=30, what="branch deleted")
+    assert project.remote_git("rev-parse", "main") == base
 
 
 def test_starting_twice_at_once_gives_one_session(project: Project) -> None:
@@ -181,13 +184,14 @@ def test_finalize_again_makes_no_second_commit_and_never_overwrites_another_push
     fx = live_effects()
 
     # A second finalize (a redelivery after a crash that followed the push) finds its commit.
-    again = context._commit_and_push(fx, project_row, session, artifacts, "again")
-    assert again == head
+    again = context._commit_and_push(fx, project_row, session, artifacts, lambda _: "again")
+    assert again.commit == head
+    assert sorted(again.files) == sorted(a.test_path for a in artifacts)
     assert project.remote_git("rev-list", "--count", f"main..{branch}") == "1"
 
     # Another session's finalize sees a head it did not expect and refuses to overwrite it.
     stranger = dataclasses.replace(session, id=uuid.uuid4())
     message = commit_message("Accounts", stranger.id, [])
     with pytest.raises(errors.StepFailed, match="not overwriting"):
-        context._commit_and_push(fx, project_row, stranger, artifacts, message)
+        context._commit_and_push(fx, project_row, stranger, artifacts, lambda _: message)
     assert project.remote_git("rev-parse", branch) == head

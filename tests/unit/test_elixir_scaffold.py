@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
-from ctworkflow.agents.base import AgentRequest
+from ctworkflow.agents.base import AgentRequest, ExistingTests
 from ctworkflow.agents.elixir_scaffold import public_functions
 from ctworkflow.agents.scaffold import ScaffoldAgent
+from ctworkflow.domain import regression
 from ctworkflow.domain.layouts import Layout, source_file_path, test_file_path
 from ctworkflow.runners.mix_runner import MixRunner
 from tests.elixir_support import mix_workspace
@@ -134,3 +136,39 @@ def test_a_missing_source_is_refused(tmp_path: Path) -> None:
     result = ScaffoldAgent().write_tests(request(workspace, "Demo.Accounts.User"))
 
     assert result.error == "source file lib/demo/accounts/user.ex does not exist"
+
+
+def test_an_existing_test_file_keeps_its_tests_and_gains_a_smoke_module_under_mix_test(
+    tmp_path: Path,
+) -> None:
+    module = "Demo.Accounts.User"
+    existing = (
+        "defmodule Demo.Accounts.UserTest do\n"
+        "  use ExUnit.Case\n"
+        '  test "doubles", do: assert(Demo.Accounts.User.double(2) == 4)\n'
+        '  test "greets", do: assert(Demo.Accounts.User.greet("Ada") == "Hello, Ada!")\n'
+        "end\n"
+    )
+    test_path = "test/demo/accounts/user_test.exs"
+    workspace = mix_workspace(
+        tmp_path / "ws",
+        {"lib/demo/accounts/user.ex": elixir_module_source(module), test_path: existing},
+    )
+    runner = MixRunner(mix_home=tmp_path / "mix")
+    (base,) = runner.run(workspace, [test_path], timeout_s=120).values()
+    known = ExistingTests(path=test_path, tests=base.collected, content=existing)
+
+    result = ScaffoldAgent().write_tests(
+        dataclasses.replace(request(workspace, module), existing=known)
+    )
+
+    assert result.ok, result.error
+    assert (workspace / test_path).read_text().startswith(existing)
+    (after,) = runner.run(workspace, [test_path], timeout_s=120).values()
+    assert after.all_passed, after.output_tail
+    assert not regression.lost_tests(base, after)
+    assert base.passing_ids() == {
+        "Demo.Accounts.UserTest test doubles",
+        "Demo.Accounts.UserTest test greets",
+    }
+    assert "Demo.Accounts.UserCtwSmokeTest test exports greet/2" in after.passing_ids()

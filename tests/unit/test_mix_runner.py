@@ -109,6 +109,12 @@ def test_each_file_gets_its_own_counts_and_failure_text(tmp_path: Path) -> None:
     )
     assert "is wrong on purpose" in mixed.output_tail
     assert "Assertion with == failed" in mixed.output_tail
+    # Every test case by its id (the test module and the test's name), with its outcome.
+    assert mixed.cases == {
+        "Demo.MixedTest test doubles": "passed",
+        "Demo.MixedTest test is wrong on purpose": "failed",
+        "Demo.MixedTest test is skipped": "skipped",
+    }
     passing = reports["test/demo/passing_test.exs"]
     assert passing.all_passed and (passing.collected, passing.passed) == (1, 1)
     assert passing.output_tail == ""

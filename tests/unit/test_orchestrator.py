@@ -92,6 +92,11 @@ CHILD_ROUTES: list[tuple[Completed | None, Route]] = [
     (Completed(step=C.FINALIZE, status=OK), Halt.SESSION_COMPLETE),
     (Completed(step=C.FINALIZE, status=ERROR), Next(step=C.FINALIZE, attempt=2)),
     (Completed(step=C.FINALIZE, status=ERROR, attempt=3), Halt.ATTEMPTS_EXHAUSTED),
+    # A failure no try can change ends the component session at once, from any step.
+    (Completed(step=C.INITIALIZE, status=ERROR, permanent=True), Halt.PERMANENT_FAILURE),
+    (Completed(step=C.GENERATE_TESTS, status=ERROR, permanent=True), Halt.PERMANENT_FAILURE),
+    (Completed(step=C.FIX_FAILURES, status=ERROR, permanent=True), Halt.PERMANENT_FAILURE),
+    (Completed(step=C.FINALIZE, status=ERROR, permanent=True), Halt.PERMANENT_FAILURE),
     (
         Completed(step=ParentStep.SPAWN_COMPONENT_TESTING_SESSIONS, status=OK),
         Halt.INVALID_INTERACTION,

@@ -68,6 +68,14 @@ def test_two_files_in_one_run_are_reported_separately(tmp_path: Path) -> None:
     assert not two.all_passed
     assert "test_fails" in two.output_tail
     assert "arithmetic is broken" in two.output_tail
+    # Every test case by its id within the file, as pytest's node id reads after the path.
+    assert one.cases == {"test_one": "passed", "test_two": "passed"}
+    assert two.cases == {
+        "test_passes": "passed",
+        "test_fails": "failed",
+        "test_skipped": "skipped",
+        "TestGroup::test_in_a_class": "passed",
+    }
 
 
 def test_a_file_with_a_syntax_error_reports_an_error_and_leaves_the_other_file_alone(
@@ -182,3 +190,52 @@ def test_the_registry_refuses_an_unknown_runner() -> None:
         errors.InvalidInput, match=r"unknown runner 'nose': expected one of mix, pytest"
     ):
         get_runner("nose")
+
+
+def test_case_ids_name_parameters_and_nested_classes_and_keep_the_worst_outcome(
+    tmp_path: Path,
+) -> None:
+    path = write(
+        tmp_path,
+        "tests/test_ids.py",
+        """\
+        import pytest
+
+
+        @pytest.mark.parametrize("x", [1, "a b", "x::y"])
+        def test_param(x):
+            pass
+
+
+        class TestOuter:
+            class TestInner:
+                def test_deep(self):
+                    pass
+
+
+        @pytest.fixture
+        def breaks_on_teardown():
+            yield
+            raise RuntimeError("teardown")
+
+
+        def test_fails_then_errors(breaks_on_teardown):
+            assert False
+        """,
+    )
+
+    report = PytestRunner().run(tmp_path, [path], timeout_s=120)[path]
+
+    assert report.cases == {
+        "test_param[1]": "passed",
+        "test_param[a b]": "passed",
+        "test_param[x::y]": "passed",
+        "TestOuter::TestInner::test_deep": "passed",
+        "test_fails_then_errors": "error",
+    }
+    assert report.passing_ids() == {
+        "test_param[1]",
+        "test_param[a b]",
+        "test_param[x::y]",
+        "TestOuter::TestInner::test_deep",
+    }

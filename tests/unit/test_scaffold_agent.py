@@ -7,7 +7,7 @@ import textwrap
 from pathlib import Path
 
 from ctworkflow.agents.base import AgentRequest
-from ctworkflow.agents.scaffold import ScaffoldAgent, public_names
+from ctworkflow.agents.scaffold import ScaffoldAgent, defined_names
 from ctworkflow.domain.layouts import Layout, source_file_path, test_file_path
 from ctworkflow.runners.pytest_runner import PytestRunner
 
@@ -121,10 +121,26 @@ def test_a_literal_dunder_all_decides_the_public_names(tmp_path: Path) -> None:
     assert report.collected == 3
 
 
-def test_a_computed_dunder_all_falls_back_to_the_definitions() -> None:
-    source = "__all__ = [name for name in ('a',)]\ndef a(): ...\ndef _b(): ...\nC = 1\n"
+def test_the_source_defines_its_public_names_under_if_try_and_with_too() -> None:
+    source = textwrap.dedent(
+        """\
+        import os
+        if os.name == "nt":
+            def native(): ...
+        else:
+            def native(): ...
+            POSIX = True
+        try:
+            import json as fast_json
+        except ImportError:
+            fast_json = None
+        with open(__file__) as _f:
+            FIRST, SECOND = 1, 2
+        def _b(): ...
+        """
+    )
 
-    assert public_names(source, "m.py") == ["C", "a"]
+    assert defined_names(source, "m.py") == ["FIRST", "POSIX", "SECOND", "fast_json", "native"]
 
 
 def test_a_name_in_dunder_all_that_the_module_lacks_fails_one_test(tmp_path: Path) -> None:
@@ -194,13 +210,24 @@ def test_names_are_embedded_as_data_and_never_as_code(tmp_path: Path) -> None:
     hostile = "x'); import os; os.remove('boom'); ('"
     source = f"__all__ = [{hostile!r}, 'ok\\nline']\nok = 1\n"
     workspace = make_workspace(tmp_path, source)
-    request = request_for(workspace, module_name="pkg.mod'\"\nimport os")
+    request = request_for(workspace)
 
     assert ScaffoldAgent().write_tests(request).ok
 
     constants = generated_constants(workspace / request.test_path)
-    assert constants["MODULE_NAME"] == "pkg.mod'\"\nimport os"
+    assert constants["MODULE_NAME"] == "pkg.mod"
     assert constants["PUBLIC_NAMES"] == ("ok\nline", hostile)
+
+
+def test_a_hostile_module_name_is_imported_as_data_and_runs_nothing(tmp_path: Path) -> None:
+    workspace = make_workspace(tmp_path, PASSING_SOURCE)
+    hostile = "pkg.mod'\"\nimport os; os.mkdir('pwned')"
+
+    result = ScaffoldAgent().write_tests(request_for(workspace, module_name=hostile))
+
+    assert not result.ok and result.permanent
+    assert result.error is not None and "ModuleNotFoundError" in result.error
+    assert not (workspace / "pwned").exists() and not (workspace / "tests").exists()
 
 
 def test_a_missing_source_is_reported_without_writing_anything(tmp_path: Path) -> None:
@@ -208,6 +235,7 @@ def test_a_missing_source_is_reported_without_writing_anything(tmp_path: Path) -
 
     assert not result.ok
     assert result.error == "source file pkg/mod.py does not exist"
+    assert result.permanent  # no later round can change that
     assert not (tmp_path / "tests").exists()
 
 
@@ -221,6 +249,7 @@ def test_a_source_with_a_syntax_error_is_reported_on_one_line(tmp_path: Path) ->
     assert result.error.startswith("cannot parse pkg/mod.py: ")
     assert "(line 1)" in result.error
     assert "\n" not in result.error
+    assert result.permanent
 
 
 def test_a_path_outside_the_workspace_is_refused(tmp_path: Path) -> None:

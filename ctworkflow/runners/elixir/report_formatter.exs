@@ -1,6 +1,7 @@
 # An ExUnit formatter that writes one line per finished test to $EXUNIT_REPORT_FILE:
-#   <state>\t<file>\t<time in microseconds>\t<Base64 of the failure text>
-# state is passed, failed, invalid or skipped. It is loaded with `elixir -r` before `mix test`,
+#   <state>\t<file>\t<time in microseconds>\t<Base64 of the failure text>\t<Base64 of the id>
+# state is passed, failed, invalid or skipped; the id is the test module and the test's name
+# ("MyApp.UserTest test creates a user"), unique within a file. It is loaded with `elixir -r` before `mix test`,
 # so the project under test needs no dependency for it.
 defmodule CtworkflowReportFormatter do
   @moduledoc false
@@ -16,7 +17,14 @@ defmodule CtworkflowReportFormatter do
   def handle_cast({:test_finished, %ExUnit.Test{} = test}, config) do
     {state, text, config} = describe(test, config)
     file = test.tags[:file] || ""
-    line = Enum.join([state, file, Integer.to_string(test.time), Base.encode64(text)], "\t")
+    id = inspect(test.module) <> " " <> Atom.to_string(test.name)
+
+    line =
+      Enum.join(
+        [state, file, Integer.to_string(test.time), Base.encode64(text), Base.encode64(id)],
+        "\t"
+      )
+
     File.write!(config.path, line <> "\n", [:append])
     {:noreply, config}
   end
