@@ -49,6 +49,8 @@ __all__ = [
 ]
 
 BUBBLEWRAP: Final = "bubblewrap"
+#: The installed ctworkflow package (its data files run inside the sandbox).
+_PACKAGE: Final = Path(__file__).resolve().parents[1]
 NONE: Final = "none"
 #: Files and folders of the worker's home that hold credentials: hidden from every run.
 CREDENTIAL_PATHS: Final = (
@@ -264,7 +266,7 @@ def _bwrap_options(cwd: Path, policy: Policy, config: Config) -> list[str]:
     if policy.network:
         options.append("--share-net")
     options += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
-    for path in _interpreter_under_tmp():
+    for path in _ours_under_tmp():
         options += _bind("--ro-bind", path, create=False)
     agent_paths = config.agent_paths if policy.purpose is Purpose.AGENT else ()
     for path in agent_paths:
@@ -286,12 +288,13 @@ def _bwrap_options(cwd: Path, policy: Policy, config: Config) -> list[str]:
     return [*options, "--chdir", os.path.abspath(cwd)]
 
 
-def _interpreter_under_tmp() -> list[Path]:
-    """The worker's own Python installation where the private ``/tmp`` would cover it (a
-    checkout or virtual environment under ``/tmp``): runs of the worker's interpreter, such as
-    the start-up probe, see it read-only."""
+def _ours_under_tmp() -> list[Path]:
+    """The worker's own Python installation and ctworkflow's own files (the Elixir formatter
+    and parser a run loads) where the private ``/tmp`` would cover them (a checkout or virtual
+    environment under ``/tmp``): runs see them read-only."""
     tmp = Path("/tmp")
-    roots = dict.fromkeys(Path(os.path.realpath(p)) for p in (sys.prefix, sys.base_prefix))
+    ours = (sys.prefix, sys.base_prefix, _PACKAGE)
+    roots = dict.fromkeys(Path(os.path.realpath(p)) for p in ours)
     return [root for root in roots if root.is_relative_to(tmp) and root != tmp]
 
 

@@ -21,7 +21,7 @@ from ctworkflow.config import get_settings
 from ctworkflow.domain.layouts import Layout, test_file_path
 from ctworkflow.domain.states import ParentStep, SessionStatus
 from tests import servers
-from tests.conftest import fresh_database
+from tests.conftest import FAKE_AGENTS, fresh_database
 from tests.samples import git
 from tests.sandbox_support import gone_within, processes_with, wait_for_processes
 from tests.workflow_support import Project, make_project, wait_for, wait_until_terminal
@@ -32,7 +32,7 @@ BRANCH = "test-context-testing-session-for-accounts"
 
 def only_the_project_folder_for_agents(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
     """Let the fake agent write its own state only, not the whole test folder (canaries)."""
-    monkeypatch.setenv("CTW_SANDBOX_AGENT_PATHS", json.dumps([str(project.root)]))
+    monkeypatch.setenv("CTW_SANDBOX_AGENT_PATHS", json.dumps([str(project.root), str(FAKE_AGENTS)]))
     monkeypatch.setenv("CTW_MAX_ATTEMPTS", "1")
     get_settings.cache_clear()
 

@@ -168,3 +168,21 @@ def test_the_sandbox_setting_takes_only_its_two_values(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="bubblewrap"):
         Settings(sandbox="docker")  # type: ignore[arg-type]
     assert Settings().sandbox == "bubblewrap"  # never none unless set
+
+
+def test_our_own_code_under_tmp_stays_readable_over_the_private_tmp(
+    tmp_path: Path, workspace: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given ctworkflow checked out under /tmp (tmp_path is there), as a CI clone may be
+    checkout = tmp_path / "checkout" / "ctworkflow"
+    checkout.mkdir(parents=True)
+    monkeypatch.setattr(sandbox, "_PACKAGE", checkout)
+
+    argv, _ = sandbox.prepare(
+        ["mix", "test"], {}, cwd=workspace, policy=sandbox.for_tests(workspace),
+        config=config_for(tmp_path),
+    )  # fmt: skip
+
+    # Then the run sees it read-only, mounted after the private /tmp that would cover it
+    found = mounts(argv)
+    assert found.index(("--ro-bind", str(checkout))) > found.index(("--tmpfs", "/tmp"))
