@@ -2,8 +2,8 @@
 
 The spawn step sends a round as one Celery chord. This measures what that costs the sending
 process on its own, with no database and no worker: it starts a Redis of its own, builds the
-spawn step's signatures for N children (:func:`ctworkflow.tasks.context.round_signatures`),
-sends the chord as the spawn step does (:func:`ctworkflow.tasks.context.send_round`), and
+spawn step's signatures for N children (:func:`ctworkflow.tasks.dispatch.round_signatures`),
+sends the chord as the spawn step does (:func:`ctworkflow.tasks.dispatch.send_round`), and
 prints the process's resident memory (``VmRSS``) and its peak so far
 (``VmHWM``) before, after building and after sending, and what the process still holds of
 the chord (Redis subscriptions, result objects waited on), as one JSON document.
@@ -34,27 +34,25 @@ def memory_mb() -> dict[str, float]:
 
 def measure(children: int, redis_url_db0: str, redis_url_db1: str) -> dict[str, object]:
     """Send one chord of ``children`` component runs to Redis; memory at each stage."""
-    from celery._state import _set_task_join_will_block  # type: ignore[attr-defined]
+    from celery.result import denied_join_result
 
+    from ctworkflow.domain.model import Scope
+    from ctworkflow.tasks import celery_internals
     from ctworkflow.tasks.app import app
-    from ctworkflow.tasks.context import round_signatures, send_round
+    from ctworkflow.tasks.dispatch import round_signatures, send_round
 
     app.conf.update(broker_url=redis_url_db0, result_backend=redis_url_db1)
-    # As in a worker process: sending does not subscribe to the results.
-    _set_task_join_will_block(True)
-    scope = {"account_id": str(uuid.uuid4()), "project_id": str(uuid.uuid4()), "user_id": "m"}
+    scope = Scope(account_id=uuid.uuid4(), project_id=uuid.uuid4(), user_id="m")
     stages = {"before": memory_mb()}
     header, callback = round_signatures(
-        scope, str(uuid.uuid4()), 1, [uuid.uuid4() for _ in range(children)]
+        app, scope, uuid.uuid4(), 1, [uuid.uuid4() for _ in range(children)]
     )
     stages["signatures built"] = memory_mb()
-    send_round(header, callback)
+    # As in a worker process: sending does not subscribe to the results.
+    with denied_join_result():
+        send_round(app, header, callback)
     stages["chord sent"] = memory_mb()
-    consumer = getattr(app.backend, "result_consumer", None)
-    held = {
-        "redis_subscriptions": len(consumer.subscribed_to) if consumer is not None else 0,
-        "results_waited_on": sum(len(w) for w in getattr(app.backend, "_pending_results", ())),
-    }
+    held = celery_internals.held(app).to_json()
     return {"children": children, "stages": stages, "left_in_process": held}
 
 

@@ -7,6 +7,9 @@ A session that is started (or retried) is committed first, then its first wake-u
 If the broker cannot take it in time, the session is not lost and no error is raised: it is
 returned *queued* (:func:`queued_reason` says why) and the reconciler sends that wake-up on
 its next pass.
+
+Wake-ups go through a :class:`~ctworkflow.workflow.dispatcher.Dispatcher`: the functions that
+send take one (``dispatcher=``), by default Celery's (:mod:`ctworkflow.tasks.dispatch`).
 """
 
 from __future__ import annotations
@@ -25,6 +28,10 @@ from ctworkflow.domain.orchestrator import Next
 from ctworkflow.domain.states import TERMINAL, ParentStep, SessionStatus, SessionType
 from ctworkflow.effects.git import Git
 from ctworkflow.persistence.db import UnitOfWork, unit_of_work
+from ctworkflow.tasks import dispatch
+from ctworkflow.workflow import drive
+from ctworkflow.workflow.dispatcher import Dispatcher
+from ctworkflow.workflow.effects import live_effects
 from ctworkflow.workflow.reconciler import ReconcileReport, queue_for_reconciler
 from ctworkflow.workflow.reconciler import queued_reason as queued_reason  # re-exported
 from ctworkflow.workflow.reconciler import reconcile as reconcile_pass
@@ -47,6 +54,7 @@ def start_context_testing(
     agent: str | None = None,
     max_attempts: int | None = None,
     runner: str | None = None,
+    dispatcher: Dispatcher = dispatch.dispatcher,
 ) -> model.Session:
     """Start testing a context (by id or module name); idempotent per context and key.
 
@@ -73,14 +81,8 @@ def start_context_testing(
     # After the commit: the worker must find the row.
     return _send_or_queue(
         started.session,
-        lambda: _enqueue(scope, started.session.id, Next(step=ParentStep.INITIALIZE)),
+        lambda: dispatcher.step(scope, started.session.id, Next(step=ParentStep.INITIALIZE)),
     )
-
-
-def _enqueue(scope: model.Scope, session_id: uuid.UUID, route: Next) -> None:
-    from ctworkflow.tasks import context as context_tasks  # the Celery layer, loaded on use
-
-    context_tasks.enqueue(scope.to_json(), str(session_id), route)
 
 
 def _send_or_queue(session: model.Session, send: Callable[[], None]) -> model.Session:
@@ -143,7 +145,9 @@ def list_sessions(
         return sessions.list_sessions(uow, scope, statuses=statuses, type=type, limit=limit)
 
 
-def cancel_session(scope: model.Scope, session_id: uuid.UUID | str) -> model.Session:
+def cancel_session(
+    scope: model.Scope, session_id: uuid.UUID | str, *, dispatcher: Dispatcher = dispatch.dispatcher
+) -> model.Session:
     """Cancel a session and its active children; their queued tasks are revoked.
 
     A running agent notices within seconds and its whole process group is killed.
@@ -151,24 +155,19 @@ def cancel_session(scope: model.Scope, session_id: uuid.UUID | str) -> model.Ses
     sid = parse_id(session_id, "session id")
     with unit_of_work() as uow:
         cancelled = sessions.cancel_session(uow, scope, sid)
-    from ctworkflow.tasks import context as context_tasks
-
     attempt = max(cancelled.session.attempt, 1)
     try:
-        context_tasks.revoke(
-            [
-                context_tasks.step_task_id(str(c), "run", attempt)
-                for c in cancelled.cancelled_children
-            ]
-        )
+        dispatcher.revoke_runs(list(cancelled.cancelled_children), attempt)
         if cancelled.session.type is SessionType.CONTEXT_TESTING:  # its empty branch goes too
-            context_tasks.enqueue_release(scope.to_json(), str(sid))
+            dispatcher.release(scope, sid)
     except errors.BrokerUnavailable as error:  # the cancel stands: runs see it in the database
         logger.warning("session %s cancelled; its queued runs were not revoked: %s", sid, error)
     return cancelled.session
 
 
-def retry_session(scope: model.Scope, session_id: uuid.UUID | str) -> model.Session:
+def retry_session(
+    scope: model.Scope, session_id: uuid.UUID | str, *, dispatcher: Dispatcher = dispatch.dispatcher
+) -> model.Session:
     """Run a failed or cancelled context session again, with a fresh budget of attempts.
 
     Components that failed permanently run again too: a retry is the user saying the cause
@@ -188,23 +187,19 @@ def retry_session(scope: model.Scope, session_id: uuid.UUID | str) -> model.Sess
         budget = (last.attempt if last else 0) + get_settings().max_attempts
         uow.sessions.update_session(scope, sid, max_attempts=budget)
         sessions.forget_permanent_failures(uow, scope, sid)
-    from ctworkflow.tasks import context as context_tasks
-
     _send_or_queue(
-        get_session(scope, sid), lambda: context_tasks.advance(scope.to_json(), str(sid))
+        get_session(scope, sid), lambda: drive.advance(scope, sid, live_effects(), dispatcher)
     )
     return get_session(scope, sid)
 
 
-def reconcile() -> ReconcileReport:
+def reconcile(*, dispatcher: Dispatcher = dispatch.dispatcher) -> ReconcileReport:
     """Re-drive every session whose next step is due but not queued or not running.
 
     An operator's command (``ctw reconcile``); Celery beat runs the same pass periodically.
     It reads across tenants, and acts on each session within that session's own scope.
     """
-    from ctworkflow.tasks.maintenance import CelerySender
-
-    return reconcile_pass(CelerySender())
+    return reconcile_pass(dispatcher)
 
 
 def discover_components(scope: model.Scope) -> discovery.DiscoveryReport:

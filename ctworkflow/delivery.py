@@ -33,6 +33,7 @@ from ctworkflow.domain.webhooks import (
 from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.persistence.tables import utcnow
 from ctworkflow.summary import SessionSummary
+from ctworkflow.workflow.dispatcher import Dispatcher
 
 logger = logging.getLogger(__name__)
 
@@ -170,3 +171,22 @@ def lost(*, settings: Settings | None = None, limit: int = 500) -> list[uuid.UUI
     overdue_since = now - timedelta(seconds=settings.webhook_sweep_interval_s)
     with unit_of_work() as uow:
         return uow.webhooks.due(now, overdue_since=overdue_since, limit=limit)
+
+
+def attempt(delivery_id: uuid.UUID, dispatcher: Dispatcher) -> Sent | None:
+    """One attempt at a delivery (:func:`send`); a failed one that may be retried is sent
+    again, after its delay."""
+    sent = send(delivery_id)
+    if sent is not None and sent.retry_in_s is not None:
+        dispatcher.webhook(sent.delivery_id, countdown_s=sent.retry_in_s)
+    return sent
+
+
+def resend_lost(dispatcher: Dispatcher) -> int:
+    """Send again every delivery whose send was lost (:func:`lost`); how many."""
+    found = lost()
+    for delivery_id in found:
+        dispatcher.webhook(delivery_id)
+    if found:
+        logger.warning("resent %d webhook deliveries whose send was lost", len(found))
+    return len(found)

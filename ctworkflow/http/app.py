@@ -15,6 +15,7 @@ from ctworkflow.config import get_settings
 from ctworkflow.http import catalog_routes, failures, metrics, session_routes, web, webhook_routes
 from ctworkflow.http.limits import BodyLimit
 from ctworkflow.http.schemas import ErrorOut
+from ctworkflow.tasks.dispatch import send_deliveries_on_commit
 
 DESCRIPTION = """\
 Start, follow and manage context testing sessions.
@@ -45,7 +46,7 @@ SECURITY_HEADERS = {
 def create_app() -> FastAPI:
     """A new application, configured from the settings."""
     settings = get_settings()
-    from ctworkflow.tasks import webhooks as _webhooks  # noqa: F401  (sends new deliveries)
+    send_deliveries_on_commit()
 
     app = FastAPI(
         title="ctworkflow",

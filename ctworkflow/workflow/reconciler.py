@@ -13,7 +13,6 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
 
 from ctworkflow.config import Settings, get_settings
 from ctworkflow.domain import leases, model, recovery
@@ -22,6 +21,7 @@ from ctworkflow.domain.states import ParentStep, SessionStatus, SessionType
 from ctworkflow.persistence.db import UnitOfWork, unit_of_work
 from ctworkflow.persistence.tables import utcnow
 from ctworkflow.workflow import progress
+from ctworkflow.workflow.dispatcher import Dispatcher
 from ctworkflow.workflow.leasing import process_alive
 
 logger = logging.getLogger(__name__)
@@ -55,18 +55,6 @@ def queue_for_reconciler(scope: model.Scope, session_id: uuid.UUID, reason: str)
         return uow.sessions.get_session(scope, session_id)
 
 
-class Sender(Protocol):
-    """Where the reconciler sends its wake-ups (the Celery layer)."""
-
-    def step(self, scope: model.Scope, session_id: uuid.UUID, route: Next) -> None: ...
-
-    def component(
-        self, scope: model.Scope, parent_id: uuid.UUID, child_id: uuid.UUID, attempt: int
-    ) -> None: ...
-
-    def validation(self, scope: model.Scope, session_id: uuid.UUID, attempt: int) -> None: ...
-
-
 @dataclass(slots=True)
 class ReconcileReport:
     """What one pass did: sessions looked at, and actions taken by kind."""
@@ -83,7 +71,7 @@ class ReconcileReport:
         }
 
 
-def reconcile(sender: Sender, *, settings: Settings | None = None) -> ReconcileReport:
+def reconcile(dispatcher: Dispatcher, *, settings: Settings | None = None) -> ReconcileReport:
     """One pass over every active context session."""
     settings = settings or get_settings()
     report = ReconcileReport()
@@ -99,14 +87,14 @@ def reconcile(sender: Sender, *, settings: Settings | None = None) -> ReconcileR
             )
         for session in active:
             report.sessions += 1
-            _reconcile_session(sender, session, settings, report)
+            _reconcile_session(dispatcher, session, settings, report)
     if report.actions:
         logger.warning("reconciler re-drove sessions: %s", report.to_json())
     return report
 
 
 def _reconcile_session(
-    sender: Sender, session: model.Session, settings: Settings, report: ReconcileReport
+    dispatcher: Dispatcher, session: model.Session, settings: Settings, report: ReconcileReport
 ) -> None:
     scope, session_id, now = session.scope, session.id, utcnow()
     with unit_of_work() as uow:
@@ -129,13 +117,13 @@ def _reconcile_session(
     for action in actions:
         match action:
             case recovery.RunStep(step=step, attempt=attempt):
-                sender.step(scope, session_id, Next(step=step, attempt=attempt))
+                dispatcher.step(scope, session_id, Next(step=step, attempt=attempt))
                 touched.append(session_id)
             case recovery.RunChild(child_id=child_id, attempt=attempt):
-                sender.component(scope, session_id, child_id, attempt)
+                dispatcher.component(scope, session_id, child_id, attempt)
                 touched.append(child_id)
             case recovery.Validate(attempt=attempt):
-                sender.validation(scope, session_id, attempt)
+                dispatcher.validation(scope, session_id, attempt)
                 touched.append(session_id)
             case recovery.Conclude():
                 progress.next_step(scope, session_id)

@@ -1,0 +1,216 @@
+"""The dispatcher: the one module that builds Celery messages.
+
+Task names, queues, task ids, the argument tuples the tasks decode, Flower's argument
+summaries, chords, countdowns and revocations are all made here, and every publish goes
+through :func:`publishing`, so a broker that cannot take a message in time raises
+:class:`~ctworkflow.errors.BrokerUnavailable` (the services then leave the session to the
+reconciler). It imports no task module: messages name their task by its stable name
+(``ctworkflow.constants``), so the services that send through it never load the tasks, and the
+tasks, which call the services, form no cycle with them.
+
+``tests/unit/test_dispatch_rule.py`` checks that no other module of the package sends.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from celery import Celery, Signature, chord
+from celery.result import GroupResult
+from kombu import exceptions as kombu_exc
+
+from ctworkflow import constants, errors
+from ctworkflow.config import get_settings
+from ctworkflow.domain import model
+from ctworkflow.domain.orchestrator import Next, backoff_seconds
+from ctworkflow.domain.states import ParentStep
+from ctworkflow.persistence import webhook_store
+from ctworkflow.tasks import celery_internals
+from ctworkflow.tasks.app import app as ctworkflow_app
+
+#: The task of each step of a context session.
+STEP_TASKS = {
+    ParentStep.INITIALIZE: constants.INITIALIZE,
+    ParentStep.SPAWN_COMPONENT_TESTING_SESSIONS: constants.SPAWN,
+    ParentStep.FINALIZE: constants.FINALIZE,
+}
+
+
+def step_task_id(session_id: uuid.UUID | str, step: str, attempt: int) -> str:
+    """A readable, deterministic task id (shown by Flower; used to revoke)."""
+    return f"ctw-{session_id}-{step}-a{attempt}"
+
+
+def run_task_id(child_id: uuid.UUID | str, attempt: int) -> str:
+    """The task id of a child's component run in round ``attempt``."""
+    return step_task_id(child_id, "run", attempt)
+
+
+def session_argsrepr(session_id: uuid.UUID | str, attempt: int | None = None) -> str:
+    """How Flower shows a context session's step: its session and attempt, nothing else."""
+    if attempt is None:
+        return f"(session={session_id})"
+    return f"(session={session_id}, attempt={attempt})"
+
+
+def run_argsrepr(child_id: uuid.UUID | str, parent_id: uuid.UUID | str, attempt: int) -> str:
+    """How Flower shows a component run: searching for the parent session's id finds it."""
+    return f"(session={child_id}, parent={parent_id}, attempt={attempt})"
+
+
+@contextmanager
+def publishing() -> Iterator[None]:
+    """Turn a publish the broker refused or let time out into BrokerUnavailable.
+
+    How long a publish may block is bounded in ``celeryconfig`` (``CTW_BROKER_TIMEOUT_S``
+    per connection attempt or command, and a bounded number of retries).
+    """
+    try:
+        yield
+    except (kombu_exc.OperationalError, ConnectionError, TimeoutError) as error:
+        raise errors.BrokerUnavailable(f"the broker is unreachable: {error}") from error
+
+
+def round_signatures(
+    app: Celery,
+    scope: model.Scope,
+    session_id: uuid.UUID,
+    attempt: int,
+    run_ids: Sequence[uuid.UUID],
+) -> tuple[list[Signature[Any]], Signature[Any]]:
+    """The chord of one round: a component run per child, then validation."""
+    wire_scope = scope.to_json()
+    callback = app.signature(
+        constants.VALIDATE,
+        args=(wire_scope, str(session_id), attempt),
+        queue=constants.ORCHESTRATION_QUEUE,
+        argsrepr=session_argsrepr(session_id, attempt),
+        ignore_result=True,
+    )
+    header = [
+        app.signature(
+            constants.RUN_COMPONENT,
+            args=(wire_scope, str(child_id), attempt),
+            queue=constants.COMPONENT_QUEUE,
+            task_id=run_task_id(child_id, attempt),
+            argsrepr=run_argsrepr(child_id, session_id, attempt),
+        )
+        for child_id in run_ids
+    ]
+    return header, callback
+
+
+def send_round(app: Celery, header: list[Signature[Any]], callback: Signature[Any]) -> None:
+    """Send a round's chord and keep nothing of it in this process.
+
+    The spawn needs none of the header's results (validation is the chord's callback), but
+    the Redis result backend would keep every one of them, and a subscription each, for the
+    life of the sending worker process (:func:`celery_internals.stop_waiting`).
+    """
+    with publishing():
+        sent = chord(header)(callback)
+    if isinstance(sent.parent, GroupResult):
+        celery_internals.stop_waiting(app, [result.id for result in sent.parent.results or ()])
+
+
+class CeleryDispatcher:
+    """The workflow's wake-ups as Celery messages of ``app`` (the Dispatcher port)."""
+
+    def __init__(self, app: Celery) -> None:
+        self.app = app
+
+    def step(self, scope: model.Scope, session_id: uuid.UUID, route: Next) -> None:
+        settings = get_settings()
+        countdown = backoff_seconds(
+            route.attempt, base_s=settings.retry_backoff_s, cap_s=settings.retry_backoff_cap_s
+        )
+        with publishing():
+            self.app.send_task(
+                STEP_TASKS[ParentStep(route.step)],
+                args=(scope.to_json(), str(session_id), route.attempt),
+                queue=constants.ORCHESTRATION_QUEUE,
+                countdown=countdown or None,
+                task_id=step_task_id(session_id, route.step, route.attempt),
+                argsrepr=session_argsrepr(session_id, route.attempt),
+                ignore_result=True,
+            )
+
+    def round(
+        self, scope: model.Scope, session_id: uuid.UUID, attempt: int, run_ids: Sequence[uuid.UUID]
+    ) -> None:
+        if not run_ids:  # nothing to re-run: validate what is there
+            self.validation(scope, session_id, attempt)
+            return
+        header, callback = round_signatures(self.app, scope, session_id, attempt, run_ids)
+        send_round(self.app, header, callback)
+
+    def validation(self, scope: model.Scope, session_id: uuid.UUID, attempt: int) -> None:
+        with publishing():
+            self.app.send_task(
+                constants.VALIDATE,
+                # What the chord would hand it first: the header's results (none here).
+                args=([], scope.to_json(), str(session_id), attempt),
+                queue=constants.ORCHESTRATION_QUEUE,
+                argsrepr=session_argsrepr(session_id, attempt),
+                ignore_result=True,
+            )
+
+    def component(
+        self, scope: model.Scope, parent_id: uuid.UUID, child_id: uuid.UUID, attempt: int
+    ) -> None:
+        with publishing():
+            self.app.send_task(
+                constants.RUN_COMPONENT,
+                args=(scope.to_json(), str(child_id), attempt),
+                queue=constants.COMPONENT_QUEUE,
+                task_id=run_task_id(child_id, attempt),
+                argsrepr=run_argsrepr(child_id, parent_id, attempt),
+                ignore_result=True,
+            )
+
+    def release(self, scope: model.Scope, session_id: uuid.UUID) -> None:
+        with publishing():
+            self.app.send_task(
+                constants.RELEASE_BRANCH,
+                args=(scope.to_json(), str(session_id)),
+                queue=constants.ORCHESTRATION_QUEUE,
+                argsrepr=session_argsrepr(session_id),
+                ignore_result=True,
+            )
+
+    def revoke_runs(self, child_ids: Sequence[uuid.UUID], attempt: int) -> None:
+        task_ids = [run_task_id(child_id, attempt) for child_id in child_ids]
+        if task_ids:
+            with publishing():
+                self.app.control.revoke(task_ids)
+
+    def webhook(self, delivery_id: uuid.UUID, countdown_s: float | None = None) -> None:
+        with publishing():
+            self.app.send_task(
+                constants.DELIVER_WEBHOOK,
+                args=(str(delivery_id),),
+                queue=constants.ORCHESTRATION_QUEUE,
+                countdown=countdown_s,
+                ignore_result=True,
+                # Fail fast with the broker down: the delivery is in the outbox and the sweep
+                # sends it.
+                retry=False,
+            )
+
+
+#: The dispatcher of ctworkflow's own Celery app (``ctworkflow.tasks.app``).
+dispatcher = CeleryDispatcher(ctworkflow_app)
+
+
+def _send_deliveries(delivery_ids: list[uuid.UUID]) -> None:
+    for delivery_id in delivery_ids:
+        dispatcher.webhook(delivery_id)
+
+
+def send_deliveries_on_commit() -> None:
+    """From now on, send each new webhook delivery once the transaction that wrote it commits
+    (without it, the sweep sends them)."""
+    webhook_store.on_committed(_send_deliveries)
