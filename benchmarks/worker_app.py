@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from ctworkflow.tasks.preflight import settings_or_exit
+from ctworkflow.workers.preflight import settings_or_exit
 
 settings_or_exit("bench")  # before any task module reads the settings
 

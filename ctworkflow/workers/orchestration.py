@@ -5,7 +5,7 @@ celery -A ctworkflow.workers.orchestration worker -Q ctw.orchestration
 
 from __future__ import annotations
 
-from ctworkflow.tasks.preflight import settings_or_exit
+from ctworkflow.workers.preflight import settings_or_exit
 
 settings_or_exit("orchestration")  # before any task module reads the settings
 
