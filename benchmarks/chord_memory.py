@@ -3,7 +3,7 @@
 The spawn step sends a round as one Celery chord. This measures what that costs the sending
 process on its own, with no database and no worker: it starts a Redis of its own, builds the
 spawn step's signatures for N children (:func:`ctworkflow.tasks.dispatch.round_signatures`),
-sends the chord as the spawn step does (:func:`ctworkflow.tasks.dispatch.send_round`), and
+sends the chord as the spawn step does (:func:`ctworkflow.tasks.dispatch.send_chord`), and
 prints the process's resident memory (``VmRSS``) and its peak so far
 (``VmHWM``) before, after building and after sending, and what the process still holds of
 the chord (Redis subscriptions, result objects waited on), as one JSON document.
@@ -39,7 +39,7 @@ def measure(children: int, redis_url_db0: str, redis_url_db1: str) -> dict[str, 
     from ctworkflow.domain.model import Scope
     from ctworkflow.tasks import celery_internals
     from ctworkflow.tasks.app import app
-    from ctworkflow.tasks.dispatch import round_signatures, send_round
+    from ctworkflow.tasks.dispatch import round_signatures, send_chord
 
     app.conf.update(broker_url=redis_url_db0, result_backend=redis_url_db1)
     scope = Scope(account_id=uuid.uuid4(), project_id=uuid.uuid4(), user_id="m")
@@ -50,7 +50,7 @@ def measure(children: int, redis_url_db0: str, redis_url_db1: str) -> dict[str, 
     stages["signatures built"] = memory_mb()
     # As in a worker process: sending does not subscribe to the results.
     with denied_join_result():
-        send_round(app, header, callback)
+        send_chord(app, header, callback)
     stages["chord sent"] = memory_mb()
     held = celery_internals.held(app).to_json()
     return {"children": children, "stages": stages, "left_in_process": held}

@@ -81,7 +81,7 @@ def start_context_testing(
     # After the commit: the worker must find the row.
     return _send_or_queue(
         started.session,
-        lambda: dispatcher.step(scope, started.session.id, Next(step=ParentStep.INITIALIZE)),
+        lambda: dispatcher.send_step(scope, started.session.id, Next(step=ParentStep.INITIALIZE)),
     )
 
 
@@ -159,7 +159,7 @@ def cancel_session(
     try:
         dispatcher.revoke_runs(list(cancelled.cancelled_children), attempt)
         if cancelled.session.type is SessionType.CONTEXT_TESTING:  # its empty branch goes too
-            dispatcher.release(scope, sid)
+            dispatcher.send_release(scope, sid)
     except errors.BrokerUnavailable as error:  # the cancel stands: runs see it in the database
         logger.warning("session %s cancelled; its queued runs were not revoked: %s", sid, error)
     return cancelled.session

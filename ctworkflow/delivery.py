@@ -178,7 +178,7 @@ def attempt(delivery_id: uuid.UUID, dispatcher: Dispatcher) -> Sent | None:
     again, after its delay."""
     sent = send(delivery_id)
     if sent is not None and sent.retry_in_s is not None:
-        dispatcher.webhook(sent.delivery_id, countdown_s=sent.retry_in_s)
+        dispatcher.send_webhook(sent.delivery_id, countdown_s=sent.retry_in_s)
     return sent
 
 
@@ -186,7 +186,7 @@ def resend_lost(dispatcher: Dispatcher) -> int:
     """Send again every delivery whose send was lost (:func:`lost`); how many."""
     found = lost()
     for delivery_id in found:
-        dispatcher.webhook(delivery_id)
+        dispatcher.send_webhook(delivery_id)
     if found:
         logger.warning("resent %d webhook deliveries whose send was lost", len(found))
     return len(found)

@@ -103,7 +103,7 @@ def round_signatures(
     return header, callback
 
 
-def send_round(app: Celery, header: list[Signature[Any]], callback: Signature[Any]) -> None:
+def send_chord(app: Celery, header: list[Signature[Any]], callback: Signature[Any]) -> None:
     """Send a round's chord and keep nothing of it in this process.
 
     The spawn needs none of the header's results (validation is the chord's callback), but
@@ -122,7 +122,7 @@ class CeleryDispatcher:
     def __init__(self, app: Celery) -> None:
         self.app = app
 
-    def step(self, scope: model.Scope, session_id: uuid.UUID, route: Next) -> None:
+    def send_step(self, scope: model.Scope, session_id: uuid.UUID, route: Next) -> None:
         settings = get_settings()
         countdown = backoff_seconds(
             route.attempt, base_s=settings.retry_backoff_s, cap_s=settings.retry_backoff_cap_s
@@ -138,16 +138,16 @@ class CeleryDispatcher:
                 ignore_result=True,
             )
 
-    def round(
+    def send_round(
         self, scope: model.Scope, session_id: uuid.UUID, attempt: int, run_ids: Sequence[uuid.UUID]
     ) -> None:
         if not run_ids:  # nothing to re-run: validate what is there
-            self.validation(scope, session_id, attempt)
+            self.send_validation(scope, session_id, attempt)
             return
         header, callback = round_signatures(self.app, scope, session_id, attempt, run_ids)
-        send_round(self.app, header, callback)
+        send_chord(self.app, header, callback)
 
-    def validation(self, scope: model.Scope, session_id: uuid.UUID, attempt: int) -> None:
+    def send_validation(self, scope: model.Scope, session_id: uuid.UUID, attempt: int) -> None:
         with publishing():
             self.app.send_task(
                 constants.VALIDATE,
@@ -158,7 +158,7 @@ class CeleryDispatcher:
                 ignore_result=True,
             )
 
-    def component(
+    def send_component(
         self, scope: model.Scope, parent_id: uuid.UUID, child_id: uuid.UUID, attempt: int
     ) -> None:
         with publishing():
@@ -171,7 +171,7 @@ class CeleryDispatcher:
                 ignore_result=True,
             )
 
-    def release(self, scope: model.Scope, session_id: uuid.UUID) -> None:
+    def send_release(self, scope: model.Scope, session_id: uuid.UUID) -> None:
         with publishing():
             self.app.send_task(
                 constants.RELEASE_BRANCH,
@@ -187,7 +187,7 @@ class CeleryDispatcher:
             with publishing():
                 self.app.control.revoke(task_ids)
 
-    def webhook(self, delivery_id: uuid.UUID, countdown_s: float | None = None) -> None:
+    def send_webhook(self, delivery_id: uuid.UUID, countdown_s: float | None = None) -> None:
         with publishing():
             self.app.send_task(
                 constants.DELIVER_WEBHOOK,
@@ -207,7 +207,7 @@ dispatcher = CeleryDispatcher(ctworkflow_app)
 
 def _send_deliveries(delivery_ids: list[uuid.UUID]) -> None:
     for delivery_id in delivery_ids:
-        dispatcher.webhook(delivery_id)
+        dispatcher.send_webhook(delivery_id)
 
 
 def send_deliveries_on_commit() -> None:

@@ -18,28 +18,28 @@ from ctworkflow.domain.orchestrator import Next
 class Dispatcher(Protocol):
     """Sends the steps of sessions, their rounds and webhook deliveries to the workers."""
 
-    def step(self, scope: model.Scope, session_id: uuid.UUID, route: Next) -> None:
+    def send_step(self, scope: model.Scope, session_id: uuid.UUID, route: Next) -> None:
         """Run the context session's step ``route``, after the backoff its attempt calls for."""
         ...
 
-    def round(
+    def send_round(
         self, scope: model.Scope, session_id: uuid.UUID, attempt: int, run_ids: Sequence[uuid.UUID]
     ) -> None:
         """Run a round: each child of ``run_ids``, then the round's validation once all ended
         (at once when nothing is to run)."""
         ...
 
-    def validation(self, scope: model.Scope, session_id: uuid.UUID, attempt: int) -> None:
+    def send_validation(self, scope: model.Scope, session_id: uuid.UUID, attempt: int) -> None:
         """Validate a round outside its chord (it fired early, or its counter was lost)."""
         ...
 
-    def component(
+    def send_component(
         self, scope: model.Scope, parent_id: uuid.UUID, child_id: uuid.UUID, attempt: int
     ) -> None:
         """Run one child's round outside its chord (a lost run, re-driven)."""
         ...
 
-    def release(self, scope: model.Scope, session_id: uuid.UUID) -> None:
+    def send_release(self, scope: model.Scope, session_id: uuid.UUID) -> None:
         """Delete the empty branch an ended context session left, in a worker."""
         ...
 
@@ -48,6 +48,6 @@ class Dispatcher(Protocol):
         themselves on seeing the cancel)."""
         ...
 
-    def webhook(self, delivery_id: uuid.UUID, countdown_s: float | None = None) -> None:
+    def send_webhook(self, delivery_id: uuid.UUID, countdown_s: float | None = None) -> None:
         """Make one attempt at a webhook delivery (after ``countdown_s`` seconds)."""
         ...

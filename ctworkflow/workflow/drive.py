@@ -19,7 +19,7 @@ from ctworkflow.workflow.effects import Effects
 logger = logging.getLogger(__name__)
 
 
-def advance(scope: model.Scope, session_id: uuid.UUID, fx: Effects, send: Dispatcher) -> None:
+def advance(scope: model.Scope, session_id: uuid.UUID, fx: Effects, dispatcher: Dispatcher) -> None:
     """Ask the router what comes next for a session, and send it (or end the session,
     deleting the empty branch it created).
 
@@ -37,30 +37,30 @@ def advance(scope: model.Scope, session_id: uuid.UUID, fx: Effects, send: Dispat
         route.attempt,
         extra={"action": "advance", "session_id": str(session_id), "step": str(route.step)},
     )
-    send.step(scope, session_id, route)
+    dispatcher.send_step(scope, session_id, route)
 
 
 def initialize(
-    scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effects, send: Dispatcher
+    scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effects, dispatcher: Dispatcher
 ) -> None:
     """Create the session's branch on the remote, then move on."""
-    _move_on(context.initialize(scope, session_id, attempt, fx), scope, session_id, fx, send)
+    _move_on(context.initialize(scope, session_id, attempt, fx), scope, session_id, fx, dispatcher)
 
 
-def spawn(scope: model.Scope, session_id: uuid.UUID, attempt: int, send: Dispatcher) -> None:
+def spawn(scope: model.Scope, session_id: uuid.UUID, attempt: int, dispatcher: Dispatcher) -> None:
     """Choose the round's children and send the round (its validation runs once all ended)."""
     fan_out = context.spawn(scope, session_id, attempt)
     if fan_out is not None:
-        send.round(scope, session_id, attempt, fan_out.run_ids)
+        dispatcher.send_round(scope, session_id, attempt, fan_out.run_ids)
 
 
 def validate(
-    scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effects, send: Dispatcher
+    scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effects, dispatcher: Dispatcher
 ) -> None:
     """Validate the round, then send the next round or finalize (the router decides)."""
     verdict = context.validate(scope, session_id, attempt, fx)
     if verdict is context.Verdict.RECORDED:
-        advance(scope, session_id, fx, send)
+        advance(scope, session_id, fx, dispatcher)
     elif verdict is context.Verdict.IGNORED:
         release_if_ended(scope, session_id, fx)
     elif verdict is context.Verdict.WAITING:
@@ -70,18 +70,18 @@ def validate(
 
 
 def finalize(
-    scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effects, send: Dispatcher
+    scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effects, dispatcher: Dispatcher
 ) -> None:
     """Commit the test files on the branch and push it, then end the session."""
-    _move_on(context.finalize(scope, session_id, attempt, fx), scope, session_id, fx, send)
+    _move_on(context.finalize(scope, session_id, attempt, fx), scope, session_id, fx, dispatcher)
 
 
 def _move_on(
-    recorded: bool, scope: model.Scope, session_id: uuid.UUID, fx: Effects, send: Dispatcher
+    recorded: bool, scope: model.Scope, session_id: uuid.UUID, fx: Effects, dispatcher: Dispatcher
 ) -> None:
     """After a step: move on if this delivery recorded its outcome, else finish an ending."""
     if recorded:
-        advance(scope, session_id, fx, send)
+        advance(scope, session_id, fx, dispatcher)
     else:
         release_if_ended(scope, session_id, fx)
 

@@ -117,13 +117,13 @@ def _reconcile_session(
     for action in actions:
         match action:
             case recovery.RunStep(step=step, attempt=attempt):
-                dispatcher.step(scope, session_id, Next(step=step, attempt=attempt))
+                dispatcher.send_step(scope, session_id, Next(step=step, attempt=attempt))
                 touched.append(session_id)
             case recovery.RunChild(child_id=child_id, attempt=attempt):
-                dispatcher.component(scope, session_id, child_id, attempt)
+                dispatcher.send_component(scope, session_id, child_id, attempt)
                 touched.append(child_id)
             case recovery.Validate(attempt=attempt):
-                dispatcher.validation(scope, session_id, attempt)
+                dispatcher.send_validation(scope, session_id, attempt)
                 touched.append(session_id)
             case recovery.Conclude():
                 progress.next_step(scope, session_id)

@@ -93,7 +93,7 @@ def test_a_round_sent_through_the_dispatcher_leaves_nothing_in_the_sender(
     children = [uuid.uuid4() for _ in range(3)]
 
     with denied_join_result():
-        CeleryDispatcher(app).round(scope, uuid.uuid4(), 2, children)
+        CeleryDispatcher(app).send_round(scope, uuid.uuid4(), 2, children)
 
     ids = [run_task_id(child, 2) for child in children]
     assert eventually(lambda: subscribers(app, redis_server, ids), [0, 0, 0]) == [0, 0, 0]

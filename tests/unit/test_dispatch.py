@@ -90,12 +90,12 @@ def test_every_wake_up_fits_the_task_it_names(app: Celery) -> None:
     parent, children = uuid.uuid4(), [uuid.uuid4(), uuid.uuid4()]
     dispatcher = CeleryDispatcher(app)
 
-    dispatcher.step(SCOPE, parent, Next(step=ParentStep.INITIALIZE))
-    dispatcher.round(SCOPE, parent, 2, children)
-    dispatcher.validation(SCOPE, parent, 2)
-    dispatcher.component(SCOPE, parent, children[0], 2)
-    dispatcher.release(SCOPE, parent)
-    dispatcher.webhook(uuid.uuid4())
+    dispatcher.send_step(SCOPE, parent, Next(step=ParentStep.INITIALIZE))
+    dispatcher.send_round(SCOPE, parent, 2, children)
+    dispatcher.send_validation(SCOPE, parent, 2)
+    dispatcher.send_component(SCOPE, parent, children[0], 2)
+    dispatcher.send_release(SCOPE, parent)
+    dispatcher.send_webhook(uuid.uuid4())
 
     sent = taken(app)
     for message in sent:
@@ -124,7 +124,7 @@ def test_every_wake_up_fits_the_task_it_names(app: Celery) -> None:
 def test_a_round_with_nothing_to_run_is_its_validation_alone(app: Celery) -> None:
     parent = uuid.uuid4()
 
-    CeleryDispatcher(app).round(SCOPE, parent, 3, [])
+    CeleryDispatcher(app).send_round(SCOPE, parent, 3, [])
 
     (sent,) = taken(app)
     assert sent.task == constants.VALIDATE
@@ -139,8 +139,8 @@ def test_a_step_of_a_later_attempt_waits_its_backoff(
     session = uuid.uuid4()
     dispatcher = CeleryDispatcher(app)
 
-    dispatcher.step(SCOPE, session, Next(step=ParentStep.INITIALIZE, attempt=1))
-    dispatcher.step(SCOPE, session, Next(step=ParentStep.FINALIZE, attempt=2))
+    dispatcher.send_step(SCOPE, session, Next(step=ParentStep.INITIALIZE, attempt=1))
+    dispatcher.send_step(SCOPE, session, Next(step=ParentStep.FINALIZE, attempt=2))
 
     by_task = {m.task: m for m in taken(app)}
     assert by_task[constants.INITIALIZE].eta is None
