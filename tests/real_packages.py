@@ -158,11 +158,14 @@ class UpstreamRepo:
 _SDIST_ONLY = ("PKG-INFO", "*.egg-info")
 
 
-def as_repository(source: Path, root: Path, *, generated: Iterable[str] = ()) -> UpstreamRepo:
+def as_repository(
+    source: Path, root: Path, *, generated: Iterable[str] = (), tag: str | None = None
+) -> UpstreamRepo:
     """Publish an unpacked package as ``root/work`` with the bare remote ``root/remote.git``.
 
     ``generated`` lists repository paths the package's build writes (and its ``.gitignore``
-    ignores); they are removed and ignored, as in the authors' own repository.
+    ignores); they are removed and ignored, as in the authors' own repository. ``tag`` tags
+    the commit as its release (a build that reads its version from git needs it).
     """
     work, remote = root / "work", root / "remote.git"
     root.mkdir(parents=True, exist_ok=True)
@@ -179,4 +182,7 @@ def as_repository(source: Path, root: Path, *, generated: Iterable[str] = ()) ->
     git("commit", "--quiet", "-m", f"Import {source.name}", cwd=work)
     git("remote", "add", "origin", str(remote), cwd=work)
     git("push", "--quiet", "origin", "main", cwd=work)
+    if tag is not None:
+        git("tag", tag, cwd=work)
+        git("push", "--quiet", "origin", tag, cwd=work)
     return UpstreamRepo(work=work, remote=remote)
