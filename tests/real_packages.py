@@ -26,11 +26,16 @@ import subprocess
 import tarfile
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from ctworkflow import catalog
+from ctworkflow.domain.model import Scope
+from ctworkflow.persistence.db import unit_of_work
 
 INDEX = "https://pypi.org/simple"
 _ACCEPT = "application/vnd.pypi.simple.v1+json"
@@ -186,3 +191,20 @@ def as_repository(
         git("tag", tag, cwd=work)
         git("push", "--quiet", "origin", tag, cwd=work)
     return UpstreamRepo(work=work, remote=remote)
+
+
+def register(
+    upstream: UpstreamRepo, layout: str, settings: Iterable[tuple[str, object]] = ()
+) -> Scope:
+    """Register ``upstream`` as a project of a new account, with the scaffold agent."""
+    with unit_of_work() as uow:
+        account = catalog.create_account(uow, f"acme-{uuid.uuid4().hex[:6]}")
+        project = catalog.create_project(
+            uow,
+            account.id,
+            name="real",
+            code_repo=str(upstream.remote),
+            layout=layout,
+            settings={"agent": "scaffold", **dict(settings)},
+        )
+    return Scope(account_id=account.id, project_id=project.id, user_id="tester")

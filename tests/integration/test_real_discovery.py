@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -23,7 +22,7 @@ from ctworkflow.persistence.db import unit_of_work
 from tests.cli_support import base_env, ctw
 from tests.conftest import fresh_database
 from tests.elixir_support import require_elixir
-from tests.real_packages import UpstreamRepo, as_repository, fetch_eex, fetch_sdist, git
+from tests.real_packages import UpstreamRepo, as_repository, fetch_eex, fetch_sdist, git, register
 from tests.workflow_support import wait_until_terminal
 
 
@@ -47,20 +46,6 @@ def database(
     get_settings.cache_clear()
     yield url
     db.close_engine(url)
-
-
-def register(upstream: UpstreamRepo, layout: str) -> Scope:
-    with unit_of_work() as uow:
-        account = catalog.create_account(uow, f"acme-{uuid.uuid4().hex[:6]}")
-        project = catalog.create_project(
-            uow,
-            account.id,
-            name="real",
-            code_repo=str(upstream.remote),
-            layout=layout,
-            settings={"agent": "scaffold"},
-        )
-    return Scope(account_id=account.id, project_id=project.id, user_id="tester")
 
 
 def registered(scope: Scope) -> list[str]:

@@ -19,7 +19,6 @@ import os
 import re
 import subprocess
 import sys
-import uuid
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from ctworkflow.effects.environments import find_uv
 from ctworkflow.persistence.db import unit_of_work
 from tests.conftest import INSTALLER_CACHE
 from tests.elixir_support import require_elixir
-from tests.real_packages import UpstreamRepo, as_repository, fetch_eex, fetch_sdist, git
+from tests.real_packages import UpstreamRepo, as_repository, fetch_eex, fetch_sdist, git, register
 from tests.workflow_support import wait_until_terminal
 
 SESSION_DEADLINE_S = 600
@@ -86,22 +85,6 @@ CASES = (
         install=("{clone}", "pytest"),
     ),
 )
-
-
-def register(
-    upstream: UpstreamRepo, layout: str, settings: tuple[tuple[str, object], ...] = ()
-) -> Scope:
-    with unit_of_work() as uow:
-        account = catalog.create_account(uow, f"acme-{uuid.uuid4().hex[:6]}")
-        project = catalog.create_project(
-            uow,
-            account.id,
-            name="real",
-            code_repo=str(upstream.remote),
-            layout=layout,
-            settings={"agent": "scaffold", **dict(settings)},
-        )
-    return Scope(account_id=account.id, project_id=project.id, user_id="tester")
 
 
 def contexts(scope: Scope) -> list[str]:
