@@ -356,14 +356,14 @@ class Environments:
             return step
         if result.stopped:
             raise errors.EnvironmentUnavailable("the environment build was stopped")
-        raise errors.EnvironmentUnavailable(_reason(argv, result, output))
+        raise errors.EnvironmentUnavailable(failure_reason(argv, result, output))
 
 
 def _network_config() -> dict[str, str]:
     return {name: os.environ[name] for name in BUILD_ENV_ALLOW_LIST if name in os.environ}
 
 
-def _reason(argv: Sequence[str], result: shell.CommandResult, output: str) -> str:
+def failure_reason(argv: Sequence[str], result: shell.CommandResult, output: str) -> str:
     """The one line that says why a build command failed, in the installer's own words."""
     program = Path(argv[0]).name
     shown = " ".join([program, *argv[1:3]])
@@ -372,9 +372,17 @@ def _reason(argv: Sequence[str], result: shell.CommandResult, output: str) -> st
     if result.exceeded:
         return f"{shown}: {result.exceeded}"
     lines = [line.strip() for line in output.splitlines() if line.strip()]
-    said = next((ln for ln in reversed(lines) if "error" in ln.lower()), lines[-1] if lines else "")
+    said = next(
+        (ln for ln in reversed(lines) if ln.lower().startswith(("error", "** ("))),
+        next((ln for ln in reversed(lines) if "error" in ln.lower()), lines[-1] if lines else ""),
+    )
     said = said or f"exit status {result.returncode}"
     lowered = output.lower()
+    if "could not find hex" in lowered:
+        return (
+            f"{shown} failed: the project's dependencies come from the Hex registry and this "
+            "worker has no Hex (install it with mix local.hex, which needs builds.hex.pm)"
+        )
     if any(marker in lowered for marker in _UNREACHABLE):
         return f"{shown} failed: the package registry cannot be reached ({said})"
     return f"{shown} failed: {said}"
