@@ -185,3 +185,21 @@ def run_pytest(workdir: Path, paths: Sequence[str]) -> subprocess.CompletedProce
         env={"PYTHONPATH": str(workdir), "PATH": "/usr/bin:/bin"},
         check=False,
     )
+
+
+def register_sample(
+    sample: SampleRepo, layout: str, settings: Mapping[str, object] | None = None
+) -> Scope:
+    """A project of a new account on the sample's remote; its agent is the scaffold unless
+    ``settings`` say else. Its components are not registered (discovery or the test does it)."""
+    with unit_of_work() as uow:
+        account = catalog.create_account(uow, f"acme-{uuid.uuid4().hex[:6]}")
+        project = catalog.create_project(
+            uow,
+            account.id,
+            name="app",
+            code_repo=str(sample.remote),
+            layout=layout,
+            settings=dict(settings or {"agent": "scaffold"}),
+        )
+    return Scope(account_id=account.id, project_id=project.id, user_id="tester")

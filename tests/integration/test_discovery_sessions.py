@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import threading
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -25,24 +24,14 @@ from ctworkflow.effects.git import Git
 from ctworkflow.persistence.db import unit_of_work
 from tests.elixir_support import require_elixir
 from tests.samples import SampleRepo, git, mix_sample, python_sample
-from tests.workflow_support import run_pytest, wait_until_terminal
+from tests.workflow_support import register_sample, run_pytest, wait_until_terminal
 
 BRANCH = "test-context-testing-session-for-accounts"
 
 
 def register(sample: SampleRepo, layout: str, settings: dict[str, object] | None = None) -> Scope:
     """A project on the sample's remote; its agent is the scaffold unless settings say else."""
-    with unit_of_work() as uow:
-        account = catalog.create_account(uow, f"acme-{uuid.uuid4().hex[:6]}")
-        project = catalog.create_project(
-            uow,
-            account.id,
-            name="app",
-            code_repo=str(sample.remote),
-            layout=layout,
-            settings=settings or {"agent": "scaffold"},
-        )
-    return Scope(account_id=account.id, project_id=project.id, user_id="tester")
+    return register_sample(sample, layout, settings)
 
 
 def clone_branch(sample: SampleRepo, where: Path) -> Path:

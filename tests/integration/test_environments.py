@@ -15,19 +15,18 @@ from pathlib import Path
 
 import pytest
 
-from ctworkflow import api, catalog
+from ctworkflow import api
 from ctworkflow.config import get_settings
 from ctworkflow.domain import environments
 from ctworkflow.domain.environments import Recipe
 from ctworkflow.domain.layouts import Layout
-from ctworkflow.domain.model import Scope
 from ctworkflow.domain.states import ChildStep, ParentStep, SessionStatus
 from ctworkflow.effects.environments import Environments
 from ctworkflow.persistence.db import unit_of_work
 from tests import samples
 from tests.elixir_support import require_elixir
 from tests.samples import git, mix_sample
-from tests.workflow_support import make_project, run_pytest, wait_until_terminal
+from tests.workflow_support import make_project, register_sample, run_pytest, wait_until_terminal
 
 PYPROJECT = """\
 [project]
@@ -202,17 +201,8 @@ def test_an_elixir_project_whose_dependencies_cannot_be_fetched_fails_in_one_lin
     require_elixir()
     # Its one dependency comes from hex.pm, which this worker has no Hex client for.
     sample = mix_sample(tmp_path / "app", deps='[{:jason, "~> 1.4"}]')
+    scope = register_sample(sample, "phoenix")
     with unit_of_work() as uow:
-        account = catalog.create_account(uow, f"acme-{uuid.uuid4().hex[:6]}")
-        project = catalog.create_project(
-            uow,
-            account.id,
-            name="app",
-            code_repo=str(sample.remote),
-            layout="phoenix",
-            settings={"agent": "scaffold"},
-        )
-        scope = Scope(account_id=account.id, project_id=project.id, user_id="tester")
         samples.register(uow, scope, sample)
 
     session = wait_until_terminal(
