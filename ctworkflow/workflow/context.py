@@ -10,14 +10,13 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from ctworkflow import errors, repository_layout, sessions
+from ctworkflow import errors, ports, repository_layout, sessions
 from ctworkflow.config import Settings
 from ctworkflow.domain import commits, model, regression, rounds, validation
 from ctworkflow.domain.inputs import check_relative_path
 from ctworkflow.domain.states import ParentStep, SessionStatus
 from ctworkflow.effects import nofollow
 from ctworkflow.effects.git import BranchExists, GitError, redact
-from ctworkflow.persistence.db import UnitOfWork, unit_of_work
 from ctworkflow.workflow import branch, recording
 from ctworkflow.workflow.effects import Effects
 
@@ -33,18 +32,23 @@ def initialize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effe
     Returns whether this call recorded the step's outcome (and so should move the session on).
     """
     start = recording.begin(
-        scope, session_id, ParentStep.INITIALIZE, attempt, model.Command(keyword="initialize")
+        fx.transactions,
+        scope,
+        session_id,
+        ParentStep.INITIALIZE,
+        attempt,
+        model.Command(keyword="initialize"),
     )
     if start is None:
         return False
     session = start.session
-    with unit_of_work() as uow:
+    with fx.transactions() as uow:
         project = uow.catalog.get_project(scope.account_id, scope.project_id)
         context = uow.catalog.get_component(scope, session.component_id)
     remote = redact(project.code_repo)
     try:
-        branch_name = branch.choose(scope, session, context)
-        with unit_of_work() as uow:
+        branch_name = branch.choose(fx, scope, session, context)
+        with fx.transactions() as uow:
             holders = uow.sessions.branch_holders(scope, branch_name, besides=session.id)
         clash = [h for h in holders if h.component_id != session.component_id]
         if clash:  # two first sessions of colliding contexts, at the same time
@@ -62,7 +66,7 @@ def initialize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effe
             profile, _tree = repository_layout.detect(fx.git, project, base)
         layout = repository_layout.session_state(profile, base)
         state = {**session.state, repository_layout.STATE_KEY: layout}
-        with unit_of_work() as uow:  # recorded before the push: a redelivery knows it is ours
+        with fx.transactions() as uow:  # recorded before the push: a redelivery knows it is ours
             uow.sessions.update_session(
                 scope,
                 session.id,
@@ -72,15 +76,15 @@ def initialize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effe
                 state=state,
             )
         claimed = branch.claim(fx, scope, session, project.code_repo, branch_name, base)
-        branch.record_state(scope, session, claimed)
+        branch.record_state(fx, scope, session, claimed)
     except (errors.StepFailed, errors.InvalidInput) as error:
         permanent = not isinstance(error, GitError) or isinstance(error, BranchExists)
-        with unit_of_work() as uow:
+        with fx.transactions() as uow:
             return recording.finish(
                 uow, scope, start, model.Outcome.error(str(error)), fail_session=permanent
             )
     except errors.TransientError as error:
-        with unit_of_work() as uow:
+        with fx.transactions() as uow:
             return recording.finish(uow, scope, start, model.Outcome.error(str(error)))
     head = claimed.get(branch.HEAD_KEY)
     taken_over = head is not None and head != base
@@ -97,7 +101,7 @@ def initialize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effe
     if taken_over:
         data["taken_over"] = True
         command = model.Command(keyword="take_over_branch", metadata=command.metadata)
-    with unit_of_work() as uow:
+    with fx.transactions() as uow:
         return recording.finish(uow, scope, start, model.Outcome.ok(data=data), command=command)
 
 
@@ -113,13 +117,14 @@ class FanOut:
     run_ids: list[uuid.UUID]
 
 
-def spawn(scope: model.Scope, session_id: uuid.UUID, attempt: int) -> FanOut | None:
+def spawn(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effects) -> FanOut | None:
     """Get or create the children and choose who runs this round; None if nothing to do.
 
     Round 1 runs every child. A later round runs only the children that did not pass,
     each handed the reason it failed, plus children of components added since.
     """
     start = recording.begin(
+        fx.transactions,
         scope,
         session_id,
         ParentStep.SPAWN_COMPONENT_TESTING_SESSIONS,
@@ -128,7 +133,7 @@ def spawn(scope: model.Scope, session_id: uuid.UUID, attempt: int) -> FanOut | N
     )
     if start is None:
         return None
-    with unit_of_work() as uow:
+    with fx.transactions() as uow:
         children = sessions.ensure_children(uow, scope, session_id)
         if not children:
             context = uow.catalog.get_component(scope, start.session.component_id)
@@ -171,7 +176,7 @@ def spawn(scope: model.Scope, session_id: uuid.UUID, attempt: int) -> FanOut | N
 
 
 def _previous_failures(
-    uow: UnitOfWork, scope: model.Scope, session_id: uuid.UUID, attempt: int
+    uow: ports.UnitOfWork, scope: model.Scope, session_id: uuid.UUID, attempt: int
 ) -> dict[uuid.UUID, str]:
     if attempt <= 1:
         return {}
@@ -204,7 +209,7 @@ def validate(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effect
     A round is judged only once every child has ended: a callback fired early (a child
     delivered twice is counted once by the chord, whichever copy returns first) waits.
     """
-    with unit_of_work() as uow:
+    with fx.transactions() as uow:
         session = uow.sessions.get_session(scope, session_id)
         interaction = uow.sessions.find_interaction(
             scope, session_id, step=ParentStep.SPAWN_COMPONENT_TESTING_SESSIONS, attempt=attempt
@@ -251,7 +256,7 @@ def validate(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effect
                 ],
             }
         )
-    with unit_of_work() as uow:
+    with fx.transactions() as uow:
         for failure in failures:  # a child that said complete but did not pass is failed
             if failure.child_id is not None:
                 uow.sessions.set_status(
@@ -357,12 +362,17 @@ def finalize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effect
     Returns whether this call recorded the step's outcome.
     """
     start = recording.begin(
-        scope, session_id, ParentStep.FINALIZE, attempt, model.Command(keyword="finalize")
+        fx.transactions,
+        scope,
+        session_id,
+        ParentStep.FINALIZE,
+        attempt,
+        model.Command(keyword="finalize"),
     )
     if start is None:
         return False
     session = start.session
-    with unit_of_work() as uow:
+    with fx.transactions() as uow:
         project = uow.catalog.get_project(scope.account_id, scope.project_id)
         context = uow.catalog.get_component(scope, session.component_id)
         children = uow.sessions.children(scope, session_id)
@@ -386,7 +396,7 @@ def finalize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effect
         pushed = _commit_and_push(fx, project, session, list(artifacts.values()), message_for)
     except errors.CtWorkflowError as error:
         permanent = not isinstance(error, errors.TransientError)
-        with unit_of_work() as uow:
+        with fx.transactions() as uow:
             return recording.finish(
                 uow, scope, start, model.Outcome.error(str(error)), fail_session=permanent
             )
@@ -400,7 +410,7 @@ def finalize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effect
         command = model.Command(
             argv=("git", "push", redact(project.code_repo), refspec), metadata=metadata
         )
-    with unit_of_work() as uow:
+    with fx.transactions() as uow:
         return recording.finish(uow, scope, start, model.Outcome.ok(data=data), command=command)
 
 

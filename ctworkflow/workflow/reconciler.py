@@ -22,6 +22,7 @@ from ctworkflow.domain.states import ParentStep, SessionStatus, SessionType
 from ctworkflow.persistence.db import UnitOfWork, unit_of_work
 from ctworkflow.persistence.tables import utcnow
 from ctworkflow.workflow import progress
+from ctworkflow.workflow.effects import live_effects
 from ctworkflow.workflow.leasing import process_alive
 
 logger = logging.getLogger(__name__)
@@ -138,7 +139,7 @@ def _reconcile_session(
                 sender.validation(scope, session_id, attempt)
                 touched.append(session_id)
             case recovery.Conclude():
-                progress.next_step(scope, session_id)
+                progress.next_step(scope, session_id, live_effects(settings))
         report.actions[type(action).__name__] += 1
     report.redriven.append(str(session_id))
     with unit_of_work() as uow:  # re-driven now: not stale again until another stale period
