@@ -281,7 +281,7 @@ class _Stepper:
     ) -> None:
         self.job, self.fx, self.agent, self.runner = job, fx, agent, runner
         self.workspace, self.should_stop = workspace, should_stop
-        self.feedback: str | None = job.child.state.get("feedback")
+        self.feedback: str | None = rounds.feedback(job.child.state)
         self.report: model.TestReport | None = None
         self.last_error: str | None = None
         #: The component's test file at the base and what it ran there, if it has one.
@@ -536,16 +536,12 @@ def _end(
                 digest=hashlib.sha256(content.encode()).hexdigest(),
                 report=(report or model.TestReport()).to_json(),
             )
-        if route is Halt.SESSION_COMPLETE:
-            status, reason = SessionStatus.COMPLETE, None
-        else:
-            status, reason = SessionStatus.FAILED, error or route.value
-        # A permanent failure is marked on the child, so no later round runs it again.
-        state = {k: v for k, v in job.child.state.items() if k != rounds.PERMANENT_KEY}
-        if route is Halt.PERMANENT_FAILURE:
-            state[rounds.PERMANENT_KEY] = reason
-        if state != dict(job.child.state):
-            uow.sessions.update_session(scope, child_id, only_if=SessionStatus.ACTIVE, state=state)
+        end = rounds.end_of_run(route, error, job.child.state)
+        status, reason = end.status, end.reason
+        if end.state != dict(job.child.state):
+            uow.sessions.update_session(
+                scope, child_id, only_if=SessionStatus.ACTIVE, state=end.state
+            )
         moved = uow.sessions.set_status(
             scope, [child_id], expected=SessionStatus.ACTIVE, target=status, error=reason
         )

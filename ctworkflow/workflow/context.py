@@ -140,27 +140,18 @@ def spawn(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effects) 
             message = f"context {context.module_name} has no components to test"
             recording.finish(uow, scope, start, model.Outcome.error(message), fail_session=True)
             return None
-        failing = _previous_failures(uow, scope, session_id, attempt)
         # Validation failed every child it did not pass: a complete child passed, and keeps
         # its artifact; nothing leaves ``complete`` to run again. A child that failed
         # permanently does not run again either.
-        to_run = rounds.to_run(children)
+        plan = rounds.plan_round(children, _previous_failures(uow, scope, session_id, attempt))
         # Set-based: one UPDATE per status left, one for the round, one executemany of the
         # states that carry feedback; never a statement per child.
-        by_status: dict[SessionStatus, list[uuid.UUID]] = {}
-        states: dict[uuid.UUID, dict[str, Any]] = {}
-        for child in to_run:
-            if child.status is not SessionStatus.ACTIVE:
-                by_status.setdefault(child.status, []).append(child.id)
-            feedback = failing.get(child.id) or child.error
-            if feedback:
-                states[child.id] = {**child.state, "feedback": feedback}
-        for status, ids in by_status.items():
+        for status, ids in plan.reactivate.items():
             uow.sessions.set_status(scope, ids, expected=status, target=SessionStatus.ACTIVE)
-        uow.sessions.start_round(scope, attempt, session_ids=[c.id for c in to_run], states=states)
+        run_ids = [c.id for c in plan.run]
+        uow.sessions.start_round(scope, attempt, session_ids=run_ids, states=plan.states)
         uow.sessions.update_session(scope, session_id, attempt=attempt)
         child_ids = [c.id for c in children]
-        run_ids = [c.id for c in to_run]
         uow.sessions.update_interaction_command(
             scope,
             start.interaction,
@@ -185,11 +176,7 @@ def _previous_failures(
     )
     if previous is None or previous.outcome is None:
         return {}
-    return {
-        uuid.UUID(f["child_id"]): f["reason"]
-        for f in previous.outcome.data.get("failures", [])
-        if f.get("child_id")
-    }
+    return validation.feedback_by_child(validation.failures_of(previous.outcome.data))
 
 
 # -- validate (the chord callback) ----------------------------------------------------------
@@ -237,25 +224,13 @@ def validate(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effect
     disproved = validation.disproved(components, children, to_run, reports, checked.base)
     failures += disproved
     start = recording.StepStart(session=session, interaction=interaction)
-    give_up = bool(failures) and not rounds.another_round_helps(failures)
-    if failures:
-        outcome = model.Outcome.error(
-            validation.summary(failures, len(components)),
-            data={"failures": [f.to_json() for f in failures], "permanent": give_up},
-        )
-    else:
-        kept = validation.kept(to_run, checked.base_contents)
-        outcome = model.Outcome.ok(
-            data={
-                "components": len(components),
-                "tests_collected": sum(r.collected for r in reports.values()),
-                "tests_passed": sum(r.passed for r in reports.values()),
-                "kept": [
-                    {"test_path": a.test_path, "summary": regression.kept_summary(a.report)}
-                    for a in kept
-                ],
-            }
-        )
+    kept = [] if failures else validation.kept(to_run, checked.base_contents)
+    outcome, give_up = validation.verdict(
+        failures,
+        len(components),
+        reports,
+        [{"test_path": a.test_path, "summary": regression.kept_summary(a.report)} for a in kept],
+    )
     with fx.transactions() as uow:
         for failure in failures:  # a child that said complete but did not pass is failed
             if failure.child_id is not None:
