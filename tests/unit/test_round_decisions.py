@@ -4,41 +4,17 @@ what validation concludes."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 from ctworkflow.domain import rounds, validation
 from ctworkflow.domain.model import Session, TestReport
 from ctworkflow.domain.orchestrator import Halt
-from ctworkflow.domain.states import ExecutionMode, ResultStatus, SessionStatus, SessionType
+from ctworkflow.domain.states import ResultStatus, SessionStatus
 from ctworkflow.domain.validation import Failure
-
-NOW = datetime(2026, 1, 1, tzinfo=UTC)
+from ctworkflow.testing import values
 
 
 def child(status: SessionStatus, error: str | None = None, **state: str) -> Session:
-    return Session(
-        id=uuid.uuid4(),
-        type=SessionType.COMPONENT_TESTING,
-        status=status,
-        account_id=uuid.uuid4(),
-        project_id=uuid.uuid4(),
-        user_id="u",
-        component_id=uuid.uuid4(),
-        parent_id=uuid.uuid4(),
-        execution_mode=ExecutionMode.AGENTIC,
-        environment_type="local",
-        agent="scaffold",
-        state=state,
-        attempt=1,
-        max_attempts=3,
-        idempotency_key=None,
-        branch_name=None,
-        base_commit=None,
-        error=error,
-        created_at=NOW,
-        updated_at=NOW,
-        completed_at=None,
-    )
+    return values.child_session(status, error, state=state)
 
 
 def failure(child_id: uuid.UUID | None, reason: str = "r", *, permanent: bool = False) -> Failure:
