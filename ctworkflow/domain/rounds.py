@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
-from ctworkflow.domain.model import JSON, Session
+from ctworkflow.domain.model import JSON, Command, Session
 from ctworkflow.domain.orchestrator import Halt
 from ctworkflow.domain.states import SessionStatus
 
@@ -109,3 +109,33 @@ def end_of_run(route: Halt, error: str | None, state: JSON) -> RunEnd:
     if route is Halt.PERMANENT_FAILURE:
         kept[PERMANENT_KEY] = reason
     return RunEnd(status=status, reason=reason, state=kept)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FanOutRecord:
+    """What a spawn step's command records once its round is chosen: every child of the
+    context, and the ones this round runs. A spawn without it has not fanned out yet."""
+
+    child_ids: list[uuid.UUID]
+    run_ids: list[uuid.UUID]
+
+    def command(self) -> Command:
+        """The spawn step's command carrying this record."""
+        return Command(
+            keyword="spawn_sessions",
+            metadata={
+                "child_session_ids": [str(i) for i in self.child_ids],
+                "run_session_ids": [str(i) for i in self.run_ids],
+            },
+        )
+
+    @classmethod
+    def from_command(cls, command: Command) -> FanOutRecord | None:
+        """The record a spawn step's command carries; None before it fanned out."""
+        metadata = command.metadata
+        if "run_session_ids" not in metadata:
+            return None
+        return cls(
+            child_ids=[uuid.UUID(str(i)) for i in metadata.get("child_session_ids", [])],
+            run_ids=[uuid.UUID(str(i)) for i in metadata["run_session_ids"]],
+        )

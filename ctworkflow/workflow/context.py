@@ -152,17 +152,8 @@ def spawn(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effects) 
         uow.sessions.start_round(scope, attempt, session_ids=run_ids, states=plan.states)
         uow.sessions.update_session(scope, session_id, attempt=attempt)
         child_ids = [c.id for c in children]
-        uow.sessions.update_interaction_command(
-            scope,
-            start.interaction,
-            model.Command(
-                keyword="spawn_sessions",
-                metadata={
-                    "child_session_ids": [str(i) for i in child_ids],
-                    "run_session_ids": [str(i) for i in run_ids],
-                },
-            ),
-        )
+        record = rounds.FanOutRecord(child_ids=child_ids, run_ids=run_ids)
+        uow.sessions.update_interaction_command(scope, start.interaction, record.command())
     return FanOut(attempt=attempt, child_ids=child_ids, run_ids=run_ids)
 
 

@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Protocol
 
 from ctworkflow.config import Settings, get_settings
-from ctworkflow.domain import leases, model, recovery
+from ctworkflow.domain import leases, model, recovery, rounds
 from ctworkflow.domain.orchestrator import Completed, Next, backoff_seconds
 from ctworkflow.domain.states import ParentStep, SessionStatus, SessionType
 from ctworkflow.persistence.db import UnitOfWork, unit_of_work
@@ -165,7 +165,7 @@ def _view(uow: UnitOfWork, session: model.Session, now: datetime) -> recovery.Se
     pending_step = None
     if pending:
         current = max(pending, key=lambda i: i.started_at)
-        fanned = "run_session_ids" in current.command.metadata
+        fanned = rounds.FanOutRecord.from_command(current.command) is not None
         pending_step = recovery.PendingStep(
             step=ParentStep(current.step), attempt=current.attempt, fanned_out=fanned
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 import uuid
 
 from ctworkflow.domain import rounds, validation
-from ctworkflow.domain.model import Session, TestReport
+from ctworkflow.domain.model import Command, Session, TestReport
 from ctworkflow.domain.orchestrator import Halt
 from ctworkflow.domain.states import ResultStatus, SessionStatus
 from ctworkflow.domain.validation import Failure
@@ -118,3 +118,10 @@ def test_a_passed_round_counts_the_tests_the_orchestrator_ran() -> None:
         "tests_passed": 5,
         "kept": kept,
     }
+
+
+def test_a_spawn_command_tells_whether_and_whom_its_round_fanned_out_to() -> None:
+    record = rounds.FanOutRecord(child_ids=[uuid.uuid4(), uuid.uuid4()], run_ids=[uuid.uuid4()])
+
+    assert rounds.FanOutRecord.from_command(record.command()) == record
+    assert rounds.FanOutRecord.from_command(Command(keyword="spawn_sessions")) is None
