@@ -81,7 +81,8 @@ def create_context_session(
                 execution_mode=ExecutionMode.AGENTIC,
                 environment_type=environment_type,
                 agent=checked_agent,
-                state={"runner": runner} if runner else {},
+                state={},
+                runner=runner,
                 max_attempts=max_attempts,
                 idempotency_key=key,
             )

@@ -31,7 +31,9 @@ from ctworkflow.domain.states import (
 )
 
 #: Columns a step may set on a session besides its status (as the SQL store's ``UPDATABLE``).
-UPDATABLE = frozenset({"branch_name", "base_commit", "attempt", "max_attempts", "state", "error"})
+UPDATABLE = frozenset(
+    {"branch_name", "base_commit", "attempt", "max_attempts", "state", "error", "pushed_commit"}
+)
 
 
 @dataclass(slots=True)

@@ -199,7 +199,7 @@ def _load(
         component=component,
         base_commit=parent.base_commit,
         attempt_bases={},
-        runner=parent.state.get("runner"),
+        runner=parent.runner,
         profile=repository_layout.session_profile(parent.state, parent.base_commit),
     )
 

@@ -205,9 +205,7 @@ def validate(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effect
     failures, to_run = validation.unverified(components, children, artifacts)
     assert session.base_commit is not None, "initialize records the base commit"
     try:
-        checked = run_tests_here(
-            fx, project, session.base_commit, to_run, session.state.get("runner")
-        )
+        checked = run_tests_here(fx, project, session.base_commit, to_run, session.runner)
     except errors.CtWorkflowError as error:  # e.g. the remote is unreachable: blame no test
         reports = {a.test_path: model.TestReport(errors=1, output_tail=str(error)) for a in to_run}
         checked = Checked(after=reports)
@@ -377,7 +375,10 @@ def finalize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effect
             argv=("git", "push", redact(project.code_repo), refspec), metadata=metadata
         )
     with fx.transactions() as uow:
-        return recording.finish(uow, scope, start, model.Outcome.ok(data=data), command=command)
+        recorded = recording.finish(uow, scope, start, model.Outcome.ok(data=data), command=command)
+        if recorded and pushed.commit is not None:
+            uow.sessions.update_session(scope, session_id, pushed_commit=pushed.commit)
+        return recorded
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

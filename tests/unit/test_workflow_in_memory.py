@@ -57,6 +57,7 @@ def test_a_component_that_fails_round_one_gets_its_failure_as_feedback_and_passe
     assert len(h.agent.calls_for(TOTALS)) == 1
     [commit] = commits_pushed(h)
     assert h.git.remote_head(REMOTE, str(session.branch_name)) == commit
+    assert session.pushed_commit == commit
     files = h.git.commits[commit].files
     assert files[ITEMS_TEST] == verdict_file("PASS", "PASS")
     assert "tests/cart/test_totals.py" in files
