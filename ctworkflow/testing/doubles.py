@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ctworkflow.agents.base import AgentRequest, AgentResult
+from ctworkflow.domain.environments import Environment
 from ctworkflow.domain.model import TestReport
 
 
@@ -62,6 +63,7 @@ class VerdictRunner:
         *,
         timeout_s: float,
         should_stop: Callable[[], bool] | None = None,
+        environment: Environment | None = None,
     ) -> dict[str, TestReport]:
         self.runs.append(list(test_paths))
         return {path: self._report(workspace / path) for path in test_paths}

@@ -19,6 +19,7 @@ from ctworkflow.config import Settings
 from ctworkflow.domain import model
 from ctworkflow.domain.orchestrator import Next
 from ctworkflow.domain.states import ExecutionMode, ParentStep, SessionStatus, SessionType
+from ctworkflow.effects.environments import Environments
 from ctworkflow.testing.clock import FakeClock
 from ctworkflow.testing.doubles import ScriptedAgent, VerdictRunner
 from ctworkflow.testing.git import FakeGit
@@ -63,7 +64,7 @@ class RecordingDispatcher:
 class Harness:
     """One project on an in-memory remote, and everything a step needs to run on it."""
 
-    def __init__(self, root: Path, files: dict[str, str] | None = None, **settings: Any) -> None:
+    def __init__(self, root: Path, files: dict[str, str] | None = None, **overrides: Any) -> None:
         self.clock = FakeClock()
         self.db = InMemoryDatabase(self.clock)
         self.git = FakeGit(root / "git")
@@ -71,17 +72,22 @@ class Harness:
         self.agent = ScriptedAgent()
         self.runner = VerdictRunner()
         self.dispatcher = RecordingDispatcher()
-        overrides = {"max_attempts": 3, "max_fix_rounds": 0, **settings}
+        chosen = {"max_attempts": 3, "max_fix_rounds": 0, **overrides}
+        settings = Settings(data_dir=root / "data", **chosen)
         self.fx = Effects(
-            settings=Settings(data_dir=root / "data", **overrides),
+            settings=settings,
             git=self.git,
+            # never used: the project's setting says its tests need no environment built
+            environments=Environments(settings),
             transactions=self.db,
             clock=self.clock,
             dispatcher=self.dispatcher,
             agent_factory=lambda name, project_settings: self.agent,
             runner_factory=lambda name: self.runner,
         )
-        self.project = self.db.add_project(code_repo=REMOTE)
+        self.project = self.db.add_project(
+            code_repo=REMOTE, settings={"environment": {"installer": "none"}}
+        )
         self.scope = model.Scope(account_id=self.project.account_id, project_id=self.project.id)
         self.context = self.db.add_component(self.project, "shop.cart")
         self.components = [

@@ -21,6 +21,7 @@ from ctworkflow.domain.layouts import Layout
 from ctworkflow.domain.model import Project, Scope
 from ctworkflow.domain.orchestrator import Next
 from ctworkflow.effects.clock import SystemClock
+from ctworkflow.effects.environments import Environments
 from ctworkflow.effects.git import Git
 from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.runners.base import Runner
@@ -41,10 +42,12 @@ class NoDispatcher:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Effects:
-    """The database, git, the clock, the dispatcher, agents and test runners of a step."""
+    """The database, git, the clock, the dispatcher, the targets' environments, agents and
+    test runners of a step."""
 
     settings: Settings
     git: ports.GitRemote
+    environments: Environments
     #: Opens a unit of work (the configured database by default).
     transactions: ports.Transactions = field(default=unit_of_work)
     clock: ports.Clock = field(default_factory=SystemClock)
@@ -75,5 +78,6 @@ def live_effects(
     return Effects(
         settings=settings,
         git=Git(settings.workspaces),
+        environments=Environments(settings),
         dispatcher=dispatcher or NoDispatcher(),
     )
