@@ -24,6 +24,7 @@ from ctworkflow.domain import model
 from ctworkflow.domain.layouts import Layout
 from ctworkflow.domain.states import (
     TERMINAL,
+    ComponentKind,
     ExecutionMode,
     SessionStatus,
     SessionType,
@@ -531,7 +532,7 @@ class InMemoryDatabase:
             parent_id=parent.id if parent else None,
             name=module_name.rsplit(".", 1)[-1],
             module_name=module_name,
-            type="context" if parent is None else "module",
+            type=ComponentKind.CONTEXT if parent is None else ComponentKind.MODULE,
             priority=priority,
             created_at=self.clock.now(),
         )
