@@ -41,6 +41,7 @@ UPDATABLE = frozenset(
 class Tables:
     """Everything the in-memory database holds."""
 
+    accounts: dict[uuid.UUID, model.Account] = field(default_factory=dict)
     projects: dict[uuid.UUID, model.Project] = field(default_factory=dict)
     components: dict[uuid.UUID, model.Component] = field(default_factory=dict)
     sessions: dict[uuid.UUID, model.Session] = field(default_factory=dict)
@@ -63,8 +64,61 @@ def _in_scope(scope: model.Scope, row: model.Session | model.Component) -> bool:
 class InMemoryCatalog:
     """Projects and components (:class:`~ctworkflow.ports.CatalogRecords`)."""
 
-    def __init__(self, tables: Tables) -> None:
+    def __init__(self, tables: Tables, clock: ports.Clock) -> None:
         self._t = tables
+        self._clock = clock
+
+    def add_account(self, name: str) -> model.Account:
+        account = model.Account(id=uuid.uuid4(), name=name, created_at=self._clock.now())
+        self._t.accounts[account.id] = account
+        return account
+
+    def add_project(
+        self,
+        account_id: uuid.UUID,
+        *,
+        name: str,
+        code_repo: str,
+        layout: Layout,
+        default_branch: str,
+        settings: Mapping[str, Any],
+    ) -> model.Project:
+        project = model.Project(
+            id=uuid.uuid4(),
+            account_id=account_id,
+            name=name,
+            code_repo=code_repo,
+            layout=layout,
+            default_branch=default_branch,
+            settings=dict(settings),
+            created_at=self._clock.now(),
+        )
+        self._t.projects[project.id] = project
+        return project
+
+    def add_component(
+        self,
+        scope: model.Scope,
+        *,
+        name: str,
+        module_name: str,
+        type: str,
+        priority: int,
+        parent_id: uuid.UUID | None,
+    ) -> model.Component:
+        component = model.Component(
+            id=uuid.uuid4(),
+            account_id=scope.account_id,
+            project_id=scope.project_id,
+            parent_id=parent_id,
+            name=name,
+            module_name=module_name,
+            type=type,
+            priority=priority,
+            created_at=self._clock.now(),
+        )
+        self._t.components[component.id] = component
+        return component
 
     def get_project(self, account_id: uuid.UUID, project_id: uuid.UUID) -> model.Project:
         found = self._t.projects.get(project_id)
@@ -485,7 +539,7 @@ class InMemoryDatabase:
         try:
             yield InMemoryUnitOfWork(
                 sessions=InMemorySessions(self.tables, self.clock),
-                catalog=InMemoryCatalog(self.tables),
+                catalog=InMemoryCatalog(self.tables, self.clock),
             )
         except BaseException:
             self.rolled_back += 1
@@ -503,18 +557,16 @@ class InMemoryDatabase:
         name: str = "project",
     ) -> model.Project:
         """A project of a new account."""
-        project = model.Project(
-            id=uuid.uuid4(),
-            account_id=uuid.uuid4(),
-            name=name,
-            code_repo=code_repo,
-            layout=layout,
-            default_branch=default_branch,
-            settings=dict(settings or {}),
-            created_at=self.clock.now(),
-        )
-        self.tables.projects[project.id] = project
-        return project
+        with self() as uow:
+            account = uow.catalog.add_account(f"account of {name}")
+            return uow.catalog.add_project(
+                account.id,
+                name=name,
+                code_repo=code_repo,
+                layout=layout,
+                default_branch=default_branch,
+                settings=dict(settings or {}),
+            )
 
     def add_component(
         self,
@@ -525,19 +577,16 @@ class InMemoryDatabase:
         priority: int = 0,
     ) -> model.Component:
         """A component of the project (a context when it has none for parent)."""
-        component = model.Component(
-            id=uuid.uuid4(),
-            account_id=project.account_id,
-            project_id=project.id,
-            parent_id=parent.id if parent else None,
-            name=module_name.rsplit(".", 1)[-1],
-            module_name=module_name,
-            type=ComponentKind.CONTEXT if parent is None else ComponentKind.MODULE,
-            priority=priority,
-            created_at=self.clock.now(),
-        )
-        self.tables.components[component.id] = component
-        return component
+        scope = model.Scope(account_id=project.account_id, project_id=project.id)
+        with self() as uow:
+            return uow.catalog.add_component(
+                scope,
+                name=module_name.rsplit(".", 1)[-1],
+                module_name=module_name,
+                type=ComponentKind.CONTEXT if parent is None else ComponentKind.MODULE,
+                priority=priority,
+                parent_id=parent.id if parent else None,
+            )
 
     def session(self, session_id: uuid.UUID) -> model.Session:
         """A session as it is now, whatever its tenant."""
