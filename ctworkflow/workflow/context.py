@@ -461,14 +461,19 @@ def _commit_and_push(
         paths = {a.test_path for a in artifacts}
         files = sorted(paths & set(fx.git.changed_paths(workspace)))
         kept = sorted(paths - set(files))
-        if head is not None and head != expected:
-            if branch.pushed_by(fx, remote, head, session.id):
-                return Pushed(commit=head, files=files, kept=kept)  # pushed before a crash
-            seen = expected[:12] if expected else "absent"
-            raise errors.StepFailed(
-                f"branch {name} moved to {head[:12]} on the remote, expected {seen}; "
-                "not overwriting"
-            )
+
+        def ours(commit: str) -> bool:
+            return branch.pushed_by(fx, remote, commit, session.id)
+
+        match commits.landing(head, expected, ours):
+            case commits.Landing.ALREADY_PUSHED:  # pushed before a crash
+                return Pushed(commit=head, files=files, kept=kept)
+            case commits.Landing.MOVED:
+                seen = expected[:12] if expected else "absent"
+                raise errors.StepFailed(
+                    f"branch {name} moved to {str(head)[:12]} on the remote, expected {seen}; "
+                    "not overwriting"
+                )
         if not files:
             return Pushed(commit=None, files=[], kept=kept)
         for path in files:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import uuid
 
-from ctworkflow.domain import rounds, validation
+from ctworkflow.domain import commits, rounds, validation
 from ctworkflow.domain.model import Command, Session, TestReport
 from ctworkflow.domain.orchestrator import Halt
 from ctworkflow.domain.states import ResultStatus, SessionStatus
@@ -125,3 +125,19 @@ def test_a_spawn_command_tells_whether_and_whom_its_round_fanned_out_to() -> Non
 
     assert rounds.FanOutRecord.from_command(record.command()) == record
     assert rounds.FanOutRecord.from_command(Command(keyword="spawn_sessions")) is None
+
+
+def test_finalize_pushes_onto_the_head_it_expects_and_never_over_someone_elses() -> None:
+    ours = {"c" * 40}
+    asked: list[str] = []
+
+    def pushed_by_session(commit: str) -> bool:
+        asked.append(commit)
+        return commit in ours
+
+    assert commits.landing(None, "a" * 40, pushed_by_session) is commits.Landing.PUSH
+    assert commits.landing("a" * 40, "a" * 40, pushed_by_session) is commits.Landing.PUSH
+    assert asked == []  # a branch where it was expected needs no look at its commit
+    assert commits.landing("c" * 40, "a" * 40, pushed_by_session) is commits.Landing.ALREADY_PUSHED
+    assert commits.landing("d" * 40, "a" * 40, pushed_by_session) is commits.Landing.MOVED
+    assert commits.landing("d" * 40, None, pushed_by_session) is commits.Landing.MOVED

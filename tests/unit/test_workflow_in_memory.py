@@ -187,3 +187,24 @@ def test_a_run_whose_lease_expired_is_taken_over_by_another_delivery(tmp_path: P
     ]
     assert h.session(session_id).status is SessionStatus.COMPLETE
     assert len(commits_pushed(h)) == 1
+
+
+def test_finalize_never_overwrites_a_branch_someone_else_moved(tmp_path: Path) -> None:
+    # Given a session whose round passed, and someone else's push to its branch meanwhile
+    h = Harness(tmp_path)
+    session_id = h.start()
+    while h.dispatcher.sent[0].step != ParentStep.FINALIZE:
+        h.deliver(h.dispatcher.sent.pop(0))
+    branch = str(h.session(session_id).branch_name)
+    theirs = h.git.add_commit({"README.md": "theirs\n"}, parent=h.base, message="their work\n")
+    h.git.move_branch(REMOTE, branch, theirs)
+
+    # When finalize runs
+    h.run()
+
+    # Then the session fails saying so, and the branch still holds their commit
+    session = h.session(session_id)
+    assert session.status is SessionStatus.FAILED
+    assert session.error is not None and "not overwriting" in session.error
+    assert h.git.remote_head(REMOTE, branch) == theirs
+    assert commits_pushed(h) == [] and session.pushed_commit is None
