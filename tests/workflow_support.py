@@ -89,10 +89,17 @@ def make_project(
     context_name: str = "Accounts",
     code_repo: str | None = None,
     settings: Mapping[str, object] | None = None,
+    extra_files: Mapping[str, str] | None = None,
 ) -> Project:
     """A sample repository, registered as a python project with its context and components."""
     root.mkdir(parents=True, exist_ok=True)
-    sample = python_sample(root, modules=modules, sources=sources, context_name=context_name)
+    sample = python_sample(
+        root,
+        modules=modules,
+        sources=sources,
+        context_name=context_name,
+        extra_files=extra_files,
+    )
     state, plan_file = root / "agent-state", root / "plan.json"
     project_settings = {
         "agent": agent,

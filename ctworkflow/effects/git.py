@@ -37,7 +37,9 @@ logger = logging.getLogger(__name__)
 _SHA = re.compile(r"[0-9a-fA-F]{4,64}")
 _USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^/\s?#]*@")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_FETCH_REFSPEC = "+refs/heads/*:refs/heads/*"
+#: Branches, and tags: a build that reads its version from git (setuptools-scm, hatch-vcs)
+#: finds the project's real version in a workspace only with its tags.
+_FETCH_REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
 _SUMMARY_CHARS = 300
 #: Reusable workspaces per remote on a host (at most this many runs of one remote at once).
 WORKSPACE_SLOTS = 64
@@ -109,7 +111,7 @@ class Git:
             if not path.exists():
                 self._create_mirror(path, remote)
             if need is None or not self._has_commit(path, need):
-                fetch = ["fetch", "--prune", "--no-tags", "--quiet", "origin", _FETCH_REFSPEC]
+                fetch = ["fetch", "--prune", "--no-tags", "--quiet", "origin", *_FETCH_REFSPECS]
                 self._ok(fetch, cwd=path, what="git fetch", remote=remote)
         return path
 
