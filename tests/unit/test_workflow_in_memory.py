@@ -14,7 +14,7 @@ from ctworkflow import sessions
 from ctworkflow.agents.base import AgentRequest
 from ctworkflow.domain.states import ParentStep, ResultStatus, SessionStatus
 from ctworkflow.testing.doubles import verdict_file
-from ctworkflow.testing.harness import REMOTE, Harness
+from ctworkflow.testing.harness import REMOTE, SHOP, Harness
 from ctworkflow.workflow import component, context
 
 ITEMS, TOTALS = "shop.cart.items", "shop.cart.totals"
@@ -84,6 +84,27 @@ def test_a_component_that_fails_every_round_fails_the_session_after_the_last_rou
     assert commits_pushed(h) == []
     # and the branch it created, left empty, is deleted again
     assert h.git.remote_head(REMOTE, str(session.branch_name)) is None
+
+
+def test_a_failure_no_round_can_change_fails_the_session_after_one_round(
+    tmp_path: Path,
+) -> None:
+    # Given a component whose source file is not in the repository
+    h = Harness(tmp_path, {k: v for k, v in SHOP.items() if k != "shop/cart/items.py"})
+    session_id = h.start(max_attempts=3)
+
+    # When the session runs
+    h.run()
+
+    # Then it fails after its first round, the agent never ran for that component, and the
+    # child is marked so no later round would run it again
+    session = h.session(session_id)
+    assert session.status is SessionStatus.FAILED
+    assert session.error is not None and "shop/cart/items.py does not exist" in session.error
+    assert spawn_outcomes(h, session_id) == [(1, ResultStatus.ERROR)]
+    assert h.agent.calls_for(ITEMS) == [] and len(h.agent.calls_for(TOTALS)) == 1
+    items = next(c for c in h.children(session_id) if c.component_id == h.components[0].id)
+    assert items.state.get("permanent_failure")
 
 
 def test_every_step_delivered_twice_has_one_effect(tmp_path: Path) -> None:
