@@ -8,7 +8,7 @@ If the broker cannot take it in time, the session is not lost and no error is ra
 returned *queued* (:func:`queued_reason` says why) and the reconciler sends that wake-up on
 its next pass.
 
-Wake-ups go through a :class:`~ctworkflow.workflow.dispatcher.Dispatcher`: the functions that
+Wake-ups go through a :class:`~ctworkflow.ports.Dispatcher`: the functions that
 send take one (``dispatcher=``), by default Celery's (:mod:`ctworkflow.tasks.dispatch`).
 """
 
@@ -28,9 +28,9 @@ from ctworkflow.domain.orchestrator import Next
 from ctworkflow.domain.states import TERMINAL, ParentStep, SessionStatus, SessionType
 from ctworkflow.effects.git import Git
 from ctworkflow.persistence.db import UnitOfWork, unit_of_work
+from ctworkflow.ports import Dispatcher
 from ctworkflow.tasks import dispatch
-from ctworkflow.workflow import drive
-from ctworkflow.workflow.dispatcher import Dispatcher
+from ctworkflow.workflow import progress
 from ctworkflow.workflow.effects import live_effects
 from ctworkflow.workflow.reconciler import ReconcileReport, queue_for_reconciler
 from ctworkflow.workflow.reconciler import queued_reason as queued_reason  # re-exported
@@ -85,7 +85,7 @@ def start_context_testing(
     )
 
 
-def _send_or_queue(session: model.Session, send: Callable[[], None]) -> model.Session:
+def _send_or_queue(session: model.Session, send: Callable[[], object]) -> model.Session:
     """Send a committed session's wake-up, or leave it to the reconciler if the broker is down."""
     try:
         send()
@@ -188,7 +188,8 @@ def retry_session(
         uow.sessions.update_session(scope, sid, max_attempts=budget)
         sessions.forget_permanent_failures(uow, scope, sid)
     _send_or_queue(
-        get_session(scope, sid), lambda: drive.advance(scope, sid, live_effects(), dispatcher)
+        get_session(scope, sid),
+        lambda: progress.advance(scope, sid, live_effects(dispatcher=dispatcher)),
     )
     return get_session(scope, sid)
 

@@ -32,8 +32,8 @@ from ctworkflow.domain.webhooks import (
 )
 from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.persistence.tables import utcnow
+from ctworkflow.ports import Dispatcher
 from ctworkflow.summary import SessionSummary
-from ctworkflow.workflow.dispatcher import Dispatcher
 
 logger = logging.getLogger(__name__)
 

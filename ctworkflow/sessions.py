@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import exc
 
-from ctworkflow import catalog, errors
+from ctworkflow import catalog, errors, ports
 from ctworkflow.domain import id_prefix, model, rounds
 from ctworkflow.domain.inputs import (
     check_context_name,
@@ -81,7 +81,8 @@ def create_context_session(
                 execution_mode=ExecutionMode.AGENTIC,
                 environment_type=environment_type,
                 agent=checked_agent,
-                state={"runner": runner} if runner else {},
+                state={},
+                runner=runner,
                 max_attempts=max_attempts,
                 idempotency_key=key,
             )
@@ -149,7 +150,7 @@ def children(uow: UnitOfWork, scope: model.Scope, parent_id: uuid.UUID) -> list[
 
 
 def ensure_children(
-    uow: UnitOfWork, scope: model.Scope, parent_id: uuid.UUID
+    uow: ports.UnitOfWork, scope: model.Scope, parent_id: uuid.UUID
 ) -> list[model.Session]:
     """Get or create one child per direct child component of the parent's context.
 
@@ -179,7 +180,7 @@ def forget_permanent_failures(uow: UnitOfWork, scope: model.Scope, parent_id: uu
 
 
 def transition(
-    uow: UnitOfWork,
+    uow: ports.UnitOfWork,
     scope: model.Scope,
     session_id: uuid.UUID,
     target: SessionStatus,
@@ -207,7 +208,7 @@ class Cancelled:
     cancelled_children: list[uuid.UUID]
 
 
-def cancel_session(uow: UnitOfWork, scope: model.Scope, session_id: uuid.UUID) -> Cancelled:
+def cancel_session(uow: ports.UnitOfWork, scope: model.Scope, session_id: uuid.UUID) -> Cancelled:
     """Cancel an active session and every active child of it."""
     session = transition(uow, scope, session_id, SessionStatus.CANCELLED, error="cancelled")
     active = [

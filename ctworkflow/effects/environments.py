@@ -302,6 +302,8 @@ class Environments:
     ) -> tuple[list[Step], dict[str, str]]:
         cache = self.settings.environment_cache
         variables = {
+            # The host's certificate store, as pip and git use it (a proxy's own CA, say).
+            "UV_SYSTEM_CERTS": "1",
             "UV_CACHE_DIR": str(cache / "uv"),
             "PIP_CACHE_DIR": str(cache / "pip"),
             "UV_NO_PROGRESS": "1",

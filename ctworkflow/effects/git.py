@@ -23,11 +23,11 @@ import stat
 import tempfile
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from ctworkflow import errors
+from ctworkflow.domain.repository_tree import TreeEntry
 from ctworkflow.effects import shell
 
 __all__ = ["BranchExists", "Git", "GitError", "RemoteMoved", "TreeEntry", "redact"]
@@ -47,21 +47,6 @@ WORKSPACE_SLOTS = 64
 #: Commits this process has seen in a mirror. Commits never change, so one ``cat-file`` per
 #: (mirror, commit) and process is enough; the cache is trusted only while the mirror exists.
 _KNOWN_COMMITS: set[tuple[Path, str]] = set()
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TreeEntry:
-    """One file of a commit as ``git ls-tree -l`` lists it."""
-
-    path: str
-    mode: str  #: ``100644``, ``100755``, ``120000`` (a symlink)
-    object: str
-    size: int
-
-    @property
-    def is_symlink(self) -> bool:
-        """Tell whether the entry is a symlink (its blob holds the target)."""
-        return self.mode == "120000"
 
 
 class GitError(errors.StepFailed):

@@ -229,7 +229,7 @@ def test_a_session_overrides_the_projects_agent_and_runner(
     session = wait_until_terminal(scope, started.id, timeout_s=240)
 
     assert session.status is SessionStatus.COMPLETE, session.error
-    assert session.agent == "scaffold" and session.state["runner"] == "pytest"
+    assert session.agent == "scaffold" and session.runner == "pytest"
     assert pushed_files(sample) == sorted(
         test_file_path(Layout.PYTHON, c.module_name) for c in sample.components
     )

@@ -104,7 +104,7 @@ def fresh_environment(folder: Path, install: Sequence[str]) -> Path:
     uv = find_uv()
     assert uv is not None, "uv is installed with ctworkflow's dev extra"
     venv = folder.parent / f"{folder.name}-venv"
-    env = {**os.environ, "UV_CACHE_DIR": str(INSTALLER_CACHE / "uv")}
+    env = {**os.environ, "UV_CACHE_DIR": str(INSTALLER_CACHE / "uv"), "UV_SYSTEM_CERTS": "1"}
     subprocess.run(
         [uv, "venv", "--quiet", "--python", sys.executable, str(venv)], check=True, env=env
     )
