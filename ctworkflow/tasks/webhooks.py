@@ -11,8 +11,9 @@ from typing import Any
 
 from celery.utils.log import get_task_logger
 
-from ctworkflow import constants, delivery
+from ctworkflow import constants
 from ctworkflow.persistence import webhook_store
+from ctworkflow.services import webhook_delivery as delivery
 from ctworkflow.tasks.app import app
 
 logger = get_task_logger(__name__)

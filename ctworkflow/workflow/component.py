@@ -19,7 +19,7 @@ from typing import Any, TypedDict
 
 from sqlalchemy import exc as sa_exc
 
-from ctworkflow import errors, logs, repository_layout
+from ctworkflow import errors, logs
 from ctworkflow.agents.base import Agent, AgentRequest, AgentResult, ExistingTests
 from ctworkflow.config import Settings
 from ctworkflow.domain import model, regression, rounds
@@ -27,7 +27,7 @@ from ctworkflow.domain.layout_profile import LayoutProfile
 from ctworkflow.domain.layouts import is_build_output
 from ctworkflow.domain.orchestrator import Completed, Halt, Next, get_next_child_interaction
 from ctworkflow.domain.states import ChildStep, ResultStatus, SessionStatus
-from ctworkflow.effects import nofollow
+from ctworkflow.effects import nofollow, repository_layout
 from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.runners.base import Runner
 from ctworkflow.workflow import leasing

@@ -10,15 +10,16 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from ctworkflow import errors, repository_layout, sessions
+from ctworkflow import errors
 from ctworkflow.config import Settings
 from ctworkflow.domain import commits, model, regression, rounds, validation
 from ctworkflow.domain.inputs import check_relative_path
 from ctworkflow.domain.states import ParentStep, SessionStatus
-from ctworkflow.effects import nofollow
+from ctworkflow.effects import nofollow, repository_layout
 from ctworkflow.effects.git import BranchExists, GitError, redact
 from ctworkflow.persistence.db import UnitOfWork, unit_of_work
 from ctworkflow.workflow import branch, recording
+from ctworkflow.workflow.children import ensure_children
 from ctworkflow.workflow.effects import Effects
 
 logger = logging.getLogger(__name__)
@@ -129,7 +130,7 @@ def spawn(scope: model.Scope, session_id: uuid.UUID, attempt: int) -> FanOut | N
     if start is None:
         return None
     with unit_of_work() as uow:
-        children = sessions.ensure_children(uow, scope, session_id)
+        children = ensure_children(uow, scope, session_id)
         if not children:
             context = uow.catalog.get_component(scope, start.session.component_id)
             message = f"context {context.module_name} has no components to test"
