@@ -21,6 +21,21 @@ from ctworkflow import errors
 MAX_SYMLINK_HOPS: Final = 40
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TreeEntry:
+    """One file of a commit as ``git ls-tree -l`` lists it."""
+
+    path: str
+    mode: str  #: ``100644``, ``100755``, ``120000`` (a symlink)
+    object: str
+    size: int
+
+    @property
+    def is_symlink(self) -> bool:
+        """Tell whether the entry is a symlink (its blob holds the target)."""
+        return self.mode == "120000"
+
+
 @dataclass(frozen=True, kw_only=True)
 class RepositoryTree:
     """Every file of a commit (POSIX paths relative to the root), with sizes and symlinks."""

@@ -20,8 +20,8 @@ from ctworkflow import errors
 from ctworkflow.domain import layout_detection, layout_profile
 from ctworkflow.domain.layout_profile import ComponentPaths, LayoutProfile
 from ctworkflow.domain.model import Project
-from ctworkflow.domain.repository_tree import RepositoryTree
-from ctworkflow.effects.git import Git, TreeEntry
+from ctworkflow.domain.repository_tree import RepositoryTree, TreeEntry
+from ctworkflow.effects.git import Git
 
 #: Where a session keeps the profile of its base commit.
 STATE_KEY: Final = "layout"

@@ -477,7 +477,7 @@ class _Stepper:
 def _failed(error: errors.CtWorkflowError, *, data: dict[str, Any] | None = None) -> model.Outcome:
     """The outcome of a step that failed with ``error``, marked when no try can change it."""
     fields = dict(data or {})
-    if errors.is_permanent(error):
+    if errors.no_round_can_fix(error):
         fields["permanent"] = True
     return model.Outcome.error(str(error), data=fields)
 

@@ -16,7 +16,7 @@ from ctworkflow.domain import commits, model, regression, rounds, validation
 from ctworkflow.domain.inputs import check_relative_path
 from ctworkflow.domain.states import ParentStep, SessionStatus
 from ctworkflow.effects import nofollow, repository_layout
-from ctworkflow.effects.git import BranchExists, GitError, redact
+from ctworkflow.effects.git import redact
 from ctworkflow.persistence.db import UnitOfWork, unit_of_work
 from ctworkflow.workflow import branch, recording
 from ctworkflow.workflow.children import ensure_children
@@ -74,15 +74,12 @@ def initialize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effe
             )
         claimed = branch.claim(fx, scope, session, project.code_repo, branch_name, base)
         branch.record_state(scope, session, claimed)
-    except (errors.StepFailed, errors.InvalidInput) as error:
-        permanent = not isinstance(error, GitError) or isinstance(error, BranchExists)
+    except errors.CtWorkflowError as error:
+        permanent = not errors.is_transient(error)
         with unit_of_work() as uow:
             return recording.finish(
                 uow, scope, start, model.Outcome.error(str(error)), fail_session=permanent
             )
-    except errors.TransientError as error:
-        with unit_of_work() as uow:
-            return recording.finish(uow, scope, start, model.Outcome.error(str(error)))
     head = claimed.get(branch.HEAD_KEY)
     taken_over = head is not None and head != base
     command = model.Command(
@@ -386,7 +383,7 @@ def finalize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effect
     try:
         pushed = _commit_and_push(fx, project, session, list(artifacts.values()), message_for)
     except errors.CtWorkflowError as error:
-        permanent = not isinstance(error, errors.TransientError)
+        permanent = not errors.is_transient(error)
         with unit_of_work() as uow:
             return recording.finish(
                 uow, scope, start, model.Outcome.error(str(error)), fail_session=permanent
@@ -451,7 +448,7 @@ def _commit_and_push(
         commit = fx.git.commit_all(workspace, files, message_for(files))
         try:
             fx.git.push(workspace, remote, name, commit, expected_head=head)
-        except GitError:
+        except (errors.GitError, errors.GitRefused):
             # A twin delivery of this step may have pushed first: then its commit stands.
             now = fx.git.remote_head(remote, name)
             if now and now != head and branch.pushed_by(fx, remote, now, session.id):
