@@ -142,6 +142,7 @@ def retry_session(scope: model.Scope, session_id: uuid.UUID | str) -> model.Sess
         sessions.transition(uow, scope, sid, SessionStatus.ACTIVE)
         budget = (last.attempt if last else 0) + get_settings().max_attempts
         uow.sessions.update_session(scope, sid, max_attempts=budget)
+        uow.sessions.set_children_max_attempts(scope, sid, budget)  # a child shows its parent's
         sessions.forget_permanent_failures(uow, scope, sid)
     from ctworkflow.tasks import context as context_tasks
 

@@ -25,6 +25,6 @@ def ensure_children(
         execution_mode=ExecutionMode.AGENTIC,
         environment_type=parent.environment_type,
         agent=parent.agent,
-        max_attempts=parent.max_attempts,
+        max_attempts=parent.max_attempts,  # the parent's rounds (kept in step by a retry)
     )
     return uow.sessions.children(scope, parent_id)

@@ -342,9 +342,9 @@ class _Stepper:
         """Check the source is there; run the component's existing test file, if any, at the
         base, so what passed there can be told from what the agent's change keeps."""
         job = self.job
-        command = model.Command(
-            argv=("git", "worktree", "add", "--detach", "<workspace>", job.base_commit)
-        )
+        # The workspace was checked out at the base before this step (a new worktree, or a
+        # reused one switched to it): the step records that, not a command it did not run.
+        command = model.Command(keyword="workspace", metadata={"base_commit": job.base_commit})
         data: dict[str, Any] = {"base_commit": job.base_commit}
         if not (self.workspace / job.source_path).is_file():
             missing = errors.SourceMissing(f"source file {job.source_path} does not exist")

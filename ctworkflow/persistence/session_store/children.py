@@ -37,6 +37,16 @@ class Children(StoreBase):
         )
         return [rows.session(r) for r in self.db.scalars(query)]
 
+    def set_children_max_attempts(
+        self, scope: model.Scope, parent_id: uuid.UUID, max_attempts: int
+    ) -> None:
+        """Give every child of a parent the parent's budget of rounds, in one statement."""
+        self.db.execute(
+            sa.update(SessionRow)
+            .where(SessionRow.parent_id == parent_id, rows.in_scope(SessionRow, scope))
+            .values(max_attempts=max_attempts)
+        )
+
     def add_children(
         self, parent: model.Session, component_ids: Sequence[uuid.UUID], **values: Any
     ) -> None:
