@@ -66,7 +66,7 @@ def register(database_url: str, root: Path, shape: Shape) -> BenchProject:
             name=f"bench-{shape.name}",
             code_repo=str(remote),
             layout="python",
-            settings={"agent": NOOP, "runner": NOOP},
+            settings={"agent": NOOP, "runner": NOOP, "environment": {"installer": "none"}},
         )
         scope = Scope(account_id=account.id, project_id=project.id, user_id="bench")
         contexts = []

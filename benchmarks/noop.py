@@ -15,6 +15,7 @@ from typing import Any, Final
 
 from ctworkflow.agents.base import AgentRequest, AgentResult
 from ctworkflow.agents.registry import register_agent, unregister_agent
+from ctworkflow.domain.environments import Environment
 from ctworkflow.domain.model import TestReport
 from ctworkflow.runners.files import run_existing
 from ctworkflow.runners.registry import register_runner, unregister_runner
@@ -62,6 +63,7 @@ class NoopRunner:
         *,
         timeout_s: float,
         should_stop: Callable[[], bool] | None = None,
+        environment: Environment | None = None,
     ) -> dict[str, TestReport]:
         """A report keyed by each requested path: passed if the file is there."""
         return run_existing(

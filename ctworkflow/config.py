@@ -51,6 +51,15 @@ class Settings(BaseSettings):
     #: Where workers keep mirror clones and worktrees; empty means ``data_dir/workspaces``.
     workspace_dir: Path | None = None
 
+    #: Where workers build the targets' environments (one per project and recipe, shared by
+    #: every run on the host); empty means ``data_dir/environments``.
+    environment_dir: Path | None = None
+    #: The installers' download cache (uv's, pip's), shared by every build of the host; empty
+    #: means ``<environment_dir>/.cache``.
+    environment_cache_dir: Path | None = None
+    #: Time limit of one environment build (installing a target's dependencies).
+    environment_timeout_s: float = 1800.0
+
     #: Fan-out rounds of a context session (and attempts of any other step).
     max_attempts: int = 3
     #: Times a component session hands failing tests back to its agent.
@@ -234,6 +243,16 @@ class Settings(BaseSettings):
     def embedded(self) -> bool:
         """Tell whether the broker is the server-less one (single host)."""
         return not self.broker_url
+
+    @property
+    def environments(self) -> Path:
+        """Where the targets' environments are built."""
+        return self.environment_dir or self.data_dir / "environments"
+
+    @property
+    def environment_cache(self) -> Path:
+        """The installers' download cache."""
+        return self.environment_cache_dir or self.environments / ".cache"
 
     @property
     def workspaces(self) -> Path:

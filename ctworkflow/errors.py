@@ -43,6 +43,8 @@ error keeps its message and its attributes (``tests/unit/test_errors.py``).
             - SourceUnparsable      its source file does not parse
             - ModuleNotImportable   the module cannot be imported in the target's environment
             - ForbiddenWrite        the agent changed files outside the allowed set
+            - EnvironmentUnavailable  the target's environment cannot be built (the
+                                    installer's own reason, or its recipe is wrong)
     - TransientError            another try may succeed
         - CommandTimeout        a subprocess ran past its time limit
         - BrokerUnavailable     a message could not be published in time
@@ -252,6 +254,10 @@ class ModuleNotImportable(ComponentFailure):
 
 class ForbiddenWrite(ComponentFailure):
     """The agent changed files outside the ones it may change."""
+
+
+class EnvironmentUnavailable(ComponentFailure):
+    """The target's environment cannot be built."""
 
 
 def no_round_can_fix(error: BaseException) -> bool:

@@ -18,6 +18,11 @@ from tests import servers
 DATABASES = ("sqlite", "postgresql")
 #: The fake agents: real programs speaking the command agent's protocol.
 FAKE_AGENTS = Path(__file__).resolve().parent / "agents"
+#: The installers' download cache of the targets' environments the tests build.
+INSTALLER_CACHE = Path(
+    os.environ.get("CTWTEST_INSTALLER_CACHE")
+    or Path.home() / ".cache" / "ctworkflow-tests" / "installers"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -33,6 +38,9 @@ def clean_settings(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[
         if name.startswith("CTW_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("CTW_DATA_DIR", str(tmp_path / "ctw-data"))
+    # Every test builds its projects' environments afresh; the packages they download are
+    # cached once for the whole run (and across runs on one machine).
+    monkeypatch.setenv("CTW_ENVIRONMENT_CACHE_DIR", str(INSTALLER_CACHE))
     agent_paths = [str(tmp_path), str(FAKE_AGENTS)]
     monkeypatch.setenv("CTW_SANDBOX_AGENT_PATHS", json.dumps(agent_paths))
     get_settings.cache_clear()

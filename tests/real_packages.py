@@ -12,24 +12,17 @@ inside Debian's source package of Elixir 1.14.0 (the version Debian installs), p
 sha256. ``lib/eex/`` of that archive is a mix project of its own (``mix.exs``, ``lib/eex.ex``,
 ``lib/eex/*.ex``, ``test/eex/*_test.exs``) whose ``mix test`` passes with the installed mix.
 
-:func:`test_environment` makes a virtual environment with a package installed from its
-source and its test extras (pip, from the index), kept in ``CTWTEST_VENV_CACHE`` (else
-``~/.cache/ctworkflow-tests/venvs``) so it is built once per machine. It stands in for the
-project environments ctworkflow builds itself (issue 12, part 1) until those land.
-
 A machine that cannot reach the index fails the test with one line saying so: never a skip.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import io
 import json
 import os
 import shutil
 import subprocess
-import sys
 import tarfile
 import urllib.error
 import urllib.request
@@ -187,36 +180,3 @@ def as_repository(source: Path, root: Path, *, generated: Iterable[str] = ()) ->
     git("remote", "add", "origin", str(remote), cwd=work)
     git("push", "--quiet", "origin", "main", cwd=work)
     return UpstreamRepo(work=work, remote=remote)
-
-
-def _venv_cache_dir() -> Path:
-    configured = os.environ.get("CTWTEST_VENV_CACHE")
-    return Path(configured) if configured else Path.home() / ".cache" / "ctworkflow-tests/venvs"
-
-
-def test_environment(source: Path, key: str, *, extras: Iterable[str] = ("tests",)) -> Path:
-    """The interpreter of a virtual environment holding the package at ``source`` (installed
-    from it, with ``extras``) and pytest; built once per machine and ``key``."""
-    cache = _venv_cache_dir()
-    cache.mkdir(parents=True, exist_ok=True)
-    folder = cache / f"{key}-py{sys.version_info.major}{sys.version_info.minor}"
-    python = folder / "bin" / "python"
-    stamp = folder / ".complete"
-    with (cache / f"{folder.name}.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # two test runs never build the same one
-        if stamp.is_file():
-            return python
-        shutil.rmtree(folder, ignore_errors=True)
-        subprocess.run([sys.executable, "-m", "venv", str(folder)], check=True)
-        wanted = f"{source}[{','.join(extras)}]" if extras else str(source)
-        done = subprocess.run(
-            [str(python), "-m", "pip", "install", "--quiet", "pytest", wanted],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        if done.returncode != 0:
-            said = (done.stderr.strip().splitlines() or ["no output"])[-1]
-            pytest.fail(f"cannot install {source.name} and its test dependencies: {said}")
-        stamp.write_text("ok\n")
-    return python

@@ -104,10 +104,12 @@ class CommandAgent:
         self.pass_env = validate_env_names(pass_env)
         self.network = network
 
-    def _env(self, prompt_file: Path) -> dict[str, str]:
-        """The allow-listed environment, the passed-through variables and the prompt file."""
+    def _env(self, request: AgentRequest, prompt_file: Path) -> dict[str, str]:
+        """The allow-listed environment, the target environment's variables (its interpreter
+        first on ``PATH``), the passed-through variables and the prompt file."""
         passed = {name: os.environ[name] for name in self.pass_env if name in os.environ}
-        return shell.base_env({**passed, PROMPT_ENV_VAR: str(prompt_file)})
+        target = dict(request.env or {})
+        return shell.base_env({**target, **passed, PROMPT_ENV_VAR: str(prompt_file)})
 
     def _argv(self, request: AgentRequest, prompt_file: Path) -> tuple[str, ...]:
         """Return the argv with every placeholder substituted."""
@@ -133,10 +135,12 @@ class CommandAgent:
                 argv,
                 cwd=request.workspace,
                 timeout_s=timeout_s,
-                env=self._env(prompt_file),
+                env=self._env(request, prompt_file),
                 should_stop=request.should_stop,
                 policy=sandbox.for_agent(
-                    request.workspace, readable=(prompt_dir,), network=self.network
+                    request.workspace,
+                    readable=(prompt_dir, *_environment_root(request)),
+                    network=self.network,
                 ),
             )
         finally:
@@ -177,3 +181,9 @@ def _failure(request: AgentRequest, result: shell.CommandResult, timeout_s: floa
     if size is None:
         return f"agent did not write {request.test_path}"
     return None
+
+
+def _environment_root(request: AgentRequest) -> tuple[Path, ...]:
+    """The target environment's folder (the sandbox hides it from every other run)."""
+    root = (request.env or {}).get("VIRTUAL_ENV")
+    return (Path(root),) if root else ()

@@ -116,8 +116,7 @@ def module_names(request: AgentRequest, candidates: Sequence[str]) -> ModuleName
     answer = json.loads(text)
     if "error" in answer:
         raise errors.ModuleNotImportable(
-            f"cannot import {request.module_name} in the target's environment ({python}): "
-            f"{answer['error']}"
+            f"cannot import {request.module_name} in the target's environment: {answer['error']}"
         )
     declared = answer.get("all")
     return ModuleNames(

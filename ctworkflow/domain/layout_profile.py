@@ -108,6 +108,16 @@ class LayoutProfile:
         """Every package's folder, by dotted name."""
         return dict(self.packages)
 
+    @property
+    def import_roots(self) -> tuple[str, ...]:
+        """The folders that hold the top-level packages ("src" for a src layout, "." for
+        the repository root): what a run puts first on its import path."""
+        roots = []
+        for name, folder in self.packages:
+            if "." not in name:
+                roots.append(posixpath.dirname(folder) or ".")
+        return tuple(dict.fromkeys(roots))
+
     def describe(self) -> str:
         """One line for people: what was detected, and from where."""
         if self.layout is Layout.PHOENIX:

@@ -124,12 +124,18 @@ def for_agent(
     )
 
 
-def for_build(workspace: Path, environment_cache: Path, *, readable: Sequence[Path] = ()) -> Policy:
-    """An environment build: the workspace and the environment cache writable, and the
-    network, for the package index."""
+def for_build(
+    workspace: Path,
+    environment_cache: Path,
+    *,
+    scratch: Sequence[Path] = (),
+    readable: Sequence[Path] = (),
+) -> Policy:
+    """An environment build: the workspace, the environment cache and ``scratch`` (the
+    installers' download cache) writable, and the network, for the package index."""
     return Policy(
         purpose=Purpose.BUILD,
-        writable=(workspace, environment_cache),
+        writable=(workspace, environment_cache, *scratch),
         readable=tuple(readable),
         network=True,
     )
@@ -165,7 +171,8 @@ class Config:
 def from_settings(settings: Settings, home: Path | None = None) -> Config:
     """The sandbox configuration the settings describe."""
     home = home or Path.home()
-    private = [settings.data_dir, settings.workspaces]
+    # Every project's environment is hidden too: a run is shown only its own (``readable``).
+    private = [settings.data_dir, settings.workspaces, settings.environments]
     for url in (
         settings.sqlalchemy_url,
         settings.celery_broker_url,

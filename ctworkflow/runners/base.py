@@ -6,6 +6,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol
 
+from ctworkflow.domain.environments import Environment
 from ctworkflow.domain.model import TestReport
 
 
@@ -21,6 +22,8 @@ class Runner(Protocol):
         *,
         timeout_s: float,
         should_stop: Callable[[], bool] | None = None,
+        environment: Environment | None = None,
     ) -> dict[str, TestReport]:
-        """Run the test files (relative POSIX paths) and return a report keyed by each path."""
+        """Run the test files (relative POSIX paths) inside the target's ``environment``
+        (None: the worker's own) and return a report keyed by each path."""
         ...

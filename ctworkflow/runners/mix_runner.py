@@ -17,6 +17,7 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from ctworkflow.domain.environments import Environment
 from ctworkflow.domain.model import TestReport
 from ctworkflow.effects import sandbox, shell
 from ctworkflow.runners import exunit
@@ -57,8 +58,9 @@ class MixRunner:
             *test_paths,
         ]
 
-    def env(self, report_file: Path) -> dict[str, str]:
-        """The allow-listed environment plus what Mix needs to run tests unattended."""
+    def env(self, report_file: Path, environment: Environment | None = None) -> dict[str, str]:
+        """The allow-listed environment plus what Mix needs to run tests unattended (and the
+        target environment's dependency folder)."""
         self.mix_home.mkdir(parents=True, exist_ok=True)
         base = shell.base_env()
         return shell.base_env(
@@ -70,6 +72,12 @@ class MixRunner:
                 "HOME": base.get("HOME") or str(self.mix_home),
                 "ERL_CRASH_DUMP_SECONDS": "0",
                 REPORT_ENV_VAR: str(report_file),
+                # The dependencies mix fetched for the project (its own MIX_HOME stays ours).
+                **{
+                    k: v
+                    for k, v in (environment.variables if environment else {}).items()
+                    if k == "MIX_DEPS_PATH"
+                },
             }
         )
 
@@ -80,12 +88,15 @@ class MixRunner:
         *,
         timeout_s: float,
         should_stop: Callable[[], bool] | None = None,
+        environment: Environment | None = None,
     ) -> dict[str, TestReport]:
         """Run the test files and return a report keyed by each requested path."""
         return run_existing(
             workspace,
             test_paths,
-            lambda runnable: self._reports(workspace, runnable, timeout_s, should_stop),
+            lambda runnable: self._reports(
+                workspace, runnable, timeout_s, should_stop, environment
+            ),
         )
 
     def _reports(
@@ -94,9 +105,12 @@ class MixRunner:
         runnable: dict[str, str],
         timeout_s: float,
         should_stop: Callable[[], bool] | None,
+        environment: Environment | None,
     ) -> dict[str, TestReport]:
         """Reports of existing files: one run, then each file it said nothing about alone."""
-        result, parsed, unreadable = self._mix_test(workspace, runnable, timeout_s, should_stop)
+        result, parsed, unreadable = self._mix_test(
+            workspace, runnable, timeout_s, should_stop, environment
+        )
         if result.timed_out or result.stopped or result.exceeded or unreadable:
             crashed = crash_report("mix test", result, timeout_s, unreadable)
             return dict.fromkeys(runnable.values(), crashed)
@@ -106,7 +120,7 @@ class MixRunner:
         if len(runnable) > 1:
             for path, requested in missing.items():
                 alone = {path: requested}
-                parsed.update(self._reports(workspace, alone, timeout_s, should_stop))
+                parsed.update(self._reports(workspace, alone, timeout_s, should_stop, environment))
             return parsed
         for requested in missing.values():
             parsed[requested] = _silent_report(requested, result)
@@ -118,6 +132,7 @@ class MixRunner:
         runnable: dict[str, str],
         timeout_s: float,
         should_stop: Callable[[], bool] | None,
+        environment: Environment | None,
     ) -> tuple[shell.CommandResult, dict[str, TestReport], str | None]:
         """Run ``mix test`` once over the files and read what the formatter wrote (or why not)."""
         with tempfile.TemporaryDirectory(prefix="ctw-mix-") as report_dir:
@@ -126,10 +141,12 @@ class MixRunner:
                 self.argv(list(runnable)),
                 cwd=workspace,
                 timeout_s=timeout_s,
-                env=self.env(report_file),
+                env=self.env(report_file, environment),
                 should_stop=should_stop,
                 policy=sandbox.for_tests(
-                    workspace, scratch=(Path(report_dir),), readable=(self.mix_home,)
+                    workspace,
+                    scratch=(Path(report_dir),),
+                    readable=(self.mix_home, *((Path(environment.root),) if environment else ())),
                 ),
             )
             text, unreadable = read_report(report_file, "the ExUnit report")

@@ -1,12 +1,20 @@
-"""Run Python test files with one pytest process and report on each file."""
+"""Run Python test files with one pytest process and report on each file.
+
+The run uses the target environment's interpreter (:mod:`ctworkflow.effects.environments`):
+its dependencies and the project as installed there, with the workspace's own source first
+on the import path (the environment's ``python_path``: ``src`` for a src layout), so the code
+tested is always the checkout's, whatever was installed when the environment was built.
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from ctworkflow.domain.environments import Environment
 from ctworkflow.domain.model import TestReport
 from ctworkflow.effects import sandbox, shell
 from ctworkflow.runners.files import crash_report, output_tail, read_report, run_existing
@@ -22,10 +30,17 @@ class PytestRunner:
         """Use the given Python interpreter, which must have pytest installed."""
         self.python = python
 
-    def argv(self, workspace: Path, test_paths: Sequence[str], junit_xml: Path) -> list[str]:
+    def argv(
+        self,
+        workspace: Path,
+        test_paths: Sequence[str],
+        junit_xml: Path,
+        environment: Environment | None = None,
+    ) -> list[str]:
         """Return the pytest command line for the given files."""
+        python = environment.python if environment and environment.python else self.python
         return [
-            self.python,
+            python,
             "-m",
             "pytest",
             "-q",
@@ -50,12 +65,15 @@ class PytestRunner:
         *,
         timeout_s: float,
         should_stop: Callable[[], bool] | None = None,
+        environment: Environment | None = None,
     ) -> dict[str, TestReport]:
         """Run the test files and return a report keyed by each requested path."""
         return run_existing(
             workspace,
             test_paths,
-            lambda runnable: self._run_files(workspace, runnable, timeout_s, should_stop),
+            lambda runnable: self._run_files(
+                workspace, runnable, timeout_s, should_stop, environment
+            ),
         )
 
     def _run_files(
@@ -64,17 +82,19 @@ class PytestRunner:
         runnable: dict[str, str],
         timeout_s: float,
         should_stop: Callable[[], bool] | None,
+        environment: Environment | None,
     ) -> dict[str, TestReport]:
         """Run pytest once over existing files and build their reports."""
         with tempfile.TemporaryDirectory(prefix="ctw-pytest-") as report_dir:
             junit_xml = Path(report_dir) / "junit.xml"
+            readable = (Path(environment.root),) if environment else ()
             result = shell.run(
-                self.argv(workspace, list(runnable), junit_xml),
+                self.argv(workspace, list(runnable), junit_xml, environment),
                 cwd=workspace,
                 timeout_s=timeout_s,
-                env=shell.base_env({"PYTHONPATH": str(workspace), "PYTHONDONTWRITEBYTECODE": "1"}),
+                env=run_variables(workspace, environment),
                 should_stop=should_stop,
-                policy=sandbox.for_tests(workspace, scratch=(Path(report_dir),)),
+                policy=sandbox.for_tests(workspace, scratch=(Path(report_dir),), readable=readable),
             )
             xml_text, unreadable = read_report(junit_xml, "pytest's report")
         parsed = None
@@ -93,3 +113,13 @@ class PytestRunner:
                 )
             reports[requested] = found
         return reports
+
+
+def run_variables(workspace: Path, environment: Environment | None) -> dict[str, str]:
+    """The variables of a Python run in ``workspace``: the allow-listed ones, the
+    environment's, and the import path with the checkout's source first; no bytecode written."""
+    extra = dict(environment.variables) if environment else {}
+    roots = [str(workspace / p) for p in (environment.python_path if environment else ())]
+    extra["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([*roots, str(workspace)]))
+    extra["PYTHONDONTWRITEBYTECODE"] = "1"
+    return shell.base_env(extra)

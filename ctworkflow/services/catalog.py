@@ -15,7 +15,7 @@ from sqlalchemy import exc
 
 from ctworkflow import errors
 from ctworkflow.agents.registry import get_agent
-from ctworkflow.domain import id_prefix, layout_profile, layouts, model, repositories
+from ctworkflow.domain import environments, id_prefix, layout_profile, layouts, model, repositories
 from ctworkflow.domain.inputs import (
     check_branch,
     check_context_name,
@@ -154,6 +154,8 @@ def check_project_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
         get_agent("command", checked)
     if "runner" in checked:
         check_runner(checked["runner"])
+    if "environment" in checked:
+        checked["environment"] = environments.check_setting(checked["environment"])
     return checked
 
 

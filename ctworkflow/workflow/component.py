@@ -23,6 +23,7 @@ from ctworkflow import errors, logs
 from ctworkflow.agents.base import Agent, AgentRequest, AgentResult, ExistingTests
 from ctworkflow.config import Settings
 from ctworkflow.domain import model, regression, rounds
+from ctworkflow.domain.environments import Recipe
 from ctworkflow.domain.layout_profile import LayoutProfile
 from ctworkflow.domain.layouts import is_build_output
 from ctworkflow.domain.orchestrator import Completed, Halt, Next, get_next_child_interaction
@@ -30,7 +31,7 @@ from ctworkflow.domain.states import ChildStep, ResultStatus, SessionStatus
 from ctworkflow.effects import nofollow, repository_layout
 from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.runners.base import Runner
-from ctworkflow.workflow import leasing
+from ctworkflow.workflow import environment, leasing
 from ctworkflow.workflow.effects import Effects
 
 logger = logging.getLogger(__name__)
@@ -62,6 +63,8 @@ class _Job:
     runner: str | None
     #: The layout profile the session detected at its base commit (None: detect it again).
     profile: LayoutProfile | None = None
+    #: The environment recipe the session decided at its base commit (None: decide it again).
+    recipe: Recipe | None = None
     #: Set once the commit's tree was read (:func:`_with_paths`).
     test_path: str = ""
     source_path: str = ""
@@ -199,6 +202,7 @@ def _load(scope: model.Scope, child_id: uuid.UUID, attempt: int) -> _Job | model
         attempt_bases={},
         runner=parent.state.get("runner"),
         profile=repository_layout.session_profile(parent.state, parent.base_commit),
+        recipe=environment.session_recipe(parent.state),
     )
 
 
@@ -235,9 +239,21 @@ def _run(job: _Job, attempt: int, fx: Effects, lease: leasing.RunLease) -> Child
     except errors.InvalidInput as error:
         return _end(job, lease, attempt, Halt.ATTEMPTS_EXHAUSTED, str(error), None, None)
     with fx.git.workspace(job.project.code_repo, job.base_commit) as workspace:
-        stepper = _Stepper(job, fx, agent, runner, workspace, should_stop)
-        route = stepper.run()
-        content, refused = _read(workspace, job.test_path, fx.settings, stepper.report)
+        try:
+            with environment.prepared(
+                fx,
+                job.project,
+                job.recipe or environment.recipe_for(job.project, workspace),
+                job.profile,
+                workspace,
+                should_stop=should_stop,
+            ) as ready:
+                stepper = _Stepper(job, fx, agent, runner, workspace, should_stop, ready)
+                route = stepper.run()
+                content, refused = _read(workspace, job.test_path, fx.settings, stepper.report)
+        except errors.EnvironmentUnavailable as error:  # built on another host, not here
+            reason = f"the target's environment cannot be built on this worker: {error}"
+            return _end(job, lease, attempt, Halt.PERMANENT_FAILURE, reason, None, None)
     if refused is not None and route is Halt.SESSION_COMPLETE:
         route, stepper.last_error = Halt.ATTEMPTS_EXHAUSTED, refused
     if should_stop():
@@ -275,9 +291,12 @@ class _Stepper:
         runner: Runner,
         workspace: Path,
         should_stop: Callable[[], bool],
+        ready: environment.Prepared,
     ) -> None:
         self.job, self.fx, self.agent, self.runner = job, fx, agent, runner
         self.workspace, self.should_stop = workspace, should_stop
+        #: The target's environment every run of this round uses.
+        self.ready = ready
         self.feedback: str | None = job.child.state.get("feedback")
         self.report: model.TestReport | None = None
         self.last_error: str | None = None
@@ -345,7 +364,7 @@ class _Stepper:
         # The workspace was checked out at the base before this step (a new worktree, or a
         # reused one switched to it): the step records that, not a command it did not run.
         command = model.Command(keyword="workspace", metadata={"base_commit": job.base_commit})
-        data: dict[str, Any] = {"base_commit": job.base_commit}
+        data: dict[str, Any] = {"base_commit": job.base_commit, "environment": self.ready.record}
         if not (self.workspace / job.source_path).is_file():
             missing = errors.SourceMissing(f"source file {job.source_path} does not exist")
             return command, _failed(missing, data=data)
@@ -360,6 +379,7 @@ class _Stepper:
                 [job.test_path],
                 timeout_s=self.fx.settings.test_timeout_s,
                 should_stop=self.should_stop,
+                environment=self.ready.environment,
             )
             baseline = reports.get(job.test_path, model.TestReport())
             self.baseline = baseline
@@ -387,6 +407,7 @@ class _Stepper:
                 timeout_s=self.fx.settings.agent_timeout_s,
                 should_stop=self.should_stop,
                 existing=self.existing,
+                env=self.ready.agent_env(self.workspace),
             )
         )
         command = model.Command(
@@ -413,6 +434,7 @@ class _Stepper:
             [path],
             timeout_s=self.fx.settings.test_timeout_s,
             should_stop=self.should_stop,
+            environment=self.ready.environment,
         )
         report = reports.get(path, model.TestReport())
         self.report = report

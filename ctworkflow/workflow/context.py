@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -14,11 +14,12 @@ from ctworkflow import errors
 from ctworkflow.config import Settings
 from ctworkflow.domain import commits, model, regression, rounds, validation
 from ctworkflow.domain.inputs import check_relative_path
+from ctworkflow.domain.layout_profile import LayoutProfile
 from ctworkflow.domain.states import ParentStep, SessionStatus
 from ctworkflow.effects import nofollow, repository_layout
 from ctworkflow.effects.git import redact
 from ctworkflow.persistence.db import UnitOfWork, unit_of_work
-from ctworkflow.workflow import branch, recording
+from ctworkflow.workflow import branch, environment, recording
 from ctworkflow.workflow.children import ensure_children
 from ctworkflow.workflow.effects import Effects
 
@@ -62,7 +63,12 @@ def initialize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effe
         if profile is None:
             profile, _tree = repository_layout.detect(fx.git, project, base)
         layout = repository_layout.session_state(profile, base)
-        state = {**session.state, repository_layout.STATE_KEY: layout}
+        built = _environment_at_base(fx, project, base, profile)
+        state = {
+            **session.state,
+            repository_layout.STATE_KEY: layout,
+            environment.STATE_KEY: built,
+        }
         with unit_of_work() as uow:  # recorded before the push: a redelivery knows it is ours
             uow.sessions.update_session(
                 scope,
@@ -91,12 +97,30 @@ def initialize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effe
         "base_commit": base,
         "branch_head": head,
         "layout": profile.describe(),
+        "environment": built["build"],
     }
     if taken_over:
         data["taken_over"] = True
         command = model.Command(keyword="take_over_branch", metadata=command.metadata)
     with unit_of_work() as uow:
         return recording.finish(uow, scope, start, model.Outcome.ok(data=data), command=command)
+
+
+def _environment_at_base(
+    fx: Effects, project: model.Project, base: str, profile: LayoutProfile
+) -> dict[str, Any]:
+    """Decide the session's environment recipe at the base commit and build it on this host
+    (so a recipe that cannot build fails the session now, with the installer's reason).
+
+    Raises:
+        EnvironmentUnavailable: it cannot be built.
+        InvalidLayout, InvalidInput: a configuration file or the project's setting is wrong.
+    """
+    fx.git.mirror(project.code_repo, need=base)
+    with fx.git.workspace(project.code_repo, base) as workspace:
+        recipe = environment.recipe_for(project, workspace)
+        with environment.prepared(fx, project, recipe, profile, workspace) as ready:
+            return {"recipe": recipe.to_json(), "build": ready.record}
 
 
 # -- spawn --------------------------------------------------------------------------------
@@ -221,7 +245,12 @@ def validate(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effect
     assert session.base_commit is not None, "initialize records the base commit"
     try:
         checked = run_tests_here(
-            fx, project, session.base_commit, to_run, session.state.get("runner")
+            fx,
+            project,
+            session.base_commit,
+            to_run,
+            session.state.get("runner"),
+            state=session.state,
         )
     except errors.CtWorkflowError as error:  # e.g. the remote is unreachable: blame no test
         reports = {a.test_path: model.TestReport(errors=1, output_tail=str(error)) for a in to_run}
@@ -282,24 +311,47 @@ def run_tests_here(
     base_commit: str,
     artifacts: Sequence[model.Artifact],
     runner_name: str | None = None,
+    *,
+    state: Mapping[str, Any] | None = None,
 ) -> Checked:
-    """Run, in a workspace of the base commit, the test files that exist there (the regression
-    gate's base), then every artifact's test file with all artifacts applied."""
+    """Run, in a workspace of the base commit and in the session's environment (``state``:
+    the session's, which holds its recipe and layout), the test files that exist there (the
+    regression gate's base), then every artifact's test file with all artifacts applied."""
     if not artifacts:
         return Checked(after={})
     runner = fx.runner(project, runner_name)
     timeout_s = fx.settings.test_timeout_s
+    state = state or {}
+    profile = repository_layout.session_profile(state, base_commit)
     fx.git.mirror(project.code_repo, need=base_commit)
-    with fx.git.workspace(project.code_repo, base_commit) as workspace:
+    with (
+        fx.git.workspace(project.code_repo, base_commit) as workspace,
+        environment.prepared(
+            fx,
+            project,
+            environment.session_recipe(state) or environment.recipe_for(project, workspace),
+            profile,
+            workspace,
+        ) as ready,
+    ):
+        env = ready.environment
         contents: dict[str, str] = {}
         for artifact in artifacts:
             text = _base_text(workspace, artifact.test_path, fx.settings)
             if text is not None:
                 contents[artifact.test_path] = text
-        base = runner.run(workspace, list(contents), timeout_s=timeout_s) if contents else {}
+        base = (
+            runner.run(workspace, list(contents), timeout_s=timeout_s, environment=env)
+            if contents
+            else {}
+        )
         refused = _apply(workspace, artifacts, fx.settings)
         runnable = [a.test_path for a in artifacts if a.test_path not in refused]
-        after = runner.run(workspace, runnable, timeout_s=timeout_s) if runnable else {}
+        after = (
+            runner.run(workspace, runnable, timeout_s=timeout_s, environment=env)
+            if runnable
+            else {}
+        )
     return Checked(after={**after, **refused}, base=base, base_contents=contents)
 
 

@@ -11,6 +11,7 @@ from ctworkflow.agents.registry import get_agent
 from ctworkflow.config import Settings, get_settings
 from ctworkflow.domain.layouts import Layout
 from ctworkflow.domain.model import Project
+from ctworkflow.effects.environments import Environments
 from ctworkflow.effects.git import Git
 from ctworkflow.runners.base import Runner
 from ctworkflow.runners.registry import get_runner
@@ -21,10 +22,11 @@ DEFAULT_RUNNERS = {Layout.PYTHON: "pytest", Layout.PHOENIX: "mix"}
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Effects:
-    """Git, agents and test runners, as the workers use them."""
+    """Git, the targets' environments, agents and test runners, as the workers use them."""
 
     settings: Settings
     git: Git
+    environments: Environments
     agent_factory: Callable[[str, dict[str, Any]], Agent] = field(default=get_agent)
     runner_factory: Callable[[str], Runner] = field(default=get_runner)
     #: Told the step and attempt a component run starts (the Celery task turns it into a
@@ -45,4 +47,6 @@ class Effects:
 def live_effects(settings: Settings | None = None) -> Effects:
     """The real effects, configured from the settings."""
     settings = settings or get_settings()
-    return Effects(settings=settings, git=Git(settings.workspaces))
+    return Effects(
+        settings=settings, git=Git(settings.workspaces), environments=Environments(settings)
+    )

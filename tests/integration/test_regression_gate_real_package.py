@@ -1,11 +1,11 @@
 """The regression gate on a real test file of a real package nobody here wrote.
 
 marshmallow 3.21.3 (src layout, a runtime dependency, its own suite) is fetched from the
-package index at test time and published as its authors' repository; its tests run in a
-virtual environment with the package and its test extras installed
-(:func:`tests.real_packages.test_environment`, until ctworkflow builds environments itself).
-The orchestrator's own runs (:func:`ctworkflow.workflow.context.run_tests_here`) at the base
-and with an agent's change applied are what the gate compares.
+package index at test time and published as its authors' repository; its tests run in the
+environment ctworkflow builds for it (the package and its ``tests`` extra, from its own
+``pyproject.toml``). The orchestrator's own runs
+(:func:`ctworkflow.workflow.context.run_tests_here`) at the base and with an agent's change
+applied are what the gate compares.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from ctworkflow.config import get_settings
 from ctworkflow.domain import regression
 from ctworkflow.domain.layouts import Layout
 from ctworkflow.domain.model import Artifact, Project, TestReport
+from ctworkflow.effects.environments import Environments
 from ctworkflow.effects.git import Git
-from ctworkflow.runners.pytest_runner import PytestRunner
 from ctworkflow.workflow import context
 from ctworkflow.workflow.effects import Effects
 from tests import real_packages
@@ -39,12 +39,12 @@ def test_added_by_an_agent():
 
 @pytest.fixture(scope="module")
 def marshmallow(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    """The upstream repository's bare remote, and the interpreter of its test environment."""
+    """The upstream repository's bare remote, and a folder of environments its tests share
+    (one project: the environment is built once for the module)."""
     root = tmp_path_factory.mktemp("marshmallow")
     source = real_packages.fetch_sdist("marshmallow", "3.21.3", root / "sdist")
     upstream = real_packages.as_repository(source, root / "upstream")
-    python = real_packages.test_environment(source, "marshmallow-3.21.3")
-    return upstream.remote, python
+    return upstream.remote, root / "environments"
 
 
 def without(source: str, names: tuple[str, ...]) -> str:
@@ -58,18 +58,20 @@ def without(source: str, names: tuple[str, ...]) -> str:
     return "".join(lines)
 
 
-def gate(remote: Path, python: Path, tmp_path: Path, content: str) -> tuple[TestReport, TestReport]:
+PROJECT_ID = uuid.uuid4()
+
+
+def gate(
+    remote: Path, environments: Path, tmp_path: Path, content: str
+) -> tuple[TestReport, TestReport]:
     """The orchestrator's runs of TEST_FILE at the base and with ``content`` applied."""
     git = Git(tmp_path / "workspaces")
     base = git.remote_head(str(remote), "main")
     assert base is not None
-    fx = Effects(
-        settings=get_settings(),
-        git=git,
-        runner_factory=lambda name: PytestRunner(python=str(python)),
-    )
+    settings = get_settings().model_copy(update={"environment_dir": environments})
+    fx = Effects(settings=settings, git=git, environments=Environments(settings))
     project = Project(
-        id=uuid.uuid4(),
+        id=PROJECT_ID,
         account_id=uuid.uuid4(),
         name="marshmallow",
         code_repo=str(remote),
@@ -102,9 +104,9 @@ def original(remote: Path, tmp_path: Path) -> str:
 def test_an_agent_that_appends_keeps_every_test_that_passed_at_the_base(
     marshmallow: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    remote, python = marshmallow
+    remote, environments = marshmallow
 
-    base, after = gate(remote, python, tmp_path, original(remote, tmp_path) + APPENDED)
+    base, after = gate(remote, environments, tmp_path, original(remote, tmp_path) + APPENDED)
 
     assert base.all_passed and base.passed > 100, base.output_tail  # the real suite ran
     assert not regression.lost_tests(base, after)
@@ -115,9 +117,9 @@ def test_an_agent_that_appends_keeps_every_test_that_passed_at_the_base(
 def test_an_agent_that_drops_tests_is_named_with_every_test_it_lost(
     marshmallow: tuple[Path, Path], tmp_path: Path
 ) -> None:
-    remote, python = marshmallow
+    remote, environments = marshmallow
 
-    base, after = gate(remote, python, tmp_path, without(original(remote, tmp_path), DROPPED))
+    base, after = gate(remote, environments, tmp_path, without(original(remote, tmp_path), DROPPED))
 
     lost = regression.lost_tests(base, after)
     expected = sorted(case for case in base.cases if case.split("[")[0] in DROPPED)

@@ -1,0 +1,441 @@
+"""Build the targets' environments on this host, once per key, and hand them to runs.
+
+An environment is a folder ``<CTW_ENVIRONMENT_DIR>/<key>`` (:func:`ctworkflow.domain.
+environments.key`): a virtual environment made by uv (or pip, where uv is not installed), or
+the dependencies mix fetched. It is built from a checkout of the session's base commit, in the
+sandbox (the network on, for the package index), under an exclusive ``flock`` on
+``<key>.lock``, so two processes of a host never build the same one: the second waits and then
+uses it. A build is complete once its ``build.json`` (what ran, for the session's history) is
+written; a folder without it is a build that died, and is built again.
+
+A run holds a shared lock on its environment for as long as it uses it (:meth:`Environments.
+using`); a build removes the project's other environments that no run holds.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import json
+import os
+import shutil
+import socket
+import sys
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from ctworkflow import errors
+from ctworkflow.config import Settings
+from ctworkflow.domain.environments import (
+    PYTHON_FILES,
+    TEST_REQUIREMENTS,
+    Environment,
+    Installer,
+    Recipe,
+    group_requirements,
+    key,
+)
+from ctworkflow.effects import sandbox, shell
+
+__all__ = ["Build", "Environments", "Step", "find_uv", "interpreter_tag", "read_recipe_files"]
+
+BUILD_RECORD: Final = "build.json"
+#: Output kept of each build command, for the history and the error.
+TAIL_CHARS: Final = 2000
+#: The worker's variables a build also gets: how this host reaches the package index (its
+#: proxy, the certificates it trusts, a mirror). Never shown in the history, which keeps argv.
+BUILD_ENV_ALLOW_LIST: Final = (
+    "SSL_CERT_FILE",
+    "SSL_CERT_DIR",
+    "REQUESTS_CA_BUNDLE",
+    "CURL_CA_BUNDLE",
+    "PIP_CERT",
+    "PIP_INDEX_URL",
+    "PIP_EXTRA_INDEX_URL",
+    "PIP_FIND_LINKS",
+    "PIP_DEFAULT_TIMEOUT",
+    "UV_INDEX_URL",
+    "UV_EXTRA_INDEX_URL",
+    "UV_DEFAULT_INDEX",
+    "UV_INDEX",
+    "UV_NATIVE_TLS",
+    "UV_SYSTEM_CERTS",
+    "HEX_MIRROR",
+    "HEX_CACERTS_PATH",
+    *(f"{name}_PROXY" for name in ("HTTP", "HTTPS", "ALL", "NO")),
+    *(f"{name}_proxy" for name in ("http", "https", "all", "no")),
+)
+#: Build output that says the package registry cannot be reached.
+_UNREACHABLE: Final = (
+    "failed to fetch",
+    "could not resolve host",
+    "name or service not known",
+    "temporary failure in name resolution",
+    "network is unreachable",
+    "connection refused",
+    "nxdomain",
+    "econnrefused",
+    "failed to connect",
+)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Step:
+    """One command of a build, as the history shows it."""
+
+    argv: tuple[str, ...]
+    exit_code: int
+    duration_s: float
+    output_tail: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "argv": list(self.argv),
+            "exit_code": self.exit_code,
+            "duration_s": round(self.duration_s, 3),
+            "output_tail": self.output_tail,
+        }
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Build:
+    """How an environment came to be on this host: built now, or found built."""
+
+    environment: Environment
+    recipe: Recipe
+    host: str
+    #: Whether this call built it (else it was there).
+    built: bool
+    steps: tuple[Step, ...] = ()
+    generated: tuple[str, ...] = field(default=())
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "key": self.environment.key,
+            "host": self.host,
+            "built": self.built,
+            "recipe": self.recipe.describe(),
+            "steps": [s.to_json() for s in self.steps],
+            "generated": list(self.generated),
+        }
+
+
+def interpreter_tag() -> str:
+    """The worker's Python, as the environments it builds use it: ``cpython-3.11.7``."""
+    version = ".".join(str(n) for n in sys.version_info[:3])
+    return f"{sys.implementation.name}-{version}"
+
+
+def find_uv() -> str | None:
+    """uv, next to this interpreter (installed with ctworkflow) or on PATH."""
+    beside = Path(sys.executable).parent / "uv"
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    return shutil.which("uv")
+
+
+def _base_python() -> str:
+    """The interpreter virtual environments are made from: the worker's own, below any venv."""
+    base = Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    return str(base) if base.is_file() else sys.executable
+
+
+class Environments:
+    """The environments of this host, under one folder."""
+
+    def __init__(self, settings: Settings, *, uv: Callable[[], str | None] = find_uv) -> None:
+        self.settings = settings
+        self.root = settings.environments
+        self._uv = uv
+
+    # -- using ---------------------------------------------------------------------------
+
+    @contextmanager
+    def using(
+        self,
+        project_id: str,
+        recipe: Recipe,
+        workspace: Path,
+        *,
+        should_stop: Callable[[], bool] | None = None,
+    ) -> Iterator[Build]:
+        """The project's environment for ``recipe`` and the checkout ``workspace`` (at the base
+        commit), built first if this host has none; held (never removed) until the block ends.
+
+        Raises:
+            EnvironmentUnavailable: it cannot be built, with the installer's own reason.
+        """
+        contents = _read_files(workspace, recipe.files)
+        name = key(project_id, recipe, contents, interpreter_tag())
+        self.root.mkdir(parents=True, exist_ok=True)
+        lock_path = self.root / f"{name}.lock"
+        with lock_path.open("a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            try:
+                build = self._found(name, recipe)
+                if build is None:
+                    build = self._build(name, recipe, workspace, should_stop)
+                    self._prune(project_id, keep=name)
+            except BaseException:
+                fcntl.flock(lock, fcntl.LOCK_UN)
+                raise
+            fcntl.flock(lock, fcntl.LOCK_SH)  # from here on, only to say it is in use
+            yield build
+
+    def _found(self, name: str, recipe: Recipe) -> Build | None:
+        folder = self.root / name
+        try:
+            record = json.loads((folder / BUILD_RECORD).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        return Build(
+            environment=_environment(name, folder, recipe, record.get("generated", {})),
+            recipe=recipe,
+            host=socket.gethostname(),
+            built=False,
+        )
+
+    def _prune(self, project_id: str, *, keep: str) -> None:
+        """Remove the project's other environments that no run holds."""
+        for lock_path in self.root.glob(f"{project_id}-*.lock"):
+            name = lock_path.name.removesuffix(".lock")
+            if name == keep:
+                continue
+            with lock_path.open("a") as lock:
+                try:
+                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:
+                    continue  # a run uses it
+                shutil.rmtree(self.root / name, ignore_errors=True)
+                lock_path.unlink(missing_ok=True)
+
+    # -- building ------------------------------------------------------------------------
+
+    def _build(
+        self,
+        name: str,
+        recipe: Recipe,
+        workspace: Path,
+        should_stop: Callable[[], bool] | None,
+    ) -> Build:
+        folder = self.root / name
+        shutil.rmtree(folder, ignore_errors=True)  # what a build that died left
+        folder.mkdir(parents=True)
+        try:
+            if recipe.installer is Installer.MIX:
+                steps = self._build_mix(folder, workspace, should_stop)
+                generated: dict[str, str] = {}
+            else:
+                steps, generated = self._build_python(folder, recipe, workspace, should_stop)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
+        record = {"steps": [s.to_json() for s in steps], "generated": generated}
+        (folder / BUILD_RECORD).write_text(json.dumps(record), encoding="utf-8")
+        return Build(
+            environment=_environment(name, folder, recipe, generated),
+            recipe=recipe,
+            host=socket.gethostname(),
+            built=True,
+            steps=tuple(steps),
+            generated=tuple(generated),
+        )
+
+    def _python_argvs(self, folder: Path, recipe: Recipe, workspace: Path) -> list[list[str]]:
+        """The commands that build a Python environment in ``folder``."""
+        missing = [r for r in recipe.requirements if not (workspace / r).is_file()]
+        if missing:
+            raise errors.EnvironmentUnavailable(
+                f"the environment recipe names {', '.join(missing)}, which the repository "
+                "does not have at the base commit"
+            )
+        groups: tuple[str, ...] = ()
+        if recipe.groups:
+            pyproject = workspace / "pyproject.toml"
+            text = pyproject.read_text(encoding="utf-8") if pyproject.is_file() else None
+            try:
+                groups = group_requirements(text, recipe.groups)
+            except errors.InvalidLayout as error:
+                raise errors.EnvironmentUnavailable(str(error)) from None
+        wanted = [*recipe.packages, *groups]
+        for requirement in recipe.requirements:
+            wanted += ["-r", str(workspace / requirement)]
+        if recipe.install_project:
+            extras = f"[{','.join(recipe.extras)}]" if recipe.extras else ""
+            wanted.append(f"{workspace}{extras}")
+        python = str(folder / "bin" / "python")
+        uv = self._uv() if recipe.installer in (Installer.AUTO, Installer.UV) else None
+        if recipe.installer is Installer.UV and uv is None:
+            raise errors.EnvironmentUnavailable(
+                "the environment recipe asks for uv, which this worker does not have: "
+                "install it (pip install uv) or set the installer to pip"
+            )
+        if uv is not None:
+            return [
+                [uv, "venv", "--quiet", "--python", _base_python(), str(folder)],
+                [uv, "pip", "install", "--quiet", "--python", python, *wanted],
+            ]
+        return [
+            [_base_python(), "-m", "venv", str(folder)],
+            [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *wanted],
+        ]
+
+    def _build_python(
+        self,
+        folder: Path,
+        recipe: Recipe,
+        workspace: Path,
+        should_stop: Callable[[], bool] | None,
+    ) -> tuple[list[Step], dict[str, str]]:
+        cache = self.settings.environment_cache
+        variables = {
+            "UV_CACHE_DIR": str(cache / "uv"),
+            "PIP_CACHE_DIR": str(cache / "pip"),
+            "UV_NO_PROGRESS": "1",
+            "PIP_NO_INPUT": "1",
+        }
+        steps = [
+            self._step(argv, workspace, variables, should_stop)
+            for argv in self._python_argvs(folder, recipe, workspace)
+        ]
+        return steps, _generated(folder, workspace) if recipe.install_project else {}
+
+    def _build_mix(
+        self, folder: Path, workspace: Path, should_stop: Callable[[], bool] | None
+    ) -> list[Step]:
+        mix = shutil.which("mix")
+        if mix is None:
+            raise errors.EnvironmentUnavailable(
+                "mix is not installed on this worker: install Elixir (apt-get install elixir)"
+            )
+        variables = {**_mix_variables(folder), "MIX_ENV": "test"}
+        return [
+            self._step([mix, "deps.get"], workspace, variables, should_stop),
+            self._step([mix, "compile"], workspace, variables, should_stop),
+        ]
+
+    def _step(
+        self,
+        argv: Sequence[str],
+        workspace: Path,
+        variables: Mapping[str, str],
+        should_stop: Callable[[], bool] | None,
+    ) -> Step:
+        """Run one build command in the sandbox; raise with its own reason if it fails."""
+        result = shell.run(
+            argv,
+            cwd=workspace,
+            timeout_s=self.settings.environment_timeout_s,
+            env=shell.base_env({**_network_config(), **variables}),
+            should_stop=should_stop,
+            policy=sandbox.for_build(
+                workspace, self.root, scratch=(self.settings.environment_cache,)
+            ),
+        )
+        output = (result.stdout + result.stderr).strip()
+        step = Step(
+            argv=tuple(argv),
+            exit_code=result.returncode,
+            duration_s=result.duration_s,
+            output_tail=output[-TAIL_CHARS:],
+        )
+        if result.ok:
+            return step
+        if result.stopped:
+            raise errors.EnvironmentUnavailable("the environment build was stopped")
+        raise errors.EnvironmentUnavailable(_reason(argv, result, output))
+
+
+def _network_config() -> dict[str, str]:
+    return {name: os.environ[name] for name in BUILD_ENV_ALLOW_LIST if name in os.environ}
+
+
+def _reason(argv: Sequence[str], result: shell.CommandResult, output: str) -> str:
+    """The one line that says why a build command failed, in the installer's own words."""
+    program = Path(argv[0]).name
+    shown = " ".join([program, *argv[1:3]])
+    if result.timed_out:
+        return f"{shown} timed out after {result.duration_s:.0f} s (CTW_ENVIRONMENT_TIMEOUT_S)"
+    if result.exceeded:
+        return f"{shown}: {result.exceeded}"
+    lines = [line.strip() for line in output.splitlines() if line.strip()]
+    said = next((ln for ln in reversed(lines) if "error" in ln.lower()), lines[-1] if lines else "")
+    said = said or f"exit status {result.returncode}"
+    lowered = output.lower()
+    if any(marker in lowered for marker in _UNREACHABLE):
+        return f"{shown} failed: the package registry cannot be reached ({said})"
+    return f"{shown} failed: {said}"
+
+
+def _read_files(workspace: Path, paths: Sequence[str]) -> dict[str, str | None]:
+    found: dict[str, str | None] = {}
+    for path in paths:
+        file = workspace / path
+        try:
+            found[path] = file.read_text(encoding="utf-8") if file.is_file() else None
+        except (OSError, UnicodeDecodeError):
+            found[path] = None
+    return found
+
+
+def read_recipe_files(workspace: Path) -> dict[str, str]:
+    """The files of a checkout a Python recipe is detected from, those that exist."""
+    found = _read_files(workspace, (*PYTHON_FILES, *TEST_REQUIREMENTS))
+    return {path: text for path, text in found.items() if text is not None}
+
+
+def _mix_variables(folder: Path) -> dict[str, str]:
+    return {
+        "MIX_DEPS_PATH": str(folder / "deps"),
+        "MIX_HOME": str(folder / "mix"),
+        "HEX_HOME": str(folder / "hex"),
+    }
+
+
+def _environment(
+    name: str, folder: Path, recipe: Recipe, generated: Mapping[str, str]
+) -> Environment:
+    if recipe.installer is Installer.MIX:
+        return Environment(key=name, root=str(folder), variables=_mix_variables(folder))
+    bin_dir = folder / "bin"
+    return Environment(
+        key=name,
+        root=str(folder),
+        variables={
+            "VIRTUAL_ENV": str(folder),
+            "PATH": os.pathsep.join([str(bin_dir), shell.base_env().get("PATH", os.defpath)]),
+        },
+        python=str(bin_dir / "python"),
+        generated=dict(generated),
+    )
+
+
+def _generated(folder: Path, workspace: Path) -> dict[str, str]:
+    """Files the project's build generated that its checkout lacks and git ignores there
+    (``_version.py``): repository path → the installed copy."""
+    candidates: dict[str, str] = {}
+    for site in folder.glob("lib/python*/site-packages"):
+        for record in site.glob("*.dist-info/RECORD"):
+            for line in record.read_text(encoding="utf-8").splitlines():
+                installed = line.split(",", 1)[0]
+                # Only files inside a package folder the checkout has: never a dependency's.
+                if not installed.endswith(".py") or "/" not in installed or ".." in installed:
+                    continue
+                for root in ("", "src/"):
+                    repo_path = root + installed
+                    parent = (workspace / repo_path).parent
+                    if parent.is_dir() and not (workspace / repo_path).exists():
+                        candidates[repo_path] = str(site / installed)
+    if not candidates:
+        return {}
+    ignored = shell.run(
+        ["git", "check-ignore", "--stdin"],
+        cwd=workspace,
+        timeout_s=60,
+        input="\n".join(candidates) + "\n",
+        env=shell.base_env(),
+    )
+    kept = set(ignored.stdout.split())
+    return {path: copy for path, copy in candidates.items() if path in kept}
