@@ -99,12 +99,15 @@ def python_sample(
     modules: Sequence[str] = ("user", "user_repository", "accounts_live"),
     sources: Mapping[str, str] | None = None,
     context_name: str = "Accounts",
+    extra_files: Mapping[str, str] | None = None,
 ) -> SampleRepo:
     """Create ``root/remote.git`` holding a package whose ``context`` subpackage has modules.
 
-    ``sources`` overrides the source of some modules (e.g. :data:`BROKEN_MODULE`).
+    ``sources`` overrides the source of some modules (e.g. :data:`BROKEN_MODULE`);
+    ``extra_files`` adds files (a ``pyproject.toml``, say).
     """
     files = {
+        **(extra_files or {}),
         f"{package}/__init__.py": f'"""The {package} package."""\n',
         f"{package}/{context}/__init__.py": f'"""The {context} context."""\n',
         "README.md": f"# {package}\n",

@@ -27,7 +27,7 @@ def mix_workspace(root: Path, files: Mapping[str, str]) -> Path:
     """A mix project without dependencies (app ``demo``) holding ``files``."""
     require_elixir()
     root.mkdir(parents=True, exist_ok=True)
-    (root / "mix.exs").write_text(MIX_PROJECT.format(app_module="Demo", app="demo"))
+    (root / "mix.exs").write_text(MIX_PROJECT.format(app_module="Demo", app="demo", deps="[]"))
     (root / "test").mkdir(exist_ok=True)
     (root / "test" / "test_helper.exs").write_text("ExUnit.start()\n")
     for relative, content in files.items():

@@ -26,11 +26,16 @@ import subprocess
 import tarfile
 import urllib.error
 import urllib.request
+import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+
+from ctworkflow.domain.model import Scope
+from ctworkflow.persistence.db import unit_of_work
+from ctworkflow.services import catalog
 
 INDEX = "https://pypi.org/simple"
 _ACCEPT = "application/vnd.pypi.simple.v1+json"
@@ -158,11 +163,14 @@ class UpstreamRepo:
 _SDIST_ONLY = ("PKG-INFO", "*.egg-info")
 
 
-def as_repository(source: Path, root: Path, *, generated: Iterable[str] = ()) -> UpstreamRepo:
+def as_repository(
+    source: Path, root: Path, *, generated: Iterable[str] = (), tag: str | None = None
+) -> UpstreamRepo:
     """Publish an unpacked package as ``root/work`` with the bare remote ``root/remote.git``.
 
     ``generated`` lists repository paths the package's build writes (and its ``.gitignore``
-    ignores); they are removed and ignored, as in the authors' own repository.
+    ignores); they are removed and ignored, as in the authors' own repository. ``tag`` tags
+    the commit as its release (a build that reads its version from git needs it).
     """
     work, remote = root / "work", root / "remote.git"
     root.mkdir(parents=True, exist_ok=True)
@@ -179,4 +187,24 @@ def as_repository(source: Path, root: Path, *, generated: Iterable[str] = ()) ->
     git("commit", "--quiet", "-m", f"Import {source.name}", cwd=work)
     git("remote", "add", "origin", str(remote), cwd=work)
     git("push", "--quiet", "origin", "main", cwd=work)
+    if tag is not None:
+        git("tag", tag, cwd=work)
+        git("push", "--quiet", "origin", tag, cwd=work)
     return UpstreamRepo(work=work, remote=remote)
+
+
+def register(
+    upstream: UpstreamRepo, layout: str, settings: Iterable[tuple[str, object]] = ()
+) -> Scope:
+    """Register ``upstream`` as a project of a new account, with the scaffold agent."""
+    with unit_of_work() as uow:
+        account = catalog.create_account(uow, f"acme-{uuid.uuid4().hex[:6]}")
+        project = catalog.create_project(
+            uow,
+            account.id,
+            name="real",
+            code_repo=str(upstream.remote),
+            layout=layout,
+            settings={"agent": "scaffold", **dict(settings)},
+        )
+    return Scope(account_id=account.id, project_id=project.id, user_id="tester")

@@ -52,7 +52,7 @@ MIX_PROJECT = """defmodule {app_module}.MixProject do
   use Mix.Project
 
   def project do
-    [app: :{app}, version: "0.1.0", elixir: "~> 1.14", deps: []]
+    [app: :{app}, version: "0.1.0", elixir: "~> 1.14", deps: {deps}]
   end
 
   def application do
@@ -97,8 +97,9 @@ def mix_sample(
     context: str = "accounts",
     modules: Sequence[str] = ("user", "user_repository", "session_token"),
     sources: Mapping[str, str] | None = None,
+    deps: str = "[]",
 ) -> SampleRepo:
-    """Create ``root/remote.git`` holding a mix project (no dependencies) with one context.
+    """Create ``root/remote.git`` holding a mix project (``deps``: none) with one context.
 
     ``lib/<app>/<context>.ex`` is the context and ``lib/<app>/<context>/<module>.ex`` its
     components. Like many real projects, it has no ``.gitignore``, so ``_build`` shows up as
@@ -106,7 +107,7 @@ def mix_sample(
     """
     app_module, context_module = camel(app), f"{camel(app)}.{camel(context)}"
     files = {
-        "mix.exs": MIX_PROJECT.format(app_module=app_module, app=app),
+        "mix.exs": MIX_PROJECT.format(app_module=app_module, app=app, deps=deps),
         "test/test_helper.exs": "ExUnit.start()\n",
         f"lib/{app}.ex": ELIXIR_CONTEXT.format(module=app_module, name=app_module),
         f"lib/{app}/{context}.ex": ELIXIR_CONTEXT.format(

@@ -90,10 +90,17 @@ def make_project(
     context_name: str = "Accounts",
     code_repo: str | None = None,
     settings: Mapping[str, object] | None = None,
+    extra_files: Mapping[str, str] | None = None,
 ) -> Project:
     """A sample repository, registered as a python project with its context and components."""
     root.mkdir(parents=True, exist_ok=True)
-    sample = python_sample(root, modules=modules, sources=sources, context_name=context_name)
+    sample = python_sample(
+        root,
+        modules=modules,
+        sources=sources,
+        context_name=context_name,
+        extra_files=extra_files,
+    )
     state, plan_file = root / "agent-state", root / "plan.json"
     project_settings = {
         "agent": agent,
@@ -179,3 +186,21 @@ def run_pytest(workdir: Path, paths: Sequence[str]) -> subprocess.CompletedProce
         env={"PYTHONPATH": str(workdir), "PATH": "/usr/bin:/bin"},
         check=False,
     )
+
+
+def register_sample(
+    sample: SampleRepo, layout: str, settings: Mapping[str, object] | None = None
+) -> Scope:
+    """A project of a new account on the sample's remote; its agent is the scaffold unless
+    ``settings`` say else. Its components are not registered (discovery or the test does it)."""
+    with unit_of_work() as uow:
+        account = catalog.create_account(uow, f"acme-{uuid.uuid4().hex[:6]}")
+        project = catalog.create_project(
+            uow,
+            account.id,
+            name="app",
+            code_repo=str(sample.remote),
+            layout=layout,
+            settings=dict(settings or {"agent": "scaffold"}),
+        )
+    return Scope(account_id=account.id, project_id=project.id, user_id="tester")

@@ -123,7 +123,7 @@ def _summary(details: SessionDetails, sample: SampleRepo, project: str) -> Table
     for name, value in (
         ("session", f"{session.id} {session.status.value}"),
         ("branch", session.branch_name or "-"),
-        ("commit", shapes.commit_of(details.interactions) or "-"),
+        ("commit", details.session.pushed_commit or "-"),
         ("remote", str(sample.remote)),
         ("show it", f"ctw session show {session.id} --account {ACCOUNT} --project {project}"),
     ):

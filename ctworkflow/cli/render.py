@@ -153,7 +153,7 @@ def session_view(details: SessionDetails, now: datetime) -> RenderableType:
         ("attempt", f"{session.attempt} of {session.max_attempts}"),
         ("branch", session.branch_name or "-"),
         ("base commit", session.base_commit or "-"),
-        ("commit", shapes.commit_of(details.interactions) or "-"),
+        ("commit", details.session.pushed_commit or "-"),
         ("error", first_line(session.error) or "-"),
     ):
         fields.add_row(Text(name, style="bold"), value)

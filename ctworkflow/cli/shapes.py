@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from ctworkflow.domain import model
-from ctworkflow.domain.states import ParentStep, ResultStatus, SessionStatus
+from ctworkflow.domain.states import SessionStatus
 from ctworkflow.effects.git import redact
 from ctworkflow.services.session_views import SessionDetails
 
@@ -125,20 +125,6 @@ def artifact_json(artifact: model.Artifact) -> JSONDict:
     }
 
 
-def commit_of(interactions: Sequence[model.Interaction]) -> str | None:
-    """The commit the session pushed: the newest successful finalize's."""
-    for interaction in reversed(interactions):
-        outcome = interaction.outcome
-        if (
-            interaction.step == ParentStep.FINALIZE
-            and outcome is not None
-            and outcome.status is ResultStatus.OK
-        ):
-            commit = outcome.data.get("commit")
-            return str(commit) if commit else None
-    return None
-
-
 def current_step(interactions: Sequence[model.Interaction]) -> str | None:
     """The step the session is at: its newest interaction, with its attempt."""
     if not interactions:
@@ -218,7 +204,7 @@ def watch_json(details: SessionDetails, now: datetime) -> JSONDict:
         "attempt": details.session.attempt,
         "step": current_step(details.interactions),
         "branch_name": details.session.branch_name,
-        "commit": commit_of(details.interactions),
+        "commit": details.session.pushed_commit,
         "progress": progress_json(details.children),
         "components": [row_json(r) for r in component_rows(details, now)],
     }
@@ -231,7 +217,7 @@ def details_json(details: SessionDetails) -> JSONDict:
     return {
         **session_json(details.session),
         "context": component_json(context) if context else None,
-        "commit": commit_of(details.interactions),
+        "commit": details.session.pushed_commit,
         "progress": progress_json(details.children),
         "children": [_child_json(details, child) for child in details.children],
         "interactions": [interaction_json(i) for i in details.interactions],
@@ -286,7 +272,7 @@ def end_line(details: SessionDetails) -> str:
     """The last line of a plain watch: how the session ended."""
     session = details.session
     if session.status is SessionStatus.COMPLETE:
-        commit = commit_of(details.interactions) or "-"
+        commit = details.session.pushed_commit or "-"
         return f"session {session.id} complete: branch {session.branch_name}, commit {commit}"
     reason = f": {_first_line(session.error)}" if session.error else ""
     return f"session {session.id} {session.status.value}{reason}"

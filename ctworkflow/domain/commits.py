@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Final
 
 #: Git trailer naming the session a commit belongs to; it makes finalize idempotent.
@@ -41,3 +42,22 @@ def session_of(message: str) -> uuid.UUID | None:
     """The session named by a commit message's trailer, if any."""
     found = _TRAILER_LINE.findall(message)
     return uuid.UUID(found[-1]) if found else None
+
+
+class Landing(StrEnum):
+    """What finalize does, given where the branch is on the remote."""
+
+    PUSH = "push"  #: the branch is where initialize saw it: commit (if anything changed), push
+    ALREADY_PUSHED = "already_pushed"  #: it holds this session's own commit: that stands
+    MOVED = "moved"  #: someone else moved it: overwrite nothing, fail
+
+
+def landing(
+    head: str | None, expected: str | None, pushed_by_session: Callable[[str], bool]
+) -> Landing:
+    """Decide finalize's move from the branch's ``head`` now and the head initialize saw
+    (``expected``); ``pushed_by_session`` tells whether a commit is this session's finalize
+    commit (its trailer), and is asked only when the branch moved."""
+    if head is None or head == expected:
+        return Landing.PUSH
+    return Landing.ALREADY_PUSHED if pushed_by_session(head) else Landing.MOVED

@@ -126,6 +126,10 @@ class Session:
     lease_owner: str | None = None
     lease_expires_at: datetime | None = None
     worker_losses: int = 0
+    #: The test runner a context session asked for (None: its project's, else its layout's).
+    runner: str | None = None
+    #: The commit a context session's finalize pushed (None: none, or nothing to commit).
+    pushed_commit: str | None = None
 
     @property
     def terminal(self) -> bool:

@@ -12,14 +12,20 @@ fails at once instead of spending the rounds that remain.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Final, Protocol
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Protocol
 
-from ctworkflow.domain.model import Session
+from ctworkflow.domain.model import JSON, Command, Session
+from ctworkflow.domain.orchestrator import Halt
 from ctworkflow.domain.states import SessionStatus
 
 #: Key of a child session's state that holds the reason it failed permanently.
 PERMANENT_KEY: Final = "permanent_failure"
+#: Key of a child session's state that holds what the last round said was wrong: the agent's
+#: first call of the next round gets it.
+FEEDBACK_KEY: Final = "feedback"
 
 
 class _Judged(Protocol):
@@ -45,3 +51,91 @@ def to_run(children: Sequence[Session]) -> list[Session]:
 def another_round_helps(failures: Sequence[_Judged]) -> bool:
     """Tell whether a further round could change a failed round's outcome."""
     return any(not failure.permanent for failure in failures)
+
+
+def feedback(state: JSON) -> str | None:
+    """What the previous round said was wrong with a child, if it said anything."""
+    found = state.get(FEEDBACK_KEY)
+    return str(found) if found else None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoundPlan:
+    """What a fan-out round changes before its children run."""
+
+    #: The children the round runs (:func:`to_run`).
+    run: list[Session]
+    #: Those of them to move back to ``active``, by the status they are in.
+    reactivate: dict[SessionStatus, list[uuid.UUID]]
+    #: The new states of those handed feedback; the others keep theirs.
+    states: dict[uuid.UUID, dict[str, Any]]
+
+
+def plan_round(children: Sequence[Session], failures: Mapping[uuid.UUID, str]) -> RoundPlan:
+    """Who runs this round, and the feedback each gets: the reason the previous round's
+    validation gave (``failures``, by child id), else the error the child itself ended with."""
+    run = to_run(children)
+    reactivate: dict[SessionStatus, list[uuid.UUID]] = {}
+    states: dict[uuid.UUID, dict[str, Any]] = {}
+    for child in run:
+        if child.status is not SessionStatus.ACTIVE:
+            reactivate.setdefault(child.status, []).append(child.id)
+        reason = failures.get(child.id) or child.error
+        if reason:
+            states[child.id] = {**child.state, FEEDBACK_KEY: reason}
+    return RoundPlan(run=run, reactivate=reactivate, states=states)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RunEnd:
+    """How a component run ends: the child's status, why, and its state from now on."""
+
+    status: SessionStatus
+    reason: str | None
+    state: dict[str, Any]
+
+
+def end_of_run(route: Halt, error: str | None, state: JSON) -> RunEnd:
+    """The end of a component run that halted with ``route`` (its last error ``error``).
+
+    A permanent failure is marked in the state, so no later round runs the child again; any
+    other end clears that mark.
+    """
+    if route is Halt.SESSION_COMPLETE:
+        status, reason = SessionStatus.COMPLETE, None
+    else:
+        status, reason = SessionStatus.FAILED, error or route.value
+    kept = {k: v for k, v in state.items() if k != PERMANENT_KEY}
+    if route is Halt.PERMANENT_FAILURE:
+        kept[PERMANENT_KEY] = reason
+    return RunEnd(status=status, reason=reason, state=kept)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class FanOutRecord:
+    """What a spawn step's command records once its round is chosen: every child of the
+    context, and the ones this round runs. A spawn without it has not fanned out yet."""
+
+    child_ids: list[uuid.UUID]
+    run_ids: list[uuid.UUID]
+
+    def command(self) -> Command:
+        """The spawn step's command carrying this record."""
+        return Command(
+            keyword="spawn_sessions",
+            metadata={
+                "child_session_ids": [str(i) for i in self.child_ids],
+                "run_session_ids": [str(i) for i in self.run_ids],
+            },
+        )
+
+    @classmethod
+    def from_command(cls, command: Command) -> FanOutRecord | None:
+        """The record a spawn step's command carries; None before it fanned out."""
+        metadata = command.metadata
+        if "run_session_ids" not in metadata:
+            return None
+        return cls(
+            child_ids=[uuid.UUID(str(i)) for i in metadata.get("child_session_ids", [])],
+            run_ids=[uuid.UUID(str(i)) for i in metadata["run_session_ids"]],
+        )

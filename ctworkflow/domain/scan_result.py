@@ -6,8 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
-CONTEXT: Final = "context"
-MODULE: Final = "module"
+from ctworkflow.domain.states import ComponentKind
+
+CONTEXT: Final = ComponentKind.CONTEXT
+MODULE: Final = ComponentKind.MODULE
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

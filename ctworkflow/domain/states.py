@@ -44,6 +44,19 @@ def can_transition(current: SessionStatus, target: SessionStatus) -> bool:
     return target in TRANSITIONS[current]
 
 
+class ComponentKind(StrEnum):
+    """The kinds of component ctworkflow itself knows (a component's ``type`` may also be a
+    kind of the user's own, which is tested as a module)."""
+
+    CONTEXT = "context"  #: its children are the components a context session tests
+    COORDINATION_CONTEXT = "coordination_context"  #: a context that coordinates others
+    MODULE = "module"
+
+
+#: The kinds of component that can be tested as a context.
+CONTEXT_KINDS: Final = frozenset({ComponentKind.CONTEXT, ComponentKind.COORDINATION_CONTEXT})
+
+
 class ExecutionMode(StrEnum):
     """How a session is driven: step by step by a person, or on its own."""
 

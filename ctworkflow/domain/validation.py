@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ctworkflow.domain import regression, rounds
-from ctworkflow.domain.model import Artifact, Component, Session, TestReport
+from ctworkflow.domain.model import Artifact, Component, Outcome, Session, TestReport
 from ctworkflow.domain.states import TERMINAL, SessionStatus
 
 #: How much of one component's reason is kept in the session's summary line.
@@ -45,6 +45,29 @@ class Failure:
             "reason": self.reason,
             "permanent": self.permanent,
         }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Failure:
+        """Rebuild a failure from :meth:`to_json`'s output."""
+        child_id = data.get("child_id")
+        return cls(
+            component_id=uuid.UUID(str(data["component_id"])),
+            module_name=str(data.get("module_name", "")),
+            name=str(data.get("name", "")),
+            reason=str(data.get("reason", "")),
+            child_id=uuid.UUID(str(child_id)) if child_id else None,
+            permanent=bool(data.get("permanent", False)),
+        )
+
+
+def failures_of(data: Mapping[str, Any]) -> list[Failure]:
+    """The failures a round's validation recorded in its outcome's data."""
+    return [Failure.from_json(f) for f in data.get("failures", [])]
+
+
+def feedback_by_child(failures: Sequence[Failure]) -> dict[uuid.UUID, str]:
+    """Why each child failed a round: what the next round hands it."""
+    return {f.child_id: f.reason for f in failures if f.child_id is not None}
 
 
 def unverified(
@@ -151,3 +174,27 @@ def summary(failures: Sequence[Failure], total: int) -> str:
         first_line = failure.reason.splitlines()[0] if failure.reason else ""
         parts.append(f"{failure.module_name} ({first_line[:REASON_PREVIEW]})")
     return f"{len(failures)} of {total} components did not pass: " + "; ".join(parts)
+
+
+def verdict(
+    failures: Sequence[Failure],
+    components: int,
+    reports: Mapping[str, TestReport],
+    kept_summaries: Sequence[Mapping[str, str]],
+) -> tuple[Outcome, bool]:
+    """A round's outcome, and whether the session gives up now: every failure left is one no
+    round can change (:func:`ctworkflow.domain.rounds.another_round_helps`)."""
+    if failures:
+        give_up = not rounds.another_round_helps(failures)
+        outcome = Outcome.error(
+            summary(failures, components),
+            data={"failures": [f.to_json() for f in failures], "permanent": give_up},
+        )
+        return outcome, give_up
+    data = {
+        "components": components,
+        "tests_collected": sum(r.collected for r in reports.values()),
+        "tests_passed": sum(r.passed for r in reports.values()),
+        "kept": [dict(k) for k in kept_summaries],
+    }
+    return Outcome.ok(data=data), False

@@ -4,12 +4,13 @@ An environment is a folder ``<CTW_ENVIRONMENT_DIR>/<key>`` (:func:`ctworkflow.do
 environments.key`): a virtual environment made by uv (or pip, where uv is not installed), or
 the dependencies mix fetched. It is built from a checkout of the session's base commit, in the
 sandbox (the network on, for the package index), under an exclusive ``flock`` on
-``<key>.lock``, so two processes of a host never build the same one: the second waits and then
-uses it. A build is complete once its ``build.json`` (what ran, for the session's history) is
-written; a folder without it is a build that died, and is built again.
+``<key>.build.lock``, so two processes of a host never build the same one: the second waits
+and then uses it. A build is complete once its ``build.json`` (what ran, for the session's
+history) is written; a folder without it is a build that died, and is built again.
 
-A run holds a shared lock on its environment for as long as it uses it (:meth:`Environments.
-using`); a build removes the project's other environments that no run holds.
+A run holds a shared lock on ``<key>.lock`` for as long as it uses the environment
+(:meth:`Environments.using`), so any number of runs use one at once; a build removes the
+project's other environments that no run holds.
 """
 
 from __future__ import annotations
@@ -42,6 +43,10 @@ from ctworkflow.effects import sandbox, shell
 __all__ = ["Build", "Environments", "Step", "find_uv", "interpreter_tag", "read_recipe_files"]
 
 BUILD_RECORD: Final = "build.json"
+#: Held shared by every run that uses an environment, for as long as it uses it.
+USE_LOCK: Final = ".lock"
+#: Held exclusively while an environment is looked for, built or removed.
+BUILD_LOCK: Final = ".build.lock"
 #: Output kept of each build command, for the history and the error.
 TAIL_CHARS: Final = 2000
 #: The worker's variables a build also gets: how this host reaches the package index (its
@@ -170,18 +175,19 @@ class Environments:
         contents = _read_files(workspace, recipe.files)
         name = key(project_id, recipe, contents, interpreter_tag())
         self.root.mkdir(parents=True, exist_ok=True)
-        lock_path = self.root / f"{name}.lock"
-        with lock_path.open("a") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
+        with (
+            (self.root / f"{name}{USE_LOCK}").open("a") as in_use,
+            (self.root / f"{name}{BUILD_LOCK}").open("a") as building,
+        ):
+            fcntl.flock(building, fcntl.LOCK_EX)  # one builder per key; a pruner waits too
             try:
                 build = self._found(name, recipe)
                 if build is None:
                     build = self._build(name, recipe, workspace, should_stop)
                     self._prune(project_id, keep=name)
-            except BaseException:
-                fcntl.flock(lock, fcntl.LOCK_UN)
-                raise
-            fcntl.flock(lock, fcntl.LOCK_SH)  # from here on, only to say it is in use
+                fcntl.flock(in_use, fcntl.LOCK_SH)  # before the build lock goes: never pruned
+            finally:
+                fcntl.flock(building, fcntl.LOCK_UN)
             yield build
 
     def _found(self, name: str, recipe: Recipe) -> Build | None:
@@ -198,18 +204,23 @@ class Environments:
         )
 
     def _prune(self, project_id: str, *, keep: str) -> None:
-        """Remove the project's other environments that no run holds."""
-        for lock_path in self.root.glob(f"{project_id}-*.lock"):
-            name = lock_path.name.removesuffix(".lock")
+        """Remove the project's other environments that no run holds and no one builds."""
+        for lock_path in self.root.glob(f"{project_id}-*{USE_LOCK}"):
+            name = lock_path.name.removesuffix(USE_LOCK)
             if name == keep:
                 continue
-            with lock_path.open("a") as lock:
+            with (
+                lock_path.open("a") as in_use,
+                (self.root / f"{name}{BUILD_LOCK}").open("a") as building,
+            ):
                 try:
-                    fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    fcntl.flock(building, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    fcntl.flock(in_use, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
-                    continue  # a run uses it
+                    continue  # a run uses it, or a process is building or finding it
                 shutil.rmtree(self.root / name, ignore_errors=True)
                 lock_path.unlink(missing_ok=True)
+                (self.root / f"{name}{BUILD_LOCK}").unlink(missing_ok=True)
 
     # -- building ------------------------------------------------------------------------
 
@@ -291,6 +302,8 @@ class Environments:
     ) -> tuple[list[Step], dict[str, str]]:
         cache = self.settings.environment_cache
         variables = {
+            # The host's certificate store, as pip and git use it (a proxy's own CA, say).
+            "UV_SYSTEM_CERTS": "1",
             "UV_CACHE_DIR": str(cache / "uv"),
             "PIP_CACHE_DIR": str(cache / "pip"),
             "UV_NO_PROGRESS": "1",
@@ -345,14 +358,14 @@ class Environments:
             return step
         if result.stopped:
             raise errors.EnvironmentUnavailable("the environment build was stopped")
-        raise errors.EnvironmentUnavailable(_reason(argv, result, output))
+        raise errors.EnvironmentUnavailable(failure_reason(argv, result, output))
 
 
 def _network_config() -> dict[str, str]:
     return {name: os.environ[name] for name in BUILD_ENV_ALLOW_LIST if name in os.environ}
 
 
-def _reason(argv: Sequence[str], result: shell.CommandResult, output: str) -> str:
+def failure_reason(argv: Sequence[str], result: shell.CommandResult, output: str) -> str:
     """The one line that says why a build command failed, in the installer's own words."""
     program = Path(argv[0]).name
     shown = " ".join([program, *argv[1:3]])
@@ -361,9 +374,17 @@ def _reason(argv: Sequence[str], result: shell.CommandResult, output: str) -> st
     if result.exceeded:
         return f"{shown}: {result.exceeded}"
     lines = [line.strip() for line in output.splitlines() if line.strip()]
-    said = next((ln for ln in reversed(lines) if "error" in ln.lower()), lines[-1] if lines else "")
+    said = next(
+        (ln for ln in reversed(lines) if ln.lower().startswith(("error", "** ("))),
+        next((ln for ln in reversed(lines) if "error" in ln.lower()), lines[-1] if lines else ""),
+    )
     said = said or f"exit status {result.returncode}"
     lowered = output.lower()
+    if "could not find hex" in lowered:
+        return (
+            f"{shown} failed: the project's dependencies come from the Hex registry and this "
+            "worker has no Hex (install it with mix local.hex, which needs builds.hex.pm)"
+        )
     if any(marker in lowered for marker in _UNREACHABLE):
         return f"{shown} failed: the package registry cannot be reached ({said})"
     return f"{shown} failed: {said}"

@@ -16,12 +16,11 @@ import posixpath
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from ctworkflow import errors
+from ctworkflow import errors, ports
 from ctworkflow.domain import layout_detection, layout_profile
 from ctworkflow.domain.layout_profile import ComponentPaths, LayoutProfile
 from ctworkflow.domain.model import Project
 from ctworkflow.domain.repository_tree import RepositoryTree, TreeEntry
-from ctworkflow.effects.git import Git
 
 #: Where a session keeps the profile of its base commit.
 STATE_KEY: Final = "layout"
@@ -29,7 +28,7 @@ STATE_KEY: Final = "layout"
 MAX_SYMLINKS: Final = 2000
 
 
-def read_tree(git: Git, remote: str, commit: str) -> RepositoryTree:
+def read_tree(git: ports.GitRemote, remote: str, commit: str) -> RepositoryTree:
     """The files of ``commit`` with their sizes and the targets of its symlinks.
 
     Raises:
@@ -40,7 +39,9 @@ def read_tree(git: Git, remote: str, commit: str) -> RepositoryTree:
     return _tree(git, remote, commit, entries)
 
 
-def _tree(git: Git, remote: str, commit: str, entries: list[TreeEntry]) -> RepositoryTree:
+def _tree(
+    git: ports.GitRemote, remote: str, commit: str, entries: list[TreeEntry]
+) -> RepositoryTree:
     links = [e for e in entries if e.is_symlink]
     if len(links) > MAX_SYMLINKS:
         raise errors.InvalidLayout(
@@ -54,7 +55,7 @@ def _tree(git: Git, remote: str, commit: str, entries: list[TreeEntry]) -> Repos
 
 
 def read_configs(
-    git: Git,
+    git: ports.GitRemote,
     remote: str,
     commit: str,
     tree: RepositoryTree,
@@ -91,7 +92,7 @@ def _resolve(tree: RepositoryTree, path: str) -> str:
 
 
 def detect(
-    git: Git, project: Project, commit: str, settings: Mapping[str, Any] | None = None
+    git: ports.GitRemote, project: Project, commit: str, settings: Mapping[str, Any] | None = None
 ) -> tuple[LayoutProfile, RepositoryTree]:
     """The layout profile of ``commit`` of the project's remote, and the commit's tree.
 
@@ -124,7 +125,11 @@ def session_profile(state: Mapping[str, Any], commit: str | None) -> LayoutProfi
 
 
 def component_paths(
-    git: Git, project: Project, commit: str, module_name: str, profile: LayoutProfile | None
+    git: ports.GitRemote,
+    project: Project,
+    commit: str,
+    module_name: str,
+    profile: LayoutProfile | None,
 ) -> ComponentPaths:
     """A component's source and test paths at ``commit``, its existing test file found.
 

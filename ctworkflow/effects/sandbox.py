@@ -52,6 +52,8 @@ BUBBLEWRAP: Final = "bubblewrap"
 #: The installed ctworkflow package (its data files run inside the sandbox).
 _PACKAGE: Final = Path(__file__).resolve().parents[1]
 NONE: Final = "none"
+#: An empty file of the package: bound over each hidden file.
+EMPTY_FILE: Final = _PACKAGE / "effects" / "empty"
 #: Files and folders of the worker's home that hold credentials: hidden from every run.
 CREDENTIAL_PATHS: Final = (
     ".ssh",
@@ -306,7 +308,9 @@ def _ours_under_tmp() -> list[Path]:
 
 
 def _hide(paths: Sequence[Path]) -> list[str]:
-    """Cover each existing path: a folder with an empty tmpfs, a file with /dev/null."""
+    """Cover each existing path: a folder with an empty tmpfs, a file with an empty file (not
+    ``/dev/null``: a device node cannot be opened on bubblewrap's mounts, and a program that
+    reads the file, git its ``~/.gitconfig``, would fail instead of finding it empty)."""
     options: list[str] = []
     for path in dict.fromkeys(Path(os.path.realpath(p)) for p in paths):
         try:
@@ -316,7 +320,7 @@ def _hide(paths: Sequence[Path]) -> list[str]:
         if stat.S_ISDIR(mode):
             options += ["--tmpfs", str(path)]
         else:
-            options += ["--ro-bind", "/dev/null", str(path)]
+            options += ["--ro-bind", str(EMPTY_FILE), str(path)]
     return options
 
 

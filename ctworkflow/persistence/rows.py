@@ -79,6 +79,8 @@ def session(row: tables.SessionRow) -> model.Session:
         lease_owner=row.lease_owner,
         lease_expires_at=row.lease_expires_at,
         worker_losses=row.worker_losses,
+        runner=row.runner,
+        pushed_commit=row.pushed_commit,
     )
 
 

@@ -154,6 +154,10 @@ class SessionRow(Base):
     lease_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
     #: Runs of this session lost together with their worker (killed, out of memory).
     worker_losses: Mapped[int] = mapped_column(default=0, server_default="0")
+    #: The test runner a context session asked for, overriding its project's.
+    runner: Mapped[str | None] = mapped_column(sa.String(64))
+    #: The commit a context session's finalize pushed.
+    pushed_commit: Mapped[str | None] = mapped_column(sa.String(64))
 
 
 class InteractionRow(Base):

@@ -15,7 +15,15 @@ from sqlalchemy import exc
 
 from ctworkflow import errors
 from ctworkflow.agents.registry import get_agent
-from ctworkflow.domain import environments, id_prefix, layout_profile, layouts, model, repositories
+from ctworkflow.domain import (
+    environments,
+    id_prefix,
+    layout_profile,
+    layouts,
+    model,
+    repositories,
+    states,
+)
 from ctworkflow.domain.inputs import (
     check_branch,
     check_context_name,
@@ -28,7 +36,7 @@ from ctworkflow.runners.registry import check_runner
 T = TypeVar("T")
 
 #: Component types that can be tested as a context.
-CONTEXT_TYPES: Final = frozenset({"context", "coordination_context"})
+CONTEXT_TYPES: Final = states.CONTEXT_KINDS
 
 
 def create_account(uow: UnitOfWork, name: str) -> model.Account:

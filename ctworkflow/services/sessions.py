@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import exc
 
-from ctworkflow import errors
+from ctworkflow import errors, ports
 from ctworkflow.domain import id_prefix, model, rounds
 from ctworkflow.domain.inputs import (
     check_context_name,
@@ -82,7 +82,8 @@ def create_context_session(
                 execution_mode=ExecutionMode.AGENTIC,
                 environment_type=environment_type,
                 agent=checked_agent,
-                state={"runner": runner} if runner else {},
+                state={},
+                runner=runner,
                 max_attempts=max_attempts,
                 idempotency_key=key,
             )
@@ -159,7 +160,7 @@ def forget_permanent_failures(uow: UnitOfWork, scope: model.Scope, parent_id: uu
 
 
 def transition(
-    uow: UnitOfWork,
+    uow: ports.UnitOfWork,
     scope: model.Scope,
     session_id: uuid.UUID,
     target: SessionStatus,
@@ -187,7 +188,7 @@ class Cancelled:
     cancelled_children: list[uuid.UUID]
 
 
-def cancel_session(uow: UnitOfWork, scope: model.Scope, session_id: uuid.UUID) -> Cancelled:
+def cancel_session(uow: ports.UnitOfWork, scope: model.Scope, session_id: uuid.UUID) -> Cancelled:
     """Cancel an active session and every active child of it."""
     session = transition(uow, scope, session_id, SessionStatus.CANCELLED, error="cancelled")
     active = [

@@ -7,14 +7,14 @@ One definition, so a backend reading ``ctworkflow.get_session``'s result, a webh
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
 from ctworkflow.domain import model
-from ctworkflow.domain.states import ParentStep, ResultStatus, SessionStatus
+from ctworkflow.domain.states import SessionStatus
 from ctworkflow.services.session_views import SessionDetails
 
 
@@ -87,7 +87,7 @@ class SessionSummary(BaseModel):
             max_rounds=session.max_attempts,
             branch_name=session.branch_name,
             base_commit=session.base_commit,
-            commit=pushed_commit(details.interactions),
+            commit=session.pushed_commit,
             error=session.error,
             created_at=session.created_at,
             updated_at=session.updated_at,
@@ -99,20 +99,6 @@ class SessionSummary(BaseModel):
     def to_json(self) -> dict[str, Any]:
         """The summary as JSON-safe values (ids and times as strings)."""
         return self.model_dump(mode="json")
-
-
-def pushed_commit(interactions: Sequence[model.Interaction]) -> str | None:
-    """The commit the session pushed: its newest successful finalize's."""
-    for interaction in reversed(interactions):
-        outcome = interaction.outcome
-        if (
-            interaction.step == ParentStep.FINALIZE
-            and outcome is not None
-            and outcome.status is ResultStatus.OK
-        ):
-            commit = outcome.data.get("commit")
-            return str(commit) if commit else None
-    return None
 
 
 def duration_s(session: model.Session, now: datetime) -> float:

@@ -20,7 +20,7 @@ from ctworkflow.domain.orchestrator import Next, backoff_seconds
 from ctworkflow.domain.states import ParentStep
 from ctworkflow.tasks.app import app
 from ctworkflow.workflow import branch, context, progress
-from ctworkflow.workflow.effects import live_effects
+from ctworkflow.workflow.effects import Effects, live_effects
 
 logger = get_task_logger(__name__)
 
@@ -138,21 +138,22 @@ def enqueue_release(scope: dict[str, str], session_id: str) -> None:
         )
 
 
+class StepSender:
+    """The :class:`~ctworkflow.ports.Dispatcher` of the steps: :func:`enqueue`."""
+
+    def send_step(self, scope: Scope, session_id: uuid.UUID, route: Next) -> None:
+        enqueue(scope.to_json(), str(session_id), route)
+
+
+def step_effects() -> Effects:
+    """The live effects of a step task, sending the next step through Celery."""
+    return live_effects(dispatcher=StepSender())
+
+
 def advance(scope: dict[str, str], session_id: str) -> None:
     """Ask the router what comes next for a session, and enqueue it (or end the session,
-    deleting the empty branch it created)."""
-    route = progress.next_step(Scope.from_json(scope), uuid.UUID(session_id))
-    if route is None:
-        branch.release(live_effects(), Scope.from_json(scope), uuid.UUID(session_id))
-    else:
-        logger.info(
-            "session %s: next %s attempt %s",
-            session_id,
-            route.step,
-            route.attempt,
-            extra={"action": "advance", "session_id": session_id, "step": str(route.step)},
-        )
-        enqueue(scope, session_id, route)
+    deleting the empty branch it created): :func:`ctworkflow.workflow.progress.advance`."""
+    progress.advance(Scope.from_json(scope), uuid.UUID(session_id), step_effects())
 
 
 @app.task(name=constants.INITIALIZE, **STEP_OPTIONS)
@@ -167,7 +168,7 @@ def initialize(scope: dict[str, str], session_id: str, attempt: int) -> None:
 @app.task(name=constants.SPAWN, **STEP_OPTIONS)
 def spawn_component_testing_sessions(scope: dict[str, str], session_id: str, attempt: int) -> None:
     """Fan out one component testing task per child as a chord; validation is its callback."""
-    fan_out = context.spawn(Scope.from_json(scope), uuid.UUID(session_id), attempt)
+    fan_out = context.spawn(Scope.from_json(scope), uuid.UUID(session_id), attempt, live_effects())
     if fan_out is None:
         return
     header, callback = round_signatures(scope, session_id, attempt, fan_out.run_ids)

@@ -22,7 +22,6 @@ from ctworkflow import errors
 from ctworkflow.domain import branches, commits, model, naming
 from ctworkflow.domain.states import SessionStatus
 from ctworkflow.effects.git import redact
-from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.workflow.effects import Effects
 
 logger = logging.getLogger(__name__)
@@ -33,12 +32,14 @@ CREATED_KEY: Final = "created_branch"  # this session created the branch
 DELETED_KEY: Final = "branch_deleted"  # and deleted it again, empty, when it ended
 
 
-def choose(scope: model.Scope, session: model.Session, context: model.Component) -> str:
+def choose(
+    fx: Effects, scope: model.Scope, session: model.Session, context: model.Component
+) -> str:
     """The branch of the session's context: the one it recorded, else the naming rule's."""
     if session.branch_name:
         return session.branch_name
     candidates = naming.branch_candidates(context.name, context.module_name)
-    with unit_of_work() as uow:
+    with fx.transactions() as uow:
         taken = uow.sessions.branches_in_use(scope, candidates, besides_component=context.id)
     return naming.context_branch(context.name, context.module_name, taken=taken)
 
@@ -54,32 +55,32 @@ def claim(
     head = fx.git.remote_head(remote, branch)
     if head is None:
         # Recorded before the push: a redelivery that finds the branch at the base knows.
-        record_state(scope, session, {CREATED_KEY: True})
+        record_state(fx, scope, session, {CREATED_KEY: True})
         try:
             fx.git.create_branch(remote, branch, base)
             return {HEAD_KEY: base, CREATED_KEY: True}
         except errors.BranchExists:
             head = fx.git.remote_head(remote, branch)
-            record_state(scope, session, {CREATED_KEY: False})
+            record_state(fx, scope, session, {CREATED_KEY: False})
     if head is None or head == base:
         return {HEAD_KEY: head}
     dropped = [
         branches.BranchCommit.parse(sha, message)
         for sha, message in fx.git.commits_between(remote, head, base)
     ]
-    foreign = branches.foreign(dropped, _owned(scope, session, dropped))
+    foreign = branches.foreign(dropped, _owned(fx, scope, session, dropped))
     if foreign:
         raise errors.ForeignCommits(branches.refusal(branch, redact(remote), foreign))
     return {HEAD_KEY: head}
 
 
 def _owned(
-    scope: model.Scope, session: model.Session, dropped: list[branches.BranchCommit]
+    fx: Effects, scope: model.Scope, session: model.Session, dropped: list[branches.BranchCommit]
 ) -> set[uuid.UUID]:
     """The sessions named by ``dropped`` whose commits this session may drop."""
     named = {c.session_id for c in dropped if c.session_id is not None}
     owned: set[uuid.UUID] = set()
-    with unit_of_work() as uow:
+    with fx.transactions() as uow:
         for session_id in named:
             try:
                 found: model.Session | None = uow.sessions.get_session(scope, session_id)
@@ -92,9 +93,11 @@ def _owned(
     return owned
 
 
-def record_state(scope: model.Scope, session: model.Session, values: dict[str, Any]) -> None:
+def record_state(
+    fx: Effects, scope: model.Scope, session: model.Session, values: dict[str, Any]
+) -> None:
     """Merge ``values`` into the state of an active session, as it is now in the database."""
-    with unit_of_work() as uow:
+    with fx.transactions() as uow:
         current = uow.sessions.get_session(scope, session.id)
         uow.sessions.update_session(
             scope, session.id, only_if=SessionStatus.ACTIVE, state={**current.state, **values}
@@ -112,7 +115,7 @@ def release(fx: Effects, scope: model.Scope, session_id: uuid.UUID) -> bool:
     Best effort and idempotent: returns whether it deleted the branch; a branch that moved,
     or a remote that cannot be reached, is left alone (and logged).
     """
-    with unit_of_work() as uow:
+    with fx.transactions() as uow:
         session = uow.sessions.get_session(scope, session_id)
         project = uow.catalog.get_project(scope.account_id, scope.project_id)
     branch, base = session.branch_name, session.base_commit
@@ -130,7 +133,7 @@ def release(fx: Effects, scope: model.Scope, session_id: uuid.UUID) -> bool:
     except errors.CtWorkflowError as error:
         logger.warning("could not delete the empty branch %s: %s", branch, error)
         return False
-    with unit_of_work() as uow:
+    with fx.transactions() as uow:
         uow.sessions.update_session(
             scope,
             session_id,

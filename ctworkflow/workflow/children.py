@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import uuid
 
+from ctworkflow import ports
 from ctworkflow.domain import model
 from ctworkflow.domain.states import ExecutionMode
-from ctworkflow.persistence.db import UnitOfWork
 
 
 def ensure_children(
-    uow: UnitOfWork, scope: model.Scope, parent_id: uuid.UUID
+    uow: ports.UnitOfWork, scope: model.Scope, parent_id: uuid.UUID
 ) -> list[model.Session]:
     """Get or create one child per direct child component of the parent's context.
 

@@ -10,7 +10,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -29,7 +28,6 @@ from ctworkflow.domain.layouts import is_build_output
 from ctworkflow.domain.orchestrator import Completed, Halt, Next, get_next_child_interaction
 from ctworkflow.domain.states import ChildStep, ResultStatus, SessionStatus
 from ctworkflow.effects import nofollow, repository_layout
-from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.runners.base import Runner
 from ctworkflow.workflow import environment, leasing
 from ctworkflow.workflow.effects import Effects
@@ -80,7 +78,7 @@ def run_component(
     """Run round ``attempt`` of a component testing session; never raises."""
     lease: leasing.RunLease | None = None
     try:
-        job = _load(scope, child_id, attempt)
+        job = _load(scope, child_id, attempt, fx)
         if isinstance(job, model.Session):
             return _result(job)
         logs.bind(component=job.component.module_name, parent_session_id=str(job.child.parent_id))
@@ -109,7 +107,7 @@ def run_component(
         )
         reason = f"internal error: {type(error).__name__}: {error}"
         try:
-            with unit_of_work() as uow:
+            with fx.transactions() as uow:
                 if lease is None or uow.sessions.release_lease(scope, child_id, owner=lease.owner):
                     uow.sessions.set_status(
                         scope,
@@ -125,20 +123,22 @@ def run_component(
 
 def _take_lease(job: _Job, attempt: int, fx: Effects) -> leasing.RunLease | ChildResult:
     """Hold the child's lease, waiting up to one lease lifetime for another run to let go."""
-    ttl = fx.settings.lease_ttl_s
-    deadline = time.monotonic() + ttl + leasing.WAIT_POLL_S
+    ttl, clock = fx.settings.lease_ttl_s, fx.clock
+    deadline = clock.monotonic() + ttl + leasing.WAIT_POLL_S
     child = job.child
     while (
-        lease := leasing.take(job.scope, child, ttl, check_interval_s=STOP_CHECK_INTERVAL_S)
+        lease := leasing.take(
+            fx.transactions, clock, job.scope, child, ttl, check_interval_s=STOP_CHECK_INTERVAL_S
+        )
     ) is None:
-        if time.monotonic() >= deadline:  # a live run has it: start no second agent
+        if clock.monotonic() >= deadline:  # a live run has it: start no second agent
             return ChildResult(
                 child_id=str(child.id),
                 status=SessionStatus.ACTIVE,
                 reason=f"round {attempt} is running in another worker ({child.lease_owner})",
             )
-        time.sleep(leasing.WAIT_POLL_S)
-        with unit_of_work() as uow:
+        clock.sleep(leasing.WAIT_POLL_S)
+        with fx.transactions() as uow:
             child = uow.sessions.get_session(job.scope, child.id)
         if child.status is not SessionStatus.ACTIVE or child.attempt > attempt:
             return _result(child)
@@ -147,7 +147,7 @@ def _take_lease(job: _Job, attempt: int, fx: Effects) -> leasing.RunLease | Chil
             f"the run of this component was lost with its worker {lease.worker_losses} times "
             "(killed or out of memory); not running it again"
         )
-        with unit_of_work() as uow:
+        with fx.transactions() as uow:
             uow.sessions.release_lease(job.scope, child.id, owner=lease.owner)
             uow.sessions.set_status(
                 job.scope,
@@ -162,7 +162,7 @@ def _take_lease(job: _Job, attempt: int, fx: Effects) -> leasing.RunLease | Chil
 
 def _prepare(job: _Job, lease: leasing.RunLease, fx: Effects) -> _Job:
     """With the lease held: close what an interrupted run left open, number attempts on."""
-    with unit_of_work() as uow:
+    with fx.transactions() as uow:
         uow.sessions.abandon_pending(
             job.scope, job.child.id, "interrupted: the run was delivered again"
         )
@@ -174,8 +174,10 @@ def _result(child: model.Session) -> ChildResult:
     return ChildResult(child_id=str(child.id), status=child.status.value, reason=child.error)
 
 
-def _load(scope: model.Scope, child_id: uuid.UUID, attempt: int) -> _Job | model.Session:
-    with unit_of_work() as uow:
+def _load(
+    scope: model.Scope, child_id: uuid.UUID, attempt: int, fx: Effects
+) -> _Job | model.Session:
+    with fx.transactions() as uow:
         child = uow.sessions.get_session(scope, child_id)
         if child.status is not SessionStatus.ACTIVE or child.attempt > attempt:
             return child  # already ran this round (a redelivery), or cancelled
@@ -200,7 +202,7 @@ def _load(scope: model.Scope, child_id: uuid.UUID, attempt: int) -> _Job | model
         component=component,
         base_commit=parent.base_commit,
         attempt_bases={},
-        runner=parent.state.get("runner"),
+        runner=parent.runner,
         profile=repository_layout.session_profile(parent.state, parent.base_commit),
         recipe=environment.session_recipe(parent.state),
     )
@@ -232,12 +234,12 @@ def _run(job: _Job, attempt: int, fx: Effects, lease: leasing.RunLease) -> Child
         agent = fx.agent(child.agent, job.project)
         runner = fx.runner(job.project, job.runner)
     except errors.InvalidInput as error:
-        return _end(job, lease, attempt, Halt.ATTEMPTS_EXHAUSTED, str(error), None, None)
+        return _end(fx, job, lease, attempt, Halt.ATTEMPTS_EXHAUSTED, str(error), None, None)
     fx.git.mirror(job.project.code_repo, need=job.base_commit)
     try:
         job = _with_paths(job, fx)
     except errors.InvalidInput as error:
-        return _end(job, lease, attempt, Halt.ATTEMPTS_EXHAUSTED, str(error), None, None)
+        return _end(fx, job, lease, attempt, Halt.ATTEMPTS_EXHAUSTED, str(error), None, None)
     with fx.git.workspace(job.project.code_repo, job.base_commit) as workspace:
         try:
             with environment.prepared(
@@ -253,30 +255,31 @@ def _run(job: _Job, attempt: int, fx: Effects, lease: leasing.RunLease) -> Child
                 content, refused = _read(workspace, job.test_path, fx.settings, stepper.report)
         except errors.EnvironmentUnavailable as error:  # built on another host, not here
             reason = f"the target's environment cannot be built on this worker: {error}"
-            return _end(job, lease, attempt, Halt.PERMANENT_FAILURE, reason, None, None)
+            return _end(fx, job, lease, attempt, Halt.PERMANENT_FAILURE, reason, None, None)
     if refused is not None and route is Halt.SESSION_COMPLETE:
         route, stepper.last_error = Halt.ATTEMPTS_EXHAUSTED, refused
     if should_stop():
-        with unit_of_work() as uow:
+        with fx.transactions() as uow:
             uow.sessions.release_lease(scope, child.id, owner=lease.owner)
             return _result(uow.sessions.get_session(scope, child.id))
     return _patiently(
-        lambda: _end(job, lease, attempt, route, stepper.last_error, content, stepper.report)
+        fx,
+        lambda: _end(fx, job, lease, attempt, route, stepper.last_error, content, stepper.report),
     )
 
 
-def _patiently(record: Callable[[], ChildResult]) -> ChildResult:
+def _patiently(fx: Effects, record: Callable[[], ChildResult]) -> ChildResult:
     """Record a finished run, waiting out a database restart rather than losing the work."""
     delay = 0.5
-    deadline = time.monotonic() + RECORD_PATIENCE_S
+    deadline = fx.clock.monotonic() + RECORD_PATIENCE_S
     while True:
         try:
             return record()
         except sa_exc.OperationalError:
-            if time.monotonic() >= deadline:
+            if fx.clock.monotonic() >= deadline:
                 raise
             logger.warning("database unreachable; recording the run again in %.1fs", delay)
-            time.sleep(delay)
+            fx.clock.sleep(delay)
             delay = min(delay * 2, 5.0)
 
 
@@ -297,7 +300,7 @@ class _Stepper:
         self.workspace, self.should_stop = workspace, should_stop
         #: The target's environment every run of this round uses.
         self.ready = ready
-        self.feedback: str | None = job.child.state.get("feedback")
+        self.feedback: str | None = rounds.feedback(job.child.state)
         self.report: model.TestReport | None = None
         self.last_error: str | None = None
         #: The component's test file at the base and what it ran there, if it has one.
@@ -331,18 +334,18 @@ class _Stepper:
         if route.step is ChildStep.INITIALIZE and not self.job.test_exists:
             # Nothing runs outside the database: begin and complete it in one transaction.
             command, outcome = self._execute(ChildStep.INITIALIZE)
-            with unit_of_work() as uow:
+            with self.fx.transactions() as uow:
                 interaction = uow.sessions.begin_interaction(
                     scope, child_id, step=step, attempt=attempt, command=command
                 )
                 uow.sessions.complete_interaction(scope, interaction, outcome)
             return outcome
-        with unit_of_work() as uow:
+        with self.fx.transactions() as uow:
             interaction = uow.sessions.begin_interaction(
                 scope, child_id, step=step, attempt=attempt, command=model.Command(keyword=step)
             )
         command, outcome = self._execute(ChildStep(route.step))
-        with unit_of_work() as uow:
+        with self.fx.transactions() as uow:
             uow.sessions.complete_interaction(scope, interaction, outcome, command=command)
         return outcome
 
@@ -532,6 +535,7 @@ def _read(
 
 
 def _end(
+    fx: Effects,
     job: _Job,
     lease: leasing.RunLease,
     attempt: int,
@@ -541,7 +545,7 @@ def _end(
     report: model.TestReport | None,
 ) -> ChildResult:
     scope, child_id = job.scope, job.child.id
-    with unit_of_work() as uow:
+    with fx.transactions() as uow:
         if not uow.sessions.release_lease(scope, child_id, owner=lease.owner):
             return _result(uow.sessions.get_session(scope, child_id))  # another run took over
         if content is not None:
@@ -554,16 +558,12 @@ def _end(
                 digest=hashlib.sha256(content.encode()).hexdigest(),
                 report=(report or model.TestReport()).to_json(),
             )
-        if route is Halt.SESSION_COMPLETE:
-            status, reason = SessionStatus.COMPLETE, None
-        else:
-            status, reason = SessionStatus.FAILED, error or route.value
-        # A permanent failure is marked on the child, so no later round runs it again.
-        state = {k: v for k, v in job.child.state.items() if k != rounds.PERMANENT_KEY}
-        if route is Halt.PERMANENT_FAILURE:
-            state[rounds.PERMANENT_KEY] = reason
-        if state != dict(job.child.state):
-            uow.sessions.update_session(scope, child_id, only_if=SessionStatus.ACTIVE, state=state)
+        end = rounds.end_of_run(route, error, job.child.state)
+        status, reason = end.status, end.reason
+        if end.state != dict(job.child.state):
+            uow.sessions.update_session(
+                scope, child_id, only_if=SessionStatus.ACTIVE, state=end.state
+            )
         moved = uow.sessions.set_status(
             scope, [child_id], expected=SessionStatus.ACTIVE, target=status, error=reason
         )

@@ -10,7 +10,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from ctworkflow import errors
+from ctworkflow import errors, ports
 from ctworkflow.config import Settings
 from ctworkflow.domain import commits, model, regression, rounds, validation
 from ctworkflow.domain.inputs import check_relative_path
@@ -18,7 +18,6 @@ from ctworkflow.domain.layout_profile import LayoutProfile
 from ctworkflow.domain.states import ParentStep, SessionStatus
 from ctworkflow.effects import nofollow, repository_layout
 from ctworkflow.effects.git import redact
-from ctworkflow.persistence.db import UnitOfWork, unit_of_work
 from ctworkflow.workflow import branch, environment, recording
 from ctworkflow.workflow.children import ensure_children
 from ctworkflow.workflow.effects import Effects
@@ -35,18 +34,23 @@ def initialize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effe
     Returns whether this call recorded the step's outcome (and so should move the session on).
     """
     start = recording.begin(
-        scope, session_id, ParentStep.INITIALIZE, attempt, model.Command(keyword="initialize")
+        fx.transactions,
+        scope,
+        session_id,
+        ParentStep.INITIALIZE,
+        attempt,
+        model.Command(keyword="initialize"),
     )
     if start is None:
         return False
     session = start.session
-    with unit_of_work() as uow:
+    with fx.transactions() as uow:
         project = uow.catalog.get_project(scope.account_id, scope.project_id)
         context = uow.catalog.get_component(scope, session.component_id)
     remote = redact(project.code_repo)
     try:
-        branch_name = branch.choose(scope, session, context)
-        with unit_of_work() as uow:
+        branch_name = branch.choose(fx, scope, session, context)
+        with fx.transactions() as uow:
             holders = uow.sessions.branch_holders(scope, branch_name, besides=session.id)
         clash = [h for h in holders if h.component_id != session.component_id]
         if clash:  # two first sessions of colliding contexts, at the same time
@@ -69,7 +73,7 @@ def initialize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effe
             repository_layout.STATE_KEY: layout,
             environment.STATE_KEY: built,
         }
-        with unit_of_work() as uow:  # recorded before the push: a redelivery knows it is ours
+        with fx.transactions() as uow:  # recorded before the push: a redelivery knows it is ours
             uow.sessions.update_session(
                 scope,
                 session.id,
@@ -79,10 +83,10 @@ def initialize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effe
                 state=state,
             )
         claimed = branch.claim(fx, scope, session, project.code_repo, branch_name, base)
-        branch.record_state(scope, session, claimed)
+        branch.record_state(fx, scope, session, claimed)
     except errors.CtWorkflowError as error:
         permanent = not errors.is_transient(error)
-        with unit_of_work() as uow:
+        with fx.transactions() as uow:
             return recording.finish(
                 uow, scope, start, model.Outcome.error(str(error)), fail_session=permanent
             )
@@ -102,7 +106,7 @@ def initialize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effe
     if taken_over:
         data["taken_over"] = True
         command = model.Command(keyword="take_over_branch", metadata=command.metadata)
-    with unit_of_work() as uow:
+    with fx.transactions() as uow:
         return recording.finish(uow, scope, start, model.Outcome.ok(data=data), command=command)
 
 
@@ -135,13 +139,14 @@ class FanOut:
     run_ids: list[uuid.UUID]
 
 
-def spawn(scope: model.Scope, session_id: uuid.UUID, attempt: int) -> FanOut | None:
+def spawn(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effects) -> FanOut | None:
     """Get or create the children and choose who runs this round; None if nothing to do.
 
     Round 1 runs every child. A later round runs only the children that did not pass,
     each handed the reason it failed, plus children of components added since.
     """
     start = recording.begin(
+        fx.transactions,
         scope,
         session_id,
         ParentStep.SPAWN_COMPONENT_TESTING_SESSIONS,
@@ -150,50 +155,32 @@ def spawn(scope: model.Scope, session_id: uuid.UUID, attempt: int) -> FanOut | N
     )
     if start is None:
         return None
-    with unit_of_work() as uow:
+    with fx.transactions() as uow:
         children = ensure_children(uow, scope, session_id)
         if not children:
             context = uow.catalog.get_component(scope, start.session.component_id)
             message = f"context {context.module_name} has no components to test"
             recording.finish(uow, scope, start, model.Outcome.error(message), fail_session=True)
             return None
-        failing = _previous_failures(uow, scope, session_id, attempt)
         # Validation failed every child it did not pass: a complete child passed, and keeps
         # its artifact; nothing leaves ``complete`` to run again. A child that failed
         # permanently does not run again either.
-        to_run = rounds.to_run(children)
+        plan = rounds.plan_round(children, _previous_failures(uow, scope, session_id, attempt))
         # Set-based: one UPDATE per status left, one for the round, one executemany of the
         # states that carry feedback; never a statement per child.
-        by_status: dict[SessionStatus, list[uuid.UUID]] = {}
-        states: dict[uuid.UUID, dict[str, Any]] = {}
-        for child in to_run:
-            if child.status is not SessionStatus.ACTIVE:
-                by_status.setdefault(child.status, []).append(child.id)
-            feedback = failing.get(child.id) or child.error
-            if feedback:
-                states[child.id] = {**child.state, "feedback": feedback}
-        for status, ids in by_status.items():
+        for status, ids in plan.reactivate.items():
             uow.sessions.set_status(scope, ids, expected=status, target=SessionStatus.ACTIVE)
-        uow.sessions.start_round(scope, attempt, session_ids=[c.id for c in to_run], states=states)
+        run_ids = [c.id for c in plan.run]
+        uow.sessions.start_round(scope, attempt, session_ids=run_ids, states=plan.states)
         uow.sessions.update_session(scope, session_id, attempt=attempt)
         child_ids = [c.id for c in children]
-        run_ids = [c.id for c in to_run]
-        uow.sessions.update_interaction_command(
-            scope,
-            start.interaction,
-            model.Command(
-                keyword="spawn_sessions",
-                metadata={
-                    "child_session_ids": [str(i) for i in child_ids],
-                    "run_session_ids": [str(i) for i in run_ids],
-                },
-            ),
-        )
+        record = rounds.FanOutRecord(child_ids=child_ids, run_ids=run_ids)
+        uow.sessions.update_interaction_command(scope, start.interaction, record.command())
     return FanOut(attempt=attempt, child_ids=child_ids, run_ids=run_ids)
 
 
 def _previous_failures(
-    uow: UnitOfWork, scope: model.Scope, session_id: uuid.UUID, attempt: int
+    uow: ports.UnitOfWork, scope: model.Scope, session_id: uuid.UUID, attempt: int
 ) -> dict[uuid.UUID, str]:
     if attempt <= 1:
         return {}
@@ -202,11 +189,7 @@ def _previous_failures(
     )
     if previous is None or previous.outcome is None:
         return {}
-    return {
-        uuid.UUID(f["child_id"]): f["reason"]
-        for f in previous.outcome.data.get("failures", [])
-        if f.get("child_id")
-    }
+    return validation.feedback_by_child(validation.failures_of(previous.outcome.data))
 
 
 # -- validate (the chord callback) ----------------------------------------------------------
@@ -226,7 +209,7 @@ def validate(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effect
     A round is judged only once every child has ended: a callback fired early (a child
     delivered twice is counted once by the chord, whichever copy returns first) waits.
     """
-    with unit_of_work() as uow:
+    with fx.transactions() as uow:
         session = uow.sessions.get_session(scope, session_id)
         interaction = uow.sessions.find_interaction(
             scope, session_id, step=ParentStep.SPAWN_COMPONENT_TESTING_SESSIONS, attempt=attempt
@@ -245,12 +228,7 @@ def validate(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effect
     assert session.base_commit is not None, "initialize records the base commit"
     try:
         checked = run_tests_here(
-            fx,
-            project,
-            session.base_commit,
-            to_run,
-            session.state.get("runner"),
-            state=session.state,
+            fx, project, session.base_commit, to_run, session.runner, state=session.state
         )
     except errors.CtWorkflowError as error:  # e.g. the remote is unreachable: blame no test
         reports = {a.test_path: model.TestReport(errors=1, output_tail=str(error)) for a in to_run}
@@ -259,26 +237,14 @@ def validate(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effect
     disproved = validation.disproved(components, children, to_run, reports, checked.base)
     failures += disproved
     start = recording.StepStart(session=session, interaction=interaction)
-    give_up = bool(failures) and not rounds.another_round_helps(failures)
-    if failures:
-        outcome = model.Outcome.error(
-            validation.summary(failures, len(components)),
-            data={"failures": [f.to_json() for f in failures], "permanent": give_up},
-        )
-    else:
-        kept = validation.kept(to_run, checked.base_contents)
-        outcome = model.Outcome.ok(
-            data={
-                "components": len(components),
-                "tests_collected": sum(r.collected for r in reports.values()),
-                "tests_passed": sum(r.passed for r in reports.values()),
-                "kept": [
-                    {"test_path": a.test_path, "summary": regression.kept_summary(a.report)}
-                    for a in kept
-                ],
-            }
-        )
-    with unit_of_work() as uow:
+    kept = [] if failures else validation.kept(to_run, checked.base_contents)
+    outcome, give_up = validation.verdict(
+        failures,
+        len(components),
+        reports,
+        [{"test_path": a.test_path, "summary": regression.kept_summary(a.report)} for a in kept],
+    )
+    with fx.transactions() as uow:
         for failure in failures:  # a child that said complete but did not pass is failed
             if failure.child_id is not None:
                 uow.sessions.set_status(
@@ -407,12 +373,17 @@ def finalize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effect
     Returns whether this call recorded the step's outcome.
     """
     start = recording.begin(
-        scope, session_id, ParentStep.FINALIZE, attempt, model.Command(keyword="finalize")
+        fx.transactions,
+        scope,
+        session_id,
+        ParentStep.FINALIZE,
+        attempt,
+        model.Command(keyword="finalize"),
     )
     if start is None:
         return False
     session = start.session
-    with unit_of_work() as uow:
+    with fx.transactions() as uow:
         project = uow.catalog.get_project(scope.account_id, scope.project_id)
         context = uow.catalog.get_component(scope, session.component_id)
         children = uow.sessions.children(scope, session_id)
@@ -436,7 +407,7 @@ def finalize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effect
         pushed = _commit_and_push(fx, project, session, list(artifacts.values()), message_for)
     except errors.CtWorkflowError as error:
         permanent = not errors.is_transient(error)
-        with unit_of_work() as uow:
+        with fx.transactions() as uow:
             return recording.finish(
                 uow, scope, start, model.Outcome.error(str(error)), fail_session=permanent
             )
@@ -450,8 +421,11 @@ def finalize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effect
         command = model.Command(
             argv=("git", "push", redact(project.code_repo), refspec), metadata=metadata
         )
-    with unit_of_work() as uow:
-        return recording.finish(uow, scope, start, model.Outcome.ok(data=data), command=command)
+    with fx.transactions() as uow:
+        recorded = recording.finish(uow, scope, start, model.Outcome.ok(data=data), command=command)
+        if recorded and pushed.commit is not None:
+            uow.sessions.update_session(scope, session_id, pushed_commit=pushed.commit)
+        return recorded
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -485,14 +459,19 @@ def _commit_and_push(
         paths = {a.test_path for a in artifacts}
         files = sorted(paths & set(fx.git.changed_paths(workspace)))
         kept = sorted(paths - set(files))
-        if head is not None and head != expected:
-            if branch.pushed_by(fx, remote, head, session.id):
-                return Pushed(commit=head, files=files, kept=kept)  # pushed before a crash
-            seen = expected[:12] if expected else "absent"
-            raise errors.StepFailed(
-                f"branch {name} moved to {head[:12]} on the remote, expected {seen}; "
-                "not overwriting"
-            )
+
+        def ours(commit: str) -> bool:
+            return branch.pushed_by(fx, remote, commit, session.id)
+
+        match commits.landing(head, expected, ours):
+            case commits.Landing.ALREADY_PUSHED:  # pushed before a crash
+                return Pushed(commit=head, files=files, kept=kept)
+            case commits.Landing.MOVED:
+                seen = expected[:12] if expected else "absent"
+                raise errors.StepFailed(
+                    f"branch {name} moved to {str(head)[:12]} on the remote, expected {seen}; "
+                    "not overwriting"
+                )
         if not files:
             return Pushed(commit=None, files=[], kept=kept)
         for path in files:

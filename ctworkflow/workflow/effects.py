@@ -1,18 +1,29 @@
-"""The side effects a step needs, bundled so tests and benchmarks can swap them."""
+"""The side effects a step needs, bundled so tests and benchmarks can swap them.
+
+A step reads and writes the database only through :attr:`Effects.transactions`, reads the time
+only through :attr:`Effects.clock`, and sends the next message only through
+:attr:`Effects.dispatcher` (the ports of :mod:`ctworkflow.ports`);
+:mod:`ctworkflow.testing` has in-memory ones.
+"""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ctworkflow import errors, ports
 from ctworkflow.agents.base import Agent
 from ctworkflow.agents.registry import get_agent
 from ctworkflow.config import Settings, get_settings
 from ctworkflow.domain.layouts import Layout
-from ctworkflow.domain.model import Project
+from ctworkflow.domain.model import Project, Scope
+from ctworkflow.domain.orchestrator import Next
+from ctworkflow.effects.clock import SystemClock
 from ctworkflow.effects.environments import Environments
 from ctworkflow.effects.git import Git
+from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.runners.base import Runner
 from ctworkflow.runners.registry import get_runner
 
@@ -20,13 +31,28 @@ from ctworkflow.runners.registry import get_runner
 DEFAULT_RUNNERS = {Layout.PYTHON: "pytest", Layout.PHOENIX: "mix"}
 
 
+class NoDispatcher:
+    """The dispatcher of effects that may not send messages: sending is a bug."""
+
+    def send_step(self, scope: Scope, session_id: uuid.UUID, route: Next) -> None:
+        raise errors.ConfigurationError(
+            f"session {session_id}: these effects have no dispatcher to send {route.step}"
+        )
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Effects:
-    """Git, the targets' environments, agents and test runners, as the workers use them."""
+    """The database, git, the clock, the dispatcher, the targets' environments, agents and
+    test runners of a step."""
 
     settings: Settings
-    git: Git
+    git: ports.GitRemote
     environments: Environments
+    #: Opens a unit of work (the configured database by default).
+    transactions: ports.Transactions = field(default=unit_of_work)
+    clock: ports.Clock = field(default_factory=SystemClock)
+    #: Sends the next step's message (the Celery layer passes its own).
+    dispatcher: ports.Dispatcher = field(default_factory=NoDispatcher)
     agent_factory: Callable[[str, dict[str, Any]], Agent] = field(default=get_agent)
     runner_factory: Callable[[str], Runner] = field(default=get_runner)
     #: Told the step and attempt a component run starts (the Celery task turns it into a
@@ -44,9 +70,14 @@ class Effects:
         return self.runner_factory(str(name))
 
 
-def live_effects(settings: Settings | None = None) -> Effects:
+def live_effects(
+    settings: Settings | None = None, *, dispatcher: ports.Dispatcher | None = None
+) -> Effects:
     """The real effects, configured from the settings."""
     settings = settings or get_settings()
     return Effects(
-        settings=settings, git=Git(settings.workspaces), environments=Environments(settings)
+        settings=settings,
+        git=Git(settings.workspaces),
+        environments=Environments(settings),
+        dispatcher=dispatcher or NoDispatcher(),
     )

@@ -11,16 +11,14 @@ from __future__ import annotations
 import logging
 import os
 import socket
-import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from sqlalchemy import exc as sa_exc
 
+from ctworkflow import ports
 from ctworkflow.domain import leases, model
-from ctworkflow.persistence.db import unit_of_work
-from ctworkflow.persistence.tables import utcnow
 
 logger = logging.getLogger(__name__)
 
@@ -53,9 +51,12 @@ class RunLease:
     owner: str
     ttl_s: float
     worker_losses: int
+    transactions: ports.Transactions
+    clock: ports.Clock
+    #: When the lease was last taken or renewed (the clock's ``monotonic``).
+    checked_at: float
     #: How often :meth:`still_held` asks; well under the lease's lifetime.
     check_interval_s: float = 2.0
-    checked_at: float = field(default_factory=time.monotonic)
     held: bool = True
 
     def still_held(self) -> bool:
@@ -64,17 +65,17 @@ class RunLease:
         One statement at most every ``check_interval_s``. A database that cannot be reached
         (restarting) is no answer: the run goes on and asks again later.
         """
-        now = time.monotonic()
+        now = self.clock.monotonic()
         if not self.held or now - self.checked_at < self.check_interval_s:
             return self.held
         self.checked_at = now
         try:
-            with unit_of_work() as uow:
+            with self.transactions() as uow:
                 self.held = uow.sessions.renew_lease(
                     self.scope,
                     self.session_id,
                     owner=self.owner,
-                    expires_at=utcnow() + timedelta(seconds=self.ttl_s),
+                    expires_at=self.clock.now() + timedelta(seconds=self.ttl_s),
                 )
         except sa_exc.OperationalError:
             logger.warning("session %s: database unreachable; running on", self.session_id)
@@ -86,17 +87,23 @@ class RunLease:
 
 
 def take(
-    scope: model.Scope, child: model.Session, ttl_s: float, *, check_interval_s: float
+    transactions: ports.Transactions,
+    clock: ports.Clock,
+    scope: model.Scope,
+    child: model.Session,
+    ttl_s: float,
+    *,
+    check_interval_s: float,
 ) -> RunLease | None:
     """Take the child's lease if it is free; None while another live run holds it."""
     holder = str(new_holder())
-    now = utcnow()
+    now = clock.now()
     replacing = None
     if leases.holder_is_gone(
         child.lease_owner, host=socket.gethostname(), process_alive=process_alive
     ):
         replacing = child.lease_owner
-    with unit_of_work() as uow:
+    with transactions() as uow:
         losses = uow.sessions.take_lease(
             scope,
             child.id,
@@ -113,5 +120,8 @@ def take(
         owner=holder,
         ttl_s=ttl_s,
         worker_losses=losses,
+        transactions=transactions,
+        clock=clock,
+        checked_at=clock.monotonic(),
         check_interval_s=min(check_interval_s, ttl_s / 3),
     )

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 from ctworkflow.domain import model
 from ctworkflow.domain.orchestrator import Completed, Halt, Next, get_next_interaction
 from ctworkflow.domain.states import SessionStatus
-from ctworkflow.persistence.db import unit_of_work
+from ctworkflow.workflow import branch
+from ctworkflow.workflow.effects import Effects
+
+logger = logging.getLogger(__name__)
 
 
-def next_step(scope: model.Scope, session_id: uuid.UUID) -> Next | None:
+def next_step(scope: model.Scope, session_id: uuid.UUID, fx: Effects) -> Next | None:
     """The step a context session runs next; None once it has ended (and end it if due)."""
-    with unit_of_work() as uow:
+    with fx.transactions() as uow:
         session = uow.sessions.get_session(scope, session_id)
         if session.status is not SessionStatus.ACTIVE:
             return None
@@ -39,3 +43,21 @@ def next_step(scope: model.Scope, session_id: uuid.UUID) -> Next | None:
                 error=reason or route.value,
             )
         return None
+
+
+def advance(scope: model.Scope, session_id: uuid.UUID, fx: Effects) -> Next | None:
+    """Send the step that comes next for a session; or, once it has ended, delete the empty
+    branch it created (:func:`ctworkflow.workflow.branch.release`). Returns the step sent."""
+    route = next_step(scope, session_id, fx)
+    if route is None:
+        branch.release(fx, scope, session_id)
+    else:
+        logger.info(
+            "session %s: next %s attempt %s",
+            session_id,
+            route.step,
+            route.attempt,
+            extra={"action": "advance", "session_id": str(session_id), "step": str(route.step)},
+        )
+        fx.dispatcher.send_step(scope, session_id, route)
+    return route

@@ -16,12 +16,13 @@ from datetime import datetime
 from typing import Protocol
 
 from ctworkflow.config import Settings, get_settings
-from ctworkflow.domain import leases, model, recovery
+from ctworkflow.domain import leases, model, recovery, rounds
 from ctworkflow.domain.orchestrator import Completed, Next, backoff_seconds
 from ctworkflow.domain.states import ParentStep, SessionStatus, SessionType
 from ctworkflow.persistence.db import UnitOfWork, unit_of_work
 from ctworkflow.persistence.tables import utcnow
 from ctworkflow.workflow import progress
+from ctworkflow.workflow.effects import live_effects
 from ctworkflow.workflow.leasing import process_alive
 
 logger = logging.getLogger(__name__)
@@ -138,7 +139,7 @@ def _reconcile_session(
                 sender.validation(scope, session_id, attempt)
                 touched.append(session_id)
             case recovery.Conclude():
-                progress.next_step(scope, session_id)
+                progress.next_step(scope, session_id, live_effects(settings))
         report.actions[type(action).__name__] += 1
     report.redriven.append(str(session_id))
     with unit_of_work() as uow:  # re-driven now: not stale again until another stale period
@@ -164,7 +165,7 @@ def _view(uow: UnitOfWork, session: model.Session, now: datetime) -> recovery.Se
     pending_step = None
     if pending:
         current = max(pending, key=lambda i: i.started_at)
-        fanned = "run_session_ids" in current.command.metadata
+        fanned = rounds.FanOutRecord.from_command(current.command) is not None
         pending_step = recovery.PendingStep(
             step=ParentStep(current.step), attempt=current.attempt, fanned_out=fanned
         )

@@ -9,9 +9,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+from ctworkflow import ports
 from ctworkflow.domain import model
 from ctworkflow.domain.states import SessionStatus
-from ctworkflow.persistence.db import UnitOfWork, unit_of_work
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -23,10 +23,15 @@ class StepStart:
 
 
 def begin(
-    scope: model.Scope, session_id: uuid.UUID, step: str, attempt: int, command: model.Command
+    transactions: ports.Transactions,
+    scope: model.Scope,
+    session_id: uuid.UUID,
+    step: str,
+    attempt: int,
+    command: model.Command,
 ) -> StepStart | None:
     """Begin a step of an active session; None if the session ended or the step already ran."""
-    with unit_of_work() as uow:
+    with transactions() as uow:
         session = uow.sessions.get_session(scope, session_id)
         if session.status is not SessionStatus.ACTIVE:
             return None
@@ -39,7 +44,7 @@ def begin(
 
 
 def finish(
-    uow: UnitOfWork,
+    uow: ports.UnitOfWork,
     scope: model.Scope,
     start: StepStart,
     outcome: model.Outcome,

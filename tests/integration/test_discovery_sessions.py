@@ -9,7 +9,6 @@ import os
 import shutil
 import subprocess
 import threading
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -26,24 +25,14 @@ from ctworkflow.services import catalog, discovery
 from ctworkflow.services.discovery import DiscoveryReport, Renamed
 from tests.elixir_support import require_elixir
 from tests.samples import SampleRepo, git, mix_sample, python_sample
-from tests.workflow_support import run_pytest, wait_until_terminal
+from tests.workflow_support import register_sample, run_pytest, wait_until_terminal
 
 BRANCH = "test-context-testing-session-for-accounts"
 
 
 def register(sample: SampleRepo, layout: str, settings: dict[str, object] | None = None) -> Scope:
     """A project on the sample's remote; its agent is the scaffold unless settings say else."""
-    with unit_of_work() as uow:
-        account = catalog.create_account(uow, f"acme-{uuid.uuid4().hex[:6]}")
-        project = catalog.create_project(
-            uow,
-            account.id,
-            name="app",
-            code_repo=str(sample.remote),
-            layout=layout,
-            settings=settings or {"agent": "scaffold"},
-        )
-    return Scope(account_id=account.id, project_id=project.id, user_id="tester")
+    return register_sample(sample, layout, settings)
 
 
 def clone_branch(sample: SampleRepo, where: Path) -> Path:
@@ -241,7 +230,7 @@ def test_a_session_overrides_the_projects_agent_and_runner(
     session = wait_until_terminal(scope, started.id, timeout_s=240)
 
     assert session.status is SessionStatus.COMPLETE, session.error
-    assert session.agent == "scaffold" and session.state["runner"] == "pytest"
+    assert session.agent == "scaffold" and session.runner == "pytest"
     assert pushed_files(sample) == sorted(
         test_file_path(Layout.PYTHON, c.module_name) for c in sample.components
     )

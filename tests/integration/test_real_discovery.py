@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,7 +23,7 @@ from ctworkflow.services import catalog
 from tests.cli_support import base_env, ctw
 from tests.conftest import fresh_database
 from tests.elixir_support import require_elixir
-from tests.real_packages import UpstreamRepo, as_repository, fetch_eex, fetch_sdist, git
+from tests.real_packages import UpstreamRepo, as_repository, fetch_eex, fetch_sdist, git, register
 from tests.workflow_support import wait_until_terminal
 
 
@@ -49,20 +47,6 @@ def database(
     get_settings.cache_clear()
     yield url
     db.close_engine(url)
-
-
-def register(upstream: UpstreamRepo, layout: str) -> Scope:
-    with unit_of_work() as uow:
-        account = catalog.create_account(uow, f"acme-{uuid.uuid4().hex[:6]}")
-        project = catalog.create_project(
-            uow,
-            account.id,
-            name="real",
-            code_repo=str(upstream.remote),
-            layout=layout,
-            settings={"agent": "scaffold"},
-        )
-    return Scope(account_id=account.id, project_id=project.id, user_id="tester")
 
 
 def registered(scope: Scope) -> list[str]:
@@ -274,65 +258,6 @@ def test_an_elixir_library_is_discovered_with_the_test_paths_mix_expects(
     )
     assert done.returncode == 0, done.stdout + done.stderr
     assert "7 doctests, 101 tests, 0 failures" in done.stdout
-
-
-def run_pytest(folder: Path) -> subprocess.CompletedProcess[str]:
-    """The project's own test command, bare, in a clone: ``python -m pytest``."""
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-
-
-def passed(output: str) -> int:
-    summary = output.strip().splitlines()[-1]
-    return int(summary.split(" passed")[0].split()[-1])
-
-
-def test_a_session_on_a_real_flat_package_puts_tests_where_its_own_pytest_collects_them(
-    workflow_db: str, unpacked: dict[str, Path], tmp_path: Path
-) -> None:
-    upstream = as_repository(unpacked["toolz"], tmp_path / "toolz")
-    scope = register(upstream, "python")
-    api.discover_components(scope)
-    before = run_pytest(upstream.work)
-    assert before.returncode == 0, before.stdout[-2000:]
-
-    session = wait_until_terminal(
-        scope, api.start_context_testing(scope, "toolz.sandbox").id, timeout_s=240
-    )
-
-    assert session.status is SessionStatus.COMPLETE, session.error
-    assert session.state["layout"]["test_style"] == "in_package"
-    branch = session.branch_name
-    assert branch is not None
-    clone = tmp_path / "clone"
-    git("clone", "--quiet", "--branch", branch, str(upstream.remote), str(clone), cwd=tmp_path)
-    base = git("rev-parse", "origin/main", cwd=clone)
-    changed = git("diff", "--name-only", base, "HEAD", cwd=clone).splitlines()
-    assert sorted(changed) == [
-        "toolz/sandbox/tests/test_core.py",
-        "toolz/sandbox/tests/test_parallel.py",
-    ]
-    after = run_pytest(clone)
-    assert after.returncode == 0, after.stdout[-2000:]
-    # Every test that passed at the base still passes, and the new ones are collected too.
-    assert passed(after.stdout) > passed(before.stdout)
-    new = run_pytest_files(clone, changed)
-    assert new.returncode == 0 and passed(new.stdout) >= 6, new.stdout[-2000:]
-
-
-def run_pytest_files(folder: Path, files: list[str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *files],
-        cwd=folder,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
 
 
 def test_a_session_whose_base_commit_has_an_unusable_layout_fails_at_once_and_pushes_nothing(

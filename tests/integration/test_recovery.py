@@ -96,7 +96,9 @@ def test_a_round_whose_chord_was_lost_is_run_and_validated_by_the_reconciler(
     session_id = create_without_wake_up(project)
     scope = project.scope
     assert context.initialize(scope, session_id, 1, live_effects())
-    fan_out = context.spawn(scope, session_id, 1)  # children recorded; the chord never sent
+    fan_out = context.spawn(
+        scope, session_id, 1, live_effects()
+    )  # children recorded; the chord never sent
     assert fan_out is not None and len(fan_out.run_ids) == 3
 
     report = reconcile_until_terminal(project, session_id)
@@ -113,7 +115,7 @@ def test_a_round_whose_chord_was_lost_is_run_and_validated_by_the_reconciler(
 def fanned_out(project: Project) -> list[uuid.UUID]:
     session_id = create_without_wake_up(project)
     assert context.initialize(project.scope, session_id, 1, live_effects())
-    fan_out = context.spawn(project.scope, session_id, 1)
+    fan_out = context.spawn(project.scope, session_id, 1, live_effects())
     assert fan_out is not None
     return fan_out.run_ids
 
@@ -199,7 +201,7 @@ def test_every_step_refuses_another_tenants_scope_and_writes_nothing(
 
     for step in (
         lambda scope: context.initialize(scope, session_id, 2, fx),
-        lambda scope: context.spawn(scope, session_id, 2),
+        lambda scope: context.spawn(scope, session_id, 2, live_effects()),
         lambda scope: context.validate(scope, session_id, 1, fx),
         lambda scope: context.finalize(scope, session_id, 1, fx),
     ):

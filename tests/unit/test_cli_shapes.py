@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -105,7 +106,9 @@ def sample_details() -> SessionDetails:
     user, repo, live = (
         component(f"shop.accounts.{m}", context.id) for m in ("user", "repo", "live")
     )
-    parent = session(context, SessionStatus.COMPLETE, ended_after_s=30)
+    parent = dataclasses.replace(
+        session(context, SessionStatus.COMPLETE, ended_after_s=30), pushed_commit="c" * 40
+    )
     done = session(user, SessionStatus.COMPLETE, parent=parent.id, ended_after_s=4.04)
     failed = session(repo, SessionStatus.FAILED, parent=parent.id, ended_after_s=7, attempt=2)
     running = session(live, SessionStatus.ACTIVE, parent=parent.id)
@@ -179,8 +182,13 @@ def test_watch_snapshot_names_step_progress_and_rows() -> None:
 
 def test_no_commit_before_a_successful_finalize() -> None:
     details = sample_details()
+    before = dataclasses.replace(
+        details,
+        session=dataclasses.replace(details.session, pushed_commit=None),
+        interactions=details.interactions[:2],
+    )
 
-    assert shapes.commit_of(details.interactions[:2]) is None
+    assert shapes.watch_json(before, T0)["commit"] is None
     assert shapes.current_step([]) is None
 
 

@@ -112,7 +112,8 @@ def test_an_agent_gets_the_network_and_its_folders_but_not_the_credentials_in_th
     assert "--share-net" in argv
     assert order.index(("--tmpfs", str(home / ".ssh"))) > order.index(("--bind", str(home)))
     assert ("--ro-bind", str(home / ".netrc")) in order
-    assert argv[argv.index(str(home / ".netrc")) - 1] == "/dev/null"
+    hidden_by = Path(argv[argv.index(str(home / ".netrc")) - 1])
+    assert hidden_by == sandbox.EMPTY_FILE and hidden_by.stat().st_size == 0
     # Named on its own, a credential folder is the operator's choice: bound after the hiding.
     gcloud = str(home / ".config" / "gcloud")
     assert ("--bind", gcloud) in order[order.index(("--tmpfs", gcloud)) :]

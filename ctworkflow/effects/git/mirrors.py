@@ -11,7 +11,9 @@ from ctworkflow import errors
 from ctworkflow.effects.git.base import GitBase, check_remote, check_sha, mirror_key
 from ctworkflow.effects.git.redaction import redact
 
-_FETCH_REFSPEC = "+refs/heads/*:refs/heads/*"
+#: Branches, and tags: a build that reads its version from git (setuptools-scm, hatch-vcs)
+#: finds the project's real version in a workspace only with its tags.
+_FETCH_REFSPECS = ("+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*")
 
 #: Commits this process has seen in a mirror. Commits never change, so one ``cat-file`` per
 #: (mirror, commit) and process is enough; the cache is trusted only while the mirror exists.
@@ -34,7 +36,7 @@ class Mirrors(GitBase):
             if not path.exists():
                 self._create_mirror(path, remote)
             if need is None or not self._has_commit(path, need):
-                fetch = ["fetch", "--prune", "--no-tags", "--quiet", "origin", _FETCH_REFSPEC]
+                fetch = ["fetch", "--prune", "--no-tags", "--quiet", "origin", *_FETCH_REFSPECS]
                 self._ok(fetch, cwd=path, what="git fetch", remote=remote)
         return path
 

@@ -19,7 +19,9 @@ from ctworkflow.persistence.tables import (
 )
 
 #: Columns a step may set on a session besides its status.
-UPDATABLE = frozenset({"branch_name", "base_commit", "attempt", "max_attempts", "state", "error"})
+UPDATABLE = frozenset(
+    {"branch_name", "base_commit", "attempt", "max_attempts", "state", "error", "pushed_commit"}
+)
 
 
 class SessionRecords(StoreBase):

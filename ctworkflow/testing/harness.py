@@ -1,0 +1,170 @@
+"""The in-memory kit assembled: effects, a dispatcher that keeps messages, and a worker.
+
+:class:`Harness` builds :class:`~ctworkflow.workflow.effects.Effects` from the in-memory
+database, the fake git, the fake clock, the scripted agent and the verdict runner, and plays
+the worker: :meth:`Harness.deliver` hands one message to the workflow step it names, as the
+Celery tasks of :mod:`ctworkflow.tasks.context` do (a step that recorded its outcome moves
+the session on; one that found nothing to do finishes an ending), and a spawn's round runs
+its component sessions one after the other, then validation, as the chord would.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ctworkflow.config import Settings
+from ctworkflow.domain import model
+from ctworkflow.domain.orchestrator import Next
+from ctworkflow.domain.states import ExecutionMode, ParentStep, SessionStatus, SessionType
+from ctworkflow.effects.environments import Environments
+from ctworkflow.testing.clock import FakeClock
+from ctworkflow.testing.doubles import ScriptedAgent, VerdictRunner
+from ctworkflow.testing.git import FakeGit
+from ctworkflow.testing.store import InMemoryDatabase
+from ctworkflow.workflow import branch, component, context, progress
+from ctworkflow.workflow.effects import Effects
+
+REMOTE = "https://git.example/shop.git"
+
+#: A Python project with one context (``shop.cart``) of two components.
+SHOP: dict[str, str] = {
+    "pyproject.toml": '[project]\nname = "shop"\nversion = "1.0"\n',
+    "shop/__init__.py": "",
+    "shop/cart/__init__.py": "",
+    "shop/cart/items.py": "def add(a, b):\n    return a + b\n",
+    "shop/cart/totals.py": "def total(xs):\n    return sum(xs)\n",
+}
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Message:
+    """A step message the workflow sent."""
+
+    scope: model.Scope
+    session_id: uuid.UUID
+    step: str
+    attempt: int
+
+
+@dataclass(slots=True)
+class RecordingDispatcher:
+    """Keeps every message sent (:class:`~ctworkflow.ports.Dispatcher`)."""
+
+    sent: list[Message] = field(default_factory=list)
+
+    def send_step(self, scope: model.Scope, session_id: uuid.UUID, route: Next) -> None:
+        self.sent.append(
+            Message(scope=scope, session_id=session_id, step=route.step, attempt=route.attempt)
+        )
+
+
+class Harness:
+    """One project on an in-memory remote, and everything a step needs to run on it."""
+
+    def __init__(self, root: Path, files: dict[str, str] | None = None, **overrides: Any) -> None:
+        self.clock = FakeClock()
+        self.db = InMemoryDatabase(self.clock)
+        self.git = FakeGit(root / "git")
+        self.base = self.git.add_remote(REMOTE, files or SHOP)
+        self.agent = ScriptedAgent()
+        self.runner = VerdictRunner()
+        self.dispatcher = RecordingDispatcher()
+        chosen = {"max_attempts": 3, "max_fix_rounds": 0, **overrides}
+        settings = Settings(data_dir=root / "data", **chosen)
+        self.fx = Effects(
+            settings=settings,
+            git=self.git,
+            # never used: the project's setting says its tests need no environment built
+            environments=Environments(settings),
+            transactions=self.db,
+            clock=self.clock,
+            dispatcher=self.dispatcher,
+            agent_factory=lambda name, project_settings: self.agent,
+            runner_factory=lambda name: self.runner,
+        )
+        self.project = self.db.add_project(
+            code_repo=REMOTE, settings={"environment": {"installer": "none"}}
+        )
+        self.scope = model.Scope(account_id=self.project.account_id, project_id=self.project.id)
+        self.context = self.db.add_component(self.project, "shop.cart")
+        self.components = [
+            self.db.add_component(self.project, name, parent=self.context)
+            for name in ("shop.cart.items", "shop.cart.totals")
+        ]
+
+    # -- sessions -------------------------------------------------------------------------
+
+    def start(self, *, max_attempts: int = 3) -> uuid.UUID:
+        """A new context session, its first step sent (what ``api.start_context_testing``
+        leaves behind)."""
+        with self.db() as uow:
+            session = uow.sessions.add_session(
+                self.scope,
+                type=SessionType.CONTEXT_TESTING,
+                status=SessionStatus.ACTIVE,
+                component_id=self.context.id,
+                execution_mode=ExecutionMode.AGENTIC,
+                agent=self.agent.name,
+                max_attempts=max_attempts,
+            )
+        self.dispatcher.send_step(self.scope, session.id, Next(step=ParentStep.INITIALIZE))
+        return session.id
+
+    def session(self, session_id: uuid.UUID) -> model.Session:
+        """A session as it is now."""
+        return self.db.session(session_id)
+
+    def children(self, session_id: uuid.UUID) -> list[model.Session]:
+        """The children of a context session, in their components' order."""
+        with self.db() as uow:
+            return uow.sessions.children(self.scope, session_id)
+
+    def interactions(self, session_id: uuid.UUID) -> list[model.Interaction]:
+        """A session's history, oldest first."""
+        with self.db() as uow:
+            return uow.sessions.interactions(self.scope, session_id)
+
+    # -- the worker -----------------------------------------------------------------------
+
+    def run(self, *, limit: int = 50) -> int:
+        """Deliver the messages sent, in order, until none is left; how many were."""
+        delivered = 0
+        while self.dispatcher.sent:
+            if delivered >= limit:
+                raise AssertionError(f"still sending after {limit} messages")
+            self.deliver(self.dispatcher.sent.pop(0))
+            delivered += 1
+        return delivered
+
+    def deliver(self, message: Message) -> None:
+        """Run the step a message names, as its Celery task does."""
+        scope, session_id, attempt, fx = message.scope, message.session_id, message.attempt, self.fx
+        match ParentStep(message.step):
+            case ParentStep.INITIALIZE:
+                self._after(context.initialize(scope, session_id, attempt, fx), session_id)
+            case ParentStep.SPAWN_COMPONENT_TESTING_SESSIONS:
+                fan_out = context.spawn(scope, session_id, attempt, fx)
+                if fan_out is not None:
+                    for child_id in fan_out.run_ids:
+                        component.run_component(scope, child_id, attempt, fx)
+                    self.validate(session_id, attempt)
+            case ParentStep.FINALIZE:
+                self._after(context.finalize(scope, session_id, attempt, fx), session_id)
+
+    def validate(self, session_id: uuid.UUID, attempt: int) -> context.Verdict:
+        """The chord callback of a round."""
+        verdict = context.validate(self.scope, session_id, attempt, self.fx)
+        if verdict is context.Verdict.RECORDED:
+            progress.advance(self.scope, session_id, self.fx)
+        elif verdict is context.Verdict.IGNORED:
+            branch.release(self.fx, self.scope, session_id)
+        return verdict
+
+    def _after(self, recorded: bool, session_id: uuid.UUID) -> None:
+        if recorded:
+            progress.advance(self.scope, session_id, self.fx)
+        else:
+            branch.release(self.fx, self.scope, session_id)

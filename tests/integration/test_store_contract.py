@@ -1,0 +1,306 @@
+"""The in-memory database keeps the rules the SQL stores keep, so the unit tier's fake cannot
+drift: every test here runs on :class:`ctworkflow.testing.store.InMemoryDatabase` and on
+:func:`ctworkflow.persistence.db.unit_of_work` over SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ctworkflow import errors, ports
+from ctworkflow.domain import model
+from ctworkflow.domain.layouts import Layout
+from ctworkflow.domain.states import ExecutionMode, SessionStatus, SessionType
+from ctworkflow.persistence import db
+from ctworkflow.persistence.tables import utcnow
+from ctworkflow.testing.clock import FakeClock
+from ctworkflow.testing.store import InMemoryDatabase
+from tests.conftest import fresh_database
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Setup:
+    """A context session of two children, in one tenant, and a second tenant."""
+
+    transactions: ports.Transactions
+    scope: model.Scope
+    other: model.Scope
+    parent: model.Session
+    children: list[model.Session]
+
+
+def _tenant(uow: Any, name: str) -> tuple[model.Scope, model.Component]:
+    """A tenant with a context (through the stores' own set-up methods, which both have)."""
+    catalog = uow.catalog
+    account = catalog.add_account(name)
+    project = catalog.add_project(
+        account.id,
+        name=name,
+        code_repo="https://git.example/r.git",
+        layout=Layout.PYTHON,
+        default_branch="main",
+        settings={},
+    )
+    scope = model.Scope(account_id=account.id, project_id=project.id)
+    context = catalog.add_component(
+        scope, name="cart", module_name="shop.cart", type="context", priority=0, parent_id=None
+    )
+    return scope, context
+
+
+def _set_up(transactions: ports.Transactions) -> Setup:
+    with transactions() as unit:
+        uow: Any = unit
+        scope, context = _tenant(uow, "first")
+        other, _ = _tenant(uow, "second")
+        # priorities give the children's order: "b" first, whatever the names say
+        ids = [
+            uow.catalog.add_component(
+                scope,
+                name=name,
+                module_name=f"shop.cart.{name}",
+                type="module",
+                priority=priority,
+                parent_id=context.id,
+            ).id
+            for name, priority in (("a", 0), ("b", 5))
+        ]
+        parent = uow.sessions.add_session(
+            scope,
+            type=SessionType.CONTEXT_TESTING,
+            status=SessionStatus.ACTIVE,
+            user_id="user",
+            component_id=context.id,
+            execution_mode=ExecutionMode.AGENTIC,
+            environment_type="local",
+            agent="scaffold",
+            state={},
+            max_attempts=3,
+        )
+        uow.sessions.add_children(
+            parent,
+            ids,
+            execution_mode=ExecutionMode.AGENTIC,
+            environment_type="local",
+            agent="scaffold",
+            max_attempts=3,
+        )
+        children = uow.sessions.children(scope, parent.id)
+    return Setup(
+        transactions=transactions, scope=scope, other=other, parent=parent, children=children
+    )
+
+
+@pytest.fixture(params=["memory", "sqlite", "postgresql"])
+def setup(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Setup]:
+    if request.param == "memory":
+        yield _set_up(InMemoryDatabase(FakeClock(utcnow())))
+        return
+    url = fresh_database(request, request.param, tmp_path)
+
+    def transactions() -> AbstractContextManager[ports.UnitOfWork]:
+        return db.unit_of_work(url)
+
+    try:
+        yield _set_up(transactions)
+    finally:
+        db.close_engine(url)
+
+
+def test_children_are_created_once_and_listed_in_their_components_order(setup: Setup) -> None:
+    first, second = setup.children
+    with setup.transactions() as uow:
+        uow.sessions.add_children(
+            setup.parent,
+            [first.component_id],
+            execution_mode=ExecutionMode.AGENTIC,
+            environment_type="local",
+            agent="scaffold",
+            max_attempts=3,
+        )
+        again = uow.sessions.children(setup.scope, setup.parent.id)
+        components = uow.catalog.components_by_id(setup.scope, [c.component_id for c in again])
+
+    assert [c.id for c in again] == [first.id, second.id]
+    assert [components[c.component_id].name for c in again] == ["b", "a"]
+
+
+def test_a_status_moves_only_from_the_status_expected_and_only_as_the_table_allows(
+    setup: Setup,
+) -> None:
+    first, second = setup.children
+    with setup.transactions() as uow:
+        sessions = uow.sessions
+        done = sessions.set_status(
+            setup.scope, [first.id], expected=SessionStatus.ACTIVE, target=SessionStatus.COMPLETE
+        )
+        again = sessions.set_status(
+            setup.scope, [first.id], expected=SessionStatus.ACTIVE, target=SessionStatus.FAILED
+        )
+        foreign = sessions.set_status(
+            setup.other, [second.id], expected=SessionStatus.ACTIVE, target=SessionStatus.FAILED
+        )
+        with pytest.raises(errors.InvalidTransition):
+            sessions.set_status(
+                setup.scope,
+                [first.id],
+                expected=SessionStatus.COMPLETE,
+                target=SessionStatus.ACTIVE,
+            )
+        ended = sessions.get_session(setup.scope, first.id)
+        with pytest.raises(errors.SessionNotFound):
+            sessions.get_session(setup.other, first.id)
+
+    assert (done, again, foreign) == ([first.id], [], [])
+    assert ended.status is SessionStatus.COMPLETE and ended.completed_at is not None
+
+
+def test_a_step_has_one_interaction_and_one_outcome_however_often_it_runs(setup: Setup) -> None:
+    parent = setup.parent
+    command = model.Command(keyword="initialize")
+    with setup.transactions() as uow:
+        sessions = uow.sessions
+        begun = sessions.begin_interaction(
+            setup.scope, parent.id, step="initialize", attempt=1, command=command
+        )
+        twin = sessions.begin_interaction(
+            setup.scope, parent.id, step="initialize", attempt=1, command=command
+        )
+        stored = sessions.complete_interaction(setup.scope, begun, model.Outcome.ok())
+        stored_again = sessions.complete_interaction(setup.scope, twin, model.Outcome.error("x"))
+        later = sessions.begin_interaction(
+            setup.scope, parent.id, step="initialize", attempt=2, command=command
+        )
+        pending = sessions.begin_interaction(
+            setup.scope, parent.id, step="spawn", attempt=1, command=command
+        )
+        sessions.complete_interaction(
+            setup.scope, later, model.Outcome.error("y"), completed_at=utcnow() + timedelta(1)
+        )
+        last = sessions.last_completed(setup.scope, parent.id)
+        attempts = sessions.latest_attempts(setup.scope, parent.id)
+        abandoned = sessions.abandon_pending(setup.scope, parent.id, "interrupted")
+        closed = sessions.find_interaction(setup.scope, parent.id, step="spawn", attempt=1)
+
+    assert twin.id == begun.id and (stored, stored_again) == (True, False)
+    assert last is not None and (last.id, last.attempt) == (later.id, 2)
+    assert attempts == {"initialize": 2, "spawn": 1}
+    assert abandoned == 1 and closed is not None and closed.id == pending.id
+    assert closed.outcome is not None and closed.outcome.error_message == "interrupted"
+
+
+def test_a_lease_is_taken_only_when_free_expired_or_its_holder_is_named_gone(
+    setup: Setup,
+) -> None:
+    child = setup.children[0].id
+    now = utcnow()
+    soon, later = now + timedelta(seconds=30), now + timedelta(seconds=60)
+    with setup.transactions() as uow:
+        sessions = uow.sessions
+        first = sessions.take_lease(setup.scope, child, owner="a", expires_at=soon, now=now)
+        held = sessions.take_lease(setup.scope, child, owner="b", expires_at=soon, now=now)
+        renewed_by_other = sessions.renew_lease(setup.scope, child, owner="b", expires_at=later)
+        renewed = sessions.renew_lease(setup.scope, child, owner="a", expires_at=later)
+        expired = sessions.take_lease(
+            setup.scope, child, owner="b", expires_at=later, now=later + timedelta(seconds=1)
+        )
+        replaced = sessions.take_lease(
+            setup.scope, child, owner="c", expires_at=later, now=now, replacing="b"
+        )
+        released_by_other = sessions.release_lease(setup.scope, child, owner="b")
+        released = sessions.release_lease(setup.scope, child, owner="c")
+        freed = sessions.get_session(setup.scope, child)
+
+    assert (first, held) == (0, None)
+    assert (renewed_by_other, renewed) == (False, True)
+    assert (expired, replaced) == (1, 2)  # each take-over from a holder counts a loss
+    assert (released_by_other, released) == (False, True)
+    assert freed.lease_owner is None and freed.worker_losses == 2
+
+
+def test_an_ended_session_holds_no_lease(setup: Setup) -> None:
+    child = setup.children[0].id
+    now = utcnow()
+    with setup.transactions() as uow:
+        uow.sessions.set_status(
+            setup.scope, [child], expected=SessionStatus.ACTIVE, target=SessionStatus.CANCELLED
+        )
+        taken = uow.sessions.take_lease(setup.scope, child, owner="a", expires_at=now, now=now)
+
+    assert taken is None
+
+
+def test_an_attempt_stores_one_artifact_and_the_newest_attempt_is_the_one_read(
+    setup: Setup,
+) -> None:
+    child = setup.children[0].id
+
+    def store(uow: ports.UnitOfWork, attempt: int, content: str) -> bool:
+        return uow.sessions.add_artifact(
+            setup.scope,
+            child,
+            attempt=attempt,
+            test_path="tests/test_a.py",
+            content=content,
+            digest="d",
+            report=model.TestReport(collected=1, passed=1).to_json(),
+        )
+
+    with setup.transactions() as uow:
+        stored = [store(uow, 1, "one"), store(uow, 1, "twin"), store(uow, 2, "two")]
+        newest = uow.sessions.latest_artifacts(setup.scope, [child, setup.children[1].id])
+        foreign = uow.sessions.latest_artifacts(setup.other, [child])
+
+    assert stored == [True, False, True]
+    assert list(newest) == [child] and newest[child].content == "two"
+    assert newest[child].report.passed == 1
+    assert foreign == {}
+
+
+def test_a_state_is_set_only_while_the_session_has_the_status_asked_for(setup: Setup) -> None:
+    child = setup.children[0].id
+    with setup.transactions() as uow:
+        sessions = uow.sessions
+        while_active = sessions.update_session(
+            setup.scope, child, only_if=SessionStatus.ACTIVE, state={"feedback": "f"}
+        )
+        sessions.set_status(
+            setup.scope, [child], expected=SessionStatus.ACTIVE, target=SessionStatus.FAILED
+        )
+        once_failed = sessions.update_session(
+            setup.scope, child, only_if=SessionStatus.ACTIVE, state={}
+        )
+        sessions.start_round(setup.scope, 2, session_ids=[child], states={})
+        found = sessions.get_session(setup.scope, child)
+
+    assert (while_active, once_failed) == (True, False)
+    assert found.state == {"feedback": "f"} and found.attempt == 2
+
+
+def test_a_unit_of_work_that_raises_leaves_nothing_behind(setup: Setup) -> None:
+    child = setup.children[0].id
+    with pytest.raises(RuntimeError), setup.transactions() as uow:
+        uow.sessions.set_status(
+            setup.scope, [child], expected=SessionStatus.ACTIVE, target=SessionStatus.COMPLETE
+        )
+        raise RuntimeError("the step failed after its write")
+
+    with setup.transactions() as uow:
+        assert uow.sessions.get_session(setup.scope, child).status is SessionStatus.ACTIVE
+
+
+def test_unknown_ids_are_not_found(setup: Setup) -> None:
+    with setup.transactions() as uow:
+        with pytest.raises(errors.SessionNotFound):
+            uow.sessions.get_session(setup.scope, uuid.uuid4())
+        with pytest.raises(errors.ComponentNotFound):
+            uow.catalog.get_component(setup.scope, uuid.uuid4())
+        with pytest.raises(errors.ProjectNotFound):
+            uow.catalog.get_project(setup.other.account_id, setup.scope.project_id)
