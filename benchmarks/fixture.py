@@ -8,9 +8,9 @@ from pathlib import Path
 
 from benchmarks.noop import NOOP
 from benchmarks.shapes import Shape
-from ctworkflow import catalog
 from ctworkflow.domain.model import Component, Scope
 from ctworkflow.persistence.db import unit_of_work
+from ctworkflow.services import catalog
 from tests.samples import git
 
 PACKAGE = "benchpkg"

@@ -1,49 +1,51 @@
 """The Python API for backend services: start, read, list, cancel and retry sessions.
 
-Every function takes a :class:`~ctworkflow.Scope`; ids and names of another tenant behave as
-missing ones. Errors are typed (``ctworkflow.errors``).
+The stable names a service that imports ctworkflow calls; each is a use case of
+:mod:`ctworkflow.services` (this module holds no logic, and nothing inside ctworkflow imports
+it). Every function takes a :class:`~ctworkflow.Scope`; ids and names of another tenant behave
+as missing ones. Errors are typed (``ctworkflow.errors``).
 
-A session that is started (or retried) is committed first, then its first wake-up is sent.
-If the broker cannot take it in time, the session is not lost and no error is raised: it is
-returned *queued* (:func:`queued_reason` says why) and the reconciler sends that wake-up on
-its next pass.
+A session that is started (or retried) is committed first, then its first wake-up is sent. If
+the broker cannot take it in time, the session is not lost and no error is raised: it is
+returned *queued* (:func:`queued_reason` says why) and the reconciler sends that wake-up on its
+next pass.
 
-Wake-ups go through a :class:`~ctworkflow.ports.Dispatcher`: the functions that
-send take one (``dispatcher=``), by default Celery's (:mod:`ctworkflow.tasks.dispatch`).
+The functions that send take the :class:`~ctworkflow.ports.Dispatcher` they send through
+(``dispatcher=``); here it is Celery's (:data:`ctworkflow.tasks.dispatch.dispatcher`) unless
+another is given.
 """
 
 from __future__ import annotations
 
-import logging
 import uuid
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
 
-from ctworkflow import catalog, discovery, errors, sessions
-from ctworkflow.agents.registry import get_agent
-from ctworkflow.config import get_settings
 from ctworkflow.domain import model
-from ctworkflow.domain.inputs import check_name, parse_id
-from ctworkflow.domain.orchestrator import Next
-from ctworkflow.domain.states import TERMINAL, ParentStep, SessionStatus, SessionType
-from ctworkflow.effects.git import Git
-from ctworkflow.persistence.db import UnitOfWork, unit_of_work
 from ctworkflow.ports import Dispatcher
-from ctworkflow.tasks import dispatch
-from ctworkflow.workflow import progress
-from ctworkflow.workflow.effects import live_effects
-from ctworkflow.workflow.reconciler import ReconcileReport, queue_for_reconciler
-from ctworkflow.workflow.reconciler import queued_reason as queued_reason  # re-exported
-from ctworkflow.workflow.reconciler import reconcile as reconcile_pass
+from ctworkflow.services import lifecycle
+from ctworkflow.services.discovery import DiscoveryReport, discover_components
+from ctworkflow.services.lifecycle import queued_reason
+from ctworkflow.services.session_views import (
+    SessionDetails,
+    get_session,
+    list_sessions,
+    session_details,
+)
+from ctworkflow.tasks.dispatch import dispatcher as celery_dispatcher
+from ctworkflow.workflow.reconciler import ReconcileReport
 
-logger = logging.getLogger(__name__)
-
-
-def _resolve_context(uow: UnitOfWork, scope: model.Scope, context: uuid.UUID | str) -> uuid.UUID:
-    """A context given by id or by module name."""
-    if isinstance(context, uuid.UUID):
-        return context
-    return catalog.find_component(uow, scope, context, "context").id
+__all__ = [
+    "DiscoveryReport",
+    "SessionDetails",
+    "cancel_session",
+    "discover_components",
+    "get_session",
+    "list_sessions",
+    "queued_reason",
+    "reconcile",
+    "retry_session",
+    "session_details",
+    "start_context_testing",
+]
 
 
 def start_context_testing(
@@ -54,172 +56,38 @@ def start_context_testing(
     agent: str | None = None,
     max_attempts: int | None = None,
     runner: str | None = None,
-    dispatcher: Dispatcher = dispatch.dispatcher,
+    dispatcher: Dispatcher = celery_dispatcher,
 ) -> model.Session:
-    """Start testing a context (by id or module name); idempotent per context and key.
-
-    ``agent`` and ``runner`` override the project's settings for this session.
-    """
-    settings = get_settings()
-    with unit_of_work() as uow:
-        project = catalog.get_project(uow, scope)
-        agent_name = check_name(
-            agent or project.settings.get("agent") or settings.agent, "agent", max_length=64
-        )
-        get_agent(agent_name, project.settings)  # unknown or misconfigured: refused now
-        started = sessions.create_context_session(
-            uow,
-            scope,
-            _resolve_context(uow, scope, context),
-            agent=agent_name,
-            max_attempts=max_attempts if max_attempts is not None else settings.max_attempts,
-            idempotency_key=idempotency_key,
-            runner=runner,
-        )
-    if not started.created:
-        return started.session
-    # After the commit: the worker must find the row.
-    return _send_or_queue(
-        started.session,
-        lambda: dispatcher.send_step(scope, started.session.id, Next(step=ParentStep.INITIALIZE)),
+    """Start testing a context (by id or module name); idempotent per context and key
+    (:func:`ctworkflow.services.lifecycle.start_context_testing`)."""
+    return lifecycle.start_context_testing(
+        scope,
+        context,
+        idempotency_key=idempotency_key,
+        agent=agent,
+        max_attempts=max_attempts,
+        runner=runner,
+        dispatcher=dispatcher,
     )
-
-
-def _send_or_queue(session: model.Session, send: Callable[[], object]) -> model.Session:
-    """Send a committed session's wake-up, or leave it to the reconciler if the broker is down."""
-    try:
-        send()
-    except errors.BrokerUnavailable as error:
-        logger.warning(
-            "session %s is queued: %s; the reconciler sends it",
-            session.id,
-            error,
-            extra={"action": "queue_session", "session_id": str(session.id)},
-        )
-        return queue_for_reconciler(session.scope, session.id, str(error))
-    return session
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class SessionDetails:
-    """A session with its children, its history and its children's newest artifacts."""
-
-    session: model.Session
-    children: list[model.Session]
-    interactions: list[model.Interaction]
-    components: dict[uuid.UUID, model.Component]
-    artifacts: dict[uuid.UUID, model.Artifact]
-
-
-def get_session(scope: model.Scope, session_id: uuid.UUID | str) -> model.Session:
-    """A session of the scope's project."""
-    with unit_of_work() as uow:
-        return sessions.get_session(uow, scope, parse_id(session_id, "session id"))
-
-
-def session_details(scope: model.Scope, session_id: uuid.UUID | str) -> SessionDetails:
-    """A session, its children, its interactions and its children's newest artifacts."""
-    sid = parse_id(session_id, "session id")
-    with unit_of_work() as uow:
-        session = sessions.get_session(uow, scope, sid)
-        children = uow.sessions.children(scope, sid)
-        ids = [session.component_id, *(c.component_id for c in children)]
-        return SessionDetails(
-            session=session,
-            children=children,
-            interactions=uow.sessions.interactions(scope, sid),
-            components=uow.catalog.components_by_id(scope, ids),
-            artifacts=uow.sessions.latest_artifacts(scope, [c.id for c in children]),
-        )
-
-
-def list_sessions(
-    scope: model.Scope,
-    *,
-    statuses: Iterable[SessionStatus] = (),
-    type: SessionType | None = SessionType.CONTEXT_TESTING,
-    limit: int = 100,
-) -> list[model.Session]:
-    """Sessions of the scope's project, newest first (context sessions by default)."""
-    with unit_of_work() as uow:
-        return sessions.list_sessions(uow, scope, statuses=statuses, type=type, limit=limit)
 
 
 def cancel_session(
-    scope: model.Scope, session_id: uuid.UUID | str, *, dispatcher: Dispatcher = dispatch.dispatcher
+    scope: model.Scope, session_id: uuid.UUID | str, *, dispatcher: Dispatcher = celery_dispatcher
 ) -> model.Session:
-    """Cancel a session and its active children; their queued tasks are revoked.
-
-    A running agent notices within seconds and its whole process group is killed.
-    """
-    sid = parse_id(session_id, "session id")
-    with unit_of_work() as uow:
-        cancelled = sessions.cancel_session(uow, scope, sid)
-    attempt = max(cancelled.session.attempt, 1)
-    try:
-        dispatcher.revoke_runs(list(cancelled.cancelled_children), attempt)
-        if cancelled.session.type is SessionType.CONTEXT_TESTING:  # its empty branch goes too
-            dispatcher.send_release(scope, sid)
-    except errors.BrokerUnavailable as error:  # the cancel stands: runs see it in the database
-        logger.warning("session %s cancelled; its queued runs were not revoked: %s", sid, error)
-    return cancelled.session
+    """Cancel a session and its active children; their queued tasks are revoked
+    (:func:`ctworkflow.services.lifecycle.cancel_session`)."""
+    return lifecycle.cancel_session(scope, session_id, dispatcher=dispatcher)
 
 
 def retry_session(
-    scope: model.Scope, session_id: uuid.UUID | str, *, dispatcher: Dispatcher = dispatch.dispatcher
+    scope: model.Scope, session_id: uuid.UUID | str, *, dispatcher: Dispatcher = celery_dispatcher
 ) -> model.Session:
-    """Run a failed or cancelled context session again, with a fresh budget of attempts.
-
-    Components that failed permanently run again too: a retry is the user saying the cause
-    (a missing dependency of the environment, say) is gone.
-    """
-    sid = parse_id(session_id, "session id")
-    with unit_of_work() as uow:
-        session = sessions.get_session(uow, scope, sid)
-        if session.type is not SessionType.CONTEXT_TESTING or session.status not in TERMINAL:
-            raise errors.InvalidTransition(sid, session.status, SessionStatus.ACTIVE)
-        # A step interrupted by the cancel is closed as failed, so the rerun is its next
-        # attempt: its task ids (which carry the attempt) differ from the revoked ones, which
-        # workers remember and would discard.
-        uow.sessions.abandon_pending(scope, sid, "interrupted: the session was cancelled")
-        last = uow.sessions.last_completed(scope, sid)
-        sessions.transition(uow, scope, sid, SessionStatus.ACTIVE)
-        budget = (last.attempt if last else 0) + get_settings().max_attempts
-        uow.sessions.update_session(scope, sid, max_attempts=budget)
-        sessions.forget_permanent_failures(uow, scope, sid)
-    _send_or_queue(
-        get_session(scope, sid),
-        lambda: progress.advance(scope, sid, live_effects(dispatcher=dispatcher)),
-    )
-    return get_session(scope, sid)
+    """Run a failed or cancelled context session again, with a fresh budget of attempts
+    (:func:`ctworkflow.services.lifecycle.retry_session`)."""
+    return lifecycle.retry_session(scope, session_id, dispatcher=dispatcher)
 
 
-def reconcile(*, dispatcher: Dispatcher = dispatch.dispatcher) -> ReconcileReport:
-    """Re-drive every session whose next step is due but not queued or not running.
-
-    An operator's command (``ctw reconcile``); Celery beat runs the same pass periodically.
-    It reads across tenants, and acts on each session within that session's own scope.
-    """
-    return reconcile_pass(dispatcher)
-
-
-def discover_components(scope: model.Scope) -> discovery.DiscoveryReport:
-    """Register the contexts and components found at the head of the project's default branch.
-
-    Run again after the code changed, it adds new modules, renames the components whose files
-    git sees as renamed, and marks vanished ones removed; sessions are never touched.
-
-    Raises:
-        ProjectNotFound: the scope's project does not exist.
-        InvalidInput: the remote has no default branch.
-        NothingDiscovered: no context was found (the message says why); nothing is written.
-        InvalidLayout: the repository's configuration cannot be used (a package path outside
-            it, a symlinked source or test file pointing out of it, a test path that is a
-            folder); nothing is written.
-        GitError: the remote cannot be read.
-    """
-    with unit_of_work() as uow:
-        project = catalog.get_project(uow, scope)
-    read = discovery.read_repository(Git(get_settings().workspaces), project)
-    with unit_of_work() as uow:
-        return discovery.apply_scan(uow, scope, read)
+def reconcile(*, dispatcher: Dispatcher = celery_dispatcher) -> ReconcileReport:
+    """Re-drive every session whose next step is due but not queued or not running
+    (:func:`ctworkflow.services.lifecycle.reconcile`)."""
+    return lifecycle.reconcile(dispatcher=dispatcher)

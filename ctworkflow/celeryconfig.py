@@ -52,7 +52,7 @@ broker_connection_retry_on_startup = True
 
 # A publish never blocks long: each connection attempt and broker command gives up after
 # CTW_BROKER_TIMEOUT_S, and a publish is tried three times (a session start whose first
-# wake-up could not be sent is queued for the reconciler: ctworkflow.api).
+# wake-up could not be sent is queued for the reconciler: ctworkflow.services.lifecycle).
 broker_connection_timeout = _settings.broker_timeout_s
 task_publish_retry_policy = {
     "max_retries": 2,

@@ -12,9 +12,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ctworkflow import catalog
 from ctworkflow.domain.model import Component, Scope
 from ctworkflow.persistence.db import UnitOfWork
+from ctworkflow.services import catalog
 
 GIT_IDENTITY = ("-c", "user.name=ctworkflow samples", "-c", "user.email=samples@localhost")
 

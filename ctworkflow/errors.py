@@ -30,10 +30,13 @@ error keeps its message and its attributes (``tests/unit/test_errors.py``).
         - TokenNotFound
         - WebhookNotFound
     - InvalidTransition         the state machine refused a status change (a bug or a race)
-    - StepFailed                permanent failure of a workflow step; never retried
+    - StepFailed                a step failed in a way another try cannot change
         - UnsafeFile            a link or a non-regular file where a test or source file goes
         - LimitExceeded         a file, an output or a report over its size limit
         - ForeignCommits        the branch holds commits ctworkflow did not make
+        - GitRefused            the remote refused to move a branch
+            - BranchExists          the branch to create is already there
+            - RemoteMoved           the branch is not at the head its lease expects
         - ComponentFailure      a component cannot pass for a reason no round can change:
                                 it fails once and no later round runs it again
             - SourceMissing         its source file is not in the repository at the base
@@ -42,13 +45,24 @@ error keeps its message and its attributes (``tests/unit/test_errors.py``).
             - ForbiddenWrite        the agent changed files outside the allowed set
             - EnvironmentUnavailable  the target's environment cannot be built (the
                                     installer's own reason, or its recipe is wrong)
-    - TransientError            worth retrying (Celery's autoretry_for)
+    - TransientError            another try may succeed
         - CommandTimeout        a subprocess ran past its time limit
         - BrokerUnavailable     a message could not be published in time
+        - GitError              a git command failed (a remote that cannot be reached, say)
 
-What a component run fails with is permanent when it is a :class:`ComponentFailure`
-(:func:`is_permanent`); any other failure (failing tests, lost tests, an agent that crashed
-or timed out) can change with another try and gets the rounds that remain.
+**The retry rule** (:func:`is_transient`; ``tests/unit/test_errors.py`` pins it): a
+:class:`TransientError` is worth another try, any other error is permanent.
+
+* Celery retries a task that raises a transient error (``autoretry_for``, with the database's
+  connection errors).
+* Initialize and finalize record a failure as their outcome: a transient one runs the step
+  again while the session's attempts remain; a permanent one fails the session at once.
+* Validation that cannot run the tests at all blames no test: the round fails and the next
+  round runs while attempts remain.
+* A component's round records every failure on its child; the next round (new work by the
+  agent, told what failed) runs it again, unless the failure is a :class:`ComponentFailure`
+  (:func:`no_round_can_fix`). Failing tests, lost tests, an agent that crashed or timed out
+  can change with another try and get the rounds that remain.
 """
 
 from __future__ import annotations
@@ -210,6 +224,18 @@ class ForeignCommits(StepFailed):
     """The branch holds commits ctworkflow did not make; it is not overwritten."""
 
 
+class GitRefused(StepFailed):
+    """The remote refused to move a branch."""
+
+
+class BranchExists(GitRefused):
+    """The branch already exists on the remote."""
+
+
+class RemoteMoved(GitRefused):
+    """The remote branch is not where the push expected it to be."""
+
+
 class ComponentFailure(StepFailed):
     """A component cannot pass, and no further round can change that."""
 
@@ -234,7 +260,7 @@ class EnvironmentUnavailable(ComponentFailure):
     """The target's environment cannot be built."""
 
 
-def is_permanent(error: BaseException) -> bool:
+def no_round_can_fix(error: BaseException) -> bool:
     """Tell whether a component's failure is one no later round can change."""
     return isinstance(error, ComponentFailure)
 
@@ -249,3 +275,12 @@ class CommandTimeout(TransientError):
 
 class BrokerUnavailable(TransientError):
     """The broker cannot be reached: the message was not sent."""
+
+
+class GitError(TransientError):
+    """A git command failed."""
+
+
+def is_transient(error: BaseException) -> bool:
+    """Tell whether trying the same work again may succeed: the one rule of every retry."""
+    return isinstance(error, TransientError)

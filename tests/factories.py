@@ -5,9 +5,9 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from ctworkflow import catalog
 from ctworkflow.domain.model import Component, Scope
 from ctworkflow.persistence.db import unit_of_work
+from ctworkflow.services import catalog
 
 
 @dataclass(frozen=True)

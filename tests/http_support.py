@@ -16,9 +16,9 @@ from pathlib import Path
 
 import requests
 
-from ctworkflow import tokens
 from ctworkflow.domain.model import Scope
 from ctworkflow.persistence.db import unit_of_work
+from ctworkflow.services import tokens
 from tests.servers import free_port
 
 CTW = Path(sys.executable).with_name("ctw")

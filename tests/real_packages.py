@@ -33,9 +33,9 @@ from pathlib import Path
 
 import pytest
 
-from ctworkflow import catalog
 from ctworkflow.domain.model import Scope
 from ctworkflow.persistence.db import unit_of_work
+from ctworkflow.services import catalog
 
 INDEX = "https://pypi.org/simple"
 _ACCEPT = "application/vnd.pypi.simple.v1+json"
@@ -86,7 +86,7 @@ def fetch_sdist(name: str, version: str, dest: Path) -> Path:
     dest.mkdir(parents=True, exist_ok=True)
     with tarfile.open(fileobj=io.BytesIO(archive.read_bytes())) as tar:
         tops = {member.name.split("/", 1)[0] for member in tar.getmembers()}
-        tar.extractall(dest, filter="data")
+        _extract(tar, dest, tar.getmembers())
     if len(tops) != 1:
         pytest.fail(f"{name}=={version}: expected one folder in its sdist, found {sorted(tops)}")
     return dest / tops.pop()
@@ -129,11 +129,30 @@ def fetch_eex(dest: Path) -> Path:
         if not members:
             pytest.fail(f"{archive.name} holds no {prefix}")
         staging = dest / ".unpack"
-        tar.extractall(staging, members=members, filter="data")
+        _extract(tar, staging, members)
     target = dest / "eex"
     (staging / prefix).rename(target)
     shutil.rmtree(staging)
     return target
+
+
+def _extract(tar: tarfile.TarFile, dest: Path, members: list[tarfile.TarInfo]) -> None:
+    """Unpack regular files and folders only, each inside ``dest`` (Python's ``data`` filter,
+    which Debian's Python 3.11.2 lacks, refuses the rest likewise)."""
+    root = dest.resolve()
+    for member in members:
+        target = (dest / member.name).resolve()
+        if not target.is_relative_to(root) or not (member.isfile() or member.isdir()):
+            pytest.fail(f"archive member {member.name!r} would land outside {dest} or is a link")
+        if member.isdir():
+            target.mkdir(parents=True, exist_ok=True)
+            continue
+        target.parent.mkdir(parents=True, exist_ok=True)
+        source = tar.extractfile(member)
+        assert source is not None
+        with source, target.open("wb") as out:
+            shutil.copyfileobj(source, out)
+        target.chmod(0o755 if member.mode & 0o111 else 0o644)
 
 
 def git(*args: str, cwd: Path) -> str:

@@ -11,10 +11,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ctworkflow import api, catalog
+from ctworkflow import api
 from ctworkflow.domain.model import Component, Scope, Session
 from ctworkflow.domain.states import TERMINAL
 from ctworkflow.persistence.db import unit_of_work
+from ctworkflow.services import catalog
 from tests import samples
 from tests.samples import SampleRepo, git, python_sample
 

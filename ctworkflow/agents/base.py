@@ -52,7 +52,7 @@ class AgentResult:
     stdout_tail: str = ""
     stderr_tail: str = ""
     error: str | None = None
-    #: The failure is one no further try can change (:func:`ctworkflow.errors.is_permanent`).
+    #: The failure is one no further try can change (:func:`ctworkflow.errors.no_round_can_fix`).
     permanent: bool = False
 
 

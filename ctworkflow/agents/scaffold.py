@@ -288,7 +288,7 @@ class ScaffoldAgent:
                 ok=False,
                 duration_s=time.monotonic() - started,
                 error=str(exc),
-                permanent=errors.is_permanent(exc),
+                permanent=errors.no_round_can_fix(exc),
             )
         except OSError as exc:
             return AgentResult(

@@ -73,9 +73,9 @@ def token_create(
 
     The secret is shown this once: only its hash is kept.
     """
-    from ctworkflow import catalog, tokens
     from ctworkflow.cli import render
     from ctworkflow.persistence.db import unit_of_work
+    from ctworkflow.services import catalog, tokens
 
     owner = options.resolve_account(account)
     with unit_of_work() as uow:
@@ -91,9 +91,9 @@ def token_create(
 @token_app.command("list")
 def token_list(account: options.Account = None, as_json: options.Json = False) -> None:
     """List the account's tokens (never their secrets)."""
-    from ctworkflow import tokens
     from ctworkflow.cli import render
     from ctworkflow.persistence.db import unit_of_work
+    from ctworkflow.services import tokens
 
     owner = options.resolve_account(account)
     with unit_of_work() as uow:
@@ -110,8 +110,8 @@ def token_list(account: options.Account = None, as_json: options.Json = False) -
 @token_app.command("revoke")
 def token_revoke(token_id: str, account: options.Account = None) -> None:
     """Revoke a token of the account: it is refused from now on."""
-    from ctworkflow import tokens
     from ctworkflow.persistence.db import unit_of_work
+    from ctworkflow.services import tokens
 
     owner = options.resolve_account(account)
     with unit_of_work() as uow:
@@ -154,9 +154,9 @@ def webhook_create(
     as_json: options.Json = False,
 ) -> None:
     """Send the project's session events to URL (https, or http to loopback); print the secret."""
-    from ctworkflow import webhooks
     from ctworkflow.cli import render
     from ctworkflow.persistence.db import unit_of_work
+    from ctworkflow.services import webhooks
 
     scope = options.resolve_scope(account, project)
     with unit_of_work() as uow:
@@ -175,9 +175,9 @@ def webhook_list(
     account: options.Account = None, project: options.Project = None, as_json: options.Json = False
 ) -> None:
     """List the project's webhooks."""
-    from ctworkflow import webhooks
     from ctworkflow.cli import render
     from ctworkflow.persistence.db import unit_of_work
+    from ctworkflow.services import webhooks
 
     scope = options.resolve_scope(account, project)
     with unit_of_work() as uow:
@@ -191,8 +191,8 @@ def webhook_delete(
     webhook_id: str, account: options.Account = None, project: options.Project = None
 ) -> None:
     """Stop sending to a webhook."""
-    from ctworkflow import webhooks
     from ctworkflow.persistence.db import unit_of_work
+    from ctworkflow.services import webhooks
 
     scope = options.resolve_scope(account, project)
     with unit_of_work() as uow:
@@ -209,9 +209,9 @@ def webhook_deliveries(
     as_json: options.Json = False,
 ) -> None:
     """The project's webhook deliveries, newest first: status, attempts, last error."""
-    from ctworkflow import webhooks
     from ctworkflow.cli import render
     from ctworkflow.persistence.db import unit_of_work
+    from ctworkflow.services import webhooks
 
     scope = options.resolve_scope(account, project)
     wanted = parse_id(webhook_id, "webhook id") if webhook_id else None

@@ -28,9 +28,9 @@ def db_upgrade(revision: Annotated[str, typer.Argument()] = "head") -> None:
 @account_app.command("create")
 def account_create(name: str, as_json: options.Json = False) -> None:
     """Create an account; print its id."""
-    from ctworkflow import catalog
     from ctworkflow.cli import render, shapes
     from ctworkflow.persistence.db import unit_of_work
+    from ctworkflow.services import catalog
 
     with unit_of_work() as uow:
         account = catalog.create_account(uow, name)
@@ -40,9 +40,9 @@ def account_create(name: str, as_json: options.Json = False) -> None:
 @account_app.command("list")
 def account_list(as_json: options.Json = False) -> None:
     """List every account (the tenants), by name."""
-    from ctworkflow import catalog
     from ctworkflow.cli import render, shapes
     from ctworkflow.persistence.db import unit_of_work
+    from ctworkflow.services import catalog
 
     with unit_of_work() as uow:
         accounts = catalog.list_accounts(uow)
@@ -65,9 +65,9 @@ def project_create(
     as_json: options.Json = False,
 ) -> None:
     """Register a repository as a project of the account; print its id."""
-    from ctworkflow import catalog
     from ctworkflow.cli import render, shapes
     from ctworkflow.persistence.db import unit_of_work
+    from ctworkflow.services import catalog
 
     settings = options.parse_settings(setting or [])
     owner = options.resolve_account(account)
@@ -87,9 +87,9 @@ def project_create(
 @project_app.command("list")
 def project_list(account: options.Account = None, as_json: options.Json = False) -> None:
     """List the projects of the account, by name."""
-    from ctworkflow import catalog
     from ctworkflow.cli import render, shapes
     from ctworkflow.persistence.db import unit_of_work
+    from ctworkflow.services import catalog
 
     owner = options.resolve_account(account)
     with unit_of_work() as uow:
@@ -109,9 +109,9 @@ def project_show(
     as_json: options.Json = False,
 ) -> None:
     """Show a project: its repository, layout, settings and contexts."""
-    from ctworkflow import catalog
     from ctworkflow.cli import render, shapes
     from ctworkflow.persistence.db import unit_of_work
+    from ctworkflow.services import catalog
 
     found = options.resolve_project(account, project or default_project)
     scope = options.scope_of(found)
@@ -140,9 +140,9 @@ def component_add(
     as_json: options.Json = False,
 ) -> None:
     """Register a component of the project, optionally under its context; print its id."""
-    from ctworkflow import catalog
     from ctworkflow.cli import render, shapes
     from ctworkflow.persistence.db import unit_of_work
+    from ctworkflow.services import catalog
 
     scope = options.resolve_scope(account, project, user)
     with unit_of_work() as uow:
@@ -166,9 +166,9 @@ def component_list(
     as_json: options.Json = False,
 ) -> None:
     """List the components of the project."""
-    from ctworkflow import catalog
     from ctworkflow.cli import render, shapes
     from ctworkflow.persistence.db import unit_of_work
+    from ctworkflow.services import catalog
 
     scope = options.resolve_scope(account, project)
     with unit_of_work() as uow:

@@ -19,9 +19,8 @@ from typing import Final
 
 from rich.table import Table
 
-from ctworkflow import api, catalog, errors
 from ctworkflow import demo_repository as samples
-from ctworkflow.api import SessionDetails
+from ctworkflow import errors
 from ctworkflow.cli import render, shapes, watching, workers
 from ctworkflow.config import get_settings
 from ctworkflow.demo_repository import SampleRepo, python_sample
@@ -29,6 +28,9 @@ from ctworkflow.domain.model import Component, Scope
 from ctworkflow.domain.states import SessionStatus
 from ctworkflow.persistence import db as database
 from ctworkflow.persistence.db import unit_of_work
+from ctworkflow.services import catalog, lifecycle
+from ctworkflow.services.session_views import SessionDetails
+from ctworkflow.tasks.dispatch import dispatcher
 
 MODULES: Final = ("user", "user_repository", "session_token", "password_policy", "accounts_live")
 ACCOUNT: Final = "demo"
@@ -52,7 +54,7 @@ def run_demo(*, interval_s: float = 0.5, timeout_s: float = 600.0) -> int:
     worker, log = _start_worker(root, stamp)
     console.print(f"worker started (pid {worker.pid}, log {log})")
     try:
-        session = api.start_context_testing(scope, context.id)
+        session = lifecycle.start_context_testing(scope, context.id, dispatcher=dispatcher)
         details = watching.watch(
             scope,
             session.id,

@@ -17,10 +17,10 @@ def discover(
     Prints the layout read, what changed and what was skipped and why; finding no context
     is an error that says why (exit status 2), and registers nothing.
     """
-    from ctworkflow import api
     from ctworkflow.cli import render
+    from ctworkflow.services import discovery
 
-    report = api.discover_components(options.resolve_scope(account, project))
+    report = discovery.discover_components(options.resolve_scope(account, project))
     lines = [f"read {report.commit[:12]}"]
     if report.profile is not None:
         lines.append(f"layout    {report.profile.describe()}")
@@ -34,10 +34,11 @@ def discover(
 
 def reconcile(as_json: options.Json = False) -> None:
     """Re-drive every session whose next step is due but not queued or not running."""
-    from ctworkflow import api
     from ctworkflow.cli import render
+    from ctworkflow.services import lifecycle
+    from ctworkflow.tasks.dispatch import dispatcher
 
-    report = api.reconcile()
+    report = lifecycle.reconcile(dispatcher=dispatcher)
     data = report.to_json()
     actions = ", ".join(f"{kind} {count}" for kind, count in sorted(report.actions.items()))
     text = f"looked at {report.sessions} active sessions; re-drove: {actions or 'nothing'}"

@@ -37,8 +37,10 @@ Json = Annotated[bool, typer.Option("--json", help="Print JSON instead of a tabl
 
 def resolve_account(account: str | None) -> model.Account:
     """The account named by ``--account``/``CTW_ACCOUNT``."""
-    from ctworkflow import catalog  # the database is loaded when a command runs, not for --help
     from ctworkflow.persistence.db import unit_of_work
+    from ctworkflow.services import (
+        catalog,  # the database is loaded when a command runs, not for --help
+    )
 
     if not account:
         raise errors.InvalidInput("no account: give --account or set CTW_ACCOUNT")
@@ -54,8 +56,8 @@ def resolve_scope(account: str | None, project: str | None, user: str = "cli") -
 
 def resolve_project(account: str | None, project: str | None) -> model.Project:
     """The project named by ``--project``/``CTW_PROJECT`` in the account of ``--account``."""
-    from ctworkflow import catalog
     from ctworkflow.persistence.db import unit_of_work
+    from ctworkflow.services import catalog
 
     found_account = resolve_account(account)
     if not project:
@@ -73,8 +75,8 @@ def scope_of(project: model.Project, user: str = "cli") -> Scope:
 
 def resolve_session_id(scope: Scope, session: str) -> uuid.UUID:
     """A session id given whole or by a unique prefix (as copied from a table)."""
-    from ctworkflow import sessions
     from ctworkflow.persistence.db import unit_of_work
+    from ctworkflow.services import sessions
 
     with unit_of_work() as uow:
         return sessions.resolve_session_id(uow, scope, session)

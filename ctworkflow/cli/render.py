@@ -12,11 +12,11 @@ from rich.progress_bar import ProgressBar
 from rich.table import Table
 from rich.text import Text
 
-from ctworkflow.api import SessionDetails
-from ctworkflow.catalog import CONTEXT_TYPES
 from ctworkflow.cli import shapes
 from ctworkflow.domain import model
 from ctworkflow.domain.states import SessionStatus
+from ctworkflow.services.catalog import CONTEXT_TYPES
+from ctworkflow.services.session_views import SessionDetails
 
 STATUS_STYLES = {
     SessionStatus.ACTIVE: "yellow",

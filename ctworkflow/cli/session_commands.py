@@ -70,11 +70,17 @@ def session_start(
     as_json: options.Json = False,
 ) -> None:
     """Start testing a context (or find its active session); print the session id."""
-    from ctworkflow import api
+    from ctworkflow.services import lifecycle
+    from ctworkflow.tasks.dispatch import dispatcher
 
     scope = options.resolve_scope(account, project, user)
-    session = api.start_context_testing(
-        scope, context, agent=agent, max_attempts=max_attempts, idempotency_key=idempotency_key
+    session = lifecycle.start_context_testing(
+        scope,
+        context,
+        agent=agent,
+        max_attempts=max_attempts,
+        idempotency_key=idempotency_key,
+        dispatcher=dispatcher,
     )
     _print_then_watch(scope, session, str(session.id), watch, interval, timeout, as_json)
 
@@ -89,14 +95,14 @@ def _print_then_watch(
     as_json: bool,
 ) -> None:
     """Print the session (``text``, or JSON unless watching), then follow it with ``watch``."""
-    from ctworkflow import api
     from ctworkflow.cli import render, shapes
+    from ctworkflow.services import lifecycle
 
     if as_json and not watch:
         render.print_json(shapes.session_json(session))
     elif not as_json:
         typer.echo(text)
-    reason = api.queued_reason(session)
+    reason = lifecycle.queued_reason(session)
     if reason:  # committed, not lost: the reconciler sends it once the broker is back
         typer.echo(f"queued: {reason}; the reconciler sends it when the broker is back", err=True)
     if watch:
@@ -111,11 +117,11 @@ def session_show(
     as_json: options.Json = False,
 ) -> None:
     """Show a session with its steps and its components."""
-    from ctworkflow import api
     from ctworkflow.cli import render, shapes
+    from ctworkflow.services import session_views
 
     scope = options.resolve_scope(account, project)
-    details = api.session_details(scope, options.resolve_session_id(scope, session_id))
+    details = session_views.session_details(scope, options.resolve_session_id(scope, session_id))
     render.emit(
         as_json, shapes.details_json(details), render.session_view(details, datetime.now(UTC))
     )
@@ -133,13 +139,15 @@ def session_list(
     as_json: options.Json = False,
 ) -> None:
     """List the project's sessions, newest first."""
-    from ctworkflow import api
     from ctworkflow.cli import render, shapes
+    from ctworkflow.services import session_views
 
     scope = options.resolve_scope(account, project)
     if type not in TYPES:
         raise errors.InvalidInput(f"unknown type {type!r}: expected context, component or all")
-    sessions = api.list_sessions(scope, statuses=status or (), type=TYPES[type], limit=limit)
+    sessions = session_views.list_sessions(
+        scope, statuses=status or (), type=TYPES[type], limit=limit
+    )
     render.emit(
         as_json, [shapes.session_json(s) for s in sessions], render.sessions_table(sessions)
     )
@@ -168,11 +176,13 @@ def session_cancel(
     as_json: options.Json = False,
 ) -> None:
     """Cancel a session and its running components."""
-    from ctworkflow import api
     from ctworkflow.cli import render, shapes
+    from ctworkflow.services import lifecycle
+    from ctworkflow.tasks.dispatch import dispatcher
 
     scope = options.resolve_scope(account, project)
-    session = api.cancel_session(scope, options.resolve_session_id(scope, session_id))
+    sid = options.resolve_session_id(scope, session_id)
+    session = lifecycle.cancel_session(scope, sid, dispatcher=dispatcher)
     render.emit(as_json, shapes.session_json(session), f"{session.id} {session.status.value}")
 
 
@@ -187,9 +197,11 @@ def session_retry(
     as_json: options.Json = False,
 ) -> None:
     """Run a failed or cancelled session again, with a fresh budget of attempts."""
-    from ctworkflow import api
+    from ctworkflow.services import lifecycle
+    from ctworkflow.tasks.dispatch import dispatcher
 
     scope = options.resolve_scope(account, project)
-    session = api.retry_session(scope, options.resolve_session_id(scope, session_id))
+    sid = options.resolve_session_id(scope, session_id)
+    session = lifecycle.retry_session(scope, sid, dispatcher=dispatcher)
     text = f"{session.id} {session.status.value}"
     _print_then_watch(scope, session, text, watch, interval, timeout, as_json)

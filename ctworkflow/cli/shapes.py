@@ -13,10 +13,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ctworkflow.api import SessionDetails
 from ctworkflow.domain import model
 from ctworkflow.domain.states import SessionStatus
 from ctworkflow.effects.git import redact
+from ctworkflow.services.session_views import SessionDetails
 
 JSONDict = dict[str, Any]
 

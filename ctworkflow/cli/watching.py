@@ -16,10 +16,11 @@ from datetime import UTC, datetime
 import typer
 from rich.live import Live
 
-from ctworkflow import api, errors
-from ctworkflow.api import SessionDetails
+from ctworkflow import errors
 from ctworkflow.cli import render, shapes
 from ctworkflow.domain.model import Scope
+from ctworkflow.services import session_views
+from ctworkflow.services.session_views import SessionDetails
 
 
 class WatchTimeout(errors.CtWorkflowError):
@@ -51,13 +52,13 @@ def watch(
     console = render.console()
     if not console.is_terminal:
         return _watch_lines(scope, session_id, interval_s, deadline, check)
-    details = api.session_details(scope, session_id)
+    details = session_views.session_details(scope, session_id)
     with Live(
         render.watch_view(details, _now()), console=console, auto_refresh=False, transient=transient
     ) as live:
         while not details.session.terminal:
             _wait(interval_s, deadline, details, check)
-            details = api.session_details(scope, session_id)
+            details = session_views.session_details(scope, session_id)
             live.update(render.watch_view(details, _now()), refresh=True)
     return details
 
@@ -72,7 +73,7 @@ def _watch_json(
     console = render.console()
     last = ""
     while True:
-        details = api.session_details(scope, session_id)
+        details = session_views.session_details(scope, session_id)
         snapshot = shapes.watch_json(details, _now())
         # Durations of running children change every poll: compare without them.
         key = json.dumps(
@@ -95,7 +96,7 @@ def _watch_lines(
 ) -> SessionDetails:
     shown: dict[str, str] = {}
     while True:
-        details = api.session_details(scope, session_id)
+        details = session_views.session_details(scope, session_id)
         for key, line in shapes.change_lines(details, _now()):
             if shown.get(key) != line:
                 typer.echo(f"{_now():%H:%M:%S} {line}")  # echo flushes: a pipe sees it now

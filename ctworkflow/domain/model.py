@@ -113,6 +113,8 @@ class Session:
     agent: str
     state: JSON
     attempt: int
+    #: The last round (a context session: the last attempt of each step too) the session may
+    #: run; a child carries its parent's, which a retry raises for both.
     max_attempts: int
     idempotency_key: str | None
     branch_name: str | None

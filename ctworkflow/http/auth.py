@@ -13,10 +13,11 @@ from typing import Annotated
 from fastapi import Depends, HTTPException, Path, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
-from ctworkflow import catalog, errors, tokens
+from ctworkflow import errors
 from ctworkflow.domain import model
 from ctworkflow.domain.tokens import Grant
 from ctworkflow.persistence.db import unit_of_work
+from ctworkflow.services import catalog, tokens
 
 COOKIE = "ctw_token"
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from ctworkflow import api, catalog
 from ctworkflow.http.auth import ApiGrant, ApiScope
 from ctworkflow.http.schemas import ContextOut, DiscoveryOut, ProjectOut
 from ctworkflow.persistence.db import unit_of_work
+from ctworkflow.services import catalog, discovery
 
 router = APIRouter(prefix="/v1/projects", tags=["projects"])
 
@@ -37,4 +37,4 @@ def list_contexts(scope: ApiScope) -> list[ContextOut]:
     description="Reads the head of the project's default branch; sessions are never touched.",
 )
 def discover(scope: ApiScope) -> DiscoveryOut:
-    return DiscoveryOut.of(api.discover_components(scope))
+    return DiscoveryOut.of(discovery.discover_components(scope))

@@ -16,7 +16,6 @@ from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException
 
 from ctworkflow import errors
-from ctworkflow.effects.git import GitError
 
 logger = logging.getLogger(__name__)
 
@@ -35,7 +34,7 @@ def status_of(error: errors.CtWorkflowError) -> int:
         return 422
     if isinstance(error, errors.InvalidTransition):
         return 409
-    if isinstance(error, GitError):
+    if isinstance(error, errors.GitError):
         return 502
     if isinstance(error, errors.ConfigurationError | errors.TransientError):
         return 503

@@ -1,6 +1,6 @@
 """``/metrics`` for Prometheus: sessions, webhook deliveries and queue depths.
 
-Read at scrape time from the database and the broker (see :mod:`ctworkflow.session_metrics`
+Read at scrape time from the database and the broker (see :mod:`ctworkflow.services.metrics`
 and :mod:`ctworkflow.tasks.queues`), plus the server process's own figures.
 """
 
@@ -18,7 +18,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from ctworkflow import session_metrics
+from ctworkflow.services import metrics as session_metrics
 from ctworkflow.tasks.queues import QUEUES, queue_depths
 
 logger = logging.getLogger(__name__)

@@ -11,12 +11,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ctworkflow import discovery
 from ctworkflow.domain import model
 from ctworkflow.domain.webhooks import Delivery, Webhook
 from ctworkflow.effects.git import redact
-from ctworkflow.session_views import FullSession
-from ctworkflow.summary import SessionSummary, duration_s
+from ctworkflow.services import discovery
+from ctworkflow.services.session_views import FullSession
+from ctworkflow.services.summary import SessionSummary, duration_s
 
 
 class Request(BaseModel):

@@ -8,19 +8,20 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import PlainTextResponse
 
-from ctworkflow import api, session_views
 from ctworkflow.domain.states import SessionStatus, SessionType
 from ctworkflow.http.auth import ApiScope
 from ctworkflow.http.schemas import SessionOut, StartSession
 from ctworkflow.http.text import output_text
 from ctworkflow.persistence.tables import utcnow
-from ctworkflow.summary import SessionSummary
+from ctworkflow.services import lifecycle, session_views
+from ctworkflow.services.summary import SessionSummary
+from ctworkflow.tasks.dispatch import dispatcher
 
 router = APIRouter(prefix="/v1/projects/{project}/sessions", tags=["sessions"])
 
 
 def _summary(scope: ApiScope, session_id: uuid.UUID) -> SessionSummary:
-    return SessionSummary.of(api.session_details(scope, session_id), utcnow())
+    return SessionSummary.of(session_views.session_details(scope, session_id), utcnow())
 
 
 @router.post(
@@ -38,13 +39,14 @@ def start_session(
     response: Response,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> SessionSummary:
-    session = api.start_context_testing(
+    session = lifecycle.start_context_testing(
         scope,
         body.context,
         idempotency_key=idempotency_key,
         agent=body.agent,
         max_attempts=body.max_rounds,
         runner=body.runner,
+        dispatcher=dispatcher,
     )
     response.headers["Location"] = f"/v1/projects/{scope.project_id}/sessions/{session.id}"
     return _summary(scope, session.id)
@@ -57,9 +59,9 @@ def list_sessions(
     type_: Annotated[SessionType | None, Query(alias="type")] = SessionType.CONTEXT_TESTING,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> list[SessionSummary]:
-    found = api.list_sessions(scope, statuses=status_ or (), type=type_, limit=limit)
+    found = session_views.list_sessions(scope, statuses=status_ or (), type=type_, limit=limit)
     now = utcnow()
-    return [SessionSummary.of(api.session_details(scope, s.id), now) for s in found]
+    return [SessionSummary.of(session_views.session_details(scope, s.id), now) for s in found]
 
 
 @router.get(
@@ -81,11 +83,11 @@ def session_output(scope: ApiScope, session_id: uuid.UUID) -> str:
 
 @router.post("/{session_id}/cancel", summary="Cancel a session and its running components")
 def cancel_session(scope: ApiScope, session_id: uuid.UUID) -> SessionSummary:
-    api.cancel_session(scope, session_id)
+    lifecycle.cancel_session(scope, session_id, dispatcher=dispatcher)
     return _summary(scope, session_id)
 
 
 @router.post("/{session_id}/retry", summary="Run a failed or cancelled session again")
 def retry_session(scope: ApiScope, session_id: uuid.UUID) -> SessionSummary:
-    api.retry_session(scope, session_id)
+    lifecycle.retry_session(scope, session_id, dispatcher=dispatcher)
     return _summary(scope, session_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ctworkflow.session_views import OutputTail
+from ctworkflow.services.session_views import OutputTail
 
 
 def output_text(tail: OutputTail) -> str:

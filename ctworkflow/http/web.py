@@ -25,7 +25,7 @@ from fastapi.responses import (
 )
 from fastapi.templating import Jinja2Templates
 
-from ctworkflow import api, catalog, errors, session_views
+from ctworkflow import errors
 from ctworkflow.domain import model
 from ctworkflow.domain.states import SessionType
 from ctworkflow.domain.tokens import Grant
@@ -34,7 +34,8 @@ from ctworkflow.http.schemas import SessionOut
 from ctworkflow.http.text import output_text
 from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.persistence.tables import utcnow
-from ctworkflow.summary import SessionSummary
+from ctworkflow.services import catalog, session_views
+from ctworkflow.services.summary import SessionSummary
 
 HERE = Path(__file__).parent
 templates = Jinja2Templates(directory=HERE / "templates")
@@ -122,8 +123,8 @@ def sessions(request: Request, project: str) -> Response:
     now = utcnow()
     with unit_of_work() as uow:
         found = catalog.get_project(uow, scope)
-    listed = api.list_sessions(scope, type=SessionType.CONTEXT_TESTING, limit=50)
-    summaries = [SessionSummary.of(api.session_details(scope, s.id), now) for s in listed]
+    listed = session_views.list_sessions(scope, type=SessionType.CONTEXT_TESTING, limit=50)
+    summaries = [SessionSummary.of(session_views.session_details(scope, s.id), now) for s in listed]
     return _page(request, "sessions.html", project=found, sessions=summaries)
 
 

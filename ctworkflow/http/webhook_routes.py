@@ -7,10 +7,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Response, status
 
-from ctworkflow import webhooks
 from ctworkflow.http.auth import ApiScope
 from ctworkflow.http.schemas import CreateWebhook, DeliveryOut, WebhookCreated, WebhookOut
 from ctworkflow.persistence.db import unit_of_work
+from ctworkflow.services import webhooks
 
 router = APIRouter(prefix="/v1/projects/{project}/webhooks", tags=["webhooks"])
 

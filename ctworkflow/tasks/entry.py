@@ -15,12 +15,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from ctworkflow import api, constants, errors
+from ctworkflow import constants, errors
 from ctworkflow.domain.inputs import check_user_id, parse_id
 from ctworkflow.domain.model import Scope
 from ctworkflow.persistence.tables import utcnow
-from ctworkflow.summary import SessionSummary
+from ctworkflow.services import lifecycle, session_views
+from ctworkflow.services.summary import SessionSummary
 from ctworkflow.tasks.app import app
+from ctworkflow.tasks.dispatch import dispatcher
 
 
 @app.task(
@@ -44,15 +46,15 @@ def start_context_testing(
         project_id=parse_id(project_id, "project id"),
         user_id=check_user_id(user_id),
     )
-    session = api.start_context_testing(
-        scope, context, idempotency_key=idempotency_key, agent=agent
+    session = lifecycle.start_context_testing(
+        scope, context, idempotency_key=idempotency_key, agent=agent, dispatcher=dispatcher
     )
     return str(session.id)
 
 
 @app.task(name=constants.GET_SESSION, throws=(errors.InvalidInput, errors.NotFound))
 def get_session(account_id: str, project_id: str, session_id: str) -> dict[str, Any]:
-    """The summary of a session of the project (``ctworkflow.summary.SessionSummary``).
+    """The summary of a session of the project (``ctworkflow.services.summary.SessionSummary``).
 
     Scoped like the entry task: a session of another project answers as a missing one.
     """
@@ -60,5 +62,5 @@ def get_session(account_id: str, project_id: str, session_id: str) -> dict[str, 
         account_id=parse_id(account_id, "account id"),
         project_id=parse_id(project_id, "project id"),
     )
-    details = api.session_details(scope, session_id)
+    details = session_views.session_details(scope, session_id)
     return SessionSummary.of(details, utcnow()).to_json()

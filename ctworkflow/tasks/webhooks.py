@@ -1,4 +1,5 @@
-"""Webhook tasks: doorways into :mod:`ctworkflow.delivery` (one attempt, and the sweep).
+"""Webhook tasks: doorways into :mod:`ctworkflow.services.webhook_delivery` (one attempt, and
+the sweep).
 
 Loading this module also hands the outbox a hook: once a transaction that ended sessions
 commits, its new deliveries are sent at once instead of waiting for the sweep.
@@ -9,7 +10,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from ctworkflow import constants, delivery
+from ctworkflow import constants
+from ctworkflow.services import webhook_delivery as delivery
 from ctworkflow.tasks.app import app
 from ctworkflow.tasks.dispatch import dispatcher, send_deliveries_on_commit
 

@@ -19,7 +19,6 @@ from pathlib import Path
 
 from ctworkflow import errors
 from ctworkflow.domain.repository_tree import TreeEntry
-from ctworkflow.effects.git import BranchExists, GitError, RemoteMoved
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -84,12 +83,12 @@ class FakeGit:
 
     def _branches(self, remote: str) -> dict[str, str]:
         if remote not in self.remotes:
-            raise GitError(f"git ls-remote failed: no remote {remote}")
+            raise errors.GitError(f"git ls-remote failed: no remote {remote}")
         return self.remotes[remote]
 
     def _commit(self, commit: str) -> FakeCommit:
         if commit not in self.commits:
-            raise GitError(f"no commit {commit}")
+            raise errors.GitError(f"no commit {commit}")
         return self.commits[commit]
 
     def mirror(self, remote: str, *, need: str | None = None) -> Path:
@@ -107,7 +106,7 @@ class FakeGit:
     def create_branch(self, remote: str, branch: str, commit: str) -> None:
         branches = self._branches(remote)
         if branch in branches:
-            raise BranchExists(f"branch {branch} already exists on {remote}")
+            raise errors.BranchExists(f"branch {branch} already exists on {remote}")
         self._commit(commit)
         branches[branch] = commit
         self.pushes.append(Push(remote=remote, branch=branch, commit=commit))
@@ -121,7 +120,7 @@ class FakeGit:
 
     def read_blob(self, remote: str, commit: str, obj: str) -> str:
         if obj not in self._blobs:
-            raise GitError(f"no object {obj}")
+            raise errors.GitError(f"no object {obj}")
         return self._blobs[obj]
 
     @contextmanager
@@ -164,7 +163,7 @@ class FakeGit:
             else:
                 files.pop(path, None)
         if files == dict(self._commit(parent).files):
-            raise GitError("nothing to commit")
+            raise errors.StepFailed("nothing to commit")
         sha = self.add_commit(files, parent=parent, message=message)
         self._workspaces[worktree] = sha
         return sha
@@ -186,7 +185,7 @@ class FakeGit:
     def delete_branch(self, remote: str, branch: str, *, expected_head: str) -> None:
         branches = self._branches(remote)
         if branches.get(branch) != expected_head:
-            raise RemoteMoved(f"branch {branch} of {remote} is no longer at {expected_head}")
+            raise errors.RemoteMoved(f"branch {branch} of {remote} is no longer at {expected_head}")
         del branches[branch]
 
     def push(
@@ -195,7 +194,7 @@ class FakeGit:
         branches = self._branches(remote)
         if branches.get(branch) != expected_head:
             where = f"at {expected_head}" if expected_head else "absent"
-            raise RemoteMoved(f"branch {branch} of {remote} is no longer {where}")
+            raise errors.RemoteMoved(f"branch {branch} of {remote} is no longer {where}")
         self._commit(commit)
         branches[branch] = commit
         self.pushes.append(Push(remote=remote, branch=branch, commit=commit))

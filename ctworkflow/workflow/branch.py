@@ -21,7 +21,7 @@ from typing import Any, Final
 from ctworkflow import errors
 from ctworkflow.domain import branches, commits, model, naming
 from ctworkflow.domain.states import SessionStatus
-from ctworkflow.effects.git import BranchExists, RemoteMoved, redact
+from ctworkflow.effects.git import redact
 from ctworkflow.workflow.effects import Effects
 
 logger = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ def claim(
         try:
             fx.git.create_branch(remote, branch, base)
             return {HEAD_KEY: base, CREATED_KEY: True}
-        except BranchExists:
+        except errors.BranchExists:
             head = fx.git.remote_head(remote, branch)
             record_state(fx, scope, session, {CREATED_KEY: False})
     if head is None or head == base:
@@ -128,7 +128,7 @@ def release(fx: Effects, scope: model.Scope, session_id: uuid.UUID) -> bool:
             return False
         assert head is not None
         fx.git.delete_branch(project.code_repo, branch, expected_head=head)
-    except RemoteMoved:
+    except errors.RemoteMoved:
         return False
     except errors.CtWorkflowError as error:
         logger.warning("could not delete the empty branch %s: %s", branch, error)

@@ -18,7 +18,7 @@ from typing import Any, TypedDict
 
 from sqlalchemy import exc as sa_exc
 
-from ctworkflow import errors, logs, repository_layout
+from ctworkflow import errors, logs
 from ctworkflow.agents.base import Agent, AgentRequest, AgentResult, ExistingTests
 from ctworkflow.config import Settings
 from ctworkflow.domain import model, regression, rounds
@@ -27,7 +27,7 @@ from ctworkflow.domain.layout_profile import LayoutProfile
 from ctworkflow.domain.layouts import is_build_output
 from ctworkflow.domain.orchestrator import Completed, Halt, Next, get_next_child_interaction
 from ctworkflow.domain.states import ChildStep, ResultStatus, SessionStatus
-from ctworkflow.effects import nofollow
+from ctworkflow.effects import nofollow, repository_layout
 from ctworkflow.runners.base import Runner
 from ctworkflow.workflow import environment, leasing
 from ctworkflow.workflow.effects import Effects
@@ -364,9 +364,9 @@ class _Stepper:
         """Check the source is there; run the component's existing test file, if any, at the
         base, so what passed there can be told from what the agent's change keeps."""
         job = self.job
-        command = model.Command(
-            argv=("git", "worktree", "add", "--detach", "<workspace>", job.base_commit)
-        )
+        # The workspace was checked out at the base before this step (a new worktree, or a
+        # reused one switched to it): the step records that, not a command it did not run.
+        command = model.Command(keyword="workspace", metadata={"base_commit": job.base_commit})
         data: dict[str, Any] = {"base_commit": job.base_commit, "environment": self.ready.record}
         if not (self.workspace / job.source_path).is_file():
             missing = errors.SourceMissing(f"source file {job.source_path} does not exist")
@@ -502,7 +502,7 @@ class _Stepper:
 def _failed(error: errors.CtWorkflowError, *, data: dict[str, Any] | None = None) -> model.Outcome:
     """The outcome of a step that failed with ``error``, marked when no try can change it."""
     fields = dict(data or {})
-    if errors.is_permanent(error):
+    if errors.no_round_can_fix(error):
         fields["permanent"] = True
     return model.Outcome.error(str(error), data=fields)
 

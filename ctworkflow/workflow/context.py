@@ -10,15 +10,16 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from ctworkflow import errors, ports, repository_layout, sessions
+from ctworkflow import errors, ports
 from ctworkflow.config import Settings
 from ctworkflow.domain import commits, model, regression, rounds, validation
 from ctworkflow.domain.inputs import check_relative_path
 from ctworkflow.domain.layout_profile import LayoutProfile
 from ctworkflow.domain.states import ParentStep, SessionStatus
-from ctworkflow.effects import nofollow
-from ctworkflow.effects.git import BranchExists, GitError, redact
+from ctworkflow.effects import nofollow, repository_layout
+from ctworkflow.effects.git import redact
 from ctworkflow.workflow import branch, environment, recording
+from ctworkflow.workflow.children import ensure_children
 from ctworkflow.workflow.effects import Effects
 
 logger = logging.getLogger(__name__)
@@ -83,15 +84,12 @@ def initialize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effe
             )
         claimed = branch.claim(fx, scope, session, project.code_repo, branch_name, base)
         branch.record_state(fx, scope, session, claimed)
-    except (errors.StepFailed, errors.InvalidInput) as error:
-        permanent = not isinstance(error, GitError) or isinstance(error, BranchExists)
+    except errors.CtWorkflowError as error:
+        permanent = not errors.is_transient(error)
         with fx.transactions() as uow:
             return recording.finish(
                 uow, scope, start, model.Outcome.error(str(error)), fail_session=permanent
             )
-    except errors.TransientError as error:
-        with fx.transactions() as uow:
-            return recording.finish(uow, scope, start, model.Outcome.error(str(error)))
     head = claimed.get(branch.HEAD_KEY)
     taken_over = head is not None and head != base
     command = model.Command(
@@ -158,7 +156,7 @@ def spawn(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effects) 
     if start is None:
         return None
     with fx.transactions() as uow:
-        children = sessions.ensure_children(uow, scope, session_id)
+        children = ensure_children(uow, scope, session_id)
         if not children:
             context = uow.catalog.get_component(scope, start.session.component_id)
             message = f"context {context.module_name} has no components to test"
@@ -408,7 +406,7 @@ def finalize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effect
     try:
         pushed = _commit_and_push(fx, project, session, list(artifacts.values()), message_for)
     except errors.CtWorkflowError as error:
-        permanent = not isinstance(error, errors.TransientError)
+        permanent = not errors.is_transient(error)
         with fx.transactions() as uow:
             return recording.finish(
                 uow, scope, start, model.Outcome.error(str(error)), fail_session=permanent
@@ -481,7 +479,7 @@ def _commit_and_push(
         commit = fx.git.commit_all(workspace, files, message_for(files))
         try:
             fx.git.push(workspace, remote, name, commit, expected_head=head)
-        except GitError:
+        except (errors.GitError, errors.GitRefused):
             # A twin delivery of this step may have pushed first: then its commit stands.
             now = fx.git.remote_head(remote, name)
             if now and now != head and branch.pushed_by(fx, remote, now, session.id):

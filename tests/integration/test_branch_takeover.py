@@ -7,9 +7,10 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from ctworkflow import api, catalog
+from ctworkflow import api
 from ctworkflow.domain.states import ParentStep, SessionStatus
 from ctworkflow.persistence.db import unit_of_work
+from ctworkflow.services import catalog
 from ctworkflow.workflow import branch
 from ctworkflow.workflow.effects import live_effects
 from tests.samples import module_source

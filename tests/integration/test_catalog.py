@@ -8,9 +8,10 @@ from collections.abc import Callable
 import pytest
 import sqlalchemy as sa
 
-from ctworkflow import catalog, errors
+from ctworkflow import errors
 from ctworkflow.domain.model import Scope
 from ctworkflow.persistence.db import UnitOfWork, get_engine, unit_of_work
+from ctworkflow.services import catalog
 from tests.factories import Tenant
 
 

@@ -188,6 +188,9 @@ def test_cli_cancels_and_retries_a_session(env: dict[str, str], tmp_path: Path) 
     retried = ctw("session", "retry", started, "--watch", "--json", "--timeout", "120", env=scoped)
     assert retried.code == 0, retried.stderr
     assert retried.json_lines()[-1]["status"] == "complete"
+    shown = ok(ctw("session", "show", started, "--json", env=scoped)).json()
+    assert shown["max_attempts"] > cancelled["max_attempts"]  # a fresh budget of rounds
+    assert {c["max_attempts"] for c in shown["children"]} == {shown["max_attempts"]}
 
 
 def test_cli_errors_are_one_line_and_a_non_zero_exit(env: dict[str, str], tmp_path: Path) -> None:

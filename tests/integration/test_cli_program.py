@@ -20,7 +20,14 @@ from tests.factories import Tenant, make_tenant
 from tests.workflow_support import make_project, wait_until_terminal
 
 #: Modules that help must not load: the database, migrations, Celery, the workflow.
-HEAVY = ("sqlalchemy", "alembic", "celery", "kombu", "ctworkflow.persistence", "ctworkflow.api")
+HEAVY = (
+    "sqlalchemy",
+    "alembic",
+    "celery",
+    "kombu",
+    "ctworkflow.persistence",
+    "ctworkflow.services",
+)
 
 
 @pytest.fixture

@@ -41,10 +41,11 @@ def test_an_agent_that_writes_failing_tests_fixes_them_from_the_feedback(
         for i in details.interactions
         if i.step == ParentStep.SPAWN_COMPONENT_TESTING_SESSIONS
     ] == [1]
-    steps = [
-        (i.step, i.outcome.status if i.outcome else None)
-        for i in child_history(project, session.id, module)
-    ]
+    history = child_history(project, session.id, module)
+    steps = [(i.step, i.outcome.status if i.outcome else None) for i in history]
+    # What initialize records is what ran: the workspace at the base, no git command of its own.
+    assert history[0].command.argv is None and history[0].command.keyword == "workspace"
+    assert history[0].command.metadata == {"base_commit": session.base_commit}
     assert steps == [
         (ChildStep.INITIALIZE, ResultStatus.OK),
         (ChildStep.GENERATE_TESTS, ResultStatus.OK),

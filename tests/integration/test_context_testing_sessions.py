@@ -13,12 +13,13 @@ from pathlib import Path
 import pytest
 
 import ctworkflow
-from ctworkflow import api, catalog, errors
+from ctworkflow import api, errors
 from ctworkflow.domain.layouts import Layout, test_file_path
 from ctworkflow.domain.model import Interaction
 from ctworkflow.domain.orchestrator import Completed, Halt
 from ctworkflow.domain.states import ParentStep, ResultStatus, SessionStatus, SessionType
 from ctworkflow.persistence.db import unit_of_work
+from ctworkflow.services import catalog
 from tests.samples import git
 from tests.workflow_support import (
     Project,

@@ -14,14 +14,15 @@ from pathlib import Path
 
 import pytest
 
-from ctworkflow import api, catalog, discovery, errors
+from ctworkflow import api, errors
 from ctworkflow.config import get_settings
-from ctworkflow.discovery import DiscoveryReport, Renamed
 from ctworkflow.domain.layouts import Layout, test_file_path
 from ctworkflow.domain.model import Scope, Session
 from ctworkflow.domain.states import SessionStatus
 from ctworkflow.effects.git import Git
 from ctworkflow.persistence.db import unit_of_work
+from ctworkflow.services import catalog, discovery
+from ctworkflow.services.discovery import DiscoveryReport, Renamed
 from tests.elixir_support import require_elixir
 from tests.samples import SampleRepo, git, mix_sample, python_sample
 from tests.workflow_support import register_sample, run_pytest, wait_until_terminal

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from ctworkflow import errors
-from ctworkflow.effects.git import BranchExists, Git, GitError, RemoteMoved, redact
+from ctworkflow.effects.git import Git, redact
+from ctworkflow.errors import BranchExists, GitError, RemoteMoved
 
 pytestmark = pytest.mark.integration
 
@@ -176,10 +177,12 @@ def test_commit_all_and_push_land_one_commit(git: Git, remote: Remote) -> None:
     assert git.remote_head(remote.url, "ctw/tests") == commit
 
 
-def test_nothing_to_commit(git: Git, remote: Remote) -> None:
-    with git.worktree(remote.url, remote.base) as worktree, pytest.raises(GitError) as caught:
+def test_nothing_to_commit_is_permanent(git: Git, remote: Remote) -> None:
+    refused = pytest.raises(errors.StepFailed)
+    with git.worktree(remote.url, remote.base) as worktree, refused as caught:
         git.commit_all(worktree, ["README.md"], "No change\n")
     assert str(caught.value) == "nothing to commit"
+    assert not errors.is_transient(caught.value)
 
 
 def test_hostile_message_and_paths_are_taken_literally(

@@ -18,10 +18,11 @@ import pytest
 import sqlalchemy as sa
 from celery.exceptions import TimeoutError as CeleryTimeout
 
-from ctworkflow import api, catalog, constants, errors
+from ctworkflow import api, constants, errors
 from ctworkflow.domain.model import Scope
 from ctworkflow.persistence import db
 from ctworkflow.persistence.db import unit_of_work
+from ctworkflow.services import catalog
 from tests.factories import Tenant, make_tenant
 
 TABLES = ("accounts", "projects", "components", "sessions", "interactions", "artifacts")
@@ -251,7 +252,7 @@ def counts(url: str) -> dict[str, int]:
 def world(workflow_db: str) -> World:
     mine, theirs = make_tenant(workflow_db), make_tenant(workflow_db)
     with unit_of_work() as uow:
-        from ctworkflow import sessions
+        from ctworkflow.services import sessions
 
         ours = sessions.create_context_session(
             uow, mine.scope, mine.context.id, agent="scaffold", max_attempts=3

@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ctworkflow import api, catalog
+from ctworkflow import api
 from ctworkflow.domain.states import ChildStep, ParentStep, ResultStatus, SessionStatus
 from ctworkflow.persistence.db import unit_of_work
+from ctworkflow.services import catalog
 from tests.workflow_support import make_project, wait_until_terminal
 
 SPAWN = ParentStep.SPAWN_COMPONENT_TESTING_SESSIONS

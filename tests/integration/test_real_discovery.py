@@ -13,12 +13,13 @@ from pathlib import Path
 
 import pytest
 
-from ctworkflow import api, catalog, errors
+from ctworkflow import api, errors
 from ctworkflow.config import get_settings
 from ctworkflow.domain.model import Scope
 from ctworkflow.domain.states import SessionStatus
 from ctworkflow.persistence import db
 from ctworkflow.persistence.db import unit_of_work
+from ctworkflow.services import catalog
 from tests.cli_support import base_env, ctw
 from tests.conftest import fresh_database
 from tests.elixir_support import require_elixir

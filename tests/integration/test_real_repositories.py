@@ -26,11 +26,12 @@ from pathlib import Path
 
 import pytest
 
-from ctworkflow import api, catalog
+from ctworkflow import api
 from ctworkflow.domain.model import Scope
 from ctworkflow.domain.states import SessionStatus
 from ctworkflow.effects.environments import find_uv
 from ctworkflow.persistence.db import unit_of_work
+from ctworkflow.services import catalog
 from tests.conftest import INSTALLER_CACHE
 from tests.elixir_support import require_elixir
 from tests.real_packages import UpstreamRepo, as_repository, fetch_eex, fetch_sdist, git, register

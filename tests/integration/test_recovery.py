@@ -18,12 +18,13 @@ from pathlib import Path
 
 import pytest
 
-from ctworkflow import api, errors, sessions
+from ctworkflow import api, errors
 from ctworkflow.config import get_settings
 from ctworkflow.domain.layouts import Layout, test_file_path
 from ctworkflow.domain.states import ParentStep, SessionStatus
 from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.persistence.tables import utcnow
+from ctworkflow.services import sessions
 from ctworkflow.workflow import context
 from ctworkflow.workflow.component import run_component
 from ctworkflow.workflow.effects import live_effects

@@ -178,7 +178,8 @@ def test_a_setsid_grandchild_dies_with_its_run(
 def test_the_host_is_read_only_and_the_workspace_writable(tmp_path: Path) -> None:
     workspace = tmp_path / "ws"
     workspace.mkdir()
-    outside = Path.home() / f".ctw-sandbox-probe-{os.getpid()}"
+    # A folder of the host every Debian machine has, outside /tmp (private in the sandbox).
+    outside = Path("/var/tmp") / f"ctw-sandbox-probe-{os.getpid()}"
     program = (
         "import pathlib, sys\n"
         "pathlib.Path('inside.txt').write_text('ok')\n"

@@ -8,10 +8,12 @@ from collections.abc import Callable
 import pytest
 import sqlalchemy as sa
 
-from ctworkflow import errors, sessions
+from ctworkflow import errors
 from ctworkflow.domain.model import Command, Outcome, Scope
 from ctworkflow.domain.states import ExecutionMode, SessionStatus, SessionType
 from ctworkflow.persistence.db import UnitOfWork, get_engine, unit_of_work
+from ctworkflow.services import sessions
+from ctworkflow.workflow.children import ensure_children
 from tests.factories import Tenant
 
 
@@ -62,7 +64,7 @@ def test_children_are_one_per_component_in_priority_order_and_inherit_the_parent
 ) -> None:
     parent = start(tenant, database_url).session
     with unit_of_work(database_url) as uow:
-        children = sessions.ensure_children(uow, tenant.scope, parent.id)
+        children = ensure_children(uow, tenant.scope, parent.id)
 
     assert [c.component_id for c in children] == [c.id for c in tenant.children]
     for child in children:
@@ -76,11 +78,11 @@ def test_children_are_one_per_component_in_priority_order_and_inherit_the_parent
 def test_ensure_children_reuses_existing_ones_and_adds_new_components(
     tenant: Tenant, database_url: str
 ) -> None:
-    from ctworkflow import catalog
+    from ctworkflow.services import catalog
 
     parent = start(tenant, database_url).session
     with unit_of_work(database_url) as uow:
-        first = sessions.ensure_children(uow, tenant.scope, parent.id)
+        first = ensure_children(uow, tenant.scope, parent.id)
     with unit_of_work(database_url) as uow:
         added = catalog.add_component(
             uow,
@@ -90,7 +92,7 @@ def test_ensure_children_reuses_existing_ones_and_adds_new_components(
             priority=7,
             parent_id=tenant.context.id,
         )
-        again = sessions.ensure_children(uow, tenant.scope, parent.id)
+        again = ensure_children(uow, tenant.scope, parent.id)
 
     assert {c.id for c in first} < {c.id for c in again}
     assert [c.component_id for c in again if c.id not in {f.id for f in first}] == [added.id]
@@ -118,9 +120,9 @@ def test_a_context_wider_than_one_statement_gets_every_child(
         )
     parent = start(tenant, database_url).session
     with unit_of_work(database_url) as uow:
-        children = sessions.ensure_children(uow, tenant.scope, parent.id)
+        children = ensure_children(uow, tenant.scope, parent.id)
     with unit_of_work(database_url) as uow:
-        again = sessions.ensure_children(uow, tenant.scope, parent.id)
+        again = ensure_children(uow, tenant.scope, parent.id)
 
     assert len(children) == wide + len(tenant.children)
     assert {c.id for c in again} == {c.id for c in children}
@@ -148,7 +150,7 @@ def test_status_changes_are_compare_and_set(tenant: Tenant, database_url: str) -
 def test_cancel_cascades_to_active_children_only(tenant: Tenant, database_url: str) -> None:
     parent = start(tenant, database_url).session
     with unit_of_work(database_url) as uow:
-        first, *others = sessions.ensure_children(uow, tenant.scope, parent.id)
+        first, *others = ensure_children(uow, tenant.scope, parent.id)
         sessions.transition(uow, tenant.scope, first.id, SessionStatus.COMPLETE)
     with unit_of_work(database_url) as uow:
         cancelled = sessions.cancel_session(uow, tenant.scope, parent.id)
@@ -190,7 +192,7 @@ def test_a_redelivered_step_finds_its_interaction_and_completes_it_once(
 def test_latest_artifact_per_child_comes_from_one_query(tenant: Tenant, database_url: str) -> None:
     parent = start(tenant, database_url).session
     with unit_of_work(database_url) as uow:
-        child, *_ = sessions.ensure_children(uow, tenant.scope, parent.id)
+        child, *_ = ensure_children(uow, tenant.scope, parent.id)
         for attempt in (1, 2):
             uow.sessions.add_artifact(
                 tenant.scope,
@@ -220,7 +222,7 @@ def test_another_account_cannot_read_list_update_or_cancel_a_session(
         lambda uow, sid: sessions.children(uow, intruder, sid),
         lambda uow, sid: sessions.transition(uow, intruder, sid, SessionStatus.FAILED),
         lambda uow, sid: sessions.cancel_session(uow, intruder, sid),
-        lambda uow, sid: sessions.ensure_children(uow, intruder, sid),
+        lambda uow, sid: ensure_children(uow, intruder, sid),
         lambda uow, sid: uow.sessions.begin_interaction(
             intruder, sid, step="initialize", attempt=9, command=Command(keyword="initialize")
         ),

@@ -11,10 +11,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from ctworkflow import errors, sessions
+from ctworkflow import errors
 from ctworkflow.domain.states import TRANSITIONS, SessionStatus
 from ctworkflow.persistence import db
 from ctworkflow.persistence.db import unit_of_work
+from ctworkflow.services import sessions
 from tests.factories import Tenant
 
 PAIRS = [(a, b) for a, b in itertools.product(SessionStatus, SessionStatus) if a is not b]

@@ -16,7 +16,7 @@ from datetime import timedelta
 
 import pytest
 
-from ctworkflow import api, constants, sessions, webhooks
+from ctworkflow import api, constants
 from ctworkflow.config import get_settings
 from ctworkflow.domain.model import Scope
 from ctworkflow.domain.states import SessionStatus
@@ -24,6 +24,8 @@ from ctworkflow.domain.webhooks import Delivery, DeliveryStatus, verify
 from ctworkflow.persistence import webhook_store
 from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.persistence.tables import utcnow
+from ctworkflow.services import sessions, webhooks
+from ctworkflow.workflow.children import ensure_children
 from tests.factories import Tenant, make_tenant
 from tests.http_support import receiving, wait_until
 
@@ -117,7 +119,7 @@ def sends_lost() -> Iterator[None]:
 
 
 def delivery_lost() -> list[uuid.UUID]:
-    from ctworkflow import delivery
+    from ctworkflow.services import webhook_delivery as delivery
 
     return delivery.lost()
 
@@ -153,7 +155,7 @@ def test_the_outbox_survives_a_lost_send_and_the_sweep_delivers_it(tenant: Tenan
 
 def new_session_of_other_context(tenant: Tenant) -> uuid.UUID:
     """An active session of a second context of the tenant's project."""
-    from ctworkflow import catalog
+    from ctworkflow.services import catalog
 
     with unit_of_work() as uow:
         context = catalog.add_component(
@@ -182,7 +184,7 @@ def test_component_events_only_when_asked_and_only_to_the_project_that_owns_them
         add_webhook(other.scope, theirs.url, component_events=True)
         session_id = new_session(tenant)
         with unit_of_work() as uow:
-            sessions.ensure_children(uow, tenant.scope, session_id)
+            ensure_children(uow, tenant.scope, session_id)
 
         api.cancel_session(tenant.scope, session_id)
         plain.wait_for(1)
@@ -201,7 +203,7 @@ def test_a_deleted_webhook_gets_nothing_and_its_pending_delivery_fails(tenant: T
             api.cancel_session(tenant.scope, session_id)
         with unit_of_work() as uow:
             webhooks.delete_webhook(uow, tenant.scope, webhook_id)
-        from ctworkflow import delivery
+        from ctworkflow.services import webhook_delivery as delivery
 
         (pending,) = deliveries(tenant.scope)
         sent = delivery.send(pending.id)

@@ -193,13 +193,13 @@ def test_another_round_helps_only_while_a_failure_can_change() -> None:
     assert not rounds.another_round_helps([failure(True), failure(True)])
 
 
-def test_the_error_tree_says_what_is_permanent() -> None:
+def test_the_error_tree_says_what_no_round_can_fix() -> None:
     for permanent in (
         errors.SourceMissing(),
         errors.SourceUnparsable(),
         errors.ModuleNotImportable(),
         errors.ForbiddenWrite(),
     ):
-        assert errors.is_permanent(permanent)
+        assert errors.no_round_can_fix(permanent)
     for passing in (errors.StepFailed(), errors.CommandTimeout(), errors.ForeignCommits()):
-        assert not errors.is_permanent(passing)
+        assert not errors.no_round_can_fix(passing)

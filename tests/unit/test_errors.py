@@ -91,3 +91,46 @@ def test_not_found_says_what_was_not_found_once() -> None:
 def test_an_error_without_a_message_says_its_docstring() -> None:
     assert str(errors.StepFailed()) == "A workflow step failed permanently."
     assert str(pickle.loads(pickle.dumps(errors.StepFailed()))) == str(errors.StepFailed())
+
+
+def drawn_parents() -> dict[str, str]:
+    """Each error of the docstring's tree with the error it is drawn under."""
+    parents: dict[str, str] = {}
+    stack: list[tuple[int, str]] = []
+    for indent, name in re.findall(r"^( *)- (\w+)", errors.__doc__ or "", flags=re.MULTILINE):
+        while stack and stack[-1][0] >= len(indent):
+            stack.pop()
+        if stack:
+            parents[name] = stack[-1][1]
+        stack.append((len(indent), name))
+    return parents
+
+
+def test_the_drawn_tree_is_the_class_tree() -> None:
+    drawn = drawn_parents()
+
+    assert {cls.__name__ for cls in CLASSES} - {"CtWorkflowError"} == set(drawn)
+    for cls in CLASSES:
+        if cls is not errors.CtWorkflowError:
+            assert cls.__bases__ == (getattr(errors, drawn[cls.__name__]),), cls.__name__
+
+
+TRANSIENT = {"TransientError", "CommandTimeout", "BrokerUnavailable", "GitError"}
+
+
+@pytest.mark.parametrize("cls", CLASSES, ids=lambda cls: cls.__name__)
+def test_only_transient_errors_are_retried(cls: type[errors.CtWorkflowError]) -> None:
+    from ctworkflow.tasks.context import RETRY_ON
+
+    error = make(cls)
+    retried_by_celery = isinstance(error, RETRY_ON)
+
+    assert errors.is_transient(error) is (cls.__name__ in TRANSIENT)
+    assert retried_by_celery is errors.is_transient(error)
+
+
+def test_a_git_command_that_failed_is_retried_but_a_remote_that_refused_is_not() -> None:
+    assert errors.is_transient(errors.GitError("git fetch failed on ***@example.com"))
+    for refused in (errors.BranchExists(), errors.RemoteMoved(), errors.ForeignCommits()):
+        assert isinstance(refused, errors.StepFailed)
+        assert not errors.is_transient(refused)

@@ -77,3 +77,25 @@ def test_text_lines_show_the_bound_context_and_none_when_unbound() -> None:
         "text", session_id="s-1", step="run", attempt=2, component=None
     )
     assert "ctw-test-logs: round 2 ended" in _emit("text")
+
+
+@pytest.mark.parametrize(
+    ("setting", "expected"), [("warning", logging.WARNING), ("", logging.INFO)]
+)
+def test_configure_takes_the_level_from_ctw_log_level(
+    monkeypatch: pytest.MonkeyPatch, setting: str, expected: int
+) -> None:
+    from ctworkflow.config import get_settings
+
+    root = logging.getLogger()
+    saved = (root.level, list(root.handlers))
+    monkeypatch.setenv("CTW_LOG_LEVEL", setting)
+    get_settings.cache_clear()
+    try:
+        chosen = logs.configure(default=logs.SERVICE_LEVEL)
+        assert (chosen, root.level) == (logging.getLevelName(expected), expected)
+    finally:
+        root.setLevel(saved[0])
+        root.handlers[:] = saved[1]
+        logging.captureWarnings(False)
+        get_settings.cache_clear()

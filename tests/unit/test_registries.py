@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from ctworkflow import catalog, errors
+from ctworkflow import errors
 from ctworkflow.agents.registry import agent_names, get_agent
 from ctworkflow.runners.registry import check_runner, runner_names
+from ctworkflow.services import catalog
 
 
 def test_the_production_registries_hold_the_production_agents_and_runners_only() -> None:

@@ -10,9 +10,9 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
-from ctworkflow import sessions
 from ctworkflow.agents.base import AgentRequest
 from ctworkflow.domain.states import ParentStep, ResultStatus, SessionStatus
+from ctworkflow.services import sessions
 from ctworkflow.testing.doubles import verdict_file
 from ctworkflow.testing.harness import REMOTE, SHOP, Harness
 from ctworkflow.workflow import component, context

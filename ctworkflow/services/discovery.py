@@ -13,12 +13,15 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from ctworkflow import catalog, errors, repository_layout
+from ctworkflow import errors
+from ctworkflow.config import get_settings
 from ctworkflow.domain import discovery, elixir_layout, model
 from ctworkflow.domain.layout_profile import LayoutProfile
 from ctworkflow.domain.layouts import Layout
+from ctworkflow.effects import repository_layout
 from ctworkflow.effects.git import Git
-from ctworkflow.persistence.db import UnitOfWork
+from ctworkflow.persistence.db import UnitOfWork, unit_of_work
+from ctworkflow.services import catalog
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +77,28 @@ class RepositoryScan:
     scan: discovery.Scan
     renamed_paths: dict[str, str]
     profile: LayoutProfile
+
+
+def discover_components(scope: model.Scope) -> DiscoveryReport:
+    """Register the contexts and components found at the head of the project's default branch.
+
+    Run again after the code changed, it adds new modules, renames the components whose files
+    git sees as renamed, and marks vanished ones removed; sessions are never touched.
+
+    Raises:
+        ProjectNotFound: the scope's project does not exist.
+        InvalidInput: the remote has no default branch.
+        NothingDiscovered: no context was found (the message says why); nothing is written.
+        InvalidLayout: the repository's configuration cannot be used (a package path outside
+            it, a symlinked source or test file pointing out of it, a test path that is a
+            folder); nothing is written.
+        GitError: the remote cannot be read.
+    """
+    with unit_of_work() as uow:
+        project = catalog.get_project(uow, scope)
+    read = read_repository(Git(get_settings().workspaces), project)
+    with unit_of_work() as uow:
+        return apply_scan(uow, scope, read)
 
 
 def read_repository(git: Git, project: model.Project) -> RepositoryScan:

@@ -13,9 +13,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from ctworkflow.api import SessionDetails
 from ctworkflow.domain import model
 from ctworkflow.domain.states import SessionStatus
+from ctworkflow.services.session_views import SessionDetails
 
 
 class Progress(BaseModel):

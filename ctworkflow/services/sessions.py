@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import exc
 
-from ctworkflow import catalog, errors, ports
+from ctworkflow import errors, ports
 from ctworkflow.domain import id_prefix, model, rounds
 from ctworkflow.domain.inputs import (
     check_context_name,
@@ -31,6 +31,7 @@ from ctworkflow.domain.states import (
 )
 from ctworkflow.persistence.db import UnitOfWork
 from ctworkflow.runners.registry import check_runner
+from ctworkflow.services import catalog
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -146,27 +147,6 @@ def list_sessions(
 def children(uow: UnitOfWork, scope: model.Scope, parent_id: uuid.UUID) -> list[model.Session]:
     """Child sessions of a context session, in their components' order."""
     uow.sessions.get_session(scope, parent_id)
-    return uow.sessions.children(scope, parent_id)
-
-
-def ensure_children(
-    uow: ports.UnitOfWork, scope: model.Scope, parent_id: uuid.UUID
-) -> list[model.Session]:
-    """Get or create one child per direct child component of the parent's context.
-
-    All missing children are inserted in one statement; existing ones, whatever their status,
-    are kept, and components added to the context since the last call get a child too.
-    """
-    parent = uow.sessions.get_session(scope, parent_id)
-    components = uow.catalog.child_components(scope, parent.component_id)
-    uow.sessions.add_children(
-        parent,
-        [c.id for c in components],
-        execution_mode=ExecutionMode.AGENTIC,
-        environment_type=parent.environment_type,
-        agent=parent.agent,
-        max_attempts=parent.max_attempts,
-    )
     return uow.sessions.children(scope, parent_id)
 
 

@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from ctworkflow import api, errors, webhooks
+from ctworkflow import errors
 from ctworkflow.config import Settings, get_settings
 from ctworkflow.domain import model
 from ctworkflow.domain.webhooks import (
@@ -33,7 +33,8 @@ from ctworkflow.domain.webhooks import (
 from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.persistence.tables import utcnow
 from ctworkflow.ports import Dispatcher
-from ctworkflow.summary import SessionSummary
+from ctworkflow.services import session_views, webhooks
+from ctworkflow.services.summary import SessionSummary
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ class Sent:
 def body_of(delivery: Delivery, now: datetime) -> str:
     """The JSON body of a delivery: the event, and the session's summary as it is now."""
     scope = model.Scope(account_id=delivery.account_id, project_id=delivery.project_id)
-    details = api.session_details(scope, delivery.session_id)
+    details = session_views.session_details(scope, delivery.session_id)
     document = {
         "id": str(delivery.id),
         "event": delivery.event,

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import uuid
 
-from ctworkflow import catalog
 from ctworkflow.config import get_settings
 from ctworkflow.domain import model
 from ctworkflow.domain.inputs import check_int
 from ctworkflow.domain.webhooks import Delivery, Webhook, check_url, derive_secret
 from ctworkflow.persistence.db import UnitOfWork
+from ctworkflow.services import catalog
 
 
 def secret_of(webhook_id: uuid.UUID) -> str:

@@ -1,0 +1,156 @@
+"""Checkouts of a commit: throwaway worktrees, and reusable workspace slots per remote."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from ctworkflow import errors
+from ctworkflow.effects.git.base import logger, mirror_key
+from ctworkflow.effects.git.mirrors import Mirrors
+
+#: Reusable workspaces per remote on a host (at most this many runs of one remote at once).
+WORKSPACE_SLOTS = 64
+
+
+class Worktrees(Mirrors):
+    """Worktrees of the mirrors, under ``cache_dir/worktrees``."""
+
+    @contextmanager
+    def worktree(self, remote: str, commit: str) -> Iterator[Path]:
+        """Check ``commit`` out in a fresh detached worktree; remove it on exit."""
+        path = self._mirror_with(remote, commit)
+        key = mirror_key(remote)
+        self._worktrees.mkdir(parents=True, exist_ok=True)
+        directory = Path(tempfile.mkdtemp(prefix=f"{key}-", dir=self._worktrees))
+        try:
+            with self._locked(key):
+                self._ok(
+                    ["worktree", "add", "--detach", "--no-checkout", "--", str(directory), commit],
+                    cwd=path,
+                    what="git worktree add",
+                    remote=remote,
+                )
+            # What `worktree add` would run itself; it only touches the worktree's own files.
+            self._ok(["reset", "--hard", "--quiet"], cwd=directory, what="git checkout")
+            yield directory
+        finally:
+            self._remove_worktree(key, path, directory)
+
+    @contextmanager
+    def workspace(self, remote: str, commit: str) -> Iterator[Path]:
+        """A worktree at ``commit`` that the next run on this host reuses (a component run's).
+
+        A free slot (``<key>-slot<n>``, held by an ``flock``) is switched to ``commit`` and
+        cleaned of everything the last run left (``checkout --force`` + ``clean -ffdx``), which
+        rewrites only what changed instead of checking the whole tree out again. A slot that
+        cannot be reused is made anew; with every slot busy this is :meth:`worktree`.
+        """
+        path = self._mirror_with(remote, commit)
+        key = mirror_key(remote)
+        self._worktrees.mkdir(parents=True, exist_ok=True)
+        slot = self._take_slot(key)
+        if slot is None:
+            with self.worktree(remote, commit) as directory:
+                yield directory
+            return
+        fd, directory = slot
+        try:
+            if not self._reuse(path, directory, commit):
+                self._renew_slot(key, path, directory, commit)
+            yield directory
+        finally:
+            os.close(fd)  # releases the slot
+
+    def _take_slot(self, key: str) -> tuple[int, Path] | None:
+        """The lock and folder of the first free workspace slot of a remote, or None."""
+        for index in range(WORKSPACE_SLOTS):
+            lock = self._worktrees / f"{key}-slot{index}.lock"
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            return fd, self._worktrees / f"{key}-slot{index}"
+        return None
+
+    def _reuse(self, mirror: Path, directory: Path, commit: str) -> bool:
+        """Bring a kept workspace to ``commit`` with nothing else in it; False if it cannot.
+
+        The workspace is used only if its ``.git`` still points at its own place in the mirror
+        and, once cleaned, ``git status`` (ignored files included) finds nothing: a leftover
+        of another run (a process that outlived it) makes the slot be rebuilt instead.
+        """
+        if not _points_at(directory, mirror):
+            return False
+        steps = (
+            ["checkout", "--quiet", "--force", "--detach", commit],
+            ["clean", "-ffdxq"],
+        )
+        for step in steps:
+            if not self._git(step, cwd=directory, what=f"git {step[0]} of a workspace").ok:
+                logger.info("workspace %s could not be reused; making it anew", directory)
+                return False
+        status = ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--ignored"]
+        left = self._git(status, cwd=directory, what="git status of a workspace")
+        if not left.ok or left.stdout:
+            logger.warning("workspace %s is not clean after cleaning; making it anew", directory)
+            return False
+        return True
+
+    def _renew_slot(self, key: str, mirror: Path, directory: Path, commit: str) -> None:
+        """(Re)create a slot's worktree at ``commit`` (the slot's lock is held)."""
+        with self._locked(key):
+            if directory.exists():
+                remove = ["worktree", "remove", "--force", str(directory)]
+                self._git(remove, cwd=mirror, what="git worktree remove")
+                shutil.rmtree(directory, ignore_errors=True)
+            self._git(["worktree", "prune"], cwd=mirror, what="git worktree prune")
+            self._ok(
+                ["worktree", "add", "--detach", "--no-checkout", "--", str(directory), commit],
+                cwd=mirror,
+                what="git worktree add",
+            )
+        self._ok(["reset", "--hard", "--quiet"], cwd=directory, what="git checkout")
+
+    def _remove_worktree(self, key: str, mirror: Path, directory: Path) -> None:
+        """Remove a worktree and its bookkeeping in the mirror, whatever state it is in."""
+        try:
+            with self._locked(key):
+                if mirror.exists():
+                    remove = ["worktree", "remove", "--force", str(directory)]
+                    self._git(remove, cwd=mirror, what="git worktree remove")
+                shutil.rmtree(directory, ignore_errors=True)
+                if mirror.exists():
+                    self._git(["worktree", "prune"], cwd=mirror, what="git worktree prune")
+        except errors.CtWorkflowError as exc:
+            logger.warning("could not clean up worktree %s: %s", directory, exc)
+            shutil.rmtree(directory, ignore_errors=True)
+
+
+def _points_at(directory: Path, mirror: Path) -> bool:
+    """Tell whether a worktree's ``.git`` file is a regular file naming its place in ``mirror``."""
+    git_file = directory / ".git"
+    try:
+        if not stat.S_ISREG(git_file.lstat().st_mode):
+            return False
+        text = git_file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return False
+    if not text.startswith("gitdir: "):
+        return False
+    gitdir = Path(text.strip().removeprefix("gitdir: ")).resolve()
+    if gitdir.parent != mirror.resolve() / "worktrees":
+        return False
+    try:  # git's own record, in the mirror, of where this worktree is
+        back = (gitdir / "gitdir").read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return False
+    return Path(back).resolve() == git_file.resolve()

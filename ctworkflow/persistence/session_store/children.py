@@ -1,0 +1,112 @@
+"""The children of a context session: listed in their components' order, inserted in bulk,
+started on a round together."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any, cast
+
+import sqlalchemy as sa
+
+from ctworkflow.domain import model
+from ctworkflow.domain.states import SessionStatus, SessionType
+from ctworkflow.persistence import rows
+from ctworkflow.persistence.session_store.base import StoreBase
+from ctworkflow.persistence.tables import (
+    ComponentRow,
+    SessionRow,
+    utcnow,
+)
+
+#: Rows per multi-row INSERT: PostgreSQL takes at most 65,535 bind parameters per statement,
+#: and a session row has 17 columns.
+INSERT_ROWS = 1000
+
+
+class Children(StoreBase):
+    """Child sessions of a parent."""
+
+    def children(self, scope: model.Scope, parent_id: uuid.UUID) -> list[model.Session]:
+        """Child sessions of a parent, in their components' order (priority, then name)."""
+        query = (
+            sa.select(SessionRow)
+            .join(ComponentRow, ComponentRow.id == SessionRow.component_id)
+            .where(SessionRow.parent_id == parent_id, rows.in_scope(SessionRow, scope))
+            .order_by(ComponentRow.priority.desc(), ComponentRow.name, ComponentRow.module_name)
+        )
+        return [rows.session(r) for r in self.db.scalars(query)]
+
+    def set_children_max_attempts(
+        self, scope: model.Scope, parent_id: uuid.UUID, max_attempts: int
+    ) -> None:
+        """Give every child of a parent the parent's budget of rounds, in one statement."""
+        self.db.execute(
+            sa.update(SessionRow)
+            .where(SessionRow.parent_id == parent_id, rows.in_scope(SessionRow, scope))
+            .values(max_attempts=max_attempts)
+        )
+
+    def add_children(
+        self, parent: model.Session, component_ids: Sequence[uuid.UUID], **values: Any
+    ) -> None:
+        """Insert one child per component in one statement; existing children are kept."""
+        if not component_ids:
+            return
+        now = utcnow()
+        records = [
+            {
+                "id": uuid.uuid4(),
+                "type": SessionType.COMPONENT_TESTING,
+                "status": SessionStatus.ACTIVE,
+                # Scope comes from the parent row, never from the caller.
+                "account_id": parent.account_id,
+                "project_id": parent.project_id,
+                "user_id": parent.user_id,
+                "component_id": component_id,
+                "parent_id": parent.id,
+                "state": {},
+                "attempt": 0,
+                "created_at": now,
+                "updated_at": now,
+                **values,
+            }
+            for component_id in component_ids
+        ]
+        insert = rows.upsert_ignoring(self.db, SessionRow)
+        # Multi-row VALUES in slices: one statement may carry at most 65,535 parameters.
+        for start in range(0, len(records), INSERT_ROWS):
+            self.db.execute(
+                insert.values(records[start : start + INSERT_ROWS]).on_conflict_do_nothing(
+                    index_elements=["parent_id", "component_id"]
+                )
+            )
+
+    def start_round(
+        self,
+        scope: model.Scope,
+        attempt: int,
+        *,
+        session_ids: Sequence[uuid.UUID],
+        states: Mapping[uuid.UUID, Mapping[str, Any]],
+    ) -> None:
+        """Set ``attempt`` on many sessions in one statement, and the ``states`` given (one
+        executemany); the caller passes only the states that change."""
+        if session_ids:
+            self.db.execute(
+                sa.update(SessionRow)
+                .where(SessionRow.id.in_(session_ids), rows.in_scope(SessionRow, scope))
+                .values(attempt=attempt, updated_at=utcnow())
+            )
+        if states:
+            table = cast(sa.Table, SessionRow.__table__)
+            self.db.execute(
+                sa.update(table)
+                .where(
+                    table.c.id == sa.bindparam("session_id"),
+                    table.c.account_id == scope.account_id,
+                    table.c.project_id == scope.project_id,
+                )
+                .values(state=sa.bindparam("new_state")),
+                [{"session_id": i, "new_state": dict(state)} for i, state in states.items()],
+            )

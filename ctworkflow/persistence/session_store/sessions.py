@@ -1,0 +1,169 @@
+"""Session rows: add, read, find, list, and update the columns a step may set."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from ctworkflow import errors
+from ctworkflow.domain import model
+from ctworkflow.domain.states import SessionStatus, SessionType
+from ctworkflow.persistence import rows
+from ctworkflow.persistence.session_store.base import StoreBase
+from ctworkflow.persistence.tables import (
+    SessionRow,
+    utcnow,
+)
+
+#: Columns a step may set on a session besides its status.
+UPDATABLE = frozenset(
+    {"branch_name", "base_commit", "attempt", "max_attempts", "state", "error", "pushed_commit"}
+)
+
+
+class SessionRecords(StoreBase):
+    """Session rows of the scope's project."""
+
+    def add_session(self, scope: model.Scope, **values: Any) -> model.Session:
+        row = SessionRow(account_id=scope.account_id, project_id=scope.project_id, **values)
+        self.db.add(row)
+        self.db.flush()
+        return rows.session(row)
+
+    def get_session(
+        self, scope: model.Scope, session_id: uuid.UUID, *, for_update: bool = False
+    ) -> model.Session:
+        query = sa.select(SessionRow).where(
+            SessionRow.id == session_id, rows.in_scope(SessionRow, scope)
+        )
+        if for_update:
+            query = query.with_for_update()
+        row = self.db.scalar(query)
+        if row is None:
+            raise errors.SessionNotFound(session_id)
+        return rows.session(row)
+
+    def session_ids_between(
+        self, scope: model.Scope, low: uuid.UUID, high: uuid.UUID
+    ) -> list[uuid.UUID]:
+        """Up to two ids of the project's sessions in ``[low, high]`` (an id prefix's range)."""
+        query = sa.select(SessionRow.id).where(
+            rows.in_scope(SessionRow, scope), SessionRow.id.between(low, high)
+        )
+        return list(self.db.scalars(query.limit(2)))
+
+    def find_session(
+        self,
+        scope: model.Scope,
+        *,
+        component_id: uuid.UUID | None = None,
+        idempotency_key: str | None = None,
+        active_context: bool = False,
+    ) -> model.Session | None:
+        query = sa.select(SessionRow).where(rows.in_scope(SessionRow, scope))
+        if idempotency_key is not None:
+            query = query.where(SessionRow.idempotency_key == idempotency_key)
+        if component_id is not None:
+            query = query.where(SessionRow.component_id == component_id)
+        if active_context:
+            query = query.where(
+                SessionRow.parent_id.is_(None), SessionRow.status == SessionStatus.ACTIVE
+            )
+        row = self.db.scalar(query.limit(1))
+        return rows.session(row) if row else None
+
+    def list_sessions(
+        self,
+        scope: model.Scope,
+        *,
+        statuses: Iterable[SessionStatus] = (),
+        type: SessionType | None = None,
+        parent_id: uuid.UUID | None = None,
+        limit: int = 100,
+    ) -> list[model.Session]:
+        query = sa.select(SessionRow).where(rows.in_scope(SessionRow, scope))
+        wanted = list(statuses)
+        if wanted:
+            query = query.where(SessionRow.status.in_(wanted))
+        if type is not None:
+            query = query.where(SessionRow.type == type)
+        if parent_id is not None:
+            query = query.where(SessionRow.parent_id == parent_id)
+        query = query.order_by(SessionRow.created_at.desc(), SessionRow.id).limit(limit)
+        return [rows.session(r) for r in self.db.scalars(query)]
+
+    def active_context_scopes(self) -> list[model.Scope]:
+        """The tenants that have an active context session: where the reconciler looks.
+
+        The one read across tenants; everything it then does is scoped by each result.
+        """
+        found = self.db.execute(
+            sa.select(SessionRow.account_id, SessionRow.project_id)
+            .where(SessionRow.parent_id.is_(None), SessionRow.status == SessionStatus.ACTIVE)
+            .distinct()
+        )
+        return [model.Scope(account_id=a, project_id=p, user_id="reconciler") for a, p in found]
+
+    def branch_holders(
+        self, scope: model.Scope, branch_name: str, *, besides: uuid.UUID
+    ) -> list[model.Session]:
+        """Other context sessions of the project that use ``branch_name``."""
+        found = self.db.scalars(
+            sa.select(SessionRow).where(
+                rows.in_scope(SessionRow, scope),
+                SessionRow.parent_id.is_(None),
+                SessionRow.branch_name == branch_name,
+                SessionRow.id != besides,
+            )
+        )
+        return [rows.session(r) for r in found]
+
+    def branches_in_use(
+        self, scope: model.Scope, names: Sequence[str], *, besides_component: uuid.UUID
+    ) -> set[str]:
+        """Which of ``names`` context sessions of other contexts of the project have used."""
+        if not names:
+            return set()
+        found = self.db.scalars(
+            sa.select(SessionRow.branch_name)
+            .where(
+                rows.in_scope(SessionRow, scope),
+                SessionRow.parent_id.is_(None),
+                SessionRow.branch_name.in_(list(names)),
+                SessionRow.component_id != besides_component,
+            )
+            .distinct()
+        )
+        return {name for name in found if name is not None}
+
+    def update_session(
+        self,
+        scope: model.Scope,
+        session_id: uuid.UUID,
+        *,
+        only_if: SessionStatus | None = None,
+        **values: Any,
+    ) -> bool:
+        """Set step-owned fields; with ``only_if``, only while the session has that status."""
+        unknown = set(values) - UPDATABLE
+        if unknown:
+            raise ValueError(f"not updatable: {sorted(unknown)}")
+        query = sa.update(SessionRow).where(
+            SessionRow.id == session_id, rows.in_scope(SessionRow, scope)
+        )
+        if only_if is not None:
+            query = query.where(SessionRow.status == only_if)
+        result = self.db.execute(query.values(updated_at=utcnow(), **values))
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def touch(self, scope: model.Scope, session_ids: Sequence[uuid.UUID]) -> None:
+        """Mark sessions as just handled (``updated_at``), in one statement."""
+        if session_ids:
+            self.db.execute(
+                sa.update(SessionRow)
+                .where(SessionRow.id.in_(session_ids), rows.in_scope(SessionRow, scope))
+                .values(updated_at=utcnow())
+            )
