@@ -7,9 +7,10 @@ result object and one Redis subscription per child it ever spawned. No public AP
 them: :func:`stop_waiting` reaches into the backend's private table of pending results
 (``_pending_results``) and its result consumer (``result_consumer.cancel_for``).
 
-``tests/integration/test_celery_internals.py`` pins this module to :data:`CHECKED_CELERY`: it
-fails, saying what to re-check, when another Celery is installed, and it exercises
-:func:`stop_waiting` on a real Redis backend.
+Its tests pin it to :data:`CHECKED_CELERY`: ``tests/unit/test_celery_internals.py`` (and the
+integration one) fail, saying what to re-check, when another Celery is installed, and
+``tests/integration/test_celery_internals.py`` exercises :func:`stop_waiting` on a real Redis
+backend, where Redis itself counts the subscriptions left.
 """
 
 from __future__ import annotations
