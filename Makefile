@@ -32,7 +32,7 @@ test: $(STAMP)
 
 # The tier that needs no server: unit tests and the checks of the docs and files (seconds).
 test-fast: $(STAMP)
-	$(BIN)/pytest tests/unit tests/test_readme.py tests/test_compose.py
+	$(BIN)/pytest -m "not integration" tests/unit tests/test_readme.py tests/test_compose.py
 
 test-unit: $(STAMP)
 	$(BIN)/pytest tests/unit

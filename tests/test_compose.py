@@ -304,6 +304,7 @@ def test_the_image_installs_every_dependency_pinned_and_hashed_from_the_lock() -
         )
 
 
+@pytest.mark.integration  # it runs a real beat process: not the fast tier's
 def test_the_beat_health_check_passes_while_beat_runs_and_fails_before(
     services: dict[str, Any], tmp_path: Path
 ) -> None:
