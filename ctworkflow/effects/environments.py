@@ -204,23 +204,21 @@ class Environments:
         )
 
     def _prune(self, project_id: str, *, keep: str) -> None:
-        """Remove the project's other environments that no run holds and no one builds."""
-        for lock_path in self.root.glob(f"{project_id}-*{USE_LOCK}"):
-            name = lock_path.name.removesuffix(USE_LOCK)
-            if name == keep:
+        """Remove the project's other environments that no run holds and no one builds (their
+        lock files stay: a process may have one open, and they are empty)."""
+        for folder in self.root.glob(f"{project_id}-*"):
+            if folder.name == keep or not folder.is_dir():
                 continue
             with (
-                lock_path.open("a") as in_use,
-                (self.root / f"{name}{BUILD_LOCK}").open("a") as building,
+                (self.root / f"{folder.name}{USE_LOCK}").open("a") as in_use,
+                (self.root / f"{folder.name}{BUILD_LOCK}").open("a") as building,
             ):
                 try:
                     fcntl.flock(building, fcntl.LOCK_EX | fcntl.LOCK_NB)
                     fcntl.flock(in_use, fcntl.LOCK_EX | fcntl.LOCK_NB)
                 except BlockingIOError:
                     continue  # a run uses it, or a process is building or finding it
-                shutil.rmtree(self.root / name, ignore_errors=True)
-                lock_path.unlink(missing_ok=True)
-                (self.root / f"{name}{BUILD_LOCK}").unlink(missing_ok=True)
+                shutil.rmtree(folder, ignore_errors=True)
 
     # -- building ------------------------------------------------------------------------
 
