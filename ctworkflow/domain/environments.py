@@ -277,10 +277,15 @@ def _checked_item(name: str, item: object) -> Any:
 
 
 def with_setting(recipe: Recipe, setting: Mapping[str, Any] | None) -> Recipe:
-    """The detected recipe with the project's ``environment`` setting applied over it."""
-    if recipe.installer is Installer.MIX or not setting:
+    """The detected recipe with the project's ``environment`` setting applied over it (of a
+    mix recipe, only ``installer: none`` applies)."""
+    if not setting:
         return recipe
     chosen = check_setting(setting)
+    if recipe.installer is Installer.MIX:
+        if chosen.get("installer") == Installer.NONE:
+            return replace(recipe, installer=Installer.NONE, source="project setting environment")
+        return recipe
     changes: dict[str, Any] = {}
     if "installer" in chosen:
         changes["installer"] = Installer(chosen["installer"])

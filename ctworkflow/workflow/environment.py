@@ -19,6 +19,7 @@ from ctworkflow import errors
 from ctworkflow.domain import environments
 from ctworkflow.domain.environments import Environment, Installer, Recipe
 from ctworkflow.domain.layout_profile import LayoutProfile
+from ctworkflow.domain.layouts import Layout
 from ctworkflow.domain.model import Project
 from ctworkflow.effects import nofollow
 from ctworkflow.effects.environments import read_recipe_files
@@ -57,7 +58,7 @@ def recipe_for(project: Project, workspace: Path) -> Recipe:
         InvalidLayout: a configuration file does not parse.
         InvalidInput: the project's ``environment`` setting is wrong.
     """
-    files = read_recipe_files(workspace) if project.layout.value == "python" else {}
+    files = read_recipe_files(workspace) if project.layout is Layout.PYTHON else {}
     detected = environments.detect(project.layout, files)
     return environments.with_setting(detected, project.settings.get(STATE_KEY))
 

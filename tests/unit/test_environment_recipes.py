@@ -159,3 +159,10 @@ def test_a_recipe_survives_the_session_state() -> None:
     )
 
     assert Recipe.from_json(recipe.to_json()) == recipe
+
+
+def test_of_a_mix_recipe_only_installer_none_applies() -> None:
+    mix = environments.detect(Layout.PHOENIX, {})
+
+    assert environments.with_setting(mix, {"extras": ["tests"]}) == mix
+    assert environments.with_setting(mix, {"installer": "none"}).installer is Installer.NONE
