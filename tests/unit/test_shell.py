@@ -39,6 +39,10 @@ def _wait_dead(pid: int, within_s: float = 5.0) -> bool:
     return False
 
 
+def _has_pid(path: Path) -> bool:
+    return path.exists() and path.read_text().endswith("\n")
+
+
 def _read_pid(path: Path, within_s: float = 5.0) -> int:
     """The pid a test program wrote to ``path``."""
     deadline = time.monotonic() + within_s
@@ -112,7 +116,8 @@ def test_should_stop_kills_the_program_and_its_grandchild(tmp_path: Path) -> Non
         ["sh", "-c", _SPAWNS_GRANDCHILD, "sh", str(pid_file)],
         cwd=tmp_path,
         timeout_s=30,
-        should_stop=pid_file.exists,
+        # Once the pid is written: the file exists (the shell's redirect) a moment before.
+        should_stop=lambda: _has_pid(pid_file),
         poll_s=0.05,
     )
     assert result.stopped
