@@ -15,6 +15,7 @@ the new tests while every test that passed at the base still passes.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import subprocess
@@ -38,6 +39,16 @@ from tests.real_packages import UpstreamRepo, as_repository, fetch_eex, fetch_sd
 from tests.workflow_support import wait_until_terminal
 
 SESSION_DEADLINE_S = 600
+#: A file to append each package's figures to (JSON lines), when set: what the README cites.
+REPORT_ENV = "REAL_REPOS_REPORT"
+
+
+def report(package: str, **figures: object) -> None:
+    """Keep one package's figures where ``$REAL_REPOS_REPORT`` says, if it says."""
+    path = os.environ.get(REPORT_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as out:
+            out.write(json.dumps({"package": package, **figures}) + "\n")
 
 
 @dataclass(frozen=True)
@@ -204,6 +215,14 @@ def test_a_session_on_a_real_python_package_keeps_every_passing_test_and_adds_pa
     assert added, after.output
     files = [p.removesuffix(".py").replace("/", ".") for p in changed]
     assert all(any(f in name for f in files) for name in added), sorted(added)[:10]
+    report(
+        case.name,
+        passed_before=len(before.passed),
+        passed_after=len(after.passed),
+        failed_before=len(before.failed),
+        added=len(added),
+        changed=changed,
+    )
 
 
 def mix_test(folder: Path, home: Path) -> str:
@@ -255,3 +274,11 @@ def test_a_session_on_a_real_elixir_library_keeps_its_tests_and_adds_passing_one
     assert failures == failures_after == 0
     assert doctests_after >= doctests
     assert tests_after > tests  # the base's tests are all there and pass, and more with them
+    report(
+        "eex",
+        tests_before=tests,
+        tests_after=tests_after,
+        doctests_before=doctests,
+        doctests_after=doctests_after,
+        changed=changed,
+    )
