@@ -19,7 +19,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -172,7 +172,13 @@ def test_sessions_survive_kills_restarts_and_duplicate_messages(
     ]
     env = {**os.environ, **env_settings, "FAULTS_LOG_DIR": str(logs), "PYTHONPATH": str(ROOT)}
     fleet = Fleet(env=env, logs=logs)
-    chaos = Chaos(fleet=fleet, postgres=postgres, redis=redis, database=database)
+    chaos = Chaos(
+        fleet=fleet,
+        postgres=postgres,
+        redis=redis,
+        database=database,
+        finished=lambda: _all_ended(projects),
+    )
     started = time.monotonic()
     try:
         for index in range(WORKERS):
@@ -183,9 +189,13 @@ def test_sessions_survive_kills_restarts_and_duplicate_messages(
         chaos_thread.start()
         deadline = time.monotonic() + DEADLINE_S
         while not (chaos.done.is_set() and _all_ended(projects)):
+            if chaos.failure is not None:
+                raise chaos.failure
             assert time.monotonic() < deadline, _late(chaos, projects, time.monotonic() - started)
             time.sleep(1.0)
         chaos_thread.join()
+        if chaos.failure is not None:
+            raise chaos.failure
         drained_s = time.monotonic() - started
     finally:
         fleet.stop()
@@ -264,25 +274,39 @@ class Chaos:
     rng: random.Random = field(
         default_factory=lambda: random.Random(int(os.environ.get("FAULTS_SEED", "0")) or None)
     )
+    #: Whether every session has ended (then no fault has work left to disturb).
+    finished: Callable[[], bool] = lambda: False
     figures: Counter[str] = field(default_factory=Counter)
     recoveries: dict[str, float] = field(default_factory=dict)
     done: threading.Event = field(default_factory=threading.Event)
+    #: What stopped the faults early, if something did: the test fails with it at once.
+    failure: BaseException | None = None
 
     def run(self) -> None:
-        faults = ["kill"] * KILLS + ["redis", "postgres"]
-        self.rng.shuffle(faults)
-        for fault in faults:
-            time.sleep(self.rng.uniform(2.0, 5.0))
-            if fault == "kill":
-                self.figures[f"killed: {self.fleet.kill_randomly(self.rng)}"] += 1
-                self.figures["kills"] += 1
-                continue
-            moment = time.time()
-            server = self.redis if fault == "redis" else self.postgres
-            server.restart()
-            self.figures[f"{fault} restarts"] += 1
-            self.recoveries[fault] = self._progress_after(moment)
-        self.done.set()
+        try:
+            for fault in self._faults():
+                time.sleep(self.rng.uniform(2.0, 5.0))
+                if fault == "kill":
+                    self.figures[f"killed: {self.fleet.kill_randomly(self.rng)}"] += 1
+                    self.figures["kills"] += 1
+                    continue
+                moment = time.time()
+                server = self.redis if fault == "redis" else self.postgres
+                server.restart()
+                self.figures[f"{fault} restarts"] += 1
+                self.recoveries[fault] = self._progress_after(moment)
+        except BaseException as error:  # the main thread reports it
+            self.failure = error
+        finally:
+            self.done.set()
+
+    def _faults(self) -> list[str]:
+        """Ten kills in random order, the two restarts among the first half of them: while
+        twenty sessions still have work, so each restart has something to recover."""
+        faults = ["kill"] * KILLS
+        for server in ("redis", "postgres"):
+            faults.insert(self.rng.randrange(KILLS // 2 + 1), server)
+        return faults
 
     def _progress_after(self, moment: float) -> float:
         """Seconds from ``moment`` until some step or component finishes again."""
@@ -290,6 +314,8 @@ class Chaos:
         while time.monotonic() < deadline:
             if _last_progress(self.database) > moment:
                 return time.time() - moment
+            if self.finished():
+                raise AssertionError("every session had ended before the restart: none to recover")
             time.sleep(0.5)
         raise AssertionError("no progress after the fault")
 
