@@ -48,9 +48,11 @@ KILLS = 10
 #: How long every session may take to end once the chaos started. Generous: on a quiet 2-core
 #: machine they end in about 80 s; with a second suite running beside it, several minutes.
 DEADLINE_S = 900
+#: How long the workers may take to turn every start message into a session.
+START_DEADLINE_S = 300
 #: The test's own pytest timeout, above its deadline, so the deadline fires first and says
 #: where things stood (the suite's default of 300 s would cut it short with nothing said).
-TEST_TIMEOUT_S = DEADLINE_S + 240
+TEST_TIMEOUT_S = START_DEADLINE_S + DEADLINE_S + 240
 
 SETTINGS = {
     "CTW_RETRY_BACKOFF_S": "0.5",
@@ -185,6 +187,14 @@ def test_sessions_survive_kills_restarts_and_duplicate_messages(
             fleet.start_worker(index)
         fleet.start_beat()
         _start_sessions_twice(redis.url(0), projects)
+        # Faults begin once every start was taken: a Redis that keeps nothing loses a start
+        # still queued (a backend sends it again, same idempotency key: README).
+        started_by = time.monotonic() + START_DEADLINE_S
+        while not _all_started(projects):
+            assert time.monotonic() < started_by, (
+                f"not every session started in {START_DEADLINE_S} s"
+            )
+            time.sleep(0.5)
         chaos_thread = threading.Thread(target=chaos.run, daemon=True)
         chaos_thread.start()
         deadline = time.monotonic() + DEADLINE_S
@@ -352,6 +362,10 @@ def _late(chaos: Chaos, projects: list[Project], elapsed_s: float) -> str:
         f"not every session ended within {DEADLINE_S} s: sessions {dict(statuses)}; "
         f"FAULT FIGURES {json.dumps(figures)}"
     )
+
+
+def _all_started(projects: list[Project]) -> bool:
+    return all(api.list_sessions(p.scope) for p in projects)
 
 
 def _all_ended(projects: list[Project]) -> bool:
