@@ -164,10 +164,13 @@ class Environments:
         recipe: Recipe,
         workspace: Path,
         *,
+        packages: Mapping[str, str] | None = None,
         should_stop: Callable[[], bool] | None = None,
     ) -> Iterator[Build]:
         """The project's environment for ``recipe`` and the checkout ``workspace`` (at the base
         commit), built first if this host has none; held (never removed) until the block ends.
+        ``packages`` maps the project's top-level packages to their folders in the repository:
+        the files its build generates are looked for there.
 
         Raises:
             EnvironmentUnavailable: it cannot be built, with the installer's own reason.
@@ -183,7 +186,7 @@ class Environments:
             try:
                 build = self._found(name, recipe)
                 if build is None:
-                    build = self._build(name, recipe, workspace, should_stop)
+                    build = self._build(name, recipe, workspace, packages or {}, should_stop)
                     self._prune(project_id, keep=name)
                 fcntl.flock(in_use, fcntl.LOCK_SH)  # before the build lock goes: never pruned
             finally:
@@ -227,6 +230,7 @@ class Environments:
         name: str,
         recipe: Recipe,
         workspace: Path,
+        packages: Mapping[str, str],
         should_stop: Callable[[], bool] | None,
     ) -> Build:
         folder = self.root / name
@@ -237,7 +241,10 @@ class Environments:
                 steps = self._build_mix(folder, workspace, should_stop)
                 generated: dict[str, str] = {}
             else:
-                steps, generated = self._build_python(folder, recipe, workspace, should_stop)
+                steps = self._build_python(folder, recipe, workspace, should_stop)
+                generated = (
+                    _generated(folder, workspace, packages) if recipe.install_project else {}
+                )
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
@@ -297,7 +304,7 @@ class Environments:
         recipe: Recipe,
         workspace: Path,
         should_stop: Callable[[], bool] | None,
-    ) -> tuple[list[Step], dict[str, str]]:
+    ) -> list[Step]:
         cache = self.settings.environment_cache
         variables = {
             # The host's certificate store, as pip and git use it (a proxy's own CA, say).
@@ -307,11 +314,10 @@ class Environments:
             "UV_NO_PROGRESS": "1",
             "PIP_NO_INPUT": "1",
         }
-        steps = [
+        return [
             self._step(argv, workspace, variables, should_stop)
             for argv in self._python_argvs(folder, recipe, workspace)
         ]
-        return steps, _generated(folder, workspace) if recipe.install_project else {}
 
     def _build_mix(
         self, folder: Path, workspace: Path, should_stop: Callable[[], bool] | None
@@ -431,22 +437,21 @@ def _environment(
     )
 
 
-def _generated(folder: Path, workspace: Path) -> dict[str, str]:
-    """Files the project's build generated that its checkout lacks and git ignores there
-    (``_version.py``): repository path → the installed copy."""
+def _generated(folder: Path, workspace: Path, packages: Mapping[str, str]) -> dict[str, str]:
+    """Files the project's build generated that git does not track and ignores in its checkout
+    (``_version.py``), inside the project's top-level packages (``packages``: name → folder in
+    the repository; never a dependency's file): repository path → the installed copy."""
     candidates: dict[str, str] = {}
     for site in folder.glob("lib/python*/site-packages"):
         for record in site.glob("*.dist-info/RECORD"):
             for line in record.read_text(encoding="utf-8").splitlines():
                 installed = line.split(",", 1)[0]
-                # Only files inside a package folder the checkout has: never a dependency's.
-                if not installed.endswith(".py") or "/" not in installed or ".." in installed:
+                top, _, rest = installed.partition("/")
+                if not installed.endswith(".py") or top not in packages or ".." in rest:
                     continue
-                for root in ("", "src/"):
-                    repo_path = root + installed
-                    parent = (workspace / repo_path).parent
-                    if parent.is_dir() and not (workspace / repo_path).exists():
-                        candidates[repo_path] = str(site / installed)
+                repo_path = f"{packages[top].strip('/')}/{rest}"
+                if (workspace / repo_path).parent.is_dir():  # may exist: the build wrote it
+                    candidates[repo_path] = str(site / installed)
     if not candidates:
         return {}
     ignored = shell.run(

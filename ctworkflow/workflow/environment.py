@@ -91,17 +91,18 @@ def prepared(
     if recipe.installer is Installer.NONE:
         yield Prepared(environment=None, record={**record, "built": False})
         return
+    packages = {n: f for n, f in (profile.packages if profile else ()) if "." not in n}
     with fx.environments.using(
-        str(project.id), recipe, workspace, should_stop=should_stop
+        str(project.id), recipe, workspace, packages=packages, should_stop=should_stop
     ) as build:
         environment = dataclasses.replace(
             build.environment, python_path=profile.import_roots if profile else ()
         )
-        _put_generated(environment, workspace)
+        put_generated(environment, workspace)
         yield Prepared(environment=environment, record={**record, **build.to_json()})
 
 
-def _put_generated(environment: Environment, workspace: Path) -> None:
+def put_generated(environment: Environment, workspace: Path) -> None:
     """Copy the build's generated files the checkout lacks into it (never over a file)."""
     for repo_path, built in environment.generated.items():
         target = workspace / repo_path
