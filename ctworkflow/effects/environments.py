@@ -378,10 +378,7 @@ def failure_reason(argv: Sequence[str], result: shell.CommandResult, output: str
     if result.exceeded:
         return f"{shown}: {result.exceeded}"
     lines = [line.strip() for line in output.splitlines() if line.strip()]
-    said = next(
-        (ln for ln in reversed(lines) if ln.lower().startswith(("error", "** ("))),
-        next((ln for ln in reversed(lines) if "error" in ln.lower()), lines[-1] if lines else ""),
-    )
+    said = _error_line(lines)
     said = said or f"exit status {result.returncode}"
     lowered = output.lower()
     if "could not find hex" in lowered:
@@ -392,6 +389,28 @@ def failure_reason(argv: Sequence[str], result: shell.CommandResult, output: str
     if any(marker in lowered for marker in _UNREACHABLE):
         return f"{shown} failed: the package registry cannot be reached ({said})"
     return f"{shown} failed: {said}"
+
+
+#: The marks uv draws before the lines of its explanation (a tree, and a cross).
+_TREE_MARKS: Final = "\u2570\u2500\u25b6\u2502\u00d7 "
+
+
+def _error_line(lines: Sequence[str]) -> str:
+    """The installer's error line, with the line after it that says why (uv: ``error: No
+    solution found when resolving dependencies`` then ``cause: Because nosuchpkg was not found
+    ...``, or a tree after a colon on a terminal)."""
+    if not lines:
+        return ""
+    marked = [i for i, ln in enumerate(lines) if ln.lower().startswith(("error", "** ("))]
+    mentioned = [i for i, ln in enumerate(lines) if "error" in ln.lower()]
+    at = (marked or mentioned or [len(lines) - 1])[-1]
+    said = lines[at]
+    after = lines[at + 1].lstrip(_TREE_MARKS).strip() if at + 1 < len(lines) else ""
+    if after.startswith("cause:"):  # uv without a terminal: the reason on the next line
+        return f"{said.rstrip(':')}: {after.removeprefix('cause:').strip()}"
+    if said.endswith(":") and after:
+        return f"{said} {after}"
+    return said
 
 
 def _read_files(workspace: Path, paths: Sequence[str]) -> dict[str, str | None]:

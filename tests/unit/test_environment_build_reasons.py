@@ -39,7 +39,7 @@ def test_an_unreachable_registry_is_said_so() -> None:
 
     assert failed(output) == (
         "uv pip install failed: the package registry cannot be reached "
-        "(error: Failed to fetch: https://pypi.org/simple/attrs/)"
+        "(error: Failed to fetch: https://pypi.org/simple/attrs/: dns error)"
     )
 
 
@@ -60,4 +60,31 @@ def test_mix_without_hex_says_where_the_dependencies_come_from() -> None:
 def test_a_build_past_its_time_limit_names_the_setting() -> None:
     assert failed("", timed_out=True) == (
         "uv pip install timed out after 1 s (CTW_ENVIRONMENT_TIMEOUT_S)"
+    )
+
+
+def test_a_reason_after_a_colon_is_kept_with_its_error() -> None:
+    output = (
+        "error: No solution found when resolving dependencies:\n"
+        "  \u2570\u2500\u25b6 Because nosuchpkg was not found in the package registry and you "
+        "require\n"
+    )
+
+    assert failed(output) == (
+        "uv pip install failed: error: No solution found when resolving dependencies: "
+        "Because nosuchpkg was not found in the package registry and you require"
+    )
+
+
+def test_uv_s_cause_line_is_kept_with_its_error() -> None:
+    output = (
+        "error: No solution found when resolving dependencies\n"
+        "  cause: Because nosuchpkg was not found in the package registry and you require "
+        "nosuchpkg==9.9, we can conclude that your requirements are unsatisfiable.\n"
+    )
+
+    assert failed(output) == (
+        "uv pip install failed: error: No solution found when resolving dependencies: Because "
+        "nosuchpkg was not found in the package registry and you require nosuchpkg==9.9, we "
+        "can conclude that your requirements are unsatisfiable."
     )
