@@ -44,3 +44,23 @@ def ctw(*args: str, env: Mapping[str, str], timeout: float = 180) -> Result:
         [str(CTW), *args], env=dict(env), capture_output=True, text=True, timeout=timeout
     )
     return Result(done.returncode, done.stdout, done.stderr)
+
+
+def server_env(
+    tmp_path: Path, database: str, redis_url: str, result_url: str, **extra: str
+) -> dict[str, str]:
+    """A ``ctw`` user's (or a worker's) environment pointed at the test servers."""
+    return base_env(
+        tmp_path / "home",
+        CTW_DATABASE_URL=database,
+        CTW_BROKER_URL=redis_url,
+        CTW_RESULT_BACKEND=result_url,
+        CTW_DATA_DIR=str(tmp_path / "cli-data"),
+        **extra,
+    )
+
+
+def ok(result: Result) -> Result:
+    """``result``, once it is known to have exited 0."""
+    assert result.code == 0, result.stderr + result.stdout
+    return result

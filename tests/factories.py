@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ctworkflow.domain.model import Component, Scope
-from ctworkflow.persistence.db import unit_of_work
+from ctworkflow.persistence.db import UnitOfWork, unit_of_work
 from ctworkflow.services import catalog
 
 
@@ -17,6 +18,28 @@ class Tenant:
     scope: Scope
     context: Component
     children: list[Component]
+
+
+def new_project(
+    uow: UnitOfWork,
+    code_repo: str,
+    layout: str,
+    settings: Mapping[str, object] | None = None,
+    *,
+    name: str = "app",
+) -> Scope:
+    """A project on ``code_repo`` in a new account; its agent is the scaffold unless
+    ``settings`` say else. The scope a tester's calls use."""
+    account = catalog.create_account(uow, f"acme-{uuid.uuid4().hex[:6]}")
+    project = catalog.create_project(
+        uow,
+        account.id,
+        name=name,
+        code_repo=code_repo,
+        layout=layout,
+        settings=dict(settings if settings is not None else {"agent": "scaffold"}),
+    )
+    return Scope(account_id=account.id, project_id=project.id, user_id="tester")
 
 
 def make_tenant(

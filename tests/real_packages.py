@@ -26,7 +26,6 @@ import subprocess
 import tarfile
 import urllib.error
 import urllib.request
-import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,7 +34,7 @@ import pytest
 
 from ctworkflow.domain.model import Scope
 from ctworkflow.persistence.db import unit_of_work
-from ctworkflow.services import catalog
+from tests.factories import new_project
 
 INDEX = "https://pypi.org/simple"
 _ACCEPT = "application/vnd.pypi.simple.v1+json"
@@ -217,13 +216,6 @@ def register(
 ) -> Scope:
     """Register ``upstream`` as a project of a new account, with the scaffold agent."""
     with unit_of_work() as uow:
-        account = catalog.create_account(uow, f"acme-{uuid.uuid4().hex[:6]}")
-        project = catalog.create_project(
-            uow,
-            account.id,
-            name="real",
-            code_repo=str(upstream.remote),
-            layout=layout,
-            settings={"agent": "scaffold", **dict(settings)},
+        return new_project(
+            uow, str(upstream.remote), layout, {"agent": "scaffold", **dict(settings)}, name="real"
         )
-    return Scope(account_id=account.id, project_id=project.id, user_id="tester")

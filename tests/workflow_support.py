@@ -15,8 +15,8 @@ from ctworkflow import api
 from ctworkflow.domain.model import Component, Scope, Session
 from ctworkflow.domain.states import TERMINAL
 from ctworkflow.persistence.db import unit_of_work
-from ctworkflow.services import catalog
 from tests import samples
+from tests.factories import new_project
 from tests.samples import SampleRepo, git, python_sample
 
 FAKE_AGENT = Path(__file__).parent / "agents" / "fake_agent.py"
@@ -122,16 +122,9 @@ def make_project(
         **(settings or {}),
     }
     with unit_of_work() as uow:
-        account = catalog.create_account(uow, f"acme-{uuid.uuid4().hex[:6]}")
-        project = catalog.create_project(
-            uow,
-            account.id,
-            name="shop",
-            code_repo=code_repo or str(sample.remote),
-            layout="python",
-            settings=project_settings,
+        scope = new_project(
+            uow, code_repo or str(sample.remote), "python", project_settings, name="shop"
         )
-        scope = Scope(account_id=account.id, project_id=project.id, user_id="tester")
         context, components = samples.register(uow, scope, sample)
     return Project(
         scope=scope,
@@ -194,13 +187,4 @@ def register_sample(
     """A project of a new account on the sample's remote; its agent is the scaffold unless
     ``settings`` say else. Its components are not registered (discovery or the test does it)."""
     with unit_of_work() as uow:
-        account = catalog.create_account(uow, f"acme-{uuid.uuid4().hex[:6]}")
-        project = catalog.create_project(
-            uow,
-            account.id,
-            name="app",
-            code_repo=str(sample.remote),
-            layout=layout,
-            settings=dict(settings or {"agent": "scaffold"}),
-        )
-    return Scope(account_id=account.id, project_id=project.id, user_id="tester")
+        return new_project(uow, str(sample.remote), layout, settings or None)

@@ -29,6 +29,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, Final
 
 from ctworkflow import errors
@@ -357,3 +358,7 @@ class Environment:
     #: code a run imports is the checkout's, not the copy installed when the environment was
     #: built (set by the session, which knows the layout).
     python_path: tuple[str, ...] = ()
+
+    def import_path(self, workspace: Path) -> list[str]:
+        """:attr:`python_path` as folders of ``workspace``, in order."""
+        return [str(workspace / folder) for folder in self.python_path]

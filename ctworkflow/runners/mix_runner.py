@@ -73,11 +73,7 @@ class MixRunner:
                 "ERL_CRASH_DUMP_SECONDS": "0",
                 REPORT_ENV_VAR: str(report_file),
                 # The dependencies mix fetched for the project (its own MIX_HOME stays ours).
-                **{
-                    k: v
-                    for k, v in (environment.variables if environment else {}).items()
-                    if k == "MIX_DEPS_PATH"
-                },
+                **_deps_path(environment),
             }
         )
 
@@ -160,3 +156,9 @@ def _silent_report(requested: str, result: shell.CommandResult) -> TestReport:
         return TestReport(output_tail=tail(f"no test ran from {requested}\n{output}".rstrip()))
     reason = f"mix test exited with status {result.returncode} before running {requested}"
     return TestReport(errors=1, output_tail=tail(f"{reason}\n{output}".rstrip()))
+
+
+def _deps_path(environment: Environment | None) -> dict[str, str]:
+    """``MIX_DEPS_PATH`` of the target's environment, if it has one."""
+    deps = environment.variables.get("MIX_DEPS_PATH") if environment else None
+    return {"MIX_DEPS_PATH": deps} if deps else {}

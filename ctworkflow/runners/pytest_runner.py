@@ -119,7 +119,7 @@ def run_variables(workspace: Path, environment: Environment | None) -> dict[str,
     """The variables of a Python run in ``workspace``: the allow-listed ones, the
     environment's, and the import path with the checkout's source first; no bytecode written."""
     extra = dict(environment.variables) if environment else {}
-    roots = [str(workspace / p) for p in (environment.python_path if environment else ())]
+    roots = environment.import_path(workspace) if environment else []
     extra["PYTHONPATH"] = os.pathsep.join(dict.fromkeys([*roots, str(workspace)]))
     extra["PYTHONDONTWRITEBYTECODE"] = "1"
     return shell.base_env(extra)

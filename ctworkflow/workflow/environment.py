@@ -9,6 +9,7 @@ recipe the session recorded, so every host builds the same environment for the s
 from __future__ import annotations
 
 import dataclasses
+import os
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -44,10 +45,10 @@ class Prepared:
         """The variables an agent runs with: the environment's, the checkout's import path."""
         if self.environment is None:
             return None
-        roots = [str(workspace / p) for p in self.environment.python_path]
         variables = dict(self.environment.variables)
+        roots = self.environment.import_path(workspace)
         if roots:
-            variables["PYTHONPATH"] = ":".join(roots)
+            variables["PYTHONPATH"] = os.pathsep.join(roots)
         return variables
 
 

@@ -13,7 +13,7 @@ import pytest
 
 from ctworkflow.tasks.app import app
 from tests import servers
-from tests.cli_support import CTW, Result, base_env, ctw
+from tests.cli_support import CTW, Result, ctw, ok, server_env
 from tests.samples import git, python_sample
 from tests.workflow_support import FAKE_AGENT, wait_for
 
@@ -23,18 +23,7 @@ MODULES = ("user", "user_repository", "accounts_live")
 @pytest.fixture
 def env(workflow_db: str, redis_server: servers.RedisServer, tmp_path: Path) -> dict[str, str]:
     """Settings of a CLI user pointed at the test servers (the in-process worker runs tasks)."""
-    return base_env(
-        tmp_path / "home",
-        CTW_DATABASE_URL=workflow_db,
-        CTW_BROKER_URL=redis_server.url(0),
-        CTW_RESULT_BACKEND=redis_server.url(1),
-        CTW_DATA_DIR=str(tmp_path / "cli-data"),
-    )
-
-
-def ok(result: Result) -> Result:
-    assert result.code == 0, result.stderr + result.stdout
-    return result
+    return server_env(tmp_path, workflow_db, redis_server.url(0), redis_server.url(1))
 
 
 def one_line_error(result: Result, expected: str) -> None:

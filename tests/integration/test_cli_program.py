@@ -15,7 +15,7 @@ import pytest
 from ctworkflow.domain.states import ExecutionMode, SessionStatus, SessionType
 from ctworkflow.persistence.db import unit_of_work
 from tests import servers
-from tests.cli_support import CTW, Result, base_env, ctw
+from tests.cli_support import CTW, Result, base_env, ctw, ok, server_env
 from tests.factories import Tenant, make_tenant
 from tests.workflow_support import make_project, wait_until_terminal
 
@@ -32,18 +32,8 @@ HEAVY = (
 
 @pytest.fixture
 def env(workflow_db: str, redis_server: servers.RedisServer, tmp_path: Path) -> dict[str, str]:
-    return base_env(
-        tmp_path / "home",
-        CTW_DATABASE_URL=workflow_db,
-        CTW_BROKER_URL=redis_server.url(0),
-        CTW_RESULT_BACKEND=redis_server.url(1),
-        CTW_DATA_DIR=str(tmp_path / "cli-data"),
-    )
-
-
-def ok(result: Result) -> Result:
-    assert result.code == 0, result.stderr + result.stdout
-    return result
+    """Settings of a CLI user pointed at the test servers (the in-process worker runs tasks)."""
+    return server_env(tmp_path, workflow_db, redis_server.url(0), redis_server.url(1))
 
 
 def one_line_error(result: Result, *expected: str) -> str:

@@ -15,7 +15,7 @@ from celery import Celery
 from ctworkflow import constants
 from ctworkflow.domain.states import SessionStatus
 from tests import servers
-from tests.cli_support import base_env
+from tests.cli_support import server_env
 from tests.workflow_support import make_project, wait_for, wait_until_terminal
 
 ROOT = Path(__file__).parents[2]
@@ -50,14 +50,7 @@ def env_for(
     tmp_path: Path, database: str, redis: servers.RedisServer, **extra: str
 ) -> dict[str, str]:
     # Broker databases of their own: the suite's in-process worker never takes these tasks.
-    return base_env(
-        tmp_path / "home",
-        CTW_DATABASE_URL=database,
-        CTW_BROKER_URL=redis.url(3),
-        CTW_RESULT_BACKEND=redis.url(4),
-        CTW_DATA_DIR=str(tmp_path / "data"),
-        **extra,
-    )
+    return server_env(tmp_path, database, redis.url(3), redis.url(4), **extra)
 
 
 def test_a_worker_started_the_readme_way_logs_its_tasks_at_info(
