@@ -224,12 +224,15 @@ class TestReport:
     skipped: int = 0
     duration_s: float = 0.0
     output_tail: str = ""
-    #: Line coverage in percent, when the runner measured it.
+    #: Line and branch coverage in percent of the component's source, when measured.
     coverage: float | None = None
     #: Every test case the runner reported, by its id within the file (pytest:
     #: ``TestClass::test_name[param]``; ExUnit: ``ModuleTest test name``), with its outcome
     #: (one of :data:`CASE_OUTCOMES`). What the regression gate compares.
     cases: Mapping[str, str] = field(default_factory=dict)
+    #: What the test file exercises of its source, at the base and after the change
+    #: (:mod:`ctworkflow.domain.quality`); None when nothing was measured.
+    quality: JSON | None = None
 
     @property
     def all_passed(self) -> bool:
@@ -252,6 +255,7 @@ class TestReport:
             "output_tail": self.output_tail,
             **({"coverage": self.coverage} if self.coverage is not None else {}),
             "cases": dict(self.cases),
+            **({"quality": dict(self.quality)} if self.quality is not None else {}),
         }
 
     @classmethod
@@ -267,6 +271,7 @@ class TestReport:
             output_tail=str(data.get("output_tail", "")),
             coverage=float(data["coverage"]) if data.get("coverage") is not None else None,
             cases={str(k): str(v) for k, v in dict(data.get("cases") or {}).items()},
+            quality=dict(data["quality"]) if isinstance(data.get("quality"), Mapping) else None,
         )
 
 

@@ -21,6 +21,7 @@ from ctworkflow.domain import (
     layout_profile,
     layouts,
     model,
+    quality,
     repositories,
     states,
 )
@@ -164,6 +165,7 @@ def check_project_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
         check_runner(checked["runner"])
     if "environment" in checked:
         checked["environment"] = environments.check_setting(checked["environment"])
+    quality.settings(checked)  # min_coverage, max_mutants, ...
     return checked
 
 

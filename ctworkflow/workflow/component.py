@@ -30,6 +30,7 @@ from ctworkflow.domain.states import ChildStep, ResultStatus, SessionStatus
 from ctworkflow.effects import nofollow, repository_layout
 from ctworkflow.runners.base import Runner
 from ctworkflow.workflow import environment, leasing
+from ctworkflow.workflow import quality as test_quality
 from ctworkflow.workflow.effects import Effects
 
 logger = logging.getLogger(__name__)
@@ -306,6 +307,17 @@ class _Stepper:
         #: The component's test file at the base and what it ran there, if it has one.
         self.existing: ExistingTests | None = None
         self.baseline: model.TestReport | None = None
+        #: What the component's tests exercise of its source, at the base and after.
+        self.gauge = test_quality.Gauge.of(
+            layout=job.project.layout,
+            project_settings=job.project.settings,
+            workspace=workspace,
+            paths=(job.source_path, job.test_path),
+            seed=job.component.module_name,
+            ready=ready,
+            should_stop=should_stop,
+            test_timeout_s=fx.settings.test_timeout_s,
+        )
 
     def run(self) -> Halt:
         settings = self.fx.settings
@@ -394,6 +406,7 @@ class _Stepper:
                 "tests": baseline.collected,
                 "passed": baseline.passed,
             }
+            data["quality"] = self.gauge.at_base(baseline)
         return command, model.Outcome.ok(data=data)
 
     def _agent(self) -> tuple[model.Command, model.Outcome]:
@@ -445,7 +458,14 @@ class _Stepper:
         data = report.to_json()
         lost = regression.lost_tests(self.baseline, report)
         if report.all_passed and not lost:
-            return command, model.Outcome.ok(data=data)
+            judged = self.gauge.judge(report)
+            self.report = self.gauge.reported(report)
+            if judged.failure is None:
+                return command, model.Outcome.ok(data={**data, **judged.data()})
+            self.feedback = judged.feedback
+            return command, model.Outcome.error(
+                judged.feedback or judged.failure, data={**data, **judged.data()}
+            )
         reasons = []
         if lost and self.baseline is not None:
             reasons.append(regression.describe(path, lost, self.baseline))

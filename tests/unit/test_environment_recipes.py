@@ -31,7 +31,7 @@ def test_a_pyproject_project_is_installed_with_its_test_extra_not_its_dev_extra(
     assert recipe.install_project
     assert recipe.extras == ("tests",)
     assert recipe.requirements == ()  # the extra says it all
-    assert recipe.packages == ("pytest",)
+    assert recipe.packages == ("pytest", "coverage")
     assert recipe.describe() == "auto: the project[tests], pytest"
 
 

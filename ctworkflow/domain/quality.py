@@ -1,0 +1,308 @@
+"""What a component's tests exercise: its settings, its measurement's document, the bar.
+
+Pure. A *measurement* is a JSON document of one test file against one source file (see
+``docs/test-quality.md``)::
+
+    {"coverage": {"status": "measured", "percent": 82.1, "line_percent": 85.0,
+                  "branch_percent": 75.0, "lines": {"covered": 17, "total": 20},
+                  "branches": {"covered": 3, "total": 4}, "uncovered": "12-15, 40",
+                  "missing_branches": ["8->10"]},
+     "mutation": {"status": "measured", "mutants": 12, "killed": 9, "survived": 3,
+                  "score": 75.0, "surviving": [{"line": 8, "operator": "compare",
+                  "original": "a < 0", "mutated": "(a <= 0)"}], ...},
+     "duration_s": 4.2}
+
+A figure that cannot be taken says ``{"status": "unavailable", "reason": ...}`` (mutation:
+``"disabled"`` when the project's cap is 0). A component's *quality* is ``{"base": ...,
+"after": ...}``: its test file at the base (None: it had none) and after the change.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final
+
+from ctworkflow import errors
+
+#: At most this many survivors (and missing branches) are kept in a report.
+MAX_KEPT: Final = 20
+#: The feedback a round gets about its coverage and mutants stays under this many characters.
+MAX_FEEDBACK_CHARS: Final = 6000
+#: Lines of source shown around each uncovered range in the feedback.
+CONTEXT_LINES: Final = 1
+
+MEASURED: Final = "measured"
+UNAVAILABLE: Final = "unavailable"
+DISABLED: Final = "disabled"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QualitySettings:
+    """A project's test-quality settings (see :func:`settings`)."""
+
+    #: The least line+branch coverage (percent) a component's tests must reach; None: no bar.
+    min_coverage: float | None = None
+    #: A component's tests may not cover less of it than its tests at the base did.
+    never_lower_coverage: bool = False
+    #: Mutants run per component and measurement (sampled); 0 turns mutation off.
+    max_mutants: int = 40
+    #: How long the tests may run against one mutant before it counts as killed.
+    mutation_timeout_s: float = 10.0
+    #: How long all the mutants of one measurement may take; those left are not run.
+    mutation_budget_s: float = 60.0
+
+
+_DEFAULTS: Final = QualitySettings()
+SETTING_NAMES: Final = (
+    "min_coverage",
+    "never_lower_coverage",
+    "max_mutants",
+    "mutation_timeout_s",
+    "mutation_budget_s",
+)
+
+
+def settings(project_settings: Mapping[str, Any]) -> QualitySettings:
+    """The test-quality settings of a project, checked.
+
+    Raises:
+        InvalidInput: a value it cannot take, in one line naming the setting.
+    """
+    raw = {name: project_settings[name] for name in SETTING_NAMES if name in project_settings}
+    minimum = raw.get("min_coverage")
+    if minimum is not None and (not _number(minimum) or not 0 <= float(minimum) <= 100):
+        raise errors.InvalidInput("setting min_coverage must be a percentage from 0 to 100")
+    never = raw.get("never_lower_coverage", _DEFAULTS.never_lower_coverage)
+    if not isinstance(never, bool):
+        raise errors.InvalidInput("setting never_lower_coverage must be true or false")
+    cap = raw.get("max_mutants", _DEFAULTS.max_mutants)
+    if isinstance(cap, bool) or not isinstance(cap, int) or cap < 0:
+        raise errors.InvalidInput("setting max_mutants must be a whole number of 0 or more")
+    timeouts = {}
+    for name in ("mutation_timeout_s", "mutation_budget_s"):
+        value = raw.get(name, getattr(_DEFAULTS, name))
+        if not _number(value) or not 0 < float(value) <= 3600:
+            raise errors.InvalidInput(f"setting {name} must be a number of seconds from 0 to 3600")
+        timeouts[name] = float(value)
+    return QualitySettings(
+        min_coverage=float(minimum) if minimum is not None else None,
+        never_lower_coverage=never,
+        max_mutants=cap,
+        **timeouts,
+    )
+
+
+def _number(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def unavailable(reason: str) -> dict[str, Any]:
+    """A figure that could not be taken, and why."""
+    return {"status": UNAVAILABLE, "reason": reason}
+
+
+def coverage_from_json(data: Mapping[str, Any], source_path: str) -> dict[str, Any]:
+    """The coverage figure of ``source_path`` from coverage.py's JSON report (``coverage
+    json``, run with ``--branch``); ``source_path`` is the file's path in the repository."""
+    files = data.get("files")
+    if not isinstance(files, Mapping):
+        return unavailable("coverage.py's report has no files")
+    entry = next(
+        (v for k, v in files.items() if k == source_path or str(k).endswith("/" + source_path)),
+        None,
+    )
+    if not isinstance(entry, Mapping):
+        return unavailable(f"coverage.py measured nothing of {source_path}")
+    summary = entry.get("summary") or {}
+    executed = [int(n) for n in entry.get("executed_lines") or []]
+    missing = [int(n) for n in entry.get("missing_lines") or []]
+    lines_total = int(summary.get("num_statements", len(executed) + len(missing)))
+    lines_covered = int(summary.get("covered_lines", len(executed)))
+    branches_total = int(summary.get("num_branches", 0))
+    branches_covered = int(summary.get("covered_branches", 0))
+    missing_branches = [
+        f"{a}->{b}" if int(b) > 0 else f"{a}->exit" for a, b in entry.get("missing_branches") or []
+    ]
+    return {
+        "status": MEASURED,
+        "percent": _percent(lines_covered + branches_covered, lines_total + branches_total),
+        "line_percent": _percent(lines_covered, lines_total),
+        "branch_percent": _percent(branches_covered, branches_total) if branches_total else None,
+        "lines": {"covered": lines_covered, "total": lines_total},
+        "branches": {"covered": branches_covered, "total": branches_total},
+        "uncovered": ranges(sorted({*executed, *missing}), missing),
+        "missing_branches": missing_branches[:MAX_KEPT],
+    }
+
+
+def never_ran(statements: Sequence[int]) -> dict[str, Any]:
+    """The coverage figure of a source file the tests never imported: none of it ran."""
+    return {
+        "status": MEASURED,
+        "percent": 0.0 if statements else 100.0,
+        "line_percent": 0.0 if statements else 100.0,
+        "branch_percent": None,
+        "lines": {"covered": 0, "total": len(statements)},
+        "branches": {"covered": 0, "total": 0},
+        "uncovered": ranges(statements, statements),
+        "missing_branches": [],
+    }
+
+
+def _percent(part: int, whole: int) -> float:
+    return round(100.0 * part / whole, 1) if whole else 100.0
+
+
+def ranges(statements: Sequence[int], missing: Iterable[int]) -> str:
+    """Missing lines as ranges, "12-15, 40": a range runs over consecutive *statements*, so
+    blank lines and comments between missing ones do not split it (as coverage.py reports)."""
+    gone = set(missing)
+    spans: list[tuple[int, int]] = []
+    start: int | None = None
+    previous = 0
+    for line in sorted(statements):
+        if line in gone:
+            start = line if start is None else start
+            previous = line
+        elif start is not None:
+            spans.append((start, previous))
+            start = None
+    if start is not None:
+        spans.append((start, previous))
+    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+
+
+def parse_ranges(text: str) -> list[tuple[int, int]]:
+    """The ranges :func:`ranges` wrote, as (first, last) pairs."""
+    spans = []
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        first, _, last = part.partition("-")
+        spans.append((int(first), int(last or first)))
+    return spans
+
+
+def mutation_figure(
+    *,
+    candidates: int,
+    killed: int,
+    survivors: Sequence[Mapping[str, Any]],
+    not_run: int,
+    duration_s: float,
+    timed_out: int = 0,
+    stopped: str | None = None,
+) -> dict[str, Any]:
+    """The mutation figure of one measurement: ``killed`` and ``survivors`` were judged."""
+    judged = killed + len(survivors)
+    figure: dict[str, Any] = {
+        "status": MEASURED,
+        "candidates": candidates,
+        "mutants": judged,
+        "killed": killed,
+        "survived": len(survivors),
+        "timed_out": timed_out,
+        "not_run": not_run,
+        "score": _percent(killed, judged) if judged else None,
+        "surviving": [dict(s) for s in survivors[:MAX_KEPT]],
+        "duration_s": round(duration_s, 2),
+    }
+    if stopped:
+        figure["stopped"] = stopped
+    return figure
+
+
+def percent(measurement: Mapping[str, Any] | None, figure: str) -> float | None:
+    """The headline percentage of a measurement: ``coverage`` (line+branch) or ``mutation``
+    (score); None when it was not measured."""
+    if not measurement:
+        return None
+    part = measurement.get(figure)
+    if not isinstance(part, Mapping) or part.get("status") != MEASURED:
+        return None
+    value = part.get("percent" if figure == "coverage" else "score")
+    return float(value) if value is not None else None
+
+
+def bar_failure(
+    config: QualitySettings, base: Mapping[str, Any] | None, after: Mapping[str, Any]
+) -> str | None:
+    """Why the tests after the change miss the project's coverage bar; None: they meet it (or
+    it cannot be judged: a coverage that could not be measured holds nothing up)."""
+    now = percent(after, "coverage")
+    if now is None:
+        return None
+    if config.min_coverage is not None and now < config.min_coverage:
+        return (
+            f"the tests cover {now:g} % of the component (lines and branches), below the "
+            f"project's min_coverage of {config.min_coverage:g} %"
+        )
+    before = percent(base, "coverage")
+    if config.never_lower_coverage and before is not None and now < before:
+        return (
+            f"the tests cover {now:g} % of the component (lines and branches), less than the "
+            f"{before:g} % its tests covered at the base (never_lower_coverage)"
+        )
+    return None
+
+
+def progress(previous: Mapping[str, Any] | None, current: Mapping[str, Any]) -> dict[str, Any]:
+    """What a round changed: each headline figure before and now (None: not measured)."""
+    return {
+        figure: {"before": percent(previous, figure), "now": percent(current, figure)}
+        for figure in ("coverage", "mutation")
+    }
+
+
+def feedback(reason: str, measurement: Mapping[str, Any], source: str, source_path: str) -> str:
+    """What the next attempt is told: why, the uncovered lines with the source around them,
+    and the surviving mutants; at most :data:`MAX_FEEDBACK_CHARS` characters."""
+    parts = [f"The tests pass, but {reason}."]
+    coverage = measurement.get("coverage") or {}
+    if coverage.get("status") == MEASURED and coverage.get("uncovered"):
+        parts += [
+            "",
+            f"Lines of {source_path} no test runs ({coverage['uncovered']}); add tests that "
+            "run them and assert what they return or do:",
+            *_excerpts(source, parse_ranges(str(coverage["uncovered"]))),
+        ]
+    branches = coverage.get("missing_branches") or []
+    if branches:
+        parts += ["", "Branches never taken (from line -> to line): " + ", ".join(branches)]
+    mutation = measurement.get("mutation") or {}
+    survivors = mutation.get("surviving") or []
+    if survivors:
+        parts += [
+            "",
+            "Changes to the source that no test noticed (a good test fails when one is made):",
+            *(
+                f"  line {s['line']}: {s['original']!s} -> {s['mutated']!s}"
+                for s in survivors
+                if isinstance(s, Mapping)
+            ),
+        ]
+    text = "\n".join(parts)
+    if len(text) > MAX_FEEDBACK_CHARS:
+        text = text[: MAX_FEEDBACK_CHARS - 20].rstrip() + "\n… (cut)"
+    return text
+
+
+def _excerpts(source: str, spans: Sequence[tuple[int, int]]) -> list[str]:
+    lines = source.splitlines()
+    shown: list[str] = []
+    for first, last in spans:
+        low, high = max(1, first - CONTEXT_LINES), min(len(lines), last + CONTEXT_LINES)
+        shown.append(f"  lines {first}-{last}:" if first != last else f"  line {first}:")
+        for number in range(low, high + 1):
+            mark = ">" if first <= number <= last else " "
+            shown.append(f"  {mark}{number:5d} | {lines[number - 1]}")
+    return shown
+
+
+def statement_lines(source: str) -> list[int]:
+    """The lines where a statement of ``source`` starts (for a file no test imported)."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return []
+    return sorted({n.lineno for n in ast.walk(tree) if isinstance(n, ast.stmt)})
