@@ -13,7 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ctworkflow.cli import shapes
-from ctworkflow.domain import model
+from ctworkflow.domain import model, quality
 from ctworkflow.domain.states import SessionStatus
 from ctworkflow.services.catalog import CONTEXT_TYPES
 from ctworkflow.services.session_views import SessionDetails
@@ -68,12 +68,13 @@ def _reason_column(table: Table, header: str = "error") -> None:
 
 
 def components_table(rows: Sequence[shapes.ComponentRow]) -> Table:
-    """One line per component: status, attempt, test counts, duration, why it failed."""
+    """One line per component: status, attempt, test counts, coverage and mutation score
+    (base→after), duration, why it failed."""
     table = Table(title="components", title_justify="left")
     table.add_column("component", overflow="fold")
     for header in ("status", "attempt"):
         table.add_column(header)
-    for header in ("tests", "passed", "failed", "duration"):
+    for header in ("tests", "passed", "failed", "cov %", "mut %", "duration"):
         table.add_column(header, justify="right")
     _reason_column(table)
     _id_column(table, "session")
@@ -85,6 +86,8 @@ def components_table(rows: Sequence[shapes.ComponentRow]) -> Table:
             _count(row.tests_collected),
             _count(row.tests_passed),
             _count(row.tests_failed),
+            quality.arrow(row.quality.get("coverage") or {}),
+            quality.arrow(row.quality.get("mutation") or {}),
             f"{row.duration_s:.1f} s",
             first_line(row.error),
             str(row.session_id),

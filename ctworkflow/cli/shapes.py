@@ -9,11 +9,11 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ctworkflow.domain import model
+from ctworkflow.domain import model, quality
 from ctworkflow.domain.states import SessionStatus
 from ctworkflow.effects.git import redact
 from ctworkflow.services.session_views import SessionDetails
@@ -155,6 +155,8 @@ class ComponentRow:
     tests_failed: int | None
     duration_s: float
     error: str | None
+    #: Coverage and mutation score, base and after (:func:`ctworkflow.domain.quality.headline`).
+    quality: dict[str, Any] = field(default_factory=dict)
 
 
 def component_rows(details: SessionDetails, now: datetime) -> list[ComponentRow]:
@@ -176,6 +178,7 @@ def component_rows(details: SessionDetails, now: datetime) -> list[ComponentRow]
                 tests_failed=(report.failed + report.errors) if report else None,
                 duration_s=round(max((end - child.created_at).total_seconds(), 0.0), 1),
                 error=child.error,
+                quality=quality.headline(report.quality if report else None),
             )
         )
     return rows
@@ -193,6 +196,8 @@ def row_json(row: ComponentRow) -> JSONDict:
         "tests_failed": row.tests_failed,
         "duration_s": row.duration_s,
         "error": row.error,
+        "coverage": row.quality.get("coverage"),
+        "mutation": row.quality.get("mutation"),
     }
 
 
@@ -231,6 +236,7 @@ def _child_json(details: SessionDetails, child: model.Session) -> JSONDict:
         **session_json(child),
         "component": component_json(component) if component else None,
         "artifact": artifact_json(artifact) if artifact else None,
+        "quality": quality.headline(artifact.report.quality if artifact else None),
     }
 
 

@@ -306,3 +306,31 @@ def statement_lines(source: str) -> list[int]:
     except SyntaxError:
         return []
     return sorted({n.lineno for n in ast.walk(tree) if isinstance(n, ast.stmt)})
+
+
+def headline(document: Mapping[str, Any] | None) -> dict[str, Any]:
+    """A component's figures for views: coverage and mutation score at the base and after,
+    the lines no test runs after, and how many mutants survived (None: not measured)."""
+    base = (document or {}).get("base")
+    after = (document or {}).get("after")
+    coverage = (after or {}).get("coverage") or {}
+    mutation = (after or {}).get("mutation") or {}
+    return {
+        "coverage": {"base": percent(base, "coverage"), "after": percent(after, "coverage")},
+        "mutation": {"base": percent(base, "mutation"), "after": percent(after, "mutation")},
+        "uncovered": coverage.get("uncovered") if coverage.get("status") == MEASURED else None,
+        "surviving": mutation.get("survived") if mutation.get("status") == MEASURED else None,
+        "unavailable": {
+            name: part["reason"]
+            for name, part in (("coverage", coverage), ("mutation", mutation))
+            if part.get("status") in (UNAVAILABLE, DISABLED) and part.get("reason")
+        },
+    }
+
+
+def arrow(pair: Mapping[str, float | None]) -> str:
+    """A table cell: "base→after" in percent, "-" for a figure not measured, one figure when
+    the component had no tests at the base."""
+    base, after = pair.get("base"), pair.get("after")
+    shown = "-" if after is None else f"{after:g}"
+    return shown if base is None else f"{base:g}→{shown}"
