@@ -334,3 +334,24 @@ def arrow(pair: Mapping[str, float | None]) -> str:
     base, after = pair.get("base"), pair.get("after")
     shown = "-" if after is None else f"{after:g}"
     return shown if base is None else f"{base:g}→{shown}"
+
+
+def medians(documents: Iterable[Mapping[str, Any] | None]) -> dict[str, Any]:
+    """The median coverage and mutation score of a session's components, at the base and
+    after (None: no component had that figure), and how many components were measured."""
+    heads = [headline(d) for d in documents if d]
+    summary: dict[str, Any] = {"measured": len(heads)}
+    for figure in ("coverage", "mutation"):
+        summary[figure] = {
+            when: _median([h[figure][when] for h in heads if h[figure][when] is not None])
+            for when in ("base", "after")
+        }
+    return summary
+
+
+def _median(values: Sequence[float]) -> float | None:
+    if not values:
+        return None
+    ordered, middle = sorted(values), len(values) // 2
+    found = ordered[middle] if len(values) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+    return round(found, 1)

@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 
 ROUND_BOUNDS = (1.0, 2.0, 3.0, 5.0, 10.0)
 COMPONENT_BOUNDS = (1.0, 5.0, 10.0, 50.0, 100.0, 500.0, 1000.0)
+PERCENT_BOUNDS = (10.0, 20.0, 30.0, 40.0, 50.0, 60.0, 70.0, 80.0, 90.0, 100.0)
 
 
 def _cumulative(counts: Sequence[int], bounds: Sequence[float]) -> list[tuple[str, float]]:
@@ -33,6 +34,16 @@ def _cumulative(counts: Sequence[int], bounds: Sequence[float]) -> list[tuple[st
         running += n
         buckets.append(("+Inf" if bound == float("inf") else f"{bound:g}", float(running)))
     return buckets
+
+
+def _histogram_of_percents(name: str, doc: str, values: Sequence[float]) -> HistogramMetricFamily:
+    """A histogram of percentages."""
+    counts = [0] * (len(PERCENT_BOUNDS) + 1)
+    for value in values:
+        counts[next((i for i, b in enumerate(PERCENT_BOUNDS) if value <= b), -1)] += 1
+    family = HistogramMetricFamily(name, doc)
+    family.add_metric([], _cumulative(counts, PERCENT_BOUNDS), sum_value=float(sum(values)))
+    return family
 
 
 def _histogram_of_values(
@@ -83,6 +94,16 @@ class SessionCollector(Collector):
             "Component sessions per context session",
             snapshot.components,
             COMPONENT_BOUNDS,
+        )
+        yield _histogram_of_percents(
+            "ctw_component_coverage_percent",
+            "Line+branch coverage of each component's source by its tests, newest measurement",
+            snapshot.quality.get("coverage", []),
+        )
+        yield _histogram_of_percents(
+            "ctw_component_mutation_score_percent",
+            "Mutation score of each component's tests, newest measurement",
+            snapshot.quality.get("mutation", []),
         )
         yield CounterMetricFamily(
             "ctw_session_retry_rounds",

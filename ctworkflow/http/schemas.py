@@ -11,12 +11,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ctworkflow.domain import model
+from ctworkflow.domain import model, quality
 from ctworkflow.domain.webhooks import Delivery, Webhook
 from ctworkflow.effects.git import redact
 from ctworkflow.services import discovery
 from ctworkflow.services.session_views import FullSession
-from ctworkflow.services.summary import SessionSummary, duration_s
+from ctworkflow.services.summary import Figure, SessionSummary, duration_s
 
 
 class Request(BaseModel):
@@ -186,6 +186,16 @@ class TestsOut(Response):
     skipped: int
 
 
+class QualityOut(Response):
+    """What a component's tests exercise of its source (docs/test-quality.md)."""
+
+    coverage: Figure = Field(description="Line+branch coverage in percent, base and after")
+    mutation: Figure = Field(description="Mutation score in percent, base and after")
+    uncovered: str | None = Field(description="The lines no test runs after, e.g. '12-15, 40'")
+    surviving: int | None = Field(description="How many sampled mutants no test noticed")
+    unavailable: dict[str, str] = Field(description="Why a figure could not be taken")
+
+
 class ComponentOut(Response):
     """One row of a session's component matrix, with the component session's steps."""
 
@@ -197,7 +207,8 @@ class ComponentOut(Response):
     round: int
     step: str | None = Field(description="The newest step and its attempt")
     tests: TestsOut | None
-    coverage: float | None = Field(description="Line coverage in percent, when reported")
+    coverage: float | None = Field(description="Line+branch coverage in percent, when measured")
+    quality: QualityOut
     duration_s: float
     error: str | None
     error_line: str | None = Field(description="The failure reason's first line")
@@ -246,6 +257,7 @@ def _component(full: FullSession, child: model.Session, now: datetime) -> Compon
         if report
         else None,
         coverage=report.coverage if report else None,
+        quality=QualityOut.model_validate(quality.headline(report.quality if report else None)),
         duration_s=duration_s(child, now),
         error=child.error,
         error_line=first_line(child.error),

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from ctworkflow.domain.states import TERMINAL
-from ctworkflow.persistence.tables import SessionRow
+from ctworkflow.persistence.tables import ArtifactRow, SessionRow
 
 
 def _duration_s(dialect: str) -> sa.ColumnElement[Any]:
@@ -87,3 +87,31 @@ class MetricsStore:
             )
         )
         return int(total or 0)
+
+    def quality(self) -> dict[str, list[float]]:
+        """The newest measured figures of every component session that has a test file:
+        ``coverage`` (line+branch percent) and ``mutation`` (score) after its change."""
+        newest = (
+            sa.select(ArtifactRow.session_id, sa.func.max(ArtifactRow.attempt).label("attempt"))
+            .group_by(ArtifactRow.session_id)
+            .subquery()
+        )
+        figures = {
+            "coverage": ArtifactRow.report[("quality", "after", "coverage", "percent")],
+            "mutation": ArtifactRow.report[("quality", "after", "mutation", "score")],
+        }
+        found = self.db.execute(
+            sa.select(*(f.as_float() for f in figures.values())).join(
+                newest,
+                sa.and_(
+                    ArtifactRow.session_id == newest.c.session_id,
+                    ArtifactRow.attempt == newest.c.attempt,
+                ),
+            )
+        )
+        result: dict[str, list[float]] = {name: [] for name in figures}
+        for row in found.tuples():
+            for name, value in zip(figures, row, strict=True):
+                if value is not None:
+                    result[name].append(float(value))
+        return result

@@ -26,6 +26,8 @@ class Snapshot:
     components: dict[int, int]
     retry_rounds: int
     deliveries: dict[str, tuple[int, int]]
+    #: Each component session's newest coverage and mutation score (percent), by figure.
+    quality: dict[str, list[float]]
 
 
 def snapshot() -> Snapshot:
@@ -39,4 +41,5 @@ def snapshot() -> Snapshot:
             components=store.components_per_session(),
             retry_rounds=store.retry_rounds(),
             deliveries=uow.webhooks.delivery_counts(),
+            quality=store.quality(),
         )

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from ctworkflow.domain import model
+from ctworkflow.domain import model, quality
 from ctworkflow.domain.states import SessionStatus
 from ctworkflow.services.session_views import SessionDetails
 
@@ -43,6 +43,31 @@ class Progress(BaseModel):
         )
 
 
+class Figure(BaseModel):
+    """A percentage at the base and after the change (None: not measured)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    base: float | None
+    after: float | None
+
+
+class QualityMedians(BaseModel):
+    """The median line+branch coverage and mutation score of a session's components
+    (docs/test-quality.md); ``measured`` counts the components that have figures."""
+
+    model_config = ConfigDict(frozen=True)
+
+    measured: int
+    coverage: Figure
+    mutation: Figure
+
+    @classmethod
+    def of(cls, details: SessionDetails) -> QualityMedians:
+        documents = [a.report.quality for a in details.artifacts.values()]
+        return cls.model_validate(quality.medians(documents))
+
+
 class SessionSummary(BaseModel):
     """A session's outcome and where it is: status, round, branch, commit, component counts."""
 
@@ -69,6 +94,8 @@ class SessionSummary(BaseModel):
     completed_at: datetime | None
     duration_s: float
     components: Progress
+    #: The components' median coverage and mutation score, base and after.
+    quality: QualityMedians
 
     @classmethod
     def of(cls, details: SessionDetails, now: datetime) -> SessionSummary:
@@ -94,6 +121,7 @@ class SessionSummary(BaseModel):
             completed_at=session.completed_at,
             duration_s=duration_s(session, now),
             components=Progress.of(details.children),
+            quality=QualityMedians.of(details),
         )
 
     def to_json(self) -> dict[str, Any]:
