@@ -29,6 +29,8 @@ from ctworkflow.runners.pytest_runner import run_variables
 
 #: A source file larger than this is not mutated.
 MAX_SOURCE_BYTES: Final = 2 * 1024 * 1024
+#: A mutant's run may take this many times what the unchanged tests took.
+MUTANT_SLOWDOWN: Final = 3.0
 _PYTEST: Final = ("-m", "pytest", "-q", "-p", "no:cacheprovider", "--import-mode=importlib")
 
 
@@ -55,13 +57,13 @@ def measure(
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="ctw-measure-") as scratch:
         folder = Path(scratch)
-        coverage, missing = _coverage(target, folder, timeout_s)
+        coverage, missing, baseline_s = _coverage(target, folder, timeout_s)
         if config.max_mutants == 0:
             mutants: dict[str, Any] = {"status": quality.DISABLED, "reason": "max_mutants is 0"}
         elif not tests_pass:
             mutants = quality.unavailable("the tests do not pass against the unchanged source")
         else:
-            mutants = _mutation(target, config, folder, missing)
+            mutants = _mutation(target, config, folder, missing, baseline_s)
     return {
         "coverage": coverage,
         "mutation": mutants,
@@ -91,8 +93,10 @@ def _run(
     )
 
 
-def _coverage(target: Target, folder: Path, timeout_s: float) -> tuple[dict[str, Any], set[int]]:
-    """The coverage figure, and the lines no test ran."""
+def _coverage(
+    target: Target, folder: Path, timeout_s: float
+) -> tuple[dict[str, Any], set[int], float]:
+    """The coverage figure, the lines no test ran, and how long the tests took."""
     source = str(target.workspace / target.source_path)
     rcfile = folder / "coveragerc"  # the project's own configuration is not ours to follow
     rcfile.write_text("[run]\nbranch = True\n")
@@ -107,11 +111,14 @@ def _coverage(target: Target, folder: Path, timeout_s: float) -> tuple[dict[str,
         extra,
     )
     if "No module named coverage" in ran.stderr:
-        return quality.unavailable(
-            "coverage.py is not installed in the target's environment"
-        ), set()
+        missing_tool = "coverage.py is not installed in the target's environment"
+        return quality.unavailable(missing_tool), set(), ran.duration_s
     if ran.timed_out or ran.stopped or ran.exceeded:
-        return quality.unavailable(f"the tests did not finish within {timeout_s:g} s"), set()
+        return (
+            quality.unavailable(f"the tests did not finish within {timeout_s:g} s"),
+            set(),
+            timeout_s,
+        )
     report = folder / "coverage.json"
     made = _run(
         target,
@@ -123,21 +130,25 @@ def _coverage(target: Target, folder: Path, timeout_s: float) -> tuple[dict[str,
     if "No data to report" in made.stdout + made.stderr:
         text = source_text(target)
         statements = quality.statement_lines(text or "")
-        return quality.never_ran(statements), set(statements)
+        return quality.never_ran(statements), set(statements), ran.duration_s
     if not made.ok or not report.is_file():
         tail = (made.stderr or made.stdout).strip().splitlines()[-1:] or ["no output"]
-        return quality.unavailable(f"coverage json failed: {tail[0]}"), set()
+        return quality.unavailable(f"coverage json failed: {tail[0]}"), set(), ran.duration_s
     try:
         data = json.loads(report.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
-        return quality.unavailable(f"coverage.py's report is unreadable: {error}"), set()
+        return (
+            quality.unavailable(f"coverage.py's report is unreadable: {error}"),
+            set(),
+            ran.duration_s,
+        )
     figure = quality.coverage_from_json(data, target.source_path)
     missing = {
         line
         for first, last in quality.parse_ranges(str(figure.get("uncovered") or ""))
         for line in range(first, last + 1)
     }
-    return figure, missing
+    return figure, missing, ran.duration_s
 
 
 def source_text(target: Target) -> str | None:
@@ -151,9 +162,16 @@ def source_text(target: Target) -> str | None:
 
 
 def _mutation(
-    target: Target, config: quality.QualitySettings, folder: Path, missing: set[int]
+    target: Target,
+    config: quality.QualitySettings,
+    folder: Path,
+    missing: set[int],
+    baseline_s: float,
 ) -> dict[str, Any]:
+    """Run the sampled mutants; each may take ``mutation_timeout_s``, or three times what the
+    unchanged tests took if that is longer (a loaded host must not kill a slow survivor)."""
     started = time.monotonic()
+    per_mutant = max(config.mutation_timeout_s, MUTANT_SLOWDOWN * baseline_s)
     original = source_text(target)
     if original is None:
         return quality.unavailable(f"{target.source_path} cannot be read as UTF-8 text")
@@ -164,18 +182,20 @@ def _mutation(
     chosen = mutation.sample(found, config.max_mutants, target.seed)
     killed, timed_out, survivors = 0, 0, []
     stopped = None
-    for index, mutant in enumerate(chosen):
+    for mutant in chosen:
         if mutant.line in missing:  # no test runs that line: nothing can notice the change
             survivors.append({**mutant.to_json(), "uncovered": True})
             continue
         left = config.mutation_budget_s - (time.monotonic() - started)
-        if left <= 0 or (target.should_stop is not None and target.should_stop()):
+        if left <= 0:
             stopped = f"time budget of {config.mutation_budget_s:g} s spent"
-            chosen = chosen[:index]
             break
-        verdict = _try(target, original, mutant, folder, min(config.mutation_timeout_s, left))
+        verdict = _try(target, original, mutant, folder, min(per_mutant, left))
         if verdict == "stopped":
-            stopped, chosen = "the run was stopped", chosen[:index]
+            stopped = "the run was stopped"
+            break
+        if verdict == "timed_out" and left < per_mutant:
+            stopped = f"time budget of {config.mutation_budget_s:g} s spent"  # cut, not killed
             break
         if verdict == "survived":
             survivors.append(mutant.to_json())
@@ -186,7 +206,7 @@ def _mutation(
         candidates=len(found),
         killed=killed,
         survivors=survivors,
-        not_run=min(config.max_mutants, len(found)) - killed - len(survivors),
+        not_run=len(chosen) - killed - len(survivors),
         duration_s=time.monotonic() - started,
         timed_out=timed_out,
         stopped=stopped,
