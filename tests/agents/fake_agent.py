@@ -20,6 +20,9 @@ It is run in the workspace. PLAN maps a module name to a list of behaviours, one
 - ``append``: add a passing test to the existing test file, keeping all of it;
 - ``drop``: replace the existing test file with a good one (its own tests are lost);
 - ``keep``: leave the existing test file as it is.
+- ``cover``: write a good test, plus one that calls each function of the module holding a
+  line the prompt says no test runs ("no test runs (12-15, 40)"), with the arguments 0, 1000
+  and -1000: the lines it was told about, and only those, get covered.
 
 Every call is appended to DIR/calls.jsonl with the prompt it was given.
 """
@@ -27,8 +30,10 @@ Every call is appended to DIR/calls.jsonl with the prompt it was given.
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -118,12 +123,47 @@ def main() -> int:
         with test_path.open("wb") as huge:
             huge.truncate(200 * 1024 * 1024)
         return 0
-    body = FAILING if behaviour == "fail" else GOOD.format(module=args.module)
-    test_path.write_text(body)
+    test_path.write_text(body_of(behaviour, args.module, prompt))
     if behaviour == "outside":
         with Path("README.md").open("a") as readme:
             readme.write("\nchanged by an agent\n")
     return 0
+
+
+def body_of(behaviour: str, module: str, prompt: str) -> str:
+    """The test file a behaviour that writes one writes."""
+    if behaviour == "fail":
+        return FAILING
+    good = GOOD.format(module=module)
+    return good + covering(prompt) if behaviour == "cover" else good
+
+
+def covering(prompt: str) -> str:
+    """Tests that run the functions holding the lines the prompt says no test runs."""
+    found = re.search(r"Lines of (\S+) no test runs \(([^)]*)\)", prompt)
+    if found is None:
+        return ""
+    lines: set[int] = set()
+    for part in found.group(2).split(","):
+        first, _, last = part.strip().partition("-")
+        lines.update(range(int(first), int(last or first) + 1))
+    tree = ast.parse(Path(found.group(1)).read_text())
+    names = [
+        node.name
+        for node in tree.body
+        if isinstance(node, ast.FunctionDef)
+        and lines & set(range(node.lineno, (node.end_lineno or node.lineno) + 1))
+    ]
+    return "".join(
+        f"""
+
+def test_{name}_runs_on_small_and_large_values() -> None:
+    function = getattr(importlib.import_module(MODULE), {name!r})
+    for value in (0, 1000, -1000):
+        assert function(value) is not None
+"""
+        for name in names
+    )
 
 
 if __name__ == "__main__":
