@@ -202,7 +202,7 @@ def detect(layout: Layout, files: Mapping[str, str]) -> Recipe:
         groups=chosen_groups,
         requirements=requirements,
         packages=DEFAULT_PACKAGES,
-        source="; ".join(why) or "no packaging metadata: pytest only",
+        source="; ".join(why) or "no packaging metadata: pytest and coverage only",
     )
 
 
