@@ -52,7 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         took = time.monotonic() - started
     lines = len((workspace / args.source).read_text().splitlines())
     found["mutation"].pop("surviving", None)
-    print(json.dumps({"source_lines": lines, "wall_s": round(took, 1), **found}, indent=2))
+    shown = {"source_lines": lines, "wall_s": round(took, 1), **found}
+    sys.stdout.write(json.dumps(shown, indent=2) + "\n")
     return 0
 
 
