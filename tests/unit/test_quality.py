@@ -9,8 +9,11 @@ import pytest
 
 from ctworkflow import errors
 from ctworkflow.domain import quality
+from ctworkflow.domain.layouts import Layout
+from ctworkflow.domain.model import TestReport
 from ctworkflow.runners import measure
 from ctworkflow.services.catalog import check_project_settings
+from ctworkflow.workflow import quality as test_quality
 
 #: What ``coverage json`` wrote for a run of tests/test_calc.py (coverage.py 7, branch on).
 REPORT = {
@@ -202,3 +205,26 @@ def test_a_restored_source_is_checked_byte_for_byte(tmp_path: Path) -> None:
 
     with pytest.raises(RuntimeError, match="could not be restored"):
         measure.restore(tmp_path, "pkg/calc.py", "x = 2\n", digest)
+
+
+def test_an_elixir_component_records_why_it_is_not_measured(tmp_path: Path) -> None:
+    gauge = test_quality.Gauge(
+        layout=Layout.PHOENIX,
+        project_settings={},
+        target=measure.Target(
+            workspace=tmp_path,
+            source_path="lib/shop/user.ex",
+            test_path="test/shop/user_test.exs",
+            environment=None,
+            seed="Shop.User",
+        ),
+        test_timeout_s=60,
+    )
+
+    judged = gauge.judge(TestReport(collected=1, passed=1))
+
+    assert judged.failure is None
+    for figure in ("coverage", "mutation"):
+        assert judged.measurement[figure]["status"] == "unavailable"
+        assert "not measured for Elixir components yet" in judged.measurement[figure]["reason"]
+    assert quality.headline(gauge.document())["unavailable"]["coverage"].startswith("not measured")
