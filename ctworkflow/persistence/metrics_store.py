@@ -110,8 +110,8 @@ class MetricsStore:
             )
         )
         result: dict[str, list[float]] = {name: [] for name in figures}
-        for row in found.tuples():
+        for row in found:
             for name, value in zip(figures, row, strict=True):
-                if value is not None:
+                if isinstance(value, (int, float)):
                     result[name].append(float(value))
         return result

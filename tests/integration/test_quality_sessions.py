@@ -6,9 +6,14 @@ the environment built from the package index, and the test agent program
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
+from ctworkflow import api
 from ctworkflow.domain.states import ChildStep, ResultStatus, SessionStatus
+from ctworkflow.persistence.db import unit_of_work
+from ctworkflow.persistence.metrics_store import MetricsStore
+from ctworkflow.services.summary import SessionSummary
 from tests import servers
 from tests.cli_support import ctw, ok, server_env
 from tests.integration.test_existing_tests_sessions import child_history, with_existing_tests
@@ -98,3 +103,12 @@ def test_a_component_below_the_coverage_bar_is_told_its_uncovered_lines_and_cove
     assert document["after"]["mutation"]["mutants"] <= 5
     table = ok(ctw("session", "show", str(session.id), env=env)).stdout
     assert "cov %" in table and "mut %" in table
+
+    # The summary (API, webhooks, status task) has the medians; /metrics reads each figure.
+    summary = SessionSummary.of(api.session_details(project.scope, session.id), datetime.now(UTC))
+    afters = sorted([figures[user]["coverage"]["after"], 100.0])
+    assert summary.quality.measured == 2
+    assert summary.quality.coverage.after == round(sum(afters) / 2, 1)
+    assert summary.quality.coverage.base == figures[user]["coverage"]["base"]
+    with unit_of_work() as uow:
+        assert sorted(MetricsStore(uow.db).quality()["coverage"]) == afters
