@@ -192,6 +192,7 @@ def mutation_figure(
     duration_s: float,
     timed_out: int = 0,
     stopped: str | None = None,
+    reused: int = 0,
 ) -> dict[str, Any]:
     """The mutation figure of one measurement: ``killed`` and ``survivors`` were judged."""
     judged = killed + len(survivors)
@@ -203,6 +204,7 @@ def mutation_figure(
         "survived": len(survivors),
         "timed_out": timed_out,
         "not_run": not_run,
+        "reused": reused,
         "score": _percent(killed, judged) if judged else None,
         "surviving": [dict(s) for s in survivors[:MAX_KEPT]],
         "duration_s": round(duration_s, 2),

@@ -31,6 +31,8 @@ from ctworkflow.runners.pytest_runner import run_variables
 MAX_SOURCE_BYTES: Final = 2 * 1024 * 1024
 #: A mutant's run may take this many times what the unchanged tests took.
 MUTANT_SLOWDOWN: Final = 3.0
+#: The mutants a measurement's tests killed.
+Kills = set[mutation.Mutant]
 _PYTEST: Final = ("-m", "pytest", "-q", "-p", "no:cacheprovider", "--import-mode=importlib")
 
 
@@ -48,11 +50,18 @@ class Target:
 
 
 def measure(
-    target: Target, config: quality.QualitySettings, *, timeout_s: float, tests_pass: bool
+    target: Target,
+    config: quality.QualitySettings,
+    *,
+    timeout_s: float,
+    tests_pass: bool,
+    kills: Kills | None = None,
 ) -> dict[str, Any]:
     """The measurement document (:mod:`ctworkflow.domain.quality`) of the target's test file.
 
     ``tests_pass``: the file passed against the unchanged source; mutants are run only then.
+    ``kills``: the mutants an earlier measurement's tests killed (not run again: the regression
+    gate keeps every test that passed there), updated with the ones this one kills.
     """
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="ctw-measure-") as scratch:
@@ -63,7 +72,9 @@ def measure(
         elif not tests_pass:
             mutants = quality.unavailable("the tests do not pass against the unchanged source")
         else:
-            mutants = _mutation(target, config, folder, missing, baseline_s)
+            mutants = _mutation(
+                target, config, folder, missing, baseline_s, kills if kills is not None else set()
+            )
     return {
         "coverage": coverage,
         "mutation": mutants,
@@ -167,6 +178,7 @@ def _mutation(
     folder: Path,
     missing: set[int],
     baseline_s: float,
+    kills: Kills,
 ) -> dict[str, Any]:
     """Run the sampled mutants; each may take ``mutation_timeout_s``, or three times what the
     unchanged tests took if that is longer (a loaded host must not kill a slow survivor)."""
@@ -182,7 +194,11 @@ def _mutation(
     chosen = mutation.sample(found, config.max_mutants, target.seed)
     killed, timed_out, survivors = 0, 0, []
     stopped = None
+    reused = 0
     for mutant in chosen:
+        if mutant in kills:  # killed by tests the file still has
+            killed, reused = killed + 1, reused + 1
+            continue
         if mutant.line in missing:  # no test runs that line: nothing can notice the change
             survivors.append({**mutant.to_json(), "uncovered": True})
             continue
@@ -201,6 +217,7 @@ def _mutation(
             survivors.append(mutant.to_json())
         else:
             killed += 1
+            kills.add(mutant)
             timed_out += verdict == "timed_out"
     return quality.mutation_figure(
         candidates=len(found),
@@ -210,6 +227,7 @@ def _mutation(
         duration_s=time.monotonic() - started,
         timed_out=timed_out,
         stopped=stopped,
+        reused=reused,
     )
 
 

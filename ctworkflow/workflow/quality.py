@@ -66,6 +66,8 @@ class Gauge:
         #: The test file at the base (None: it had none), and the newest measurement after.
         self.base: dict[str, Any] | None = None
         self.after: dict[str, Any] | None = None
+        #: The mutants the base's tests killed: the changed file keeps those tests.
+        self.kills: measure.Kills = set()
 
     @classmethod
     def of(
@@ -97,7 +99,7 @@ class Gauge:
             test_timeout_s=test_timeout_s,
         )
 
-    def measure(self, report: TestReport) -> dict[str, Any]:
+    def measure(self, report: TestReport, kills: measure.Kills | None = None) -> dict[str, Any]:
         """Measure the test file as it is now (``report``: what its run found)."""
         if self.layout is not Layout.PYTHON:
             gone = quality.unavailable(ELIXIR_UNAVAILABLE)
@@ -108,6 +110,7 @@ class Gauge:
                 self.config,
                 timeout_s=self.test_timeout_s,
                 tests_pass=report.all_passed,
+                kills=kills,
             )
         except errors.SandboxUnavailable as error:
             gone = quality.unavailable(str(error))
@@ -115,13 +118,13 @@ class Gauge:
 
     def at_base(self, report: TestReport) -> dict[str, Any]:
         """Measure the component's existing test file at the base."""
-        self.base = self.measure(report)
+        self.base = self.measure(report, self.kills)
         return self.base
 
     def judge(self, report: TestReport) -> Judged:
         """Measure a passing run of the changed test file and hold it to the bar."""
         previous = self.after or self.base
-        self.after = self.measure(report)
+        self.after = self.measure(report, set(self.kills))
         progress = quality.progress(previous, self.after)
         failure = quality.bar_failure(self.config, self.base, self.after)
         if failure is None:

@@ -102,12 +102,14 @@ def test_coverage_and_mutants_of_a_test_file_and_the_source_left_as_it_was(
     workspace: Path, environment: Environment
 ) -> None:
     before = digest(workspace / "pkg/calc.py")
+    kills: measure.Kills = set()
 
     found = measure.measure(
         target(workspace, environment, "calc"),
         quality.QualitySettings(),
         timeout_s=60,
         tests_pass=True,
+        kills=kills,
     )
 
     coverage = found["coverage"]
@@ -130,8 +132,21 @@ def test_coverage_and_mutants_of_a_test_file_and_the_source_left_as_it_was(
     # Survived: no test reaches sign(), and no test sits on the boundary value == low.
     assert (14, 'return "positive"', "return None") in survivors
     assert (5, "value < low", "(value <= low)") in survivors
-    # No mutant was left behind, and the tests pass again against the source.
+    # No mutant was left behind.
     assert digest(workspace / "pkg/calc.py") == before
+
+    # Measured again with the same tests kept (as after a change the regression gate passed),
+    # the mutants they killed are not run again, and the figures are the same.
+    assert len(kills) == mutants["killed"]
+    again = measure.measure(
+        target(workspace, environment, "calc"),
+        quality.QualitySettings(),
+        timeout_s=60,
+        tests_pass=True,
+        kills=set(kills),
+    )["mutation"]
+    assert again["reused"] == mutants["killed"]
+    assert (again["killed"], again["survived"]) == (mutants["killed"], mutants["survived"])
 
 
 def test_an_endless_mutant_is_killed_at_its_timeout_and_the_budget_stops_the_rest(
