@@ -309,7 +309,7 @@ class _Stepper:
         self.baseline: model.TestReport | None = None
         #: What the component's tests exercise of its source, at the base and after.
         self.gauge = test_quality.Gauge.of(
-            layout=job.project.layout,
+            runner=runner.name,
             project_settings=job.project.settings,
             workspace=workspace,
             paths=(job.source_path, job.test_path),

@@ -18,7 +18,6 @@ from typing import Any
 
 from ctworkflow import errors
 from ctworkflow.domain import quality
-from ctworkflow.domain.layouts import Layout
 from ctworkflow.domain.model import TestReport
 from ctworkflow.runners import measure
 from ctworkflow.workflow.environment import Prepared
@@ -52,12 +51,12 @@ class Gauge:
     def __init__(
         self,
         *,
-        layout: Layout,
+        runner: str,
         project_settings: Any,
         target: measure.Target,
         test_timeout_s: float,
     ) -> None:
-        self.layout, self.target, self.test_timeout_s = layout, target, test_timeout_s
+        self.runner, self.target, self.test_timeout_s = runner, target, test_timeout_s
         try:
             self.config = quality.settings(project_settings)
         except errors.InvalidInput as error:  # a project created before the check existed
@@ -73,7 +72,7 @@ class Gauge:
     def of(
         cls,
         *,
-        layout: Layout,
+        runner: str,
         project_settings: Any,
         workspace: Path,
         paths: tuple[str, str],
@@ -93,7 +92,7 @@ class Gauge:
             should_stop=should_stop,
         )
         return cls(
-            layout=layout,
+            runner=runner,
             project_settings=project_settings,
             target=target,
             test_timeout_s=test_timeout_s,
@@ -101,8 +100,13 @@ class Gauge:
 
     def measure(self, report: TestReport, kills: measure.Kills | None = None) -> dict[str, Any]:
         """Measure the test file as it is now (``report``: what its run found)."""
-        if self.layout is not Layout.PYTHON:
-            gone = quality.unavailable(ELIXIR_UNAVAILABLE)
+        if self.runner != "pytest":
+            why = (
+                ELIXIR_UNAVAILABLE
+                if self.runner == "mix"
+                else f"not measured for the {self.runner} runner"
+            )
+            gone = quality.unavailable(why)
             return {"coverage": gone, "mutation": gone, "duration_s": 0.0}
         try:
             return measure.measure(

@@ -9,7 +9,6 @@ import pytest
 
 from ctworkflow import errors
 from ctworkflow.domain import quality
-from ctworkflow.domain.layouts import Layout
 from ctworkflow.domain.model import TestReport
 from ctworkflow.runners import measure
 from ctworkflow.services.catalog import check_project_settings
@@ -209,7 +208,7 @@ def test_a_restored_source_is_checked_byte_for_byte(tmp_path: Path) -> None:
 
 def test_an_elixir_component_records_why_it_is_not_measured(tmp_path: Path) -> None:
     gauge = test_quality.Gauge(
-        layout=Layout.PHOENIX,
+        runner="mix",
         project_settings={},
         target=measure.Target(
             workspace=tmp_path,
