@@ -222,7 +222,7 @@ def _run_failure(result: shell.CommandResult) -> str | None:
         return f"Pynguin printed too much on {result.exceeded}"
     if result.returncode != 0:
         lines = [line.strip() for line in output.splitlines() if "ERROR" in line or "Error" in line]
-        said = f": {lines[-1][-200:]}" if lines else ""
+        said = f": {lines[-1].split('): ', 1)[-1][-200:]}" if lines else ""
         return f"Pynguin exited with status {result.returncode}{said}"
     return None
 
