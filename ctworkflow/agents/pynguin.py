@@ -128,6 +128,7 @@ class PynguinAgent:
             )
         except errors.EnvironmentUnavailable as error:
             return _fall_back(request, f"Pynguin cannot be installed: {error}", started)
+        previous = previous_round(request)
         with tempfile.TemporaryDirectory(prefix="ctw-pynguin-") as scratch:
             output = Path(scratch)
             argv = self.argv(request, tool, output)
@@ -152,34 +153,40 @@ class PynguinAgent:
             failure = _run_failure(result)
             generated = None if failure else _read_scratch(output, written)
             if generated is None:
-                return _fall_back(request, failure or "Pynguin wrote no test", started, result)
-            return self._merge(request, generated, argv, result, started, output)
+                reason = failure or "Pynguin wrote no test"
+                return _give_up(request, reason, started, result, previous)
+            return self._merge(request, generated, (argv, result, started), output, previous)
 
     def _merge(
         self,
         request: AgentRequest,
         generated: str,
-        argv: list[str],
-        result: shell.CommandResult,
-        started: float,
+        run: tuple[list[str], shell.CommandResult, float],
         scratch: Path,
+        previous: str | None,
     ) -> AgentResult:
+        argv, result, started = run
         try:
             tests = pynguin_output.clean(generated)
-            existing = existing_content(request, pynguin_output.HEADER)
+            existing = (
+                previous
+                if previous is not None
+                else existing_content(request, pynguin_output.HEADER)
+            )
             named = pynguin_output.renamed(tests, existing or "")
         except (SyntaxError, ValueError) as exc:
-            return _fall_back(request, f"its output does not parse ({exc})", started, result)
+            reason = f"its output does not parse ({exc})"
+            return _give_up(request, reason, started, result, previous)
         if not named:
-            return _fall_back(request, "none of its tests calls the module", started, result)
+            reason = "none of its tests calls the module"
+            return _give_up(request, reason, started, result, previous)
         try:
             _write(request, pynguin_output.merge(existing, request.module_name, named))
             passed = _passing(request, scratch)
             kept = [test for test in named if test.name in passed]
             if not kept:
-                return _fall_back(
-                    request, f"none of its {len(named)} tests passed here", started, result
-                )
+                reason = f"none of its {len(named)} tests passed here"
+                return _give_up(request, reason, started, result, previous)
             _write(request, pynguin_output.merge(existing, request.module_name, kept))
         except (errors.UnsafeFile, errors.LimitExceeded) as error:
             return AgentResult(ok=False, duration_s=time.monotonic() - started, error=str(error))
@@ -225,6 +232,47 @@ def _run_failure(result: shell.CommandResult) -> str | None:
         said = f": {lines[-1].split('): ', 1)[-1][-200:]}" if lines else ""
         return f"Pynguin exited with status {result.returncode}{said}"
     return None
+
+
+def previous_round(request: AgentRequest) -> str | None:
+    """The test file as this agent's previous round left it, when this round adds to it: it
+    aims at the lines that round left uncovered, and the file holds this agent's tests."""
+    if not request.uncovered:
+        return None
+    try:
+        text = nofollow.read_text(
+            request.workspace, request.test_path, max_bytes=get_settings().max_test_file_bytes
+        )
+    except (FileNotFoundError, errors.UnsafeFile, errors.LimitExceeded):
+        return None
+    marker = pynguin_output.APPENDED_MARKER.format(module_repr=repr(request.module_name))
+    return text if text.startswith(pynguin_output.HEADER) or marker in text else None
+
+
+def _give_up(
+    request: AgentRequest,
+    reason: str,
+    started: float,
+    result: shell.CommandResult,
+    previous: str | None,
+) -> AgentResult:
+    """Nothing new from this run: the previous round's tests stay if it adds to them, else
+    the scaffold's tests are written."""
+    if previous is None:
+        return _fall_back(request, reason, started, result)
+    try:
+        _write(request, previous)
+    except (errors.UnsafeFile, errors.LimitExceeded) as error:
+        return AgentResult(ok=False, duration_s=time.monotonic() - started, error=str(error))
+    lines = ", ".join(line_ranges(request.uncovered))
+    return AgentResult(
+        ok=True,
+        exit_code=result.returncode,
+        duration_s=time.monotonic() - started,
+        stdout_tail=f"pynguin found no new test for lines {lines}: {reason}; "
+        "the previous round's tests stay",
+        stderr_tail=result.tail("stderr"),
+    )
 
 
 def _fall_back(

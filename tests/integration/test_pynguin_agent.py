@@ -9,6 +9,7 @@ branch's test files assert, for every component, what a call into its module ret
 from __future__ import annotations
 
 import ast
+import dataclasses
 from pathlib import Path
 
 from ctworkflow import api
@@ -59,7 +60,7 @@ def test_a_pynguin_session_on_a_real_package_without_tests_asserts_what_each_mod
 ) -> None:
     upstream = without_tests(HUMANIZE, tmp_path / "humanize")
     scope = register(
-        upstream, "python", {"agent": "pynguin", "pynguin_search_time_s": SEARCH_TIME_S}
+        upstream, "python", (("agent", "pynguin"), ("pynguin_search_time_s", SEARCH_TIME_S))
     )
     api.discover_components(scope)
 
@@ -117,3 +118,55 @@ def test_a_module_with_nothing_to_call_falls_back_to_the_scaffold_and_says_why(
     assert "fell back to the scaffold" in result.stdout_tail
     written = (workspace / "tests" / "test_limits.py").read_text(encoding="utf-8")
     assert "MODULE_NAME = 'pkg.limits'" in written  # the scaffold's smoke tests
+
+
+SHAPES = """\
+def double(n):
+    return n * 2
+
+
+def describe(n):
+    if n < 0:
+        return "negative"
+    if n == 0:
+        return "zero"
+    return "positive"
+"""
+
+
+def test_a_round_that_names_uncovered_lines_adds_tests_aimed_at_them_and_keeps_the_others(
+    tmp_path: Path,
+) -> None:
+    workspace = tmp_path / "work"
+    (workspace / "pkg").mkdir(parents=True)
+    (workspace / "pkg" / "__init__.py").write_text("", encoding="utf-8")
+    (workspace / "pkg" / "shapes.py").write_text(SHAPES, encoding="utf-8")
+    agent = PynguinAgent(search_time_s=3)
+    request = AgentRequest(
+        workspace=workspace,
+        component_name="pkg.shapes",
+        module_name="pkg.shapes",
+        source_path="pkg/shapes.py",
+        test_path="tests/test_shapes.py",
+        layout=Layout.PYTHON,
+    )
+    test_file = workspace / "tests" / "test_shapes.py"
+    first = agent.write_tests(request)
+    assert first.ok and first.stdout_tail.startswith("added "), first.stdout_tail
+    first_round = test_file.read_text(encoding="utf-8")
+
+    second = agent.write_tests(dataclasses.replace(request, uncovered=((5, 10),)))
+
+    assert second.ok, second.error
+    assert "aimed at lines 5-10" in second.stdout_tail
+    assert "--only-cover-line-ranges" in (second.argv or ())
+    after = test_file.read_text(encoding="utf-8")
+    assert after.startswith(first_round.rstrip())  # the first round's tests stay as they were
+    added = ast.parse(after[len(first_round.rstrip()) :])
+    new_tests = [f for f in added.body if isinstance(f, ast.FunctionDef)]
+    assert new_tests, after
+    assert any(
+        isinstance(node, ast.Attribute) and node.attr == "describe"
+        for function in new_tests
+        for node in ast.walk(function)
+    )
