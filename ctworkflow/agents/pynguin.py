@@ -20,11 +20,8 @@ smoke tests instead (:class:`ScaffoldAgent`), and the result says why.
 from __future__ import annotations
 
 import hashlib
-import os
-import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ET
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -32,12 +29,19 @@ from typing import Any, Final
 from ctworkflow import errors
 from ctworkflow.agents import pynguin_output
 from ctworkflow.agents.base import AgentRequest, AgentResult
+from ctworkflow.agents.pynguin_runs import (
+    passing_tests,
+    project_path,
+    pynguin_env,
+    read_scratch,
+    target_root,
+)
 from ctworkflow.agents.scaffold import ScaffoldAgent
 from ctworkflow.agents.workspace import existing_content
 from ctworkflow.config import get_settings
 from ctworkflow.domain.layouts import Layout
 from ctworkflow.effects import nofollow, sandbox, shell
-from ctworkflow.effects.tool_environments import ToolEnvironments, site_packages
+from ctworkflow.effects.tool_environments import ToolEnvironments
 
 #: The release the agent installs (it supports Python 3.10 to 3.15 and pins pytest below 9).
 REQUIREMENT: Final = "pynguin==0.48.0"
@@ -65,17 +69,6 @@ def search_time_setting(settings: Mapping[str, Any]) -> int:
 def seed_for(component: str) -> int:
     """The seed of a component's search: the same component, the same seed."""
     return int.from_bytes(hashlib.sha256(component.encode()).digest()[:4], "big")
-
-
-def project_path(source_path: str, module_name: str) -> str:
-    """The folder of the checkout ``module_name`` is imported from (``src`` for
-    ``src/pkg/mod.py`` and ``pkg.mod``; ``.`` for a flat layout)."""
-    parts = Path(source_path).with_suffix("").parts
-    if parts and parts[-1] == "__init__":
-        parts = parts[:-1]
-    depth = len(module_name.split("."))
-    root = parts[:-depth] if len(parts) >= depth else ()
-    return str(Path(*root)) if root else "."
 
 
 def line_ranges(uncovered: Sequence[tuple[int, int]]) -> list[str]:
@@ -136,12 +129,12 @@ class PynguinAgent:
                 argv,
                 cwd=request.workspace,
                 timeout_s=min(request.timeout_s, self.search_time_s + OVERHEAD_S),
-                env=_pynguin_env(request, tool),
+                env=pynguin_env(request, tool),
                 should_stop=request.should_stop,
                 policy=sandbox.for_agent(
                     request.workspace,
                     scratch=(output,),
-                    readable=(tool, *_target_root(request)),
+                    readable=(tool, *target_root(request)),
                     network=False,
                 ),
             )
@@ -151,7 +144,7 @@ class PynguinAgent:
                 )
             written = f"test_{request.module_name.rsplit('.', 1)[-1]}.py"
             failure = _run_failure(result)
-            generated = None if failure else _read_scratch(output, written)
+            generated = None if failure else read_scratch(output, written)
             if generated is None:
                 reason = failure or "Pynguin wrote no test"
                 return _give_up(request, reason, started, result, previous)
@@ -182,7 +175,7 @@ class PynguinAgent:
             return _give_up(request, reason, started, result, previous)
         try:
             _write(request, pynguin_output.merge(existing, request.module_name, named))
-            passed = _passing(request, scratch)
+            passed = passing_tests(request, scratch)
             kept = [test for test in named if test.name in passed]
             if not kept:
                 reason = f"none of its {len(named)} tests passed here"
@@ -206,16 +199,6 @@ class PynguinAgent:
             ),
             stderr_tail=result.tail("stderr"),
         )
-
-
-def _read_scratch(folder: Path, name: str) -> str | None:
-    """A file the sandboxed run wrote in its scratch folder (never through a link), or None."""
-    try:
-        return nofollow.read_text(
-            folder, name, max_bytes=get_settings().max_report_bytes, setting="CTW_MAX_REPORT_BYTES"
-        )
-    except (FileNotFoundError, errors.UnsafeFile, errors.LimitExceeded):
-        return None
 
 
 def _run_failure(result: shell.CommandResult) -> str | None:
@@ -320,83 +303,3 @@ def _write(request: AgentRequest, content: str) -> None:
         max_bytes=get_settings().max_test_file_bytes,
         setting="CTW_MAX_TEST_FILE_BYTES",
     )
-
-
-def _target_root(request: AgentRequest) -> tuple[Path, ...]:
-    root = (request.env or {}).get("VIRTUAL_ENV")
-    return (Path(root),) if root else ()
-
-
-def _roots(request: AgentRequest) -> list[str]:
-    """The checkout's package roots, as the target's environment puts them first."""
-    listed = (request.env or {}).get("PYTHONPATH", "")
-    roots = [part for part in listed.split(os.pathsep) if part]
-    own = str(request.workspace / project_path(request.source_path, request.module_name))
-    return list(dict.fromkeys([*roots, own]))
-
-
-def _pynguin_env(request: AgentRequest, tool: Path) -> dict[str, str]:
-    """Pynguin's variables: the checkout first, then its own packages, then the target's."""
-    target = [p for root in _target_root(request) for p in site_packages(root)]
-    path = [*_roots(request), *site_packages(tool), *target]
-    return shell.base_env(
-        {
-            "PYNGUIN_DANGER_AWARE": "1",
-            "PYTHONPATH": os.pathsep.join(dict.fromkeys(path)),
-            "PYTHONDONTWRITEBYTECODE": "1",
-        }
-    )
-
-
-def _passing(request: AgentRequest, scratch: Path) -> set[str]:
-    """The names of the test functions of the component's file that pass when run once with
-    pytest in the target's environment, as the session's runner runs them."""
-    junit = scratch / "junit.xml"
-    root = _target_root(request)
-    python = str(root[0] / "bin" / "python") if root else sys.executable
-    variables = {k: v for k, v in (request.env or {}).items() if k != "PYTHONPATH"}
-    path = [*_roots(request), str(request.workspace)]
-    shell.run(
-        [
-            python,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "--import-mode=importlib",
-            "-o",
-            "junit_family=xunit1",
-            "--junitxml",
-            str(junit),
-            "--rootdir",
-            str(request.workspace),
-            "--",
-            request.test_path,
-        ],
-        cwd=request.workspace,
-        timeout_s=get_settings().test_timeout_s,
-        env=shell.base_env(
-            {
-                **variables,
-                "PYTHONPATH": os.pathsep.join(dict.fromkeys(path)),
-                "PYTHONDONTWRITEBYTECODE": "1",
-            }
-        ),
-        should_stop=request.should_stop,
-        policy=sandbox.for_tests(request.workspace, scratch=(scratch,), readable=root),
-    )
-    return passed_names(_read_scratch(scratch, junit.name) or "")
-
-
-def passed_names(junit_xml: str) -> set[str]:
-    """The test names a JUnit report says passed (no failure, error or skip)."""
-    try:
-        root = ET.fromstring(junit_xml)
-    except ET.ParseError:
-        return set()
-    return {
-        str(case.get("name"))
-        for case in root.iter("testcase")
-        if not any(child.tag in ("failure", "error", "skipped") for child in case)
-    }

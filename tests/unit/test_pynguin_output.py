@@ -16,13 +16,7 @@ from pathlib import Path
 import pytest
 
 from ctworkflow import errors
-from ctworkflow.agents.pynguin import (
-    line_ranges,
-    passed_names,
-    project_path,
-    search_time_setting,
-    seed_for,
-)
+from ctworkflow.agents.pynguin import line_ranges, search_time_setting, seed_for
 from ctworkflow.agents.pynguin_output import (
     APPENDED_MARKER,
     HEADER,
@@ -31,6 +25,7 @@ from ctworkflow.agents.pynguin_output import (
     merge,
     renamed,
 )
+from ctworkflow.agents.pynguin_runs import passed_names, project_path
 from ctworkflow.agents.registry import get_agent
 from ctworkflow.services.catalog import check_project_settings
 
