@@ -52,4 +52,7 @@ def test_a_production_agent_or_runner_cannot_be_unregistered() -> None:
         unregister_agent("scaffold")
     with pytest.raises(ValueError, match="production runner"):
         unregister_runner("pytest")
-    assert agent_names() == ("command", "pynguin", "scaffold") and runner_names() == ("mix", "pytest")
+    assert agent_names() == ("command", "pynguin", "scaffold") and runner_names() == (
+        "mix",
+        "pytest",
+    )
