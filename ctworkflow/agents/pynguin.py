@@ -45,7 +45,6 @@ from ctworkflow.effects.tool_environments import ToolEnvironments
 
 #: The release the agent installs (it supports Python 3.10 to 3.15 and pins pytest below 9).
 REQUIREMENT: Final = "pynguin==0.48.0"
-TOOL_NAME: Final = "pynguin-0.48.0"
 SEARCH_TIME_SETTING: Final = "pynguin_search_time_s"
 DEFAULT_SEARCH_TIME_S: Final = 60
 MAX_SEARCH_TIME_S: Final = 3600
@@ -81,8 +80,12 @@ class PynguinAgent:
 
     name: str = "pynguin"
 
-    def __init__(self, *, search_time_s: int = DEFAULT_SEARCH_TIME_S) -> None:
+    def __init__(
+        self, *, search_time_s: int = DEFAULT_SEARCH_TIME_S, requirement: str = REQUIREMENT
+    ) -> None:
         self.search_time_s = search_time_s
+        #: What the tool environment installs (``pynguin==0.48.0``); it names the environment.
+        self.requirement = requirement
 
     def argv(self, request: AgentRequest, tool: Path, output: Path) -> list[str]:
         """Pynguin's command line for the request, its output and report in ``output``."""
@@ -117,7 +120,9 @@ class PynguinAgent:
         started = time.monotonic()
         try:
             tool = ToolEnvironments(get_settings()).ensure(
-                TOOL_NAME, REQUIREMENT, should_stop=request.should_stop
+                self.requirement.replace("==", "-"),
+                self.requirement,
+                should_stop=request.should_stop,
             )
         except errors.EnvironmentUnavailable as error:
             return _fall_back(request, f"Pynguin cannot be installed: {error}", started)

@@ -15,6 +15,7 @@ from pathlib import Path
 from ctworkflow import api
 from ctworkflow.agents.base import AgentRequest
 from ctworkflow.agents.pynguin import PynguinAgent
+from ctworkflow.config import get_settings
 from ctworkflow.domain.layouts import Layout
 from ctworkflow.domain.states import SessionStatus
 from tests.real_packages import HUMANIZE, git, register, without_tests
@@ -170,3 +171,34 @@ def test_a_round_that_names_uncovered_lines_adds_tests_aimed_at_them_and_keeps_t
         for function in new_tests
         for node in ast.walk(function)
     )
+
+
+def test_a_pynguin_that_cannot_be_installed_falls_back_to_the_scaffold_and_says_why(
+    tmp_path: Path,
+) -> None:
+    workspace = tmp_path / "work"
+    (workspace / "pkg").mkdir(parents=True)
+    (workspace / "pkg" / "__init__.py").write_text("", encoding="utf-8")
+    (workspace / "pkg" / "shapes.py").write_text(SHAPES, encoding="utf-8")
+    agent = PynguinAgent(search_time_s=2, requirement="pynguin==0.0.0")  # no such release
+
+    result = agent.write_tests(
+        AgentRequest(
+            workspace=workspace,
+            component_name="pkg.shapes",
+            module_name="pkg.shapes",
+            source_path="pkg/shapes.py",
+            test_path="tests/test_shapes.py",
+            layout=Layout.PYTHON,
+        )
+    )
+
+    assert result.ok, result.error
+    first = result.stdout_tail.splitlines()[0]
+    assert first.startswith("pynguin produced no usable test: Pynguin cannot be installed: ")
+    assert "0.0.0" in first and first.endswith("; fell back to the scaffold"), first
+    written = (workspace / "tests" / "test_shapes.py").read_text(encoding="utf-8")
+    assert "MODULE_NAME = 'pkg.shapes'" in written
+    # Nothing half-built is left for the next run to take for a tool environment.
+    tools = get_settings().environments / "tools"
+    assert not [p for p in tools.iterdir() if p.is_dir()], list(tools.iterdir())
