@@ -13,7 +13,8 @@ an ``Authorization: Bearer`` header, which a browser never sends cross-site with
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
+from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
@@ -30,7 +31,7 @@ def as_json(request: Request) -> Request:
 class JsonBodyRoute(APIRoute):
     """A route whose body is read as JSON whatever its declared ``Content-Type``."""
 
-    def get_route_handler(self) -> Callable[[Request], Awaitable[Response]]:
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
 
         async def handle(request: Request) -> Response:
