@@ -188,7 +188,7 @@ def test_sessions_survive_kills_restarts_and_duplicate_messages(
         fleet.start_beat()
         _start_sessions_twice(redis.url(0), projects)
         # Faults begin once every start was taken: a Redis that keeps nothing loses a start
-        # still queued (a backend sends it again, same idempotency key: README).
+        # still queued (a backend sends it again, same idempotency key: docs/api.md).
         started_by = time.monotonic() + START_DEADLINE_S
         while not _all_started(projects):
             assert time.monotonic() < started_by, (

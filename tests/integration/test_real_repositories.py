@@ -39,7 +39,7 @@ from tests.real_packages import UpstreamRepo, as_repository, fetch_eex, fetch_sd
 from tests.workflow_support import wait_until_terminal
 
 SESSION_DEADLINE_S = 600
-#: A file to append each package's figures to (JSON lines), when set: what the README cites.
+#: A file to append each package's figures to (JSON lines), when set (docs/repositories.md).
 REPORT_ENV = "REAL_REPOS_REPORT"
 
 
