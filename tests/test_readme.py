@@ -127,5 +127,6 @@ def test_every_link_leads_to_a_page_and_heading_that_exist(page: Path) -> None:
 def test_the_worker_commands_are_the_top_level_apps() -> None:
     assert "celery -A workers.orchestration worker -Q ctw.orchestration" in README
     assert "celery -A workers.components worker -Q ctw.components" in README
-    stale = [p.name for p in PAGES if "ctworkflow.workers.orchestration" in p.read_text()]
+    assert "celery -A workers.control beat" in README
+    stale = [p.name for p in PAGES if "-A ctworkflow.workers" in p.read_text()]
     assert stale == []
