@@ -43,6 +43,7 @@ REFERENCE = {
     "reliability.md": ["The fault test"],
     "performance.md": ["How it is measured"],
     "architecture.md": ["The layers", "The packages at a glance"],
+    "container-smoke.md": ["Running it"],
 }
 
 
