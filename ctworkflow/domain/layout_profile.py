@@ -248,7 +248,8 @@ def test_path(profile: LayoutProfile, module_name: str, tree: RepositoryTree | N
         source = source_path(profile, module_name, tree)
         mirrored = source.removeprefix("lib/").removesuffix(".ex")
         return posixpath.join(profile.tests_root, profile.test_name.format(mirrored))
-    *parents, last = module_name.split(".")
+    # A package's own code (``pkg.sub.__init__``) is tested where a module ``pkg.sub`` would be.
+    *parents, last = layouts.import_name(module_name).split(".")
     name = profile.test_name.format(last)
     match profile.test_style:
         case TestStyle.FLAT:

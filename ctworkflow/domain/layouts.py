@@ -152,6 +152,18 @@ def validate_module_name(layout: Layout, module_name: str) -> str:
     return module_name
 
 
+#: The last part of a component's module name that stands for its package's own code (the
+#: package's ``__init__.py``): ``shop.accounts.__init__`` is the code of ``shop.accounts``, which
+#: is also a context (a module name is unique in a project, so the two need their own names).
+PACKAGE_OWN: Final = "__init__"
+
+
+def import_name(module_name: str) -> str:
+    """The name a module is imported by: its package's for a package's own code
+    (``shop.__init__`` is imported as ``shop``), else the name itself."""
+    return module_name.removesuffix(f".{PACKAGE_OWN}")
+
+
 def source_file_path(layout: Layout, module_name: str) -> str:
     """Return the repository-relative path of the module's source file."""
     validate_module_name(layout, module_name)
