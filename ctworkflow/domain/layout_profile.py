@@ -218,6 +218,7 @@ def source_path(
     """
     layouts.validate_module_name(profile.layout, module_name)
     if profile.layout is Layout.PHOENIX:
+        module_name = layouts.import_name(module_name)  # a context module's own code: its file
         canonical = f"lib/{layouts.underscore(module_name)}.ex"
         if tree is None or tree.is_file(canonical):
             return canonical

@@ -25,8 +25,9 @@ from ctworkflow.services import catalog
 
 logger = logging.getLogger(__name__)
 
-#: Extended regex of the lines that open an Elixir module.
-DEFMODULE_LINE = r"^[[:space:]]*defmodule[[:space:]]"
+#: Extended regex of the lines discovery reads of an Elixir file: those that open a module, and
+#: those that define a public function (a library's main module with them is a component too).
+DEFMODULE_LINE = r"^[[:space:]]*(defmodule|def)[[:space:]]"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
