@@ -89,11 +89,24 @@ def test_passing_lands_what_passed_and_names_the_component_that_did_not(
     with running_server(
         tmp_path, CTW_BROKER_URL=redis_server.url(0), CTW_RESULT_BACKEND=redis_server.url(1)
     ) as server:
+        token = token_for(project.scope)
         answer = requests.get(
             f"{server.url}/v1/projects/{project.scope.project_id}/sessions/{session.id}",
-            headers={"Authorization": f"Bearer {token_for(project.scope)}"},
+            headers={"Authorization": f"Bearer {token}"},
             timeout=10,
         )
+        # and the web view shows the session as partial, with the component that did not land
+        with requests.Session() as browser:
+            browser.post(f"{server.url}/ui/login", data={"token": token}, timeout=10)
+            page = browser.get(
+                f"{server.url}/ui/projects/{project.scope.project_id}/sessions/{session.id}",
+                timeout=10,
+            )
+    assert page.status_code == 200, page.text
+    assert "<strong>partial</strong>: 2 landed, 1 failed" in page.text
+    not_landed = page.text.split('<table id="not-landed">')[1].split("</table>")[0]
+    assert f'data-module="{FAILING}"' in not_landed
+    assert "1 failed, 0 errors, 0 passed of 1 collected" in not_landed
     assert answer.status_code == 200, answer.text
     assert answer.json()["outcome"] == outcome
     [hooked] = [json.loads(r.body) for r in receiver.received]
