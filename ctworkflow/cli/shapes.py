@@ -206,6 +206,7 @@ def watch_json(details: SessionDetails, now: datetime) -> JSONDict:
         "branch_name": details.session.branch_name,
         "commit": details.session.pushed_commit,
         "progress": progress_json(details.children),
+        "outcome": outcome_json(details),
         "components": [row_json(r) for r in component_rows(details, now)],
     }
 
