@@ -42,7 +42,7 @@ pytestmark = pytest.mark.faults
 ROOT = Path(__file__).resolve().parents[2]
 SESSIONS = 20
 COMPONENTS = ("user", "profile", "session_token", "password_policy", "audit_log")
-BROKEN = {3, 11}  # sessions whose "audit_log" component has a failing doctest
+BROKEN = {3, 11}  # sessions whose "audit_log" component declares a name it lacks
 WORKERS = 3
 KILLS = 10
 #: How long every session may take to end once the chaos started. Generous: on a quiet 2-core
