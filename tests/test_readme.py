@@ -44,6 +44,7 @@ REFERENCE = {
     "performance.md": ["How it is measured"],
     "architecture.md": ["The layers", "The packages at a glance"],
     "container-smoke.md": ["Running it"],
+    "finalize.md": ["When `passing` lands"],
 }
 
 
