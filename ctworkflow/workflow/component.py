@@ -424,6 +424,7 @@ class _Stepper:
                 should_stop=self.should_stop,
                 existing=self.existing,
                 env=self.ready.agent_env(self.workspace),
+                uncovered=self.gauge.uncovered(),
             )
         )
         command = model.Command(

@@ -137,6 +137,14 @@ class Gauge:
         text = quality.feedback(failure, self.after, source, self.target.source_path)
         return Judged(measurement=self.after, progress=progress, failure=failure, feedback=text)
 
+    def uncovered(self) -> tuple[tuple[int, int], ...]:
+        """The lines no test ran in the newest measurement of this run, as (first, last)
+        ranges (an agent that can aim at lines does: ``AgentRequest.uncovered``)."""
+        coverage = (self.after or self.base or {}).get("coverage") or {}
+        if coverage.get("status") != quality.MEASURED:
+            return ()
+        return tuple(quality.parse_ranges(str(coverage.get("uncovered") or "")))
+
     def document(self) -> dict[str, Any] | None:
         """The artifact report's ``quality``: base and after (None: nothing was measured)."""
         if self.after is None and self.base is None:

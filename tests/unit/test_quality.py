@@ -227,3 +227,26 @@ def test_an_elixir_component_records_why_it_is_not_measured(tmp_path: Path) -> N
         assert judged.measurement[figure]["status"] == "unavailable"
         assert "not measured for Elixir components yet" in judged.measurement[figure]["reason"]
     assert quality.headline(gauge.document())["unavailable"]["coverage"].startswith("not measured")
+
+
+def test_an_agent_is_given_the_newest_uncovered_lines_of_the_run(tmp_path: Path) -> None:
+    gauge = test_quality.Gauge(
+        runner="pytest",
+        project_settings={},
+        target=measure.Target(
+            workspace=tmp_path,
+            source_path="pkg/calc.py",
+            test_path="tests/test_calc.py",
+            environment=None,
+            seed="pkg.calc",
+        ),
+        test_timeout_s=60,
+    )
+    assert gauge.uncovered() == ()
+
+    gauge.base = measurement(40, "8, 13-17")
+    assert gauge.uncovered() == ((8, 8), (13, 17))
+    gauge.after = measurement(90, "13")
+    assert gauge.uncovered() == ((13, 13),)
+    gauge.after = {"coverage": quality.unavailable("no coverage.py"), "mutation": {}}
+    assert gauge.uncovered() == ()
