@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ctworkflow.domain.flakiness import FlakyTest
 from ctworkflow.domain.layouts import Layout
 from ctworkflow.domain.states import (
     TERMINAL,
@@ -230,6 +231,12 @@ class TestReport:
     #: ``TestClass::test_name[param]``; ExUnit: ``ModuleTest test name``), with its outcome
     #: (one of :data:`CASE_OUTCOMES`). What the regression gate compares.
     cases: Mapping[str, str] = field(default_factory=dict)
+    #: How many times the new and changed tests ran again in random order, and alone, once
+    #: the file passed (:mod:`ctworkflow.domain.flakiness`); 0: not checked.
+    repeated_runs: int = 0
+    alone_runs: int = 0
+    #: The tests that failed one of those runs (the new ones dropped from the file).
+    flaky: tuple[FlakyTest, ...] = ()
 
     @property
     def all_passed(self) -> bool:
@@ -252,6 +259,14 @@ class TestReport:
             "output_tail": self.output_tail,
             **({"coverage": self.coverage} if self.coverage is not None else {}),
             "cases": dict(self.cases),
+            **(self._flakiness() if self.repeated_runs or self.flaky else {}),
+        }
+
+    def _flakiness(self) -> dict[str, Any]:
+        return {
+            "repeated_runs": self.repeated_runs,
+            "alone_runs": self.alone_runs,
+            "flaky": [test.to_json() for test in self.flaky],
         }
 
     @classmethod
@@ -267,6 +282,9 @@ class TestReport:
             output_tail=str(data.get("output_tail", "")),
             coverage=float(data["coverage"]) if data.get("coverage") is not None else None,
             cases={str(k): str(v) for k, v in dict(data.get("cases") or {}).items()},
+            repeated_runs=int(data.get("repeated_runs", 0)),
+            alone_runs=int(data.get("alone_runs", 0)),
+            flaky=tuple(FlakyTest.from_json(t) for t in data.get("flaky") or ()),
         )
 
 

@@ -17,6 +17,7 @@ from ctworkflow import errors
 from ctworkflow.agents.registry import get_agent
 from ctworkflow.domain import (
     environments,
+    flakiness,
     id_prefix,
     layout_profile,
     layouts,
@@ -164,6 +165,8 @@ def check_project_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
         check_runner(checked["runner"])
     if "environment" in checked:
         checked["environment"] = environments.check_setting(checked["environment"])
+    if flakiness.SETTING in checked:
+        flakiness.check_runs(checked[flakiness.SETTING])
     return checked
 
 

@@ -31,8 +31,8 @@ def test_a_pyproject_project_is_installed_with_its_test_extra_not_its_dev_extra(
     assert recipe.install_project
     assert recipe.extras == ("tests",)
     assert recipe.requirements == ()  # the extra says it all
-    assert recipe.packages == ("pytest",)
-    assert recipe.describe() == "auto: the project[tests], pytest"
+    assert recipe.packages == ("pytest", "pytest-randomly")
+    assert recipe.describe() == "auto: the project[tests], pytest, pytest-randomly"
 
 
 def test_the_dev_extra_is_taken_only_when_there_is_no_test_extra() -> None:
