@@ -115,7 +115,12 @@ class PytestRunner:
         return reports[test_path]
 
     def has_randomly(self, workspace: Path, environment: Environment | None) -> bool:
-        """Whether pytest-randomly can be imported where the tests run (asked once)."""
+        """Whether pytest-randomly can be imported where the tests run: installed in the
+        target's environment, else asked of its interpreter (once)."""
+        if environment is not None and any(
+            Path(environment.root).glob("lib/python*/site-packages/pytest_randomly/__init__.py")
+        ):
+            return True
         python = environment.python if environment and environment.python else self.python
         if python not in self._randomly:
             readable = (Path(environment.root),) if environment else ()
