@@ -132,8 +132,9 @@ def failure_line(output: str, case_id: str) -> str:
     chosen = next((b for b in blocks if name in b.splitlines()[0]), blocks[0] if blocks else "")
     lines = [line.strip() for line in chosen.splitlines() if line.strip()]
     # The runner's first line names the test; the assertion that failed is the telling one.
-    telling = next((line for line in lines if line.startswith(("E ", ">"))), None)
-    line = telling or (lines[0] if lines else "")
+    error = next((line for line in lines if line.startswith("E ")), None)
+    source = next((line for line in lines if line.startswith(">")), None)
+    line = error or source or (lines[0] if lines else "")
     return line if len(line) <= LINE_CHARS else line[: LINE_CHARS - 1] + "…"
 
 
@@ -141,11 +142,11 @@ def judge(
     checked: Sequence[str], runs: Sequence[Run], base_cases: Mapping[str, str] | None
 ) -> list[FlakyTest]:
     """The checked cases that failed any run they took part in (a run that did not report
-    a case does not count for it); those not at the base are to be dropped."""
+    a case, or skipped it, does not count for it); those not at the base are to be dropped."""
     base = base_cases or {}
     flaky: list[FlakyTest] = []
     for case in checked:
-        took_part = [run for run in runs if case in run.cases]
+        took_part = [run for run in runs if run.cases.get(case, "skipped") != "skipped"]
         failed = [run for run in took_part if run.cases[case] in _FAILED]
         if not failed:
             continue

@@ -76,8 +76,12 @@ def check(request: Request) -> Checked:
     except (errors.UnsafeFile, errors.LimitExceeded, OSError):
         return Checked(report=report)  # refused when the artifact is read
     base_cases = request.baseline.cases if request.baseline else None
+    python = request.test_path.endswith(".py")
     checked = flakiness.under_check(
-        base_cases, report.cases, _changed(request.base_content, content), python_tests.function_of
+        base_cases,
+        report.cases,
+        _changed(request.base_content, content) if python else frozenset(),
+        python_tests.function_of if python else str,
     )
     if not checked:
         return Checked(report=report)
@@ -133,6 +137,11 @@ def _repeat(
 def _drop(request: Request, counted: TestReport, content: str, flaky: list[FlakyTest]) -> Checked:
     """Take the flaky new tests out of the file, and confirm it passes without them."""
     path = request.test_path
+    listed = flakiness.describe(flaky)
+    if not path.endswith(".py"):
+        return _failed(
+            counted, flaky, f"flaky new tests in {path} (taken out of Python files only):\n{listed}"
+        )
     base_functions = {
         python_tests.function_of(case) for case in counted.cases if _at_base(request, case)
     }
@@ -140,7 +149,6 @@ def _drop(request: Request, counted: TestReport, content: str, flaky: list[Flaky
         with contextlib.suppress(SyntaxError):
             base_functions |= set(python_tests.definitions(request.base_content))
     doomed = {python_tests.function_of(t.test) for t in flaky if t.dropped}
-    listed = flakiness.describe(flaky)
     at_base = sorted(doomed & base_functions)
     if at_base:
         return _failed(
