@@ -110,6 +110,13 @@ class Run:
     output: str = ""
 
 
+def first_case(run: Run) -> str | None:
+    """The case a run ran first (runners report cases in the order they ran; a skipped one,
+    a test ExUnit's ``--only`` left out, ran none of its code): with nothing before it in a
+    fresh process, it ran as if alone."""
+    return next((case for case, outcome in run.cases.items() if outcome != "skipped"), None)
+
+
 def under_check(
     base_cases: Mapping[str, str] | None,
     cases: Mapping[str, str],

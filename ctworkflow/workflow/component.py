@@ -580,8 +580,8 @@ def _end(
                 report=(report or model.TestReport()).to_json(),
             )
         # A failed run's error already names its flaky tests; a passed one says what it dropped.
-        passed = route is Halt.SESSION_COMPLETE and report is not None
-        notes = flakiness.feedback(job.test_path, report.flaky) if passed and report else None
+        passed = report is not None and route is Halt.SESSION_COMPLETE
+        notes = flakiness.feedback(job.test_path, report.flaky) if report and passed else None
         end = rounds.end_of_run(route, error, job.child.state, notes)
         status, reason = end.status, end.reason
         if end.state != dict(job.child.state):

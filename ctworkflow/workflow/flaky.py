@@ -3,13 +3,16 @@
 Once the component's test file passed, the tests the agent added or changed run
 ``flaky_runs`` more times in one process each, in a random order drawn from a seed of their
 own (pytest-randomly), and once alone each (a process per test, at most
-:data:`~ctworkflow.domain.flakiness.MAX_ALONE` of them). A new test that fails any of those
+:data:`~ctworkflow.domain.flakiness.MAX_ALONE` of them). A test that one of the shuffled runs
+ran first already ran alone there (a fresh process, nothing before it, nothing after it that
+can change its outcome): it gets no process of its own. A new test that fails any of those
 runs is taken out of the file (its function only, every other byte left as it was) and the
 file runs once more to confirm it passes without it; an existing test that fails is only
 reported. What was dropped, and why, is in the report and goes back to the agent.
 
 The check needs a runner that can run chosen tests (:class:`~ctworkflow.runners.base.
-CaseRunner`: pytest); with another the file is kept as it passed and nothing is recorded.
+CaseRunner`: pytest and mix); with another the file is kept as it passed and nothing is
+recorded. Only Python test functions are taken out; a flaky new Elixir test fails the round.
 """
 
 from __future__ import annotations
@@ -86,7 +89,7 @@ def check(request: Request) -> Checked:
     if not checked:
         return Checked(report=report)
     runs = _repeat(request, runner, checked, content)
-    alone = sum(1 for run in runs if run.label == "alone")
+    alone = sum(1 for run in runs if run.label == "alone" and run.cases)
     flaky = flakiness.judge(checked, runs, base_cases)
     counted = dataclasses.replace(report, repeated_runs=request.runs, alone_runs=alone)
     if not flaky:
@@ -110,28 +113,33 @@ def _changed(base_content: str | None, content: str) -> frozenset[str]:
 def _repeat(
     request: Request, runner: CaseRunner, checked: Sequence[str], content: str
 ) -> list[flakiness.Run]:
-    """The runs in random order, then each checked test alone (a bounded number of them)."""
+    """The runs in random order, then alone each checked test that none of them ran first
+    (a bounded number of them)."""
     digest = hashlib.sha256(content.encode()).hexdigest()
-    runs: list[flakiness.Run] = []
-    plan: list[tuple[str, Sequence[str], int | None]] = [
-        (f"random order, seed {seed}", checked, seed)
+    runs = [
+        _run(request, runner, f"random order, seed {seed}", checked, seed)
         for seed in flakiness.seeds(f"{request.key}:{digest}", request.runs)
     ]
-    plan += [("alone", [case], None) for case in checked[: flakiness.MAX_ALONE]]
-    for label, cases, seed in plan:
-        if request.should_stop is not None and request.should_stop():
-            break
-        found = runner.run_cases(
-            request.workspace,
-            request.test_path,
-            cases,
-            seed=seed,
-            timeout_s=request.timeout_s,
-            should_stop=request.should_stop,
-            environment=request.environment,
-        )
-        runs.append(flakiness.Run(label=label, cases=found.cases, output=found.output_tail))
-    return runs
+    firsts = {flakiness.first_case(run) for run in runs}
+    alone = [case for case in checked if case not in firsts][: flakiness.MAX_ALONE]
+    return runs + [_run(request, runner, "alone", [case], None) for case in alone]
+
+
+def _run(
+    request: Request, runner: CaseRunner, label: str, cases: Sequence[str], seed: int | None
+) -> flakiness.Run:
+    if request.should_stop is not None and request.should_stop():
+        return flakiness.Run(label=label, cases={})  # cancelled: the round's result is dropped
+    found = runner.run_cases(
+        request.workspace,
+        request.test_path,
+        cases,
+        seed=seed,
+        timeout_s=request.timeout_s,
+        should_stop=request.should_stop,
+        environment=request.environment,
+    )
+    return flakiness.Run(label=label, cases=found.cases, output=found.output_tail)
 
 
 def _drop(request: Request, counted: TestReport, content: str, flaky: list[FlakyTest]) -> Checked:

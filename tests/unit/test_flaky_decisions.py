@@ -226,3 +226,10 @@ def test_a_bad_flaky_runs_setting_is_refused_in_one_line(value: object) -> None:
 def test_the_setting_defaults_to_five_runs_and_zero_turns_it_off() -> None:
     assert flakiness.runs_setting({}) == 5
     assert flakiness.runs_setting({"flaky_runs": 0}) == 0
+
+
+def test_the_case_a_run_ran_first_is_its_first_that_was_not_skipped() -> None:
+    ran = Run(label="r", cases={"test_left_out": "skipped", "test_b": "failed", "test_a": "passed"})
+
+    assert flakiness.first_case(ran) == "test_b"
+    assert flakiness.first_case(Run(label="crashed", cases={})) is None
