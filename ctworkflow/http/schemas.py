@@ -174,6 +174,17 @@ class StepOut(Response):
         )
 
 
+class FlakyOut(Response):
+    """A test that passed once and failed when run again in random order or alone."""
+
+    test: str
+    failed_runs: int
+    runs: int
+    failed_in: list[str]
+    line: str
+    dropped: bool = Field(description="Taken out of the file (new); else only reported")
+
+
 class TestsOut(Response):
     """The newest test report of a component."""
 
@@ -184,6 +195,10 @@ class TestsOut(Response):
     failed: int
     errors: int
     skipped: int
+    repeated_runs: int = Field(
+        default=0, description="Runs in random order of the new and changed tests (0: none)"
+    )
+    flaky: list[FlakyOut] = Field(default_factory=list)
 
 
 class ComponentOut(Response):
@@ -242,6 +257,8 @@ def _component(full: FullSession, child: model.Session, now: datetime) -> Compon
             failed=report.failed,
             errors=report.errors,
             skipped=report.skipped,
+            repeated_runs=report.repeated_runs,
+            flaky=[FlakyOut(**test.to_json()) for test in report.flaky],
         )
         if report
         else None,

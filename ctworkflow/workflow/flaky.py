@@ -144,34 +144,11 @@ def _run(
 
 def _drop(request: Request, counted: TestReport, content: str, flaky: list[FlakyTest]) -> Checked:
     """Take the flaky new tests out of the file, and confirm it passes without them."""
-    path = request.test_path
-    listed = flakiness.describe(flaky)
-    if not path.endswith(".py"):
-        return _failed(
-            counted, flaky, f"flaky new tests in {path} (taken out of Python files only):\n{listed}"
-        )
-    base_functions = {
-        python_tests.function_of(case) for case in counted.cases if _at_base(request, case)
-    }
-    if request.base_content is not None:
-        with contextlib.suppress(SyntaxError):
-            base_functions |= set(python_tests.definitions(request.base_content))
+    path, listed = request.test_path, flakiness.describe(flaky)
     doomed = {python_tests.function_of(t.test) for t in flaky if t.dropped}
-    at_base = sorted(doomed & base_functions)
-    if at_base:
-        return _failed(
-            counted,
-            flaky,
-            f"flaky new cases of tests that exist at the base "
-            f"({', '.join(at_base)}), which are never removed:\n{listed}",
-        )
-    remaining = [
-        case
-        for case in counted.cases
-        if not _at_base(request, case) and python_tests.function_of(case) not in doomed
-    ]
-    if not remaining:
-        return _failed(counted, flaky, f"every new test of {path} is flaky:\n{listed}")
+    refused = _why_kept(request, counted, doomed)
+    if refused is not None:
+        return _failed(counted, flaky, f"{refused}:\n{listed}")
     try:
         kept = python_tests.remove(content, doomed)
     except (SyntaxError, ValueError) as error:
@@ -208,6 +185,31 @@ def _drop(request: Request, counted: TestReport, content: str, flaky: list[Flaky
             flaky=tuple(flaky),
         )
     )
+
+
+def _why_kept(request: Request, counted: TestReport, doomed: set[str]) -> str | None:
+    """Why the flaky new tests cannot just be taken out of the file, if they cannot."""
+    path = request.test_path
+    if not path.endswith(".py"):
+        return f"flaky new tests in {path} (taken out of Python files only)"
+    base_functions = {
+        python_tests.function_of(case) for case in counted.cases if _at_base(request, case)
+    }
+    if request.base_content is not None:
+        with contextlib.suppress(SyntaxError):
+            base_functions |= set(python_tests.definitions(request.base_content))
+    at_base = sorted(doomed & base_functions)
+    if at_base:
+        return (
+            f"flaky new cases of tests that exist at the base ({', '.join(at_base)}), "
+            "which are never removed"
+        )
+    remaining = [
+        case
+        for case in counted.cases
+        if not _at_base(request, case) and python_tests.function_of(case) not in doomed
+    ]
+    return None if remaining else f"every new test of {path} is flaky"
 
 
 def _at_base(request: Request, case: str) -> bool:
