@@ -6,8 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from ctworkflow.domain.model import TestReport
+from ctworkflow.runners.mix_runner import MixRunner
 from ctworkflow.runners.pytest_runner import PytestRunner
 from ctworkflow.workflow import flaky
+from tests.elixir_support import mix_workspace
 
 PATH = "tests/test_shop.py"
 
@@ -119,3 +121,51 @@ def test_nothing_is_run_again_when_the_check_is_off(tmp_path: Path) -> None:
     )
 
     assert checked == flaky.Checked(report=report)
+
+
+ELIXIR_TESTS = """\
+defmodule Demo.OrderTest do
+  use ExUnit.Case
+
+  test "sets a flag" do
+    :persistent_term.put(:demo_flag, true)
+  end
+
+  test "needs the flag" do
+    assert :persistent_term.get(:demo_flag, false)
+  end
+end
+"""
+
+
+def test_a_flaky_new_elixir_test_fails_the_round_and_the_file_stays(tmp_path: Path) -> None:
+    path = "test/demo/order_test.exs"
+    workspace = mix_workspace(tmp_path / "ws", {path: ELIXIR_TESTS})
+    runner = MixRunner(mix_home=tmp_path / "mix")
+    report = runner.run(workspace, [path], timeout_s=120)[path]
+    # ExUnit draws the first run's order too: take one where the flag is set first.
+    for seed in range(1, 20):
+        if report.all_passed:
+            break
+        report = runner.run_cases(workspace, path, list(report.cases), seed=seed, timeout_s=120)
+    assert report.all_passed
+
+    checked = flaky.check(
+        flaky.Request(
+            runner=runner,
+            workspace=workspace,
+            test_path=path,
+            report=report,
+            baseline=None,
+            base_content=None,
+            runs=2,
+            key="session",
+            timeout_s=120,
+            max_bytes=1_000_000,
+        )
+    )
+
+    assert checked.error is not None
+    assert checked.error.startswith(f"flaky new tests in {path} (taken out of Python files only)")
+    assert [t.test for t in checked.report.flaky] == ["Demo.OrderTest test needs the flag"]
+    assert (workspace / path).read_text() == ELIXIR_TESTS
