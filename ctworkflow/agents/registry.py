@@ -13,6 +13,7 @@ from typing import Any
 from ctworkflow import errors
 from ctworkflow.agents.base import Agent
 from ctworkflow.agents.command import CommandAgent
+from ctworkflow.agents.pynguin import PynguinAgent, search_time_setting
 from ctworkflow.agents.scaffold import ScaffoldAgent
 from ctworkflow.domain.inputs import preview
 
@@ -72,6 +73,7 @@ def _command_agent(settings: Mapping[str, Any]) -> Agent:
 
 _FACTORIES: dict[str, AgentFactory] = {
     "command": _command_agent,
+    "pynguin": lambda settings: PynguinAgent(search_time_s=search_time_setting(settings)),
     "scaffold": lambda settings: ScaffoldAgent(),
 }
 

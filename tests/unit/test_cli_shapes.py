@@ -209,3 +209,33 @@ def test_a_project_shows_its_repository_without_credentials() -> None:
     assert "s3cret" not in json.dumps(document)
     assert document["code_repo"].endswith("@git.example.com/shop.git")
     assert document["layout"] == "python"
+
+
+def test_an_ended_sessions_outcome_names_what_landed_and_what_failed_and_why() -> None:
+    details = sample_details()
+    ended = dataclasses.replace(details, children=details.children[:2])
+
+    outcome = shapes.outcome_json(ended)
+    failed_session = dataclasses.replace(
+        ended, session=dataclasses.replace(ended.session, status=SessionStatus.FAILED)
+    )
+
+    assert outcome == {
+        "partial": True,
+        "landed": [
+            {
+                "module_name": "shop.accounts.user",
+                "name": "user",
+                "test_path": "tests/accounts/test_user.py",
+            }
+        ],
+        "failed": [{"module_name": "shop.accounts.repo", "name": "repo", "reason": "2 failed"}],
+    }
+    assert shapes.details_json(ended)["outcome"] == outcome
+    assert shapes.watch_json(ended, T0)["outcome"] == outcome
+    # A failed session landed nothing; a session still running has no outcome yet.
+    assert shapes.outcome_json(failed_session) == {**outcome, "partial": False, "landed": []}
+    active = dataclasses.replace(
+        ended, session=dataclasses.replace(ended.session, status=SessionStatus.ACTIVE)
+    )
+    assert shapes.outcome_json(active) is None
