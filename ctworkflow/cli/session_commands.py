@@ -121,9 +121,12 @@ def session_show(
     from ctworkflow.services import session_views
 
     scope = options.resolve_scope(account, project)
-    details = session_views.session_details(scope, options.resolve_session_id(scope, session_id))
+    full = session_views.full_session(scope, options.resolve_session_id(scope, session_id))
+    details = full.details
     render.emit(
-        as_json, shapes.details_json(details), render.session_view(details, datetime.now(UTC))
+        as_json,
+        shapes.details_json(details, full.child_steps),
+        render.session_view(details, datetime.now(UTC)),
     )
 
 

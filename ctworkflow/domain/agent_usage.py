@@ -39,6 +39,8 @@ class Usage:
     output_tokens: int | None = None
     cost_usd: float | None = None
     turns: int | None = None
+    #: How long the agent's program ran, in seconds.
+    wall_s: float | None = None
 
     def to_json(self) -> dict[str, Any]:
         """The usage as a JSON document."""
@@ -47,6 +49,7 @@ class Usage:
             "output_tokens": self.output_tokens,
             "cost_usd": self.cost_usd,
             "turns": self.turns,
+            "wall_s": self.wall_s,
         }
 
     @classmethod
@@ -57,6 +60,7 @@ class Usage:
             output_tokens=_int(data.get("output_tokens")),
             cost_usd=_float(data.get("cost_usd")),
             turns=_int(data.get("turns")),
+            wall_s=_float(data.get("wall_s")),
         )
 
 
@@ -136,11 +140,13 @@ def total(usages: Iterable[Usage]) -> Usage:
     outputs = _sum(u.output_tokens for u in runs)
     cost = _sum(u.cost_usd for u in runs)
     turns = _sum(u.turns for u in runs)
+    wall = _sum(u.wall_s for u in runs)
     return Usage(
         input_tokens=int(inputs) if inputs is not None else None,
         output_tokens=int(outputs) if outputs is not None else None,
         cost_usd=round(float(cost), 6) if cost is not None else None,
         turns=int(turns) if turns is not None else None,
+        wall_s=round(float(wall), 3) if wall is not None else None,
     )
 
 

@@ -15,7 +15,8 @@ The script (JSON) says what the "model" does:
   "final": "..."}``: write each file (Claude Code: a ``Read`` then a ``Write`` of each, one
   tool call per answer, then the final text once every tool result is back; Aider: every file
   in one answer). A path is relative to the agent's working directory, which Claude Code names
-  in its system prompt.
+  in its system prompt. ``{module}``, ``{source_path}`` and ``{test_path}`` in a path or a
+  content are replaced with what ctworkflow's prompt names.
 - ``{"mode": "garbage"}``: answer 200 with a body that is not the API's;
 - ``{"mode": "hang"}``: accept the request and never answer.
 
@@ -42,6 +43,10 @@ from typing import Any
 INPUT_TOKENS = 1000
 OUTPUT_TOKENS = 50
 _CWD = re.compile(r"Primary working directory: (\S+)|Working directory: (\S+)")
+#: What ctworkflow's prompt says (ctworkflow/agents/prompt.py): the module and the test path.
+_MODULE = re.compile(r"\(module (\S+),")
+_SOURCE_PATH = re.compile(r"Its source is in (\S+)\.$", re.M)
+_TEST_PATH = re.compile(r"Write the tests to (\S+)\.$|already has a test file, (\S+), ", re.M)
 _lock = threading.Lock()
 
 
@@ -74,6 +79,30 @@ def _workdir(body: dict[str, Any]) -> str:
     return "."
 
 
+def _conversation(body: dict[str, Any]) -> str:
+    return "\n".join(_text_of(m.get("content")) for m in body.get("messages", []))
+
+
+def scripted_files(script: Script, body: dict[str, Any]) -> list[dict[str, str]]:
+    """The script's files, ``{module}``, ``{source_path}`` and ``{test_path}`` replaced with
+    what the prompt names (each component's run writes its own test file)."""
+    text = _conversation(body)
+    module, test_path = _MODULE.search(text), _TEST_PATH.search(text)
+    source_path = _SOURCE_PATH.search(text)
+    values = {
+        "{module}": module.group(1) if module else "",
+        "{source_path}": source_path.group(1) if source_path else "",
+        "{test_path}": (test_path.group(1) or test_path.group(2)) if test_path else "",
+    }
+    files = []
+    for file in script.files:
+        path, content = file["path"], file["content"]
+        for placeholder, value in values.items():
+            path, content = path.replace(placeholder, value), content.replace(placeholder, value)
+        files.append({"path": path, "content": content})
+    return files
+
+
 def _tool_results(body: dict[str, Any]) -> int:
     return sum(
         1
@@ -89,7 +118,7 @@ def anthropic_blocks(script: Script, body: dict[str, Any]) -> list[dict[str, Any
     if not body.get("tools"):  # a side request (a title, a summary): plain text
         return [{"type": "text", "text": "Tests"}]
     calls = []
-    for file in script.files:
+    for file in scripted_files(script, body):
         path = f"{_workdir(body)}/{file['path']}"
         calls.append(("Read", {"file_path": path}))
         calls.append(("Write", {"file_path": path, "content": file["content"]}))
@@ -107,10 +136,10 @@ def anthropic_blocks(script: Script, body: dict[str, Any]) -> list[dict[str, Any
     ]
 
 
-def aider_text(script: Script) -> str:
+def aider_text(script: Script, body: dict[str, Any]) -> str:
     """Aider's whole-file edit format: each file's path, then its content fenced."""
     parts = ["Here are the tests."]
-    for file in script.files:
+    for file in scripted_files(script, body):
         parts += ["", file["path"], "```python", file["content"].rstrip("\n"), "```"]
     return "\n".join(parts) + "\n"
 
@@ -293,7 +322,7 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 self._json(200, message)
             return
-        completion = openai_completion(aider_text(script), model)
+        completion = openai_completion(aider_text(script, body), model)
         if body.get("stream"):
             chunks = (f"data: {json.dumps(c)}\n\n".encode() for c in openai_chunks(completion))
             self._stream(iter([*chunks, b"data: [DONE]\n\n"]))
