@@ -187,7 +187,12 @@ class CommandAgent:
         """What the run did, with everything it printed redacted of the secrets it was handed."""
         secrets = agent_usage.secret_values(env)
         error = _failure(request, result, timeout_s)
-        usage = self.preset.read_usage(result.stdout) if self.preset is not None else None
+        usage = None
+        if self.preset is not None:
+            usage = self.preset.read_usage(result.stdout)
+            said = self.preset.read_error(result.stdout) if error is not None else None
+            if said is not None:
+                error = f"{error}: {said}"
         return AgentResult(
             ok=error is None,
             argv=result.argv,

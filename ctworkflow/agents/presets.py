@@ -55,6 +55,8 @@ class Preset:
     #: Variables set for the run, given its home folder.
     env: Callable[[Path], dict[str, str]] = field(default=lambda home: {})
     read_usage: Callable[[str], Usage | None] = field(default=lambda stdout: None)
+    #: Why the program says its run failed, from its standard output.
+    read_error: Callable[[str], str | None] = field(default=lambda stdout: None)
     #: Whether the prompt is given on standard input (else only as ``{prompt_file}``).
     prompt_on_stdin: bool = False
 
@@ -132,6 +134,7 @@ PRESETS: Final[Mapping[str, Preset]] = {
         arguments=_claude_arguments,
         env=_claude_env,
         read_usage=agent_usage.from_claude,
+        read_error=agent_usage.claude_error,
         prompt_on_stdin=True,
     ),
     "aider": Preset(
@@ -143,6 +146,7 @@ PRESETS: Final[Mapping[str, Preset]] = {
         arguments=_aider_arguments,
         env=_aider_env,
         read_usage=agent_usage.from_aider,
+        read_error=agent_usage.aider_error,
     ),
 }
 

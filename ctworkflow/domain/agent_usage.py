@@ -109,6 +109,30 @@ def from_claude(stdout: str) -> Usage | None:
     )
 
 
+def claude_error(stdout: str) -> str | None:
+    """Why Claude Code says its run failed (its result's text or kind), or None."""
+    result = claude_result(stdout)
+    if result is None or not (result.get("is_error") or result.get("subtype") != "success"):
+        return None
+    text = result.get("result")
+    if isinstance(text, str) and text.strip():
+        return _one_line(text)
+    return _one_line(str(result.get("subtype") or "error"))
+
+
+def aider_error(stdout: str) -> str | None:
+    """The last error Aider printed (a failed model call, say), or None."""
+    for line in reversed(stdout.splitlines()):
+        if "Error:" in line or "Exception" in line:
+            return _one_line(line)
+    return None
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    first = (text.strip().splitlines() or [""])[0].strip()
+    return first if len(first) <= limit else first[: limit - 3] + "..."
+
+
 def _count(number: str, scale: str) -> int:
     return round(float(number) * _SCALE[scale])
 

@@ -190,3 +190,22 @@ def test_a_model_server_that_never_answers_is_ended_by_the_agent_time_limit(
     runs = child["agent_runs"]
     assert runs and {r["step"] for r in runs} == {ChildStep.GENERATE_TESTS.value}
     assert {r["error"] for r in runs} == {"agent timed out after 5 s"}
+
+
+def test_a_model_server_that_answers_garbage_fails_the_component_with_the_agents_reason(
+    workflow_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    with running_model_server(tmp_path / "model", {"mode": "garbage"}, KEY) as server:
+        project = make_project(
+            tmp_path / "shop", modules=("user",), settings=claude_settings(server)
+        )
+        session = wait_until_terminal(
+            project.scope, project.start(max_attempts=1).id, timeout_s=300
+        )
+
+    assert session.status is SessionStatus.FAILED
+    (child,) = shown(project, session.id)["children"]
+    assert child["status"] == "failed"
+    errors = {r["error"] for r in child["agent_runs"]}
+    assert errors == {"agent exited with status 1: API Error: Failed to parse JSON"}

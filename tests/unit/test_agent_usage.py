@@ -108,3 +108,17 @@ def test_a_transcript_keeps_its_last_part_only() -> None:
 
     assert text.startswith("[... cut ...]\n") and text.endswith("the end\n")
     assert len(text) <= agent_usage.MAX_TRANSCRIPT_CHARS + len("[... cut ...]\n")
+
+
+def test_the_reason_a_program_gives_for_a_failed_run_is_one_line() -> None:
+    failed = claude_stream(
+        {"subtype": "success", "is_error": True, "result": "API Error: Failed to parse JSON\nmore"}
+    )
+    turns = claude_stream({"subtype": "error_max_turns", "is_error": True})
+    aider = "Tokens: 1k sent, 5 received.\nlitellm.APIError: APIError: bad gateway\nRetrying.\n"
+
+    assert agent_usage.claude_error(failed) == "API Error: Failed to parse JSON"
+    assert agent_usage.claude_error(turns) == "error_max_turns"
+    assert agent_usage.claude_error(claude_stream({"subtype": "success"})) is None
+    assert agent_usage.aider_error(aider) == "litellm.APIError: APIError: bad gateway"
+    assert agent_usage.aider_error("Applied edit to tests/test_x.py\n") is None
