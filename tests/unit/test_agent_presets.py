@@ -10,8 +10,10 @@ from ctworkflow import errors
 from ctworkflow.agents.base import AgentRequest
 from ctworkflow.agents.command import CommandAgent
 from ctworkflow.agents.registry import get_agent
+from ctworkflow.config import get_settings
 from ctworkflow.domain.layouts import Layout
 from ctworkflow.services import catalog
+from ctworkflow.workers import preflight
 
 
 def request(workspace: Path) -> AgentRequest:
@@ -99,3 +101,22 @@ def test_a_preset_program_under_tmp_is_refused_as_the_sandbox_hides_it(tmp_path:
         f"agent claude-code: its program {program} is under /tmp, which the sandbox hides: "
         "install it outside /tmp"
     )
+
+
+def test_a_worker_whose_default_preset_program_is_missing_says_what_to_install(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("CTW_AGENT", "claude-code")
+    monkeypatch.setenv("PATH", str(tmp_path))  # no claude there
+    get_settings.cache_clear()
+
+    problem = preflight.agent_problem(get_settings())
+
+    assert problem == (
+        "CTW_AGENT=claude-code: agent claude-code needs the program 'claude', which is not "
+        "installed: npm install -g @anthropic-ai/claude-code (to a prefix outside /tmp), or "
+        "set 'agent_program' to its path"
+    )
+    monkeypatch.setenv("CTW_AGENT", "scaffold")
+    get_settings.cache_clear()
+    assert preflight.agent_problem(get_settings()) is None
