@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from ctworkflow import errors
-from ctworkflow.domain import agent_usage
+from ctworkflow.domain import agent_usage, budgets
 from ctworkflow.domain.agent_usage import Usage
 
 DEFAULT_MAX_TURNS: Final = 30
@@ -35,6 +35,8 @@ class PresetSettings:
     max_turns: int = DEFAULT_MAX_TURNS
     base_url: str | None = None
     program: str | None = None
+    #: The most one run may cost, where the program enforces it (``budget_per_component_usd``).
+    run_budget_usd: float | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -63,6 +65,9 @@ class Preset:
 
 def _claude_arguments(settings: PresetSettings) -> list[str]:
     model = ["--model", settings.model] if settings.model else []
+    budget = []
+    if settings.run_budget_usd is not None:
+        budget = ["--max-budget-usd", f"{settings.run_budget_usd:g}"]
     return [
         "-p",
         "--output-format",
@@ -82,6 +87,7 @@ def _claude_arguments(settings: PresetSettings) -> list[str]:
         "--strict-mcp-config",
         "--no-session-persistence",
         *model,
+        *budget,
     ]
 
 
@@ -165,7 +171,13 @@ def preset_settings(settings: Mapping[str, Any]) -> PresetSettings:
         raise errors.InvalidInput(
             f"the setting 'agent_max_turns' must be a whole number from 1 to {_MAX_TURNS_LIMIT}"
         )
-    return PresetSettings(model=model, max_turns=turns, base_url=base_url, program=program)
+    return PresetSettings(
+        model=model,
+        max_turns=turns,
+        base_url=base_url,
+        program=program,
+        run_budget_usd=budgets.budget(settings, budgets.COMPONENT_BUDGET),
+    )
 
 
 def _text(settings: Mapping[str, Any], name: str) -> str | None:

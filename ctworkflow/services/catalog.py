@@ -16,6 +16,7 @@ from sqlalchemy import exc
 from ctworkflow import errors
 from ctworkflow.agents.registry import get_agent
 from ctworkflow.domain import (
+    budgets,
     environments,
     id_prefix,
     layout_profile,
@@ -155,6 +156,7 @@ def check_project_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
         raise errors.InvalidInput("project settings must be a mapping")
     checked = dict(settings)
     layout_profile.check_settings(checked)  # source_root, tests_root, test_style, ...
+    budgets.check_settings(checked)
     agent = checked.get("agent")
     if agent is not None:
         get_agent(check_name(agent, "agent", max_length=64), checked)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -12,7 +13,15 @@ from typing import Any
 
 from ctworkflow import errors, ports
 from ctworkflow.config import Settings
-from ctworkflow.domain import commits, model, regression, rounds, validation
+from ctworkflow.domain import (
+    agent_runs,
+    budgets,
+    commits,
+    model,
+    regression,
+    rounds,
+    validation,
+)
 from ctworkflow.domain.inputs import check_relative_path
 from ctworkflow.domain.layout_profile import LayoutProfile
 from ctworkflow.domain.states import ParentStep, SessionStatus
@@ -125,6 +134,18 @@ def _environment_at_base(
         recipe = environment.recipe_for(project, workspace)
         with environment.prepared(fx, project, recipe, profile, workspace) as ready:
             return {"recipe": recipe.to_json(), "build": ready.record}
+
+
+def _over_budget(
+    fx: Effects, scope: model.Scope, project: model.Project, children: Sequence[model.Session]
+) -> str | None:
+    """Why the session starts no new round because of its budget, or None."""
+    if budgets.budget(project.settings, budgets.SESSION_BUDGET) is None:
+        return None
+    with fx.transactions() as uow:
+        steps = uow.sessions.interactions_of(scope, [c.id for c in children])
+    spent = agent_runs.usage(step for found in steps.values() for step in found)
+    return budgets.session_over_budget(spent, project.settings)
 
 
 # -- spawn --------------------------------------------------------------------------------
@@ -244,6 +265,11 @@ def validate(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effect
         reports,
         [{"test_path": a.test_path, "summary": regression.kept_summary(a.report)} for a in kept],
     )
+    if failures and not give_up:
+        over = _over_budget(fx, scope, project, children)
+        if over is not None:  # the round failed and the agents spent the session's budget
+            outcome = dataclasses.replace(outcome, error_message=f"{over}; {outcome.error_message}")
+            give_up = True
     with fx.transactions() as uow:
         for failure in failures:  # a child that said complete but did not pass is failed
             if failure.child_id is not None:

@@ -209,3 +209,32 @@ def test_a_model_server_that_answers_garbage_fails_the_component_with_the_agents
     assert child["status"] == "failed"
     errors = {r["error"] for r in child["agent_runs"]}
     assert errors == {"agent exited with status 1: API Error: Failed to parse JSON"}
+
+
+def test_a_session_that_spent_its_budget_starts_no_new_round(
+    workflow_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    failing = {
+        "mode": "write",
+        "files": [{"path": "{test_path}", "content": "def test_wrong():\n    assert 1 + 1 == 3\n"}],
+    }
+    with running_model_server(tmp_path / "model", failing, KEY) as server:
+        settings = claude_settings(server, budget_per_session_usd=0.001)
+        project = make_project(tmp_path / "shop", modules=("user",), settings=settings)
+        session = wait_until_terminal(
+            project.scope, project.start(max_attempts=3).id, timeout_s=300
+        )
+
+    assert session.status is SessionStatus.FAILED
+    document = shown(project, session.id)
+    spent = document["usage"]["cost_usd"]
+    assert spent >= 0.001
+    assert (session.error or "").startswith(
+        f"budget spent: the agents cost ${spent:.4f} of $0.0010 (budget_per_session_usd), "
+        "so no new round starts"
+    )
+    rounds = [
+        i for i in document["interactions"] if i["step"] == "spawn_component_testing_sessions"
+    ]
+    assert len(rounds) == 1  # three were allowed
