@@ -9,9 +9,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from ctworkflow.cli import shapes
 from ctworkflow.domain.states import ChildStep, SessionStatus
+from ctworkflow.http.metrics import exposition, registry
 from ctworkflow.http.schemas import SessionOut
 from ctworkflow.persistence.tables import utcnow
 from ctworkflow.services import session_views
@@ -123,6 +125,11 @@ def test_claude_code_writes_the_scripted_tests_and_the_branch_is_pushed(
         assert run["usage"]["turns"] == 3  # read, write, then the final answer
         assert run["usage"]["cost_usd"] > 0
         assert "I wrote the tests." in run["transcript"]
+    # /metrics counts the runs and what they used (this test's database holds only them).
+    families = {f.name: f for f in text_string_to_metric_families(exposition(registry()).decode())}
+    assert families["ctw_agent_runs"].samples[0].value == 2
+    tokens = families["ctw_agent_input_tokens"].samples[0].value
+    assert tokens == document["usage"]["input_tokens"]
 
 
 def test_aider_writes_the_scripted_tests_and_the_branch_is_pushed(
