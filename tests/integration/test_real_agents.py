@@ -179,12 +179,15 @@ def test_a_claude_code_edit_of_a_source_file_is_refused(
     assert project.remote_git("rev-parse", "main") == base
 
 
+@pytest.mark.parametrize("preset", ["claude-code", "aider"])
 def test_a_model_server_that_never_answers_is_ended_by_the_agent_time_limit(
-    workflow_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    preset: str, workflow_db: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ANTHROPIC_API_KEY", KEY)
+    monkeypatch.setenv("OPENAI_API_KEY", KEY)
     with running_model_server(tmp_path / "model", {"mode": "hang"}, KEY) as server:
-        settings = claude_settings(server, agent_timeout_s=5)
+        chosen = claude_settings(server) if preset == "claude-code" else aider_settings(server)
+        settings = {**chosen, "agent_timeout_s": 5}
         project = make_project(tmp_path / "shop", modules=("user",), settings=settings)
         session = wait_until_terminal(
             project.scope, project.start(max_attempts=1).id, timeout_s=300
