@@ -27,6 +27,12 @@ RUN pip install --no-cache-dir --require-hashes -r /tmp/requirements.lock \
 COPY --from=build /wheels /tmp/wheels
 RUN pip install --no-cache-dir --no-deps /tmp/wheels/*.whl && rm -rf /tmp/wheels
 
+# The deployment's entry points, thin over the package: the Celery apps (celery -A workers.<kind>)
+# and celeryconfig.py, the Celery settings an operator overrides (mount another one over it).
+COPY celeryconfig.py /opt/ctworkflow/
+COPY workers /opt/ctworkflow/workers
+ENV PYTHONPATH=/opt/ctworkflow
+
 # A user of its own: Celery refuses nothing as root, but a worker runs other people's code.
 RUN useradd --create-home --uid 10001 --user-group ctw \
     && mkdir -p /var/lib/ctworkflow /var/lib/flower \
@@ -40,6 +46,6 @@ ENV CTW_DATA_DIR=/var/lib/ctworkflow \
     REMAP_SIGTERM=SIGQUIT
 
 # The default command is a component worker; compose runs the others from this same image.
-CMD ["celery", "-A", "ctworkflow.workers.components", "worker", "-Q", "ctw.components", "--hostname", "components@%h"]
+CMD ["celery", "-A", "workers.components", "worker", "-Q", "ctw.components", "--hostname", "components@%h"]
 HEALTHCHECK --interval=30s --timeout=20s --start-period=30s --retries=3 \
-    CMD ["sh", "-c", "celery -A ctworkflow.workers.control inspect ping --destination components@${HOSTNAME} --timeout 10"]
+    CMD ["sh", "-c", "celery -A workers.control inspect ping --destination components@${HOSTNAME} --timeout 10"]

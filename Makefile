@@ -7,7 +7,12 @@ STAMP  := $(VENV)/.installed
 .PHONY: install format lint typecheck test test-fast test-unit test-integration faults bench \
 	bench-smoke all clean demo lock agents
 
+# Each target that needs Debian packages installs the missing ones first, as root with apt-get,
+# or says in one line which to install and how (deploy/debian-packages).
+PACKAGES := sh deploy/debian-packages
+
 $(STAMP): pyproject.toml
+	PYTHON=$(PYTHON) $(PACKAGES) venv
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[dev]'
@@ -28,6 +33,7 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 test: $(STAMP)
+	$(PACKAGES) test
 	$(BIN)/pytest
 
 # The tier that needs no server: unit tests and the checks of the docs and files (seconds).
@@ -38,10 +44,12 @@ test-unit: $(STAMP)
 	$(BIN)/pytest tests/unit
 
 test-integration: $(STAMP)
+	$(PACKAGES) test
 	$(BIN)/pytest -m integration
 
 # The fault test alone, printing its figures and keeping them in build/fault-figures.json.
 faults: $(STAMP)
+	$(PACKAGES) test
 	mkdir -p build
 	FAULTS_REPORT=build/fault-figures.json $(BIN)/pytest -m faults -s
 
@@ -64,6 +72,7 @@ clean:
 
 # The embedded demo: a whole session on a sample repository, no server needed.
 demo: $(STAMP)
+	$(PACKAGES) demo
 	$(BIN)/ctw demo
 
 # The pinned, hashed dependencies the image installs (Dockerfile); run after changing

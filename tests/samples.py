@@ -1,5 +1,5 @@
 """Sample repositories for the tests and the benchmark: the demo's Python sample, a module whose
-doctest fails, and a mix project (no dependencies) with one context.
+declared API is wrong, and a mix project (no dependencies) with one context.
 """
 
 from __future__ import annotations
@@ -35,15 +35,14 @@ __all__ = [
     "register",
 ]
 
-BROKEN_MODULE = '''"""A component whose documented behaviour is wrong: its doctest fails."""
+BROKEN_MODULE = '''"""A component whose declared API is wrong: its ``__all__`` names a function
+it does not define, so the scaffold's test of its public names fails in every round."""
+
+__all__ = ["total", "average"]
 
 
 def total(values: list[int]) -> int:
-    """Add values up.
-
-    >>> total([1, 2, 3])
-    7
-    """
+    """Add values up."""
     return sum(values)
 '''
 

@@ -19,7 +19,8 @@ import pytest
 import yaml
 from packaging.requirements import Requirement
 
-from ctworkflow import celeryconfig, constants
+import celeryconfig
+from ctworkflow import constants
 from ctworkflow.config import Settings
 from tests.cli_support import CTW, base_env
 
@@ -141,8 +142,8 @@ def test_one_beat_runs_the_reconciler_of_our_app(services: dict[str, Any]) -> No
 
 LONG_RUNNING = ("postgres", "redis", "orchestration", "components", "beat", "flower", "api")
 WORKERS = {
-    "orchestration": "ctworkflow.workers.orchestration",
-    "components": "ctworkflow.workers.components",
+    "orchestration": "workers.orchestration",
+    "components": "workers.components",
 }
 
 
@@ -176,7 +177,7 @@ def test_worker_health_checks_ping_the_worker_by_its_own_node_name(
         assert kind == "CMD-SHELL"
         ping = shlex.split(test.replace("$$", "$"))
         # The same app, loaded without a worker's sandbox checks (it runs no task).
-        assert ping[:5] == ["celery", "-A", "ctworkflow.workers.control", "inspect", "ping"]
+        assert ping[:5] == ["celery", "-A", "workers.control", "inspect", "ping"]
         assert importlib.import_module(app).app is importlib.import_module(ping[2]).app
         assert node.replace("%h", "${HOSTNAME}") == option(ping, "--destination")
 
@@ -320,7 +321,13 @@ def test_the_beat_health_check_passes_while_beat_runs_and_fails_before(
     assert subprocess.run(check, check=False).returncode != 0  # no beat yet
 
     # When beat runs as compose runs it (the embedded broker here), sending every second.
-    env = base_env(tmp_path, CTW_DATA_DIR=str(tmp_path / "data"), CTW_RECONCILE_INTERVAL_S="1")
+    # The image puts the deployment's entry points (workers/, celeryconfig.py) on PYTHONPATH.
+    env = base_env(
+        tmp_path,
+        CTW_DATA_DIR=str(tmp_path / "data"),
+        CTW_RECONCILE_INTERVAL_S="1",
+        PYTHONPATH=str(ROOT),
+    )
     argv = [sys.executable, "-m", *services["beat"]["command"]]
     argv[argv.index(schedule)] = str(here / Path(schedule).name)
     with (tmp_path / "beat.log").open("wb") as log:
@@ -354,4 +361,16 @@ def test_the_services_that_run_sandboxed_code_may_create_namespaces(
     for name in ("beat", "flower", "migrate"):
         assert "security_opt" not in services[name], name
     for name in ("beat", "flower"):
-        assert option(services[name]["command"], "-A") == "ctworkflow.workers.control"
+        assert option(services[name]["command"], "-A") == "workers.control"
+
+
+def test_the_image_puts_the_deployments_entry_points_on_the_python_path() -> None:
+    copies = {
+        shlex.split(line)[1]: shlex.split(line)[2]
+        for line in dockerfile().splitlines()
+        if line.startswith("COPY ") and "--from=" not in line
+    }
+    paths = re.search(r"^ENV PYTHONPATH=(\S+)$", dockerfile(), re.MULTILINE)
+    assert paths is not None, "the image must put workers/ and celeryconfig.py on PYTHONPATH"
+    assert copies["celeryconfig.py"].rstrip("/") == paths.group(1)
+    assert copies["workers"] == f"{paths.group(1)}/workers"

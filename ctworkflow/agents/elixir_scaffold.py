@@ -2,7 +2,8 @@
 
 The public functions are read by Elixir's own parser (``elixir/public_functions.exs``), which
 never compiles or runs the source; ``def`` heads with default arguments export every arity
-they cover. A module whose docs hold ``iex>`` examples gets its doctests run too.
+they cover. A module whose docs hold ``iex>`` examples gets its doctests run too, unless the
+previous run showed one failing: then the new file asserts only what holds (and says so).
 
 A component that already has a test file keeps all of it: the smoke tests go into a test
 module of their own appended to the file as it was at the base (a module name no
@@ -69,6 +70,7 @@ def render_tests(
     doctests: bool,
     test_module: str | None = None,
     header: str = HEADER,
+    failing_doctests: bool = False,
 ) -> str:
     """The ExUnit module that smoke-tests ``module_name`` (named ``test_module``, by default
     ``<module_name>Test``)."""
@@ -82,6 +84,8 @@ def render_tests(
     ]
     if doctests:
         lines += [f"  doctest {module_name}", ""]
+    elif failing_doctests:
+        lines += ["  # No doctest: one of the module's iex> examples failed when last run.", ""]
     lines += [
         f'  test "{module_name} is loaded" do',
         "    assert Code.ensure_loaded?(@module)",
@@ -100,7 +104,12 @@ def render_tests(
 
 
 def append_tests(
-    existing: str, module_name: str, functions: list[tuple[str, int]], *, doctests: bool
+    existing: str,
+    module_name: str,
+    functions: list[tuple[str, int]],
+    *,
+    doctests: bool,
+    failing_doctests: bool = False,
 ) -> str:
     """Return ``existing`` with a smoke test module of ``module_name`` appended; ``existing``
     itself if it holds the scaffold's tests of that module already."""
@@ -121,20 +130,37 @@ def append_tests(
         doctests=doctests and not already_doctested,
         test_module=test_module,
         header=marker,
+        failing_doctests=failing_doctests,
     )
     if not existing.strip():
         return block
     return existing.rstrip("\n") + "\n\n" + block
 
 
+def doctests_failed(module_name: str, feedback: str | None) -> bool:
+    """Whether the previous run's output (``feedback``) shows a doctest of ``module_name``
+    failing: ExUnit names each one ``doctest <Module>.<function>/<arity> (<n>)``."""
+    pattern = rf"\bdoctest {re.escape(module_name)}\.\S+/\d+ \(\d+\)"
+    return re.search(pattern, feedback or "") is not None
+
+
 def elixir_tests(request: AgentRequest) -> tuple[str, int]:
     """The test file of the requested module, and how many functions it covers: new smoke
-    tests, or the existing file with a smoke test module appended."""
+    tests, or the existing file with a smoke test module appended.
+
+    The module's ``iex>`` examples are run as doctests unless the previous run showed one of
+    them failing: what does not hold at the base is not asserted (the file says so)."""
     functions = public_functions(request)
     source = (_source(request) or b"").decode("utf-8", errors="replace")
-    doctests = "iex>" in source
+    failing = "iex>" in source and doctests_failed(request.module_name, request.feedback)
+    doctests = "iex>" in source and not failing
     existing = existing_content(request, HEADER)
     if existing is None:
-        return render_tests(request.module_name, functions, doctests=doctests), len(functions)
-    content = append_tests(existing, request.module_name, functions, doctests=doctests)
+        content = render_tests(
+            request.module_name, functions, doctests=doctests, failing_doctests=failing
+        )
+        return content, len(functions)
+    content = append_tests(
+        existing, request.module_name, functions, doctests=doctests, failing_doctests=failing
+    )
     return content, len(functions)

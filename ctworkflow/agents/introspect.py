@@ -25,34 +25,69 @@ from ctworkflow.effects import sandbox, shell
 
 IMPORT_TIMEOUT_S: Final = 60.0
 
-#: Run as ``python -c SCRIPT OUT_FILE`` with ``{"module": ..., "candidates": [...]}`` on
-#: stdin. It writes its answer to OUT_FILE, never to stdout (which the module may print to),
-#: imports only the standard library and runs on any Python 3. Names travel as JSON data.
+#: Run as ``python -c SCRIPT OUT_FILE`` with ``{"module": ..., "candidates": [...],
+#: "doctests": bool}`` on stdin. It writes its answer to OUT_FILE, never to stdout (which the
+#: module may print to), imports only the standard library and runs on any Python 3. Names
+#: travel as JSON data. The names are written before the doctests run, so a doctest that hangs
+#: past the timeout still leaves them.
 SCRIPT: Final = """\
-import importlib, json, sys, traceback
+import contextlib, doctest, importlib, io, json, sys, traceback
 request = json.load(sys.stdin)
+parts = request["module"].split(".")
+def answer_with(answer):
+    with open(sys.argv[1], "w", encoding="utf-8") as handle:
+        json.dump(answer, handle)
 try:
-    module = importlib.import_module(request["module"])
+    # Through its package, as the project's own tests import it: every parent first.
+    for end in range(1, len(parts) + 1):
+        module = importlib.import_module(".".join(parts[:end]))
 except BaseException as error:
-    answer = {"error": traceback.format_exception_only(type(error), error)[-1].strip()}
-else:
-    declared = getattr(module, "__all__", None)
-    if not (isinstance(declared, (list, tuple)) and all(isinstance(n, str) for n in declared)):
-        declared = None
-    present = [name for name in request["candidates"] if hasattr(module, name)]
-    answer = {"all": list(declared) if declared is not None else None, "present": present}
-with open(sys.argv[1], "w", encoding="utf-8") as handle:
-    json.dump(answer, handle)
+    answer_with({"error": traceback.format_exception_only(type(error), error)[-1].strip()})
+    sys.exit(0)
+declared = getattr(module, "__all__", None)
+if not (isinstance(declared, (list, tuple)) and all(isinstance(n, str) for n in declared)):
+    declared = None
+present = [name for name in request["candidates"] if hasattr(module, name)]
+answer = {"all": list(declared) if declared is not None else None, "present": present}
+answer_with(answer)
+if request.get("doctests"):
+    output = io.StringIO()
+    try:
+        with contextlib.redirect_stdout(output):
+            results = doctest.testmod(module)
+        found = {"attempted": results.attempted, "failed": results.failed}
+    except BaseException as error:
+        said = traceback.format_exception_only(type(error), error)[-1].strip()
+        found = {"attempted": 0, "failed": 0, "error": said}
+    found["output"] = output.getvalue()[-4000:]
+    answer["doctests"] = found
+    answer_with(answer)
 """
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Doctests:
+    """How the module's doctests did at the base: ``passed`` tells whether a test that
+    asserts they pass holds there; ``reason`` says why not."""
+
+    attempted: int
+    failed: int
+    reason: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        """Whether they all passed (also when there are none)."""
+        return self.reason is None and self.failed == 0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ModuleNames:
-    """What the imported module has: its ``__all__`` (None if it has none) and, of the
-    names asked about, the ones it really has."""
+    """What the imported module has: its ``__all__`` (None if it has none), of the names
+    asked about the ones it really has, and how its doctests did (None: not asked)."""
 
     declared: list[str] | None
     present: list[str]
+    doctests: Doctests | None = None
 
 
 def target_python(request: AgentRequest) -> str:
@@ -85,8 +120,11 @@ def _env(request: AgentRequest) -> dict[str, str]:
     return shell.base_env(extra)
 
 
-def module_names(request: AgentRequest, candidates: Sequence[str]) -> ModuleNames:
-    """Import ``request.module_name`` in the target's environment and report its names.
+def module_names(
+    request: AgentRequest, candidates: Sequence[str], *, doctests: bool = False
+) -> ModuleNames:
+    """Import ``request.module_name`` in the target's environment and report its names (and,
+    with ``doctests``, run its doctests there, as the scaffold's doctest test would).
 
     Raises:
         ModuleNotImportable: the import fails there (permanent: no test could pass).
@@ -100,7 +138,13 @@ def module_names(request: AgentRequest, candidates: Sequence[str]) -> ModuleName
             cwd=request.workspace,
             timeout_s=IMPORT_TIMEOUT_S,
             env=_env(request),
-            input=json.dumps({"module": request.module_name, "candidates": list(candidates)}),
+            input=json.dumps(
+                {
+                    "module": request.module_name,
+                    "candidates": list(candidates),
+                    "doctests": doctests,
+                }
+            ),
             should_stop=request.should_stop,
             # Importing runs the target's code: contained like a test run.
             policy=sandbox.for_tests(
@@ -122,4 +166,26 @@ def module_names(request: AgentRequest, candidates: Sequence[str]) -> ModuleName
     return ModuleNames(
         declared=[str(n) for n in declared] if declared is not None else None,
         present=[str(n) for n in answer.get("present", [])],
+        doctests=_doctests(answer.get("doctests"), timed_out=result.timed_out)
+        if doctests
+        else None,
     )
+
+
+def _doctests(found: object, *, timed_out: bool) -> Doctests:
+    if not isinstance(found, dict):
+        said = f"timed out after {IMPORT_TIMEOUT_S:g} s" if timed_out else "ended without a word"
+        return Doctests(attempted=0, failed=0, reason=f"the doctest run {said}")
+    attempted, failed = int(found.get("attempted", 0)), int(found.get("failed", 0))
+    if found.get("error"):
+        return Doctests(
+            attempted=attempted, failed=failed, reason=f"doctest raised {found['error']}"
+        )
+    if failed:
+        lines = str(found.get("output", "")).splitlines()
+        first = next((line for line in lines if line.strip("* ")), "")
+        reason = f"{failed} of {attempted} doctests fail at the base"
+        return Doctests(
+            attempted=attempted, failed=failed, reason=f"{reason} ({first})" if first else reason
+        )
+    return Doctests(attempted=attempted, failed=0)

@@ -17,6 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Final
 
+from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from ctworkflow import demo_repository as samples
@@ -26,6 +28,7 @@ from ctworkflow.config import get_settings
 from ctworkflow.demo_repository import SampleRepo, python_sample
 from ctworkflow.domain.model import Component, Scope
 from ctworkflow.domain.states import SessionStatus
+from ctworkflow.effects.sandbox_probe import sandbox_problem
 from ctworkflow.persistence import db as database
 from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.services import catalog, lifecycle
@@ -51,7 +54,7 @@ def run_demo(*, interval_s: float = 0.5, timeout_s: float = 600.0) -> int:
     sample = python_sample(root, modules=MODULES)
     scope, context, project_name = _register(sample, stamp)
     console.print(f"sample repository: {sample.remote} (context {sample.context_module})")
-    worker, log = _start_worker(root, stamp)
+    worker, log = _start_worker(root, stamp, _worker_sandbox(console))
     console.print(f"worker started (pid {worker.pid}, log {log})")
     try:
         session = lifecycle.start_context_testing(scope, context.id, dispatcher=dispatcher)
@@ -84,7 +87,26 @@ def _register(sample: SampleRepo, stamp: str) -> tuple[Scope, Component, str]:
     return scope, context, name
 
 
-def _start_worker(root: Path, stamp: str) -> tuple[subprocess.Popen[bytes], Path]:
+def _worker_sandbox(console: Console) -> dict[str, str]:
+    """The demo worker's sandbox variable: none, saying so in one line, when the host cannot run
+    the default one and the user did not ask for it (the sample is the demo's own code; the
+    workers for real repositories still refuse to start without their sandbox)."""
+    if os.environ.get("CTW_SANDBOX"):
+        return {}  # the user's choice stands: a worker that cannot have it refuses to start
+    problem = sandbox_problem(get_settings())
+    if problem is None:
+        return {}
+    console.print(
+        "[yellow]no sandbox:[/] the demo runs its own sample without one; workers for real "
+        f"repositories refuse to: {escape(problem)}",
+        soft_wrap=True,  # one line, however narrow the terminal
+    )
+    return {"CTW_SANDBOX": "none"}
+
+
+def _start_worker(
+    root: Path, stamp: str, variables: dict[str, str]
+) -> tuple[subprocess.Popen[bytes], Path]:
     log = root / "worker.log"
     argv = workers.worker_argv(
         list(workers.QUEUES.values()),
@@ -95,7 +117,12 @@ def _start_worker(root: Path, stamp: str) -> tuple[subprocess.Popen[bytes], Path
     with log.open("wb") as out:
         # Its own session: a Ctrl-C in the terminal reaches us, and we stop it in order.
         worker = subprocess.Popen(
-            argv, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=root
+            argv,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=root,
+            env={**os.environ, **variables},
         )
     return worker, log
 

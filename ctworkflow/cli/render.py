@@ -175,6 +175,10 @@ def session_view(
         *((("agent usage", usage_line(usage)),) if usage is not None else ()),
     ):
         fields.add_row(Text(name, style="bold"), value)
+    ended = shapes.outcome(details)
+    if ended is not None:
+        label = "partial: " if ended.partial else ""
+        fields.add_row(Text("outcome", style="bold"), Text(label + ended.describe()))
     return Group(
         fields, outcome_table(details), components_table(shapes.component_rows(details, now))
     )

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from ctworkflow.domain import agent_runs, model
+from ctworkflow.domain import agent_runs, landing, model
 from ctworkflow.domain.states import SessionStatus
 from ctworkflow.effects.git import redact
 from ctworkflow.services.session_views import SessionDetails
@@ -206,6 +206,7 @@ def watch_json(details: SessionDetails, now: datetime) -> JSONDict:
         "branch_name": details.session.branch_name,
         "commit": details.session.pushed_commit,
         "progress": progress_json(details.children),
+        "outcome": outcome_json(details),
         "components": [row_json(r) for r in component_rows(details, now)],
     }
 
@@ -223,6 +224,7 @@ def details_json(
         "context": component_json(context) if context else None,
         "commit": details.session.pushed_commit,
         "progress": progress_json(details.children),
+        "outcome": outcome_json(details),
         "children": [_child_json(details, child, child_steps) for child in details.children],
         "interactions": [interaction_json(i) for i in details.interactions],
     }
@@ -233,6 +235,19 @@ def details_json(
     else:
         document["usage"] = agent_runs.usage(details.interactions).to_json()
     return document
+
+
+def outcome(details: SessionDetails) -> landing.SessionOutcome | None:
+    """What the ended session left: the components that landed and those that failed."""
+    return landing.outcome_of(
+        details.session, details.children, details.components, details.artifacts
+    )
+
+
+def outcome_json(details: SessionDetails) -> JSONDict | None:
+    """:func:`outcome` as JSON (null while the session runs, or once it was cancelled)."""
+    found = outcome(details)
+    return found.to_json() if found else None
 
 
 def _child_json(

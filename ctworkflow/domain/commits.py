@@ -23,17 +23,35 @@ class Entry:
     test_path: str
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Left:
+    """A component whose tests did not land (``finalize: passing``), and why."""
+
+    name: str
+    module_name: str
+    reason: str
+
+
 def _one_item(text: str) -> str:
     # Names are data: a line break inside one is kept, indented, so it can never pose as a
     # line of its own (a trailer, or an ``EOF``).
     return "\n    ".join(text.splitlines()) or "''"
 
 
-def commit_message(context_name: str, session_id: uuid.UUID, entries: Sequence[Entry]) -> str:
-    """The message: the context in the subject, every component listed, the session trailer."""
+def commit_message(
+    context_name: str,
+    session_id: uuid.UUID,
+    entries: Sequence[Entry],
+    left: Sequence[Left] = (),
+) -> str:
+    """The message: the context in the subject, every component listed (and those ``left``
+    out, with why), the session trailer."""
     subject_name = " ".join(context_name.split())
     lines = [f"Add tests for the {subject_name} context", "", "Components:"]
     lines += [f"- {_one_item(e.name)} ({e.module_name}): {e.test_path}" for e in entries]
+    if left:
+        lines += ["", "Not landed (their tests did not pass):"]
+        lines += [f"- {_one_item(e.name)} ({e.module_name}): {_one_item(e.reason)}" for e in left]
     lines += ["", f"{SESSION_TRAILER}: {session_id}", ""]
     return "\n".join(lines)
 

@@ -50,7 +50,9 @@ def scan(
     """The contexts and components of a commit under its layout profile.
 
     ``sources`` holds, for Elixir, the ``defmodule`` lines of
-    :func:`ctworkflow.domain.elixir_layout.candidates` (only those are read).
+    :func:`ctworkflow.domain.elixir_layout.candidates` (only those are read); for Python, the
+    :data:`~ctworkflow.domain.python_scan.OWN_CODE_LINE` lines of the packages' ``__init__.py``
+    (:func:`~ctworkflow.domain.python_scan.own_code_candidates`).
 
     Raises:
         InvalidLayout: a component's source or test file is a symlink out of the repository,
@@ -58,7 +60,7 @@ def scan(
     """
     if profile.layout is Layout.PHOENIX:
         return elixir_scan.scan(profile, tree, sources or {})
-    return python_scan.scan(profile, tree)
+    return python_scan.scan(profile, tree, sources or {})
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -9,7 +9,9 @@ is skipped with the reason, since every later step derives paths from the module
 
 - Phoenix: ``lib/<app>/<ctx>.ex`` is a context when its folder ``lib/<app>/<ctx>/`` holds
   ``.ex`` files; those are its components.
-- Library: ``lib/<app>.ex`` is the context; every module under ``lib/<app>/`` a component.
+- Library: ``lib/<app>.ex`` is the context; every module under ``lib/<app>/`` a component, and
+  so is ``lib/<app>.ex``'s own code when it defines a public function (``<App>.__init__``, see
+  :data:`ctworkflow.domain.layouts.PACKAGE_OWN`).
 """
 
 from __future__ import annotations
@@ -19,12 +21,14 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Final
 
-from ctworkflow.domain import elixir_layout, layout_profile
+from ctworkflow.domain import elixir_layout, layout_profile, layouts
 from ctworkflow.domain.layout_profile import ElixirLayout, LayoutProfile
 from ctworkflow.domain.repository_tree import RepositoryTree
 from ctworkflow.domain.scan_result import CONTEXT, MODULE, Found, Scan, Skipped, summarize_skipped
 
 _DEFMODULE: Final = re.compile(r"^\s*defmodule\s+([A-Z][A-Za-z0-9_.]*)\s+do\b", re.MULTILINE)
+#: A public function definition (``defp`` is private, ``defmodule`` no function).
+_DEF: Final = re.compile(r"^\s*def\s", re.MULTILINE)
 
 
 def module_of(
@@ -74,11 +78,31 @@ def scan(profile: LayoutProfile, tree: RepositoryTree, sources: Mapping[str, str
             test_path=paths.test if paths else None,
             test_exists=paths.test_exists if paths else False,
         )
+    if main is not None and main in found and _DEF.search(sources.get(main, "")):
+        members_of_main = [f for f in found.values() if f.parent_module == found[main].module_name]
+        if members_of_main:  # a context with modules: its own code is one more component
+            found[f"{main}#own"] = _own(profile, tree, found[main])
     used = {f.parent_module for f in found.values() if f.parent_module}
     contexts = [f for f in found.values() if f.type == CONTEXT and f.module_name in used]
     members = [f for f in found.values() if f.type == MODULE]
     nothing = None if contexts else _nothing_found(profile, skipped)
     return Scan(found=(*contexts, *members), skipped=tuple(skipped), nothing_found=nothing)
+
+
+def _own(profile: LayoutProfile, tree: RepositoryTree, context: Found) -> Found:
+    """The component of a library's main module's own code (``EEx.__init__``: ``lib/eex.ex``),
+    tested where that module's tests go (``test/eex_test.exs``)."""
+    module = f"{context.module_name}.{layouts.PACKAGE_OWN}"
+    paths = layout_profile.component_paths(profile, module, tree)
+    return Found(
+        module_name=module,
+        name=context.name,
+        type=MODULE,
+        path=context.path,
+        parent_module=context.module_name,
+        test_path=paths.test,
+        test_exists=paths.test_exists,
+    )
 
 
 def _nothing_found(profile: LayoutProfile, skipped: list[Skipped]) -> str:

@@ -218,6 +218,7 @@ def source_path(
     """
     layouts.validate_module_name(profile.layout, module_name)
     if profile.layout is Layout.PHOENIX:
+        module_name = layouts.import_name(module_name)  # a context module's own code: its file
         canonical = f"lib/{layouts.underscore(module_name)}.ex"
         if tree is None or tree.is_file(canonical):
             return canonical
@@ -248,7 +249,8 @@ def test_path(profile: LayoutProfile, module_name: str, tree: RepositoryTree | N
         source = source_path(profile, module_name, tree)
         mirrored = source.removeprefix("lib/").removesuffix(".ex")
         return posixpath.join(profile.tests_root, profile.test_name.format(mirrored))
-    *parents, last = module_name.split(".")
+    # A package's own code (``pkg.sub.__init__``) is tested where a module ``pkg.sub`` would be.
+    *parents, last = layouts.import_name(module_name).split(".")
     name = profile.test_name.format(last)
     match profile.test_style:
         case TestStyle.FLAT:

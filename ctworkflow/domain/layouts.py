@@ -40,7 +40,8 @@ MAX_MODULE_NAME_LENGTH: Final = 255
 
 _MODULE_NAME_RULES: Final[dict[Layout, tuple[re.Pattern[str], str]]] = {
     Layout.PHOENIX: (
-        re.compile(r"[A-Z][A-Za-z0-9_]*(?:\.[A-Z][A-Za-z0-9_]*)*"),
+        # ``.__init__`` ends the name of a context module's own code (:data:`PACKAGE_OWN`).
+        re.compile(r"[A-Z][A-Za-z0-9_]*(?:\.[A-Z][A-Za-z0-9_]*)*(?:\.__init__)?"),
         "dot-separated segments, each an ASCII uppercase letter followed by ASCII letters,"
         " digits or underscores (e.g. MyApp.Accounts.User)",
     ),
@@ -150,6 +151,21 @@ def validate_module_name(layout: Layout, module_name: str) -> str:
             f"expected {rule}"
         )
     return module_name
+
+
+#: The last part of a component's module name that stands for a context module's own code: a
+#: Python package's ``__init__.py`` (``shop.accounts.__init__`` is the code of
+#: ``shop.accounts``), an Elixir library's ``lib/<app>.ex`` (``EEx.__init__`` is ``EEx``'s).
+#: The context keeps the plain name (a module name is unique in a project, so the two need
+#: names of their own); the component is imported, read and tested as the plain name.
+PACKAGE_OWN: Final = "__init__"
+
+
+def import_name(module_name: str) -> str:
+    """The name a module is imported (or loaded) by: the context module's for its own code
+    (``shop.__init__`` is imported as ``shop``, ``EEx.__init__`` is ``EEx``), else the name
+    itself."""
+    return module_name.removesuffix(f".{PACKAGE_OWN}")
 
 
 def source_file_path(layout: Layout, module_name: str) -> str:

@@ -301,8 +301,13 @@ def _placement(
             package_tests_dir="tests",
             source=f"{count} existing test files in {root or 'the repository root'}/",
         )
-    if pytest.testpaths:
-        first = pytest.testpaths[0]
+    # Never the source root itself (``src/`` of a src layout): pytest may collect doctests
+    # there, but a test file written there would sit among the packages.
+    testpaths = [
+        p for p in pytest.testpaths if not any(d.startswith(p + "/") for d in package_dirs)
+    ]
+    if testpaths:
+        first = testpaths[0]
         in_code = any(first == d or first.startswith(d + "/") for d in package_dirs)
         return _Placement(
             style=TestStyle.IN_PACKAGE if in_code else TestStyle.MIRRORED,

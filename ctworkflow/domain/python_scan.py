@@ -5,7 +5,8 @@ context when it holds at least one module that is a component. Left out, each wi
 
 - test packages (a package named ``tests`` or ``test``, and everything in it) and test files
   (``test_*.py``, ``*_test.py``, the project's pytest ``python_files``, ``conftest.py``);
-- ``__main__.py`` and other dunder modules (``__init__.py`` is the package, not a component);
+- ``__main__.py`` and other dunder modules (``__init__.py`` is the package: a component of its
+  own only when it defines a public function or class, see :func:`scan`);
 - files the build writes (setuptools-scm, hatch-vcs, versioneer ``_version.py``);
 - private modules and packages (``_x``), unless the project setting ``include_private`` is on;
 - files whose name is no module name (``user-old.py``).
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import fnmatch
 import posixpath
+from collections.abc import Mapping
 from typing import Final
 
 from ctworkflow import errors
@@ -56,8 +58,28 @@ def _package_skip_reason(profile: LayoutProfile, package: str) -> str | None:
     return None
 
 
-def scan(profile: LayoutProfile, tree: RepositoryTree) -> Scan:
+#: Extended regex (``git grep -E``) of the lines of an ``__init__.py`` that define code of the
+#: package's own: a public top-level function or class (re-exports, ``__all__`` and constants
+#: are not).
+OWN_CODE_LINE: Final = r"^(async[[:space:]]+)?(def|class)[[:space:]]+[A-Za-z]"
+
+
+def own_code_candidates(profile: LayoutProfile, tree: RepositoryTree) -> list[str]:
+    """The ``__init__.py`` files whose :data:`OWN_CODE_LINE` lines discovery reads."""
+    folders = profile.package_folders.values()
+    return sorted(p for f in folders if tree.is_file(p := f"{f}/__init__.py"))
+
+
+def scan(
+    profile: LayoutProfile, tree: RepositoryTree, own_code: Mapping[str, str] | None = None
+) -> Scan:
     """The contexts and components of a Python repository under its profile.
+
+    ``own_code`` holds, by path, the :data:`OWN_CODE_LINE` lines of the packages'
+    ``__init__.py`` files: a package whose ``__init__.py`` defines a public function or class is
+    a component of its own context too, named ``<package>.__init__``
+    (:data:`ctworkflow.domain.layouts.PACKAGE_OWN`), tested where a module named like the
+    package would be.
 
     Raises:
         InvalidLayout: a module or its test file is a symlink out of the repository, or its
@@ -78,6 +100,8 @@ def scan(profile: LayoutProfile, tree: RepositoryTree) -> Scan:
             skipped.append(Skipped(path=f"{folder}/", reason=reason))
             continue
         modules = _modules(profile, tree, package, folder, skipped)
+        if (own_code or {}).get(f"{folder}/__init__.py", "").strip():
+            modules.insert(0, _own(profile, tree, package, folder))
         if modules:
             contexts.append(
                 Found(
@@ -92,6 +116,21 @@ def scan(profile: LayoutProfile, tree: RepositoryTree) -> Scan:
     if not contexts:
         nothing = _nothing_found(profile, folders, skipped)
     return Scan(found=(*contexts, *members), skipped=tuple(skipped), nothing_found=nothing)
+
+
+def _own(profile: LayoutProfile, tree: RepositoryTree, package: str, folder: str) -> Found:
+    """The component of a package's own code (its ``__init__.py``)."""
+    module = f"{package}.{layouts.PACKAGE_OWN}"
+    paths = layout_profile.component_paths(profile, module, tree)
+    return Found(
+        module_name=module,
+        name=package.rsplit(".", 1)[-1],
+        type=MODULE,
+        path=f"{folder}/__init__.py",
+        parent_module=package,
+        test_path=paths.test,
+        test_exists=paths.test_exists,
+    )
 
 
 def _modules(

@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ctworkflow.domain import regression, rounds
+from ctworkflow.domain import landing, regression, rounds
 from ctworkflow.domain.model import Artifact, Component, Outcome, Session, TestReport
 from ctworkflow.domain.states import TERMINAL, SessionStatus
 
@@ -176,25 +176,49 @@ def summary(failures: Sequence[Failure], total: int) -> str:
     return f"{len(failures)} of {total} components did not pass: " + "; ".join(parts)
 
 
+def failed_components(failures: Sequence[Failure]) -> set[uuid.UUID]:
+    """The components a round's failures name."""
+    return {f.component_id for f in failures}
+
+
 def verdict(
     failures: Sequence[Failure],
     components: int,
     reports: Mapping[str, TestReport],
     kept_summaries: Sequence[Mapping[str, str]],
+    *,
+    policy: landing.FinalizePolicy = landing.FinalizePolicy.ALL,
+    last_round: bool = False,
 ) -> tuple[Outcome, bool]:
     """A round's outcome, and whether the session gives up now: every failure left is one no
-    round can change (:func:`ctworkflow.domain.rounds.another_round_helps`)."""
+    round can change (:func:`ctworkflow.domain.rounds.another_round_helps`).
+
+    Under the ``passing`` policy a round with failures that ends the rounds (``last_round``, or
+    nothing left to retry) and in which some component passed is a success that lands only
+    those (:func:`ctworkflow.domain.landing.lands_partially`): ``reports`` and
+    ``kept_summaries`` are then the passing components' own, and the outcome's data says
+    ``partial`` and names the failures."""
     if failures:
         give_up = not rounds.another_round_helps(failures)
-        outcome = Outcome.error(
-            summary(failures, components),
-            data={"failures": [f.to_json() for f in failures], "permanent": give_up},
-        )
-        return outcome, give_up
-    data = {
+        failed = len(failed_components(failures))
+        if not landing.lands_partially(
+            policy, failed=failed, total=components, give_up=give_up, last_round=last_round
+        ):
+            outcome = Outcome.error(
+                summary(failures, components),
+                data={"failures": [f.to_json() for f in failures], "permanent": give_up},
+            )
+            return outcome, give_up
+    data: dict[str, Any] = {
         "components": components,
         "tests_collected": sum(r.collected for r in reports.values()),
         "tests_passed": sum(r.passed for r in reports.values()),
         "kept": [dict(k) for k in kept_summaries],
     }
+    if failures:
+        data |= {
+            "partial": True,
+            "summary": summary(failures, components),
+            "failures": [f.to_json() for f in failures],
+        }
     return Outcome.ok(data=data), False

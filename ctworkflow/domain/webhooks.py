@@ -32,7 +32,7 @@ from ctworkflow.domain.states import SessionStatus, SessionType
 SIGNATURE_HEADER: Final = "CTW-Signature"
 DELIVERY_HEADER: Final = "CTW-Webhook-Id"
 EVENT_HEADER: Final = "CTW-Event"
-#: How far a signature's timestamp may be from the receiver's clock (what the README suggests).
+#: How far a signature's timestamp may be from the receiver's clock (docs/webhooks.md).
 TOLERANCE_S: Final = 300
 URL_MAX: Final = 2048
 SECRET_PREFIX: Final = "whsec_"

@@ -28,7 +28,7 @@ JSON line: `{"error": "..."}`.
 
 #: The error answers every authenticated route may give, documented once.
 ERRORS: dict[int | str, dict[str, object]] = {
-    400: {"model": ErrorOut, "description": "The body is not valid JSON"},
+    400: {"model": ErrorOut, "description": "The body is empty or not valid JSON"},
     401: {"model": ErrorOut, "description": "No token, or a malformed, unknown or revoked one"},
     404: {"model": ErrorOut, "description": "Missing, or not the token's"},
     413: {"model": ErrorOut, "description": "The body is over the size limit"},

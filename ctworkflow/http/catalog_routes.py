@@ -5,11 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from ctworkflow.http.auth import ApiGrant, ApiScope
+from ctworkflow.http.json_body import JsonBodyRoute
 from ctworkflow.http.schemas import ContextOut, DiscoveryOut, ProjectOut
 from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.services import catalog, discovery
 
-router = APIRouter(prefix="/v1/projects", tags=["projects"])
+router = APIRouter(prefix="/v1/projects", tags=["projects"], route_class=JsonBodyRoute)
 
 
 @router.get("", summary="List the projects the token sees")

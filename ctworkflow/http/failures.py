@@ -52,7 +52,7 @@ def message_of(error: errors.CtWorkflowError) -> str:
 
 
 def validation_message(error: RequestValidationError) -> tuple[int, str]:
-    """One line for the first problem of a request (400 for a body that is not JSON)."""
+    """One line for the first problem of a request (400 for a body that is empty or not JSON)."""
     problems: list[Any] = list(error.errors())
     if not problems:
         return 422, "invalid request"
@@ -61,6 +61,8 @@ def validation_message(error: RequestValidationError) -> tuple[int, str]:
     where = ".".join(str(p) for p in first.get("loc", ()) if p != "body") or "body"
     if kind == "json_invalid":
         return 400, "request body is not valid JSON"
+    if kind == "missing" and where == "body":
+        return 400, "request body is empty: send a JSON object"
     if kind == "extra_forbidden":
         return 422, f"unknown field {where!r}"
     if kind == "missing":

@@ -10,6 +10,7 @@ from fastapi.responses import PlainTextResponse
 
 from ctworkflow.domain.states import SessionStatus, SessionType
 from ctworkflow.http.auth import ApiScope
+from ctworkflow.http.json_body import JsonBodyRoute
 from ctworkflow.http.schemas import SessionOut, StartSession
 from ctworkflow.http.text import output_text
 from ctworkflow.persistence.tables import utcnow
@@ -17,7 +18,9 @@ from ctworkflow.services import lifecycle, session_views
 from ctworkflow.services.summary import SessionSummary
 from ctworkflow.tasks.dispatch import dispatcher
 
-router = APIRouter(prefix="/v1/projects/{project}/sessions", tags=["sessions"])
+router = APIRouter(
+    prefix="/v1/projects/{project}/sessions", tags=["sessions"], route_class=JsonBodyRoute
+)
 
 
 def _summary(scope: ApiScope, session_id: uuid.UUID) -> SessionSummary:

@@ -8,11 +8,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Response, status
 
 from ctworkflow.http.auth import ApiScope
+from ctworkflow.http.json_body import JsonBodyRoute
 from ctworkflow.http.schemas import CreateWebhook, DeliveryOut, WebhookCreated, WebhookOut
 from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.services import webhooks
 
-router = APIRouter(prefix="/v1/projects/{project}/webhooks", tags=["webhooks"])
+router = APIRouter(
+    prefix="/v1/projects/{project}/webhooks", tags=["webhooks"], route_class=JsonBodyRoute
+)
 
 
 @router.post(

@@ -19,6 +19,7 @@ from ctworkflow.domain import (
     budgets,
     environments,
     id_prefix,
+    landing,
     layout_profile,
     layouts,
     model,
@@ -166,6 +167,8 @@ def check_project_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
         check_runner(checked["runner"])
     if "environment" in checked:
         checked["environment"] = environments.check_setting(checked["environment"])
+    if landing.SETTING in checked:
+        checked[landing.SETTING] = landing.check_setting(checked[landing.SETTING]).value
     return checked
 
 

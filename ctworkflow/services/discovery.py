@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from ctworkflow import errors
 from ctworkflow.config import get_settings
-from ctworkflow.domain import discovery, elixir_layout, model
+from ctworkflow.domain import discovery, elixir_layout, model, python_scan
 from ctworkflow.domain.layout_profile import LayoutProfile
 from ctworkflow.domain.layouts import Layout
 from ctworkflow.effects import repository_layout
@@ -25,8 +25,9 @@ from ctworkflow.services import catalog
 
 logger = logging.getLogger(__name__)
 
-#: Extended regex of the lines that open an Elixir module.
-DEFMODULE_LINE = r"^[[:space:]]*defmodule[[:space:]]"
+#: Extended regex of the lines discovery reads of an Elixir file: those that open a module, and
+#: those that define a public function (a library's main module with them is a component too).
+DEFMODULE_LINE = r"^[[:space:]]*(defmodule|def)[[:space:]]"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -121,6 +122,10 @@ def read_repository(git: Git, project: model.Project) -> RepositoryScan:
     if project.layout is Layout.PHOENIX:
         candidates = elixir_layout.candidates(profile, tree)
         lines = git.matching_lines(project.code_repo, commit, DEFMODULE_LINE, candidates)
+        sources = {path: "\n".join(found) for path, found in lines.items()}
+    else:
+        inits = python_scan.own_code_candidates(profile, tree)
+        lines = git.matching_lines(project.code_repo, commit, python_scan.OWN_CODE_LINE, inits)
         sources = {path: "\n".join(found) for path, found in lines.items()}
     scan = discovery.scan(profile, tree, sources)
     if scan.nothing_found is not None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from ctworkflow.domain import model
+from ctworkflow.domain import landing, model
 from ctworkflow.domain.states import SessionStatus
 from ctworkflow.services.session_views import SessionDetails
 
@@ -43,6 +43,45 @@ class Progress(BaseModel):
         )
 
 
+class LandedOut(BaseModel):
+    """A component whose test file landed on the branch."""
+
+    model_config = ConfigDict(frozen=True)
+
+    module_name: str
+    name: str
+    test_path: str | None
+
+
+class FailedOut(BaseModel):
+    """A component whose tests did not land, and why."""
+
+    model_config = ConfigDict(frozen=True)
+
+    module_name: str
+    name: str
+    reason: str
+
+
+class OutcomeOut(BaseModel):
+    """What an ended session left (:mod:`ctworkflow.domain.landing`): ``partial`` is true when
+    it completed with some components failed (the project's ``finalize: passing``)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    partial: bool
+    landed: list[LandedOut]
+    failed: list[FailedOut]
+
+    @classmethod
+    def of(cls, details: SessionDetails) -> OutcomeOut | None:
+        """The outcome of ``details``'s session; None while it runs or once cancelled."""
+        found = landing.outcome_of(
+            details.session, details.children, details.components, details.artifacts
+        )
+        return None if found is None else cls.model_validate(found.to_json())
+
+
 class SessionSummary(BaseModel):
     """A session's outcome and where it is: status, round, branch, commit, component counts."""
 
@@ -69,6 +108,8 @@ class SessionSummary(BaseModel):
     completed_at: datetime | None
     duration_s: float
     components: Progress
+    #: Which components landed and which failed, once the session ended.
+    outcome: OutcomeOut | None = None
 
     @classmethod
     def of(cls, details: SessionDetails, now: datetime) -> SessionSummary:
@@ -94,6 +135,7 @@ class SessionSummary(BaseModel):
             completed_at=session.completed_at,
             duration_s=duration_s(session, now),
             components=Progress.of(details.children),
+            outcome=OutcomeOut.of(details),
         )
 
     def to_json(self) -> dict[str, Any]:

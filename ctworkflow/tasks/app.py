@@ -1,4 +1,5 @@
-"""The Celery application, configured from ``ctworkflow.celeryconfig`` (our settings)."""
+"""The Celery application, configured from ``ctworkflow.celery_defaults`` (our settings); the
+deployment's workers (`workers/` at the repository's top level) load `celeryconfig` over them."""
 
 from __future__ import annotations
 
@@ -14,4 +15,4 @@ app = Celery(
         "ctworkflow.tasks.webhooks",
     ],
 )
-app.config_from_object("ctworkflow.celeryconfig")
+app.config_from_object("ctworkflow.celery_defaults")

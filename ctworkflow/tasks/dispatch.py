@@ -65,7 +65,7 @@ def run_argsrepr(child_id: uuid.UUID | str, parent_id: uuid.UUID | str, attempt:
 def publishing() -> Iterator[None]:
     """Turn a publish the broker refused or let time out into BrokerUnavailable.
 
-    How long a publish may block is bounded in ``celeryconfig`` (``CTW_BROKER_TIMEOUT_S``
+    How long a publish may block is bounded in ``celery_defaults`` (``CTW_BROKER_TIMEOUT_S``
     per connection attempt or command, and a bounded number of retries).
     """
     try:

@@ -12,7 +12,7 @@ validation, as the chord would.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,7 +103,14 @@ class RecordingDispatcher:
 class Harness:
     """One project on an in-memory remote, and everything a step needs to run on it."""
 
-    def __init__(self, root: Path, files: dict[str, str] | None = None, **overrides: Any) -> None:
+    def __init__(
+        self,
+        root: Path,
+        files: dict[str, str] | None = None,
+        *,
+        project_settings: Mapping[str, Any] | None = None,
+        **overrides: Any,
+    ) -> None:
         self.clock = FakeClock()
         self.db = InMemoryDatabase(self.clock)
         self.git = FakeGit(root / "git")
@@ -125,7 +132,8 @@ class Harness:
             runner_factory=lambda name: self.runner,
         )
         self.project = self.db.add_project(
-            code_repo=REMOTE, settings={"environment": {"installer": "none"}}
+            code_repo=REMOTE,
+            settings={"environment": {"installer": "none"}, **(project_settings or {})},
         )
         self.scope = model.Scope(account_id=self.project.account_id, project_id=self.project.id)
         self.context = self.db.add_component(self.project, "shop.cart")

@@ -21,7 +21,7 @@ from sqlalchemy import exc as sa_exc
 from ctworkflow import errors, logs
 from ctworkflow.agents.base import Agent, AgentRequest, AgentResult, ExistingTests
 from ctworkflow.config import Settings
-from ctworkflow.domain import model, regression, rounds
+from ctworkflow.domain import layouts, model, regression, rounds
 from ctworkflow.domain.environments import Recipe
 from ctworkflow.domain.layout_profile import LayoutProfile
 from ctworkflow.domain.layouts import is_build_output
@@ -402,7 +402,7 @@ class _Stepper:
             AgentRequest(
                 workspace=self.workspace,
                 component_name=job.component.name,
-                module_name=job.component.module_name,
+                module_name=layouts.import_name(job.component.module_name),
                 source_path=job.source_path,
                 test_path=job.test_path,
                 layout=job.project.layout,

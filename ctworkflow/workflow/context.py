@@ -17,6 +17,7 @@ from ctworkflow.domain import (
     agent_runs,
     budgets,
     commits,
+    landing,
     model,
     regression,
     rounds,
@@ -24,7 +25,7 @@ from ctworkflow.domain import (
 )
 from ctworkflow.domain.inputs import check_relative_path
 from ctworkflow.domain.layout_profile import LayoutProfile
-from ctworkflow.domain.states import ParentStep, SessionStatus
+from ctworkflow.domain.states import ParentStep, ResultStatus, SessionStatus
 from ctworkflow.effects import nofollow, repository_layout
 from ctworkflow.effects.git import redact
 from ctworkflow.workflow import branch, environment, recording
@@ -254,22 +255,27 @@ def validate(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effect
     except errors.CtWorkflowError as error:  # e.g. the remote is unreachable: blame no test
         reports = {a.test_path: model.TestReport(errors=1, output_tail=str(error)) for a in to_run}
         checked = Checked(after=reports)
-    reports = checked.after
-    disproved = validation.disproved(components, children, to_run, reports, checked.base)
+    disproved = validation.disproved(components, children, to_run, checked.after, checked.base)
     failures += disproved
     start = recording.StepStart(session=session, interaction=interaction)
-    kept = [] if failures else validation.kept(to_run, checked.base_contents)
+    # What lands if the round lands: every artifact that passed (all of them, or none, under
+    # the ``all`` policy).
+    lost = {f.child_id for f in disproved}
+    passing = [a for a in to_run if a.session_id not in lost]
+    kept = validation.kept(passing, checked.base_contents)
+    # A session whose agents spent its budget makes this round its last.
+    over = _over_budget(fx, scope, project, children) if failures else None
     outcome, give_up = validation.verdict(
         failures,
         len(components),
-        reports,
+        {a.test_path: checked.after[a.test_path] for a in passing if a.test_path in checked.after},
         [{"test_path": a.test_path, "summary": regression.kept_summary(a.report)} for a in kept],
+        policy=landing.policy_of(project.settings),
+        last_round=attempt >= session.max_attempts or over is not None,
     )
-    if failures and not give_up:
-        over = _over_budget(fx, scope, project, children)
-        if over is not None:  # the round failed and the agents spent the session's budget
-            outcome = dataclasses.replace(outcome, error_message=f"{over}; {outcome.error_message}")
-            give_up = True
+    if over is not None and outcome.status is ResultStatus.ERROR:
+        outcome = dataclasses.replace(outcome, error_message=f"{over}; {outcome.error_message}")
+        give_up = True
     with fx.transactions() as uow:
         for failure in failures:  # a child that said complete but did not pass is failed
             if failure.child_id is not None:
@@ -414,20 +420,32 @@ def finalize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effect
         context = uow.catalog.get_component(scope, session.component_id)
         children = uow.sessions.children(scope, session_id)
         components = uow.catalog.components_by_id(scope, [c.component_id for c in children])
-        artifacts = uow.sessions.latest_artifacts(scope, [c.id for c in children])
+        # Only the children that passed land: every one under the ``all`` policy, and under
+        # ``passing`` those validation did not fail (see :mod:`ctworkflow.domain.landing`).
+        passed = [c for c in children if c.status is SessionStatus.COMPLETE]
+        artifacts = uow.sessions.latest_artifacts(scope, [c.id for c in passed])
     entries = [
         commits.Entry(
             name=components[c.component_id].name,
             module_name=components[c.component_id].module_name,
             test_path=artifacts[c.id].test_path,
         )
-        for c in children
+        for c in passed
         if c.id in artifacts
+    ]
+    failed = [
+        commits.Left(
+            name=components[c.component_id].name,
+            module_name=components[c.component_id].module_name,
+            reason=landing.first_line(c.error or c.status.value),
+        )
+        for c in children
+        if c.status is not SessionStatus.COMPLETE
     ]
 
     def message_for(paths: Sequence[str]) -> str:
         committed = [e for e in entries if e.test_path in paths]
-        return commits.commit_message(context.name, session_id, committed)
+        return commits.commit_message(context.name, session_id, committed, failed)
 
     try:
         pushed = _commit_and_push(fx, project, session, list(artifacts.values()), message_for)
@@ -439,6 +457,9 @@ def finalize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effect
             )
     metadata = {"branch_name": session.branch_name, "committed_files": pushed.files}
     data: dict[str, Any] = {"commit": pushed.commit, "files": pushed.files, "kept": pushed.kept}
+    if failed:
+        data["landed"] = [e.module_name for e in entries]
+        data["failed"] = [{"module_name": e.module_name, "reason": e.reason} for e in failed]
     if pushed.commit is None:
         data["summary"] = "nothing to commit: every component kept its existing test file"
         command = model.Command(keyword="finalize", metadata=metadata)

@@ -6,7 +6,7 @@ ctworkflow.
 
 It runs a webhook receiver on a free loopback port, registers it, starts a session with an
 idempotency key (twice), waits for the signed ``session.complete`` webhook, verifies its
-signature as the README says, reads the session, then tries everything again with the token of
+signature as docs/webhooks.md says, reads the session, then tries everything again with the token of
 another account. It prints one JSON document of what it saw; the test judges it.
 """
 
@@ -27,7 +27,7 @@ import requests
 
 
 def verify(secret: str, header: str, body: bytes, tolerance_s: int = 300) -> bool:
-    """The README's receiver check: HMAC-SHA256 over ``"<t>." + body``, constant-time, fresh."""
+    """The check of docs/webhooks.md: HMAC-SHA256 over ``"<t>." + body``, constant-time, fresh."""
     fields = dict(item.split("=", 1) for item in header.split(",") if "=" in item)
     timestamp = int(fields.get("t", "0"))
     if abs(time.time() - timestamp) > tolerance_s:

@@ -42,7 +42,7 @@ pytestmark = pytest.mark.faults
 ROOT = Path(__file__).resolve().parents[2]
 SESSIONS = 20
 COMPONENTS = ("user", "profile", "session_token", "password_policy", "audit_log")
-BROKEN = {3, 11}  # sessions whose "audit_log" component has a failing doctest
+BROKEN = {3, 11}  # sessions whose "audit_log" component declares a name it lacks
 WORKERS = 3
 KILLS = 10
 #: How long every session may take to end once the chaos started. Generous: on a quiet 2-core
@@ -188,7 +188,7 @@ def test_sessions_survive_kills_restarts_and_duplicate_messages(
         fleet.start_beat()
         _start_sessions_twice(redis.url(0), projects)
         # Faults begin once every start was taken: a Redis that keeps nothing loses a start
-        # still queued (a backend sends it again, same idempotency key: README).
+        # still queued (a backend sends it again, same idempotency key: docs/api.md).
         started_by = time.monotonic() + START_DEADLINE_S
         while not _all_started(projects):
             assert time.monotonic() < started_by, (

@@ -39,13 +39,13 @@ def other_tenant(database_url: str) -> Tenant:
 @pytest.fixture(scope="session")
 def celery_worker_session(redis_server: servers.RedisServer) -> Iterator[WorkController]:
     """One real Celery worker, in this process, consuming both queues from our own Redis."""
-    from ctworkflow import celeryconfig
+    from ctworkflow import celery_defaults
     from ctworkflow.tasks.app import app
 
     app.conf.update(
         broker_url=redis_server.url(0),
         result_backend=redis_server.url(1),
-        broker_transport_options=celeryconfig.transport_options(redis_server.url(0)),
+        broker_transport_options=celery_defaults.transport_options(redis_server.url(0)),
     )
     with start_worker(
         app,

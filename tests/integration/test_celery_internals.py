@@ -29,7 +29,7 @@ BROKER_DB, RESULTS_DB = 9, 10
 def app(redis_server: servers.RedisServer) -> Iterator[Celery]:
     """Our configuration on Redis databases no worker consumes from."""
     app = Celery("ctw-internals")
-    app.config_from_object("ctworkflow.celeryconfig")
+    app.config_from_object("ctworkflow.celery_defaults")
     app.conf.update(
         broker_url=redis_server.url(BROKER_DB), result_backend=redis_server.url(RESULTS_DB)
     )

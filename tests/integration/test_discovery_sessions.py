@@ -24,7 +24,7 @@ from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.services import catalog, discovery
 from ctworkflow.services.discovery import DiscoveryReport, Renamed
 from tests.elixir_support import require_elixir
-from tests.samples import SampleRepo, git, mix_sample, python_sample
+from tests.samples import SampleRepo, git, mix_sample, module_source, publish, python_sample
 from tests.workflow_support import register_sample, run_pytest, wait_until_terminal
 
 BRANCH = "test-context-testing-session-for-accounts"
@@ -260,3 +260,64 @@ def test_concurrent_discoveries_of_one_project_register_each_module_once(
     with unit_of_work() as uow:
         registered = sorted(c.module_name for c in catalog.list_components(uow, scope))
     assert registered == modules
+
+
+ACCOUNTS_INIT = '''"""The accounts context: its own code lives here, beside its modules."""
+
+from shop.accounts.user import *  # noqa: F403 (a re-export)
+
+__all__ = ["Registry", "greet"]
+
+
+def greet(name: str) -> str:
+    """Say hello.
+
+    >>> greet("Ada")
+    'hello Ada'
+    """
+    return f"hello {name}"
+
+
+class Registry:
+    """Names seen so far."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+'''
+
+
+def test_a_package_whose_init_holds_code_is_a_component_tested_where_the_project_tests(
+    workflow_db: str, tmp_path: Path
+) -> None:
+    # Given a package whose context's __init__.py defines a function and a class, no tests yet
+    root = tmp_path / "shop"
+    root.mkdir()
+    remote = publish(
+        root,
+        {
+            "shop/__init__.py": '"""The shop package."""\n',
+            "shop/accounts/__init__.py": ACCOUNTS_INIT,
+            "shop/accounts/user.py": module_source("user"),
+            "README.md": "# shop\n",
+        },
+    )
+    sample = SampleRepo(
+        remote=remote, context_name="Accounts", context_module="shop.accounts", components=[]
+    )
+    scope = register(sample, "python")
+
+    # When discovery runs, then a session of the context
+    report = api.discover_components(scope)
+    session = run_session(scope, "shop.accounts")
+
+    # Then the context's own code is one of its components, tested under tests/ like the others
+    assert report.added == ("shop.accounts", "shop.accounts.__init__", "shop.accounts.user")
+    assert session.status is SessionStatus.COMPLETE, session.error
+    own = "tests/test_accounts.py"
+    assert pushed_files(sample) == ["tests/accounts/test_user.py", own]
+    clone = clone_branch(sample, tmp_path / "clone")
+    text = (clone / own).read_text()
+    assert "MODULE_NAME = 'shop.accounts'" in text and "('Registry', 'greet')" in text
+    result = run_pytest(clone, [own])
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "3 passed" in result.stdout

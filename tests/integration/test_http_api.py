@@ -20,10 +20,11 @@ import requests
 from ctworkflow import api
 from ctworkflow.config import get_settings
 from ctworkflow.domain.states import SessionStatus
+from ctworkflow.http.auth import COOKIE
 from tests import servers
 from tests.factories import make_tenant
 from tests.http_support import Server, running_server, token_for
-from tests.workflow_support import Project, make_project
+from tests.workflow_support import Project, make_project, wait_until_terminal
 
 CLIENT = Path(__file__).parents[1] / "clients" / "backend_client.py"
 
@@ -138,6 +139,33 @@ def test_a_backend_with_only_http_starts_a_session_gets_its_signed_webhook_and_r
     assert metric(text, 'ctw_queue_depth{queue="ctw.components"}') == 0
 
 
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "application/x-www-form-urlencoded", "text/plain"],
+)
+def test_a_json_object_starts_a_session_whatever_content_type_it_declares(
+    project: Project, server: Server, content_type: str | None
+) -> None:
+    # curl -d sends application/x-www-form-urlencoded; the body is still a JSON object.
+    headers = {"Authorization": f"Bearer {token_for(project.scope)}"}
+    if content_type is not None:
+        headers["Content-Type"] = content_type
+    body = json.dumps({"context": project.context.module_name})
+
+    answer = requests.post(
+        f"{server.url}/v1/projects/{project.scope.project_id}/sessions",
+        headers=headers,
+        data=body.encode(),
+        timeout=10,
+    )
+
+    assert answer.status_code == 202, answer.text
+    started = api.get_session(project.scope, answer.json()["id"])
+    assert started.component_id == project.context.id
+    assert [s.id for s in api.list_sessions(project.scope)] == [started.id]
+    assert wait_until_terminal(project.scope, started.id).status is SessionStatus.COMPLETE
+
+
 def test_bad_tokens_bodies_and_ids_get_one_line_and_write_nothing(
     project: Project, server: Server, workflow_db: str
 ) -> None:
@@ -176,11 +204,30 @@ def test_bad_tokens_bodies_and_ids_get_one_line_and_write_nothing(
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert post({"Authorization": f"Bearer {revoked}"}, json=body)[0] == 401
+    # The web view's login cookie is no API credential, whatever the body declares: a page on
+    # another site cannot start a session through a visitor's browser.
+    as_browser = {"Cookie": f"{COOKIE}={secret}", "Content-Type": "text/plain"}
+    assert post(as_browser, data=json.dumps(body)) == (
+        401,
+        {"error": "missing token: send the header Authorization: Bearer <token>"},
+    )
 
-    # Bodies: not JSON, not an object, unknown field, wrong type, too large.
+    # Bodies: not JSON, empty, not an object (whatever type they declare), unknown field, wrong
+    # type, too large.
     json_type = {**auth, "Content-Type": "application/json"}
-    assert post(json_type, data="{not json") == (400, {"error": "request body is not valid JSON"})
-    assert post(json_type, data="[1, 2]") == (422, {"error": "request body must be a JSON object"})
+    form_type = {**auth, "Content-Type": "application/x-www-form-urlencoded"}
+    not_json = (400, {"error": "request body is not valid JSON"})
+    empty = (400, {"error": "request body is empty: send a JSON object"})
+    not_object = (422, {"error": "request body must be a JSON object"})
+    for headers in (json_type, form_type, auth):
+        assert post(headers, data="{not json") == not_json
+        assert post(headers, data="") == empty
+        assert post(headers, data="[1, 2]") == not_object
+        assert post(headers, data='"shop.accounts"') == not_object
+    assert post(form_type, data={"context": project.context.module_name}) == not_json
+    assert (
+        post({**auth, "Content-Type": "multipart/form-data; boundary=x"}, data="--x--") == not_json
+    )
     assert post(auth, json={**body, "agnet": "x"}) == (422, {"error": "unknown field 'agnet'"})
     assert post(auth, json={}) == (422, {"error": "missing field 'context'"})
     assert post(auth, json={**body, "max_rounds": "many"})[0] == 422

@@ -56,10 +56,11 @@ def env_for(
 def test_a_worker_started_the_readme_way_logs_its_tasks_at_info(
     workflow_db: str, redis_server: servers.RedisServer, tmp_path: Path
 ) -> None:
-    # Given the orchestration worker exactly as the README starts it: no log option at all.
+    # Given the orchestration worker exactly as the README starts it (from the repository's top
+    # level, its deployment app): no log option at all.
     env = env_for(tmp_path, workflow_db, redis_server)
     log = tmp_path / "orchestration.log"
-    argv = ["celery", "-A", "ctworkflow.workers.orchestration", "worker",
+    argv = ["celery", "-A", "workers.orchestration", "worker",
             "-Q", constants.ORCHESTRATION_QUEUE, "--concurrency", "4"]  # fmt: skip
     app = client(redis_server.url(3), redis_server.url(4))
     with worker(argv, env, log):

@@ -21,7 +21,7 @@ def test_a_message_routed_to_one_queue_reaches_only_that_queue(
     client = redis.Redis.from_url(url)
     client.flushdb()
     app = Celery("ctworkflow")
-    app.config_from_object("ctworkflow.celeryconfig")
+    app.config_from_object("ctworkflow.celery_defaults")
     app.conf.update(broker_url=url, result_backend=redis_server.url(8))
     with app.connection_for_write() as connection:  # declare both queues, as workers do
         for queue in app.amqp.queues.values():

@@ -125,7 +125,11 @@ def test_discovery_of_a_src_package_with_subpackages_skips_private_and_generated
     assert [m for m in report.added if "." not in m.removeprefix("dateutil")] == ["dateutil"]
     assert {"dateutil.parser", "dateutil.tz", "dateutil.zoneinfo"} <= set(report.added)
     assert "dateutil.tz.tz" in report.added
-    assert not [m for m in report.added if m.rsplit(".", 1)[-1].startswith("_")]
+    # No private module; the subpackages whose __init__.py defines public classes or
+    # functions have their own code as a component.
+    own = [m for m in report.added if m.endswith(".__init__")]
+    assert own == ["dateutil.tz.__init__", "dateutil.zoneinfo.__init__"]
+    assert not [m for m in report.added if m.rsplit(".", 1)[-1].startswith("_") and m not in own]
     assert {s.path: s.reason.split(" (")[0] for s in report.skipped} == {
         "src/dateutil/_common.py": "private module",
         "src/dateutil/parser/_parser.py": "private module",
@@ -238,7 +242,8 @@ def test_an_elixir_library_is_discovered_with_the_test_paths_mix_expects(
 
     report = api.discover_components(scope)
 
-    assert report.added == ("EEx", "EEx.Compiler", "EEx.Engine", "EEx.SmartEngine")
+    # lib/eex.ex defines public functions: the library's own code is a component too.
+    assert report.added == ("EEx", "EEx.Compiler", "EEx.Engine", "EEx.SmartEngine", "EEx.__init__")
     assert report.profile is not None and report.profile.describe() == (
         "elixir library layout, app eex, tests in test/ mirroring lib/"
     )
@@ -246,6 +251,7 @@ def test_an_elixir_library_is_discovered_with_the_test_paths_mix_expects(
         ("EEx.Compiler", "test/eex/compiler_test.exs", False),
         ("EEx.Engine", "test/eex/engine_test.exs", False),
         ("EEx.SmartEngine", "test/eex/smart_engine_test.exs", True),
+        ("EEx.__init__", "test/eex_test.exs", True),
     )
     # And it is a library mix runs on its own: its own suite passes with the installed mix.
     done = subprocess.run(

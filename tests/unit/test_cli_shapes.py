@@ -249,3 +249,33 @@ def test_details_sum_the_agent_runs_of_every_child_and_keep_each_transcript() ->
     assert second["usage"]["wall_s"] == 2.0 and second["usage"]["turns"] == 3
     assert third["agent_runs"] == [] and third["usage"]["input_tokens"] is None
     json.dumps(document)
+
+
+def test_an_ended_sessions_outcome_names_what_landed_and_what_failed_and_why() -> None:
+    details = sample_details()
+    ended = dataclasses.replace(details, children=details.children[:2])
+
+    outcome = shapes.outcome_json(ended)
+    failed_session = dataclasses.replace(
+        ended, session=dataclasses.replace(ended.session, status=SessionStatus.FAILED)
+    )
+
+    assert outcome == {
+        "partial": True,
+        "landed": [
+            {
+                "module_name": "shop.accounts.user",
+                "name": "user",
+                "test_path": "tests/accounts/test_user.py",
+            }
+        ],
+        "failed": [{"module_name": "shop.accounts.repo", "name": "repo", "reason": "2 failed"}],
+    }
+    assert shapes.details_json(ended)["outcome"] == outcome
+    assert shapes.watch_json(ended, T0)["outcome"] == outcome
+    # A failed session landed nothing; a session still running has no outcome yet.
+    assert shapes.outcome_json(failed_session) == {**outcome, "partial": False, "landed": []}
+    active = dataclasses.replace(
+        ended, session=dataclasses.replace(ended.session, status=SessionStatus.ACTIVE)
+    )
+    assert shapes.outcome_json(active) is None

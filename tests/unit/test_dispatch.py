@@ -44,7 +44,7 @@ class Sent:
 def app() -> Iterator[Celery]:
     """Our configuration on kombu's in-process broker (no server)."""
     app = Celery("ctw-dispatch-test")
-    app.config_from_object("ctworkflow.celeryconfig")
+    app.config_from_object("ctworkflow.celery_defaults")
     app.conf.update(
         broker_url="memory://", result_backend="cache+memory://", broker_transport_options={}
     )

@@ -172,3 +172,28 @@ def test_an_existing_test_file_keeps_its_tests_and_gains_a_smoke_module_under_mi
         "Demo.Accounts.UserTest test greets",
     }
     assert "Demo.Accounts.UserCtwSmokeTest test exports greet/2" in after.passing_ids()
+
+
+def test_a_doctest_that_failed_is_not_asserted_again_and_the_file_says_why(
+    tmp_path: Path,
+) -> None:
+    # Given a module whose iex> example is wrong at the base
+    module = "Demo.Accounts.User"
+    wrong = elixir_module_source(module).replace("      42\n", "      43\n")
+    workspace = mix_workspace(tmp_path / "ws", {"lib/demo/accounts/user.ex": wrong})
+    runner = MixRunner(mix_home=tmp_path / "mix")
+    path = "test/demo/accounts/user_test.exs"
+    assert ScaffoldAgent().write_tests(request(workspace, module)).ok
+    (first,) = runner.run(workspace, [path], timeout_s=120).values()
+    assert first.failed == 1 and f"doctest {module}.double/1 (1)" in first.output_tail
+
+    # When the scaffold writes again, handed that run's output
+    again = dataclasses.replace(request(workspace, module), feedback=first.output_tail)
+    assert ScaffoldAgent().write_tests(again).ok
+
+    # Then the new file asserts no doctest, says why, and passes
+    content = (workspace / path).read_text()
+    assert f"doctest {module}" not in content
+    assert "# No doctest: one of the module's iex> examples failed when last run." in content
+    (second,) = runner.run(workspace, [path], timeout_s=120).values()
+    assert second.all_passed and second.collected == 4, second.output_tail

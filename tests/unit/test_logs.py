@@ -15,7 +15,7 @@ from ctworkflow import logs
 @pytest.mark.parametrize(
     ("setting", "default", "requested", "expected"),
     [
-        ("", logs.SERVICE_LEVEL, None, "INFO"),  # a worker the README's way
+        ("", logs.SERVICE_LEVEL, None, "INFO"),  # a worker as docs/deployment.md starts it
         ("", logs.SERVICE_LEVEL, logging.WARNING, "INFO"),  # Celery's default --loglevel
         ("", logs.COMMAND_LEVEL, None, "ERROR"),  # a ctw command: its output is its answer
         ("debug", logs.COMMAND_LEVEL, None, "DEBUG"),

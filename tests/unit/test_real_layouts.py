@@ -276,6 +276,8 @@ def test_the_eex_library_is_one_context_whose_tests_mirror_lib(tmp_path: Path) -
         "EEx.Compiler": ("lib/eex/compiler.ex", "test/eex/compiler_test.exs", False),
         "EEx.Engine": ("lib/eex/engine.ex", "test/eex/engine_test.exs", False),
         "EEx.SmartEngine": ("lib/eex/smart_engine.ex", "test/eex/smart_engine_test.exs", True),
+        # lib/eex.ex defines public functions: the library's own code is a component too.
+        "EEx.__init__": ("lib/eex.ex", "test/eex_test.exs", True),
     }
     tree, _ = read_package(folder, Layout.PHOENIX)
     assert layout_profile.existing_test_file(profile, "EEx.SmartEngine", tree) == (

@@ -254,3 +254,26 @@ def test_an_existing_elixir_test_module_is_kept_and_a_smoke_module_appended() ->
     assert "doctest Demo.User" not in added  # the file doctests the module already
     assert 'test "exports new/1"' in added
     assert append_elixir_tests(content, "Demo.User", [("new", 1)], doctests=True) == content
+
+
+def test_an_existing_test_file_of_a_module_whose_doctests_fail_gains_no_doctest_test(
+    tmp_path: Path,
+) -> None:
+    workspace = make_workspace(tmp_path, SOURCE.replace("    4\n", "    5\n"))
+    request = request_for(workspace)
+    test_file = workspace / request.test_path
+    test_file.parent.mkdir(parents=True)
+    test_file.write_text(EXISTING)
+    base = run(workspace, request.test_path)
+    existing = ExistingTests(path=request.test_path, tests=base.collected, content=EXISTING)
+
+    result = ScaffoldAgent().write_tests(request_for(workspace, existing=existing))
+
+    assert result.ok, result.error
+    after = run(workspace, request.test_path)
+    assert after.all_passed, after.output_tail
+    assert set(after.cases) - set(base.cases) == {
+        "test_ctw_smoke2_module_imports",
+        "test_ctw_smoke2_public_names_exist",
+    }
+    assert "CTW_SMOKE2_DOCTESTS_NOT_TESTED = '1 of 1 doctests fail" in test_file.read_text()

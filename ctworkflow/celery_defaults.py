@@ -1,4 +1,8 @@
-"""Celery configuration: only translates ctworkflow settings into Celery's lowercase keys."""
+"""The Celery settings the package runs with: ctworkflow's settings in Celery's lowercase keys.
+
+The deployment's `celeryconfig.py` (the repository's top level) starts from these and overrides
+what an operator changes; a process started from the installed package alone uses them as they are.
+"""
 
 from __future__ import annotations
 
@@ -105,3 +109,36 @@ beat_schedule = {
         },
     },
 }
+
+
+#: Every Celery setting defined here: what the deployment's celeryconfig.py starts from.
+__all__ = [
+    "accept_content",
+    "beat_schedule",
+    "beat_sync_every",
+    "broker_connection_retry_on_startup",
+    "broker_connection_timeout",
+    "broker_transport_options",
+    "broker_url",
+    "enable_utc",
+    "result_backend",
+    "result_backend_transport_options",
+    "result_chord_join_timeout",
+    "result_expires",
+    "result_serializer",
+    "task_acks_late",
+    "task_default_queue",
+    "task_publish_retry_policy",
+    "task_queues",
+    "task_reject_on_worker_lost",
+    "task_routes",
+    "task_send_sent_event",
+    "task_serializer",
+    "task_track_started",
+    "timezone",
+    "worker_enable_soft_shutdown_on_idle",
+    "worker_hijack_root_logger",
+    "worker_prefetch_multiplier",
+    "worker_send_task_events",
+    "worker_soft_shutdown_timeout",
+]

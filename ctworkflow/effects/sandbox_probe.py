@@ -1,0 +1,41 @@
+"""Whether the configured sandbox can run on this host: a worker's start-up check, and the
+demo's choice to run its own sample without one."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+from ctworkflow import errors
+from ctworkflow.config import Settings
+from ctworkflow.effects import sandbox, shell
+
+_PROBE_TIMEOUT_S = 30.0
+
+
+def sandbox_problem(settings: Settings) -> str | None:
+    """Why the configured sandbox cannot run on this host, in one line; None if it can."""
+    if settings.sandbox == sandbox.NONE:
+        return None
+    config = sandbox.from_settings(settings)
+    missing = sandbox.missing_programs(config)
+    if missing:
+        return sandbox.missing_message(missing[0])
+    try:
+        with tempfile.TemporaryDirectory(prefix="ctw-sandbox-probe-") as folder:
+            probe = shell.run(
+                [sys.executable, "-c", ""],
+                cwd=Path(folder),
+                timeout_s=_PROBE_TIMEOUT_S,
+                policy=sandbox.for_tests(Path(folder)),
+            )
+    except errors.SandboxUnavailable as error:
+        return str(error)
+    if probe.ok:
+        return None
+    said = (probe.stderr.strip().splitlines() or [f"exit status {probe.returncode}"])[-1]
+    return (
+        f"CTW_SANDBOX=bubblewrap cannot create its sandbox on this host ({said}): allow user "
+        "namespaces (see docs/security.md) or set CTW_SANDBOX=none"
+    )
