@@ -219,3 +219,44 @@ def register(
         return new_project(
             uow, str(upstream.remote), layout, {"agent": "scaffold", **dict(settings)}, name="real"
         )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BehaviourCase:
+    """A real package, its tests removed, to compare what agents write for its components."""
+
+    name: str
+    version: str
+    #: The context a session tests, and its components (modules).
+    context: str
+    components: tuple[str, ...]
+    #: The release tag (a build that reads its version from git needs it).
+    tag: str | None = None
+
+
+#: humanize 4.9.0: a src layout, four modules beside its ``__init__`` (filesize, i18n, number,
+#: time; 1,500 lines), no dependencies, a version read from git (hatch-vcs). Pynguin writes
+#: value assertions for each (``naturalsize(value=2341) == "2.3 kB"``).
+HUMANIZE = BehaviourCase(
+    name="humanize",
+    version="4.9.0",
+    context="humanize",
+    components=("humanize.filesize", "humanize.i18n", "humanize.number", "humanize.time"),
+    tag="4.9.0",
+)
+
+
+def without_tests(case: BehaviourCase, root: Path) -> UpstreamRepo:
+    """``case``'s package from the index as its authors' repository, with every test of its
+    own removed first (its ``tests`` folders and ``test_*.py`` files): a context with no tests
+    yet, as a new user's would be."""
+    source = fetch_sdist(case.name, case.version, root / "sdist")
+    for folder in [p for p in source.rglob("tests") if p.is_dir()]:
+        shutil.rmtree(folder)
+    for file in [
+        *source.rglob("test_*.py"),
+        *source.rglob("*_test.py"),
+        *source.rglob("conftest.py"),
+    ]:
+        file.unlink()
+    return as_repository(source, root / "upstream", tag=case.tag)

@@ -40,6 +40,9 @@ class AgentRequest:
     #: Variables of the target's environment (``PATH`` with its interpreter first,
     #: ``VIRTUAL_ENV``); None: the worker's own.
     env: Mapping[str, str] | None = None
+    #: The lines of the source file the previous round's tests left uncovered, as (first,
+    #: last) ranges; empty: unknown, or the first round. An agent that can aim at lines does.
+    uncovered: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -14,6 +14,7 @@ from ctworkflow import errors
 from ctworkflow.agents.base import Agent
 from ctworkflow.agents.command import CommandAgent
 from ctworkflow.agents.presets import PRESETS, Preset, preset_settings
+from ctworkflow.agents.pynguin import PynguinAgent, search_time_setting
 from ctworkflow.agents.scaffold import ScaffoldAgent
 from ctworkflow.domain.inputs import preview
 
@@ -91,6 +92,7 @@ def _preset_agent(preset: Preset) -> AgentFactory:
 
 _FACTORIES: dict[str, AgentFactory] = {
     "command": _command_agent,
+    "pynguin": lambda settings: PynguinAgent(search_time_s=search_time_setting(settings)),
     "scaffold": lambda settings: ScaffoldAgent(),
     **{name: _preset_agent(preset) for name, preset in PRESETS.items()},
 }

@@ -141,7 +141,7 @@ def find_uv() -> str | None:
     return shutil.which("uv")
 
 
-def _base_python() -> str:
+def base_python() -> str:
     """The interpreter virtual environments are made from: the worker's own, below any venv."""
     base = Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
     return str(base) if base.is_file() else sys.executable
@@ -290,11 +290,11 @@ class Environments:
             )
         if uv is not None:
             return [
-                [uv, "venv", "--quiet", "--python", _base_python(), str(folder)],
+                [uv, "venv", "--quiet", "--python", base_python(), str(folder)],
                 [uv, "pip", "install", "--quiet", "--python", python, *wanted],
             ]
         return [
-            [_base_python(), "-m", "venv", str(folder)],
+            [base_python(), "-m", "venv", str(folder)],
             [python, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", *wanted],
         ]
 
@@ -345,7 +345,7 @@ class Environments:
             argv,
             cwd=workspace,
             timeout_s=self.settings.environment_timeout_s,
-            env=shell.base_env({**_network_config(), **variables}),
+            env=shell.base_env({**network_config(), **variables}),
             should_stop=should_stop,
             policy=sandbox.for_build(
                 workspace, self.root, scratch=(self.settings.environment_cache,)
@@ -365,7 +365,7 @@ class Environments:
         raise errors.EnvironmentUnavailable(failure_reason(argv, result, output))
 
 
-def _network_config() -> dict[str, str]:
+def network_config() -> dict[str, str]:
     return {name: os.environ[name] for name in BUILD_ENV_ALLOW_LIST if name in os.environ}
 
 

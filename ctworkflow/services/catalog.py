@@ -14,6 +14,7 @@ from typing import Any, Final, TypeVar
 from sqlalchemy import exc
 
 from ctworkflow import errors
+from ctworkflow.agents.pynguin import SEARCH_TIME_SETTING, search_time_setting
 from ctworkflow.agents.registry import get_agent
 from ctworkflow.domain import (
     budgets,
@@ -163,6 +164,8 @@ def check_project_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
         get_agent(check_name(agent, "agent", max_length=64), checked)
     elif "agent_argv" in checked:
         get_agent("command", checked)
+    if SEARCH_TIME_SETTING in checked:
+        search_time_setting(checked)  # set for a session that names the agent later
     if "runner" in checked:
         check_runner(checked["runner"])
     if "environment" in checked:

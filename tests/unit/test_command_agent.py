@@ -372,5 +372,5 @@ def test_the_registry_refuses_an_unknown_agent() -> None:
         get_agent("x", {})
     assert (
         str(excinfo.value)
-        == "unknown agent 'x': expected one of aider, claude-code, command, scaffold"
+        == "unknown agent 'x': expected one of aider, claude-code, command, pynguin, scaffold"
     )
