@@ -11,7 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ctworkflow.domain import model
+from ctworkflow.domain import agent_runs, model
+from ctworkflow.domain.agent_usage import Usage
 from ctworkflow.domain.webhooks import Delivery, Webhook
 from ctworkflow.effects.git import redact
 from ctworkflow.services import discovery
@@ -201,6 +202,21 @@ class TestsOut(Response):
     flaky: list[FlakyOut] = Field(default_factory=list)
 
 
+class UsageOut(Response):
+    """What agent runs used: summed tokens, cost and turns where the program reported them,
+    and how long they ran."""
+
+    input_tokens: int | None
+    output_tokens: int | None
+    cost_usd: float | None
+    turns: int | None
+    wall_s: float | None
+
+    @classmethod
+    def of(cls, usage: Usage) -> UsageOut:
+        return cls(**usage.to_json())
+
+
 class ComponentOut(Response):
     """One row of a session's component matrix, with the component session's steps."""
 
@@ -217,6 +233,7 @@ class ComponentOut(Response):
     error: str | None
     error_line: str | None = Field(description="The failure reason's first line")
     steps: list[StepOut]
+    usage: UsageOut = Field(description="What this component's agent runs used")
 
 
 class SessionOut(SessionSummary):
@@ -224,15 +241,18 @@ class SessionOut(SessionSummary):
 
     steps: list[StepOut]
     component_matrix: list[ComponentOut]
+    usage: UsageOut = Field(description="What every agent run of the session used, summed")
 
     @classmethod
     def of_full(cls, full: FullSession, now: datetime) -> SessionOut:
         details = full.details
         matrix = [_component(full, child, now) for child in details.children]
+        every = [step for steps in full.child_steps.values() for step in steps]
         return cls(
             **SessionSummary.of(details, now).model_dump(),
             steps=[StepOut.of(i) for i in details.interactions],
             component_matrix=matrix,
+            usage=UsageOut.of(agent_runs.usage([*details.interactions, *every])),
         )
 
 
@@ -267,6 +287,7 @@ def _component(full: FullSession, child: model.Session, now: datetime) -> Compon
         error=child.error,
         error_line=first_line(child.error),
         steps=[StepOut.of(i) for i in steps],
+        usage=UsageOut.of(agent_runs.usage(steps)),
     )
 
 

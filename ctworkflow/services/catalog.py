@@ -17,6 +17,7 @@ from ctworkflow import errors
 from ctworkflow.agents.pynguin import SEARCH_TIME_SETTING, search_time_setting
 from ctworkflow.agents.registry import get_agent
 from ctworkflow.domain import (
+    budgets,
     environments,
     flakiness,
     id_prefix,
@@ -158,6 +159,7 @@ def check_project_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
         raise errors.InvalidInput("project settings must be a mapping")
     checked = dict(settings)
     layout_profile.check_settings(checked)  # source_root, tests_root, test_style, ...
+    budgets.check_settings(checked)
     agent = checked.get("agent")
     if agent is not None:
         get_agent(check_name(agent, "agent", max_length=64), checked)

@@ -424,6 +424,10 @@ class _Stepper:
             "stderr_tail": result.stderr_tail,
             "data": {"duration_s": result.duration_s},
         }
+        if result.usage is not None:
+            fields["data"]["usage"] = result.usage.to_json()
+        if result.transcript:
+            fields["data"]["transcript"] = result.transcript
         if result.ok:
             return command, model.Outcome.ok(**fields)
         if result.permanent:
