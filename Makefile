@@ -32,8 +32,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The whole suite: it drives the real coding agents too (make agents).
 test: $(STAMP)
 	$(PACKAGES) test
+	$(MAKE) agents
 	$(BIN)/pytest
 
 # The tier that needs no server: unit tests and the checks of the docs and files (seconds).
