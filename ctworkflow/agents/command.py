@@ -14,6 +14,7 @@ from ctworkflow import errors
 from ctworkflow.agents.base import AgentRequest, AgentResult
 from ctworkflow.agents.prompt import build_prompt
 from ctworkflow.config import get_settings
+from ctworkflow.domain.network import check_allow_list
 from ctworkflow.effects import nofollow, sandbox, shell
 
 PLACEHOLDERS = frozenset(
@@ -78,8 +79,8 @@ class CommandAgent:
     """Run an argv template in the workspace; the program must write the test file.
 
     The program runs in the sandbox (:mod:`ctworkflow.effects.sandbox`): it writes its
-    workspace (and the operator's agent folders), reads its prompt file, and reaches the
-    network for its model's API unless ``network`` is False.
+    workspace (and the operator's agent folders), reads its prompt file, and reaches what
+    ``network_allow`` names (its model's API) unless ``network`` is False: then nothing.
     """
 
     name: str = "command"
@@ -91,6 +92,7 @@ class CommandAgent:
         timeout_s: float | None = None,
         pass_env: Sequence[object] = (),
         network: bool = True,
+        network_allow: Sequence[str] = (),
     ) -> None:
         """Validate the template's placeholders now, so a bad setting fails early.
 
@@ -103,6 +105,7 @@ class CommandAgent:
         self.timeout_s = timeout_s
         self.pass_env = validate_env_names(pass_env)
         self.network = network
+        self.network_allow = tuple(check_allow_list(list(network_allow)))
 
     def _env(self, request: AgentRequest, prompt_file: Path) -> dict[str, str]:
         """The allow-listed environment, the target environment's variables (its interpreter
@@ -141,6 +144,7 @@ class CommandAgent:
                     request.workspace,
                     readable=(prompt_dir, *_environment_root(request)),
                     network=self.network,
+                    allow=self.network_allow,
                 ),
             )
         finally:

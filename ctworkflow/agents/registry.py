@@ -14,6 +14,7 @@ from ctworkflow import errors
 from ctworkflow.agents.base import Agent
 from ctworkflow.agents.command import CommandAgent
 from ctworkflow.agents.scaffold import ScaffoldAgent
+from ctworkflow.domain import network
 from ctworkflow.domain.inputs import preview
 
 AgentFactory = Callable[[Mapping[str, Any]], Agent]
@@ -67,6 +68,7 @@ def _command_agent(settings: Mapping[str, Any]) -> Agent:
         timeout_s=_timeout_setting(settings),
         pass_env=_env_setting(settings),
         network=_network_setting(settings),
+        network_allow=network.check_allow_list(settings.get(network.SETTING) or []),
     )
 
 

@@ -15,12 +15,14 @@ from sqlalchemy import exc
 
 from ctworkflow import errors
 from ctworkflow.agents.registry import get_agent
+from ctworkflow.config import get_settings
 from ctworkflow.domain import (
     environments,
     id_prefix,
     layout_profile,
     layouts,
     model,
+    network,
     repositories,
     states,
 )
@@ -30,6 +32,7 @@ from ctworkflow.domain.inputs import (
     check_name,
     check_priority,
 )
+from ctworkflow.effects import sandbox_network
 from ctworkflow.persistence.db import UnitOfWork
 from ctworkflow.runners.registry import check_runner
 
@@ -162,6 +165,10 @@ def check_project_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
         get_agent("command", checked)
     if "runner" in checked:
         check_runner(checked["runner"])
+    if network.SETTING in checked:
+        allow = network.check_allow_list(checked[network.SETTING])
+        network.refuse_services(allow, sandbox_network.worker_services(get_settings()))
+        checked[network.SETTING] = allow
     if "environment" in checked:
         checked["environment"] = environments.check_setting(checked["environment"])
     return checked
