@@ -84,8 +84,9 @@ def test_an_agent_and_a_setup_py_reach_what_is_allowed_and_not_the_broker_or_dat
         *("--module", "{module}", "--test-path", "{test_path}", "--prompt", "{prompt_file}"),
     ]
     with standin_server() as standin, loopback_service() as other:
-        # Reached from this host, both answer: what the runs see is the sandbox's doing.
-        assert greeting(redis_server.port).startswith(b"+PONG")
+        # Reached from this host, all answer: what the runs see is the sandbox's doing. (Redis
+        # asks for its password: reached, a run would read "-NOAUTH", not be refused.)
+        assert greeting(redis_server.port).startswith(b"-NOAUTH")
         assert greeting(other) == BANNER
         spec = probe_spec(redis_server.port, postgres_server.port, other, standin)
         spec_file.write_text(spec)
