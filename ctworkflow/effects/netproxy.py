@@ -52,16 +52,21 @@ def serving(
     listener.bind(str(path))
     listener.listen(64)
     stop = threading.Event()
+    clients: set[socket.socket] = set()
     thread = threading.Thread(
-        target=_accept, args=(listener, tuple(rules), tuple(forbidden), stop), daemon=True
+        target=_accept,
+        args=(listener, tuple(rules), tuple(forbidden), stop, clients),
+        daemon=True,
     )
     thread.start()
     try:
         yield
     finally:
         stop.set()
-        with contextlib.suppress(OSError):
-            listener.shutdown(socket.SHUT_RDWR)
+        # The run is over: end what it left open (a client that never sent its request).
+        for sock in (listener, *list(clients)):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
         listener.close()
         thread.join(timeout=5)
 
@@ -71,13 +76,29 @@ def _accept(
     rules: tuple[network.Rule, ...],
     forbidden: tuple[network.Endpoint, ...],
     stop: threading.Event,
+    clients: set[socket.socket],
 ) -> None:
     while not stop.is_set():
         try:
             client, _ = listener.accept()
         except OSError:
             return
-        threading.Thread(target=_serve, args=(client, rules, forbidden), daemon=True).start()
+        clients.add(client)
+        threading.Thread(
+            target=_tracked, args=(client, rules, forbidden, clients), daemon=True
+        ).start()
+
+
+def _tracked(
+    client: socket.socket,
+    rules: tuple[network.Rule, ...],
+    forbidden: tuple[network.Endpoint, ...],
+    clients: set[socket.socket],
+) -> None:
+    try:
+        _serve(client, rules, forbidden)
+    finally:
+        clients.discard(client)
 
 
 def _serve(
@@ -91,20 +112,22 @@ def _serve(
             method, target, version, headers = _parse(head)
             if method == "CONNECT":
                 host, port = _authority(target, default=None)
-                upstream = _open(host, port, rules, forbidden)
-                client.sendall(b"HTTP/1.1 200 Connection established\r\n\r\n")
+                established: bytes | None = b"HTTP/1.1 200 Connection established\r\n\r\n"
                 first = rest
             else:
                 host, port, path = _absolute(target)
-                upstream = _open(host, port, rules, forbidden)
+                established = None
                 first = _origin_request(method, path, version, headers) + rest
+            upstream = _open(host, port, rules, forbidden)
         except _Refused as refused:
             _log.info("sandbox network: refused (%s)", refused)
             _answer(client, refused.status, str(refused))
             return
         except OSError:
             return
-        with upstream:
+        with upstream, contextlib.suppress(OSError):
+            if established is not None:
+                client.sendall(established)
             _relay(client, upstream, first)
 
 

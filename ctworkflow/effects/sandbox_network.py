@@ -87,7 +87,7 @@ class Network:
         """The variables that send a program's HTTP(S) through the proxy."""
         proxy = f"http://127.0.0.1:{self.proxy_port}"
         direct = ",".join(dict.fromkeys(target.rpartition(":")[0] for _, target in self.forwards))
-        names = ("HTTP_PROXY", "HTTPS_PROXY", "http_proxy", "https_proxy")
+        names = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
         found = dict.fromkeys(names, proxy)
         # Forwarded loopback services are reached as they are, not through the proxy.
         found.update({"NO_PROXY": direct, "no_proxy": direct})

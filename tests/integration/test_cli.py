@@ -212,6 +212,11 @@ def test_cli_errors_are_one_line_and_a_non_zero_exit(env: dict[str, str], tmp_pa
     one_line_error(ctw("session", "show", "not-an-id", env=shop), "is not a valid id")
     one_line_error(ctw("session", "start", "shop.nothing", env=shop), "component shop.nothing")
     one_line_error(ctw("project", "create", "y", "--repo", "r", "--setting", "k", env=shop), "KEY")
+    allow = 'network_allow=["pypi.org", "https://pypi.org/simple"]'
+    one_line_error(
+        ctw("project", "create", "z", "--repo", "r", "--setting", allow, env=shop),
+        "the setting 'network_allow': 'https://pypi.org/simple' is not a host, a host:port or",
+    )
     one_line_error(ctw("worker", "--queue", "steps", env=shop), "unknown queue 'steps'")
     unmigrated = {**env, "CTW_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}"}
     one_line_error(ctw("account", "create", "a", env=unmigrated), "run: ctw db upgrade")

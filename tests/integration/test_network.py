@@ -10,6 +10,7 @@ model server, both directly and through the proxy, and writes down what answered
 from __future__ import annotations
 
 import json
+import socket
 import sys
 from pathlib import Path
 
@@ -17,12 +18,15 @@ import pytest
 
 from ctworkflow import errors
 from ctworkflow.config import get_settings
+from ctworkflow.domain import network
 from ctworkflow.domain.states import SessionStatus
+from ctworkflow.effects import netproxy
 from ctworkflow.services.catalog import check_project_settings
 from tests import servers
 from tests.network_support import (
     BANNER,
     PROBE,
+    STANDIN_ANSWER,
     greeting,
     loopback_service,
     standin_server,
@@ -120,3 +124,41 @@ def test_an_agent_and_a_setup_py_reach_what_is_allowed_and_not_the_broker_or_dat
     assert by_build["urls"]["index"].startswith("reached: 200"), by_build
     refused = by_agent["urls"]["index"]
     assert refused.startswith("refused:") and "403 Forbidden" in refused, by_agent
+
+
+def ask_proxy(socket_path: Path, request: bytes) -> bytes:
+    """Send ``request`` to the proxy on ``socket_path``; all it answers until it closes."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(10)
+        sock.connect(str(socket_path))
+        sock.sendall(request)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+        return answer
+
+
+def test_the_proxy_relays_plain_http_to_an_allowed_service_and_refuses_the_rest(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "proxy.sock"
+    with standin_server() as standin, loopback_service() as other:
+        allow = [network.parse_entry(f"127.0.0.1:{standin}")]
+        with netproxy.serving(path, allow, forbidden=[]):
+            allowed = ask_proxy(
+                path,
+                f"GET http://127.0.0.1:{standin}/v1/models HTTP/1.1\r\n"
+                f"Host: 127.0.0.1:{standin}\r\nProxy-Connection: keep-alive\r\n\r\n".encode(),
+            )
+            refused = ask_proxy(
+                path, f"GET http://127.0.0.1:{other}/ HTTP/1.1\r\nHost: x\r\n\r\n".encode()
+            )
+            tunnel = ask_proxy(path, f"CONNECT 127.0.0.1:{other} HTTP/1.1\r\n\r\n".encode())
+            garbage = ask_proxy(path, b"HELLO\r\n\r\n")
+
+    assert allowed.startswith(b"HTTP/1.0 200") and allowed.endswith(STANDIN_ANSWER)
+    for answer in (refused, tunnel):
+        assert answer.startswith(b"HTTP/1.1 403 Forbidden")
+        assert f"127.0.0.1:{other} is a private or loopback address".encode() in answer
+        assert BANNER not in answer
+    assert garbage.startswith(b"HTTP/1.1 400 Bad Request")
