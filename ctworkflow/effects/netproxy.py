@@ -40,7 +40,7 @@ class _Refused(Exception):
 
     def __init__(self, status: str, reason: str) -> None:
         super().__init__(reason)
-        self.status = status
+        self.status_line = status
 
 
 @contextlib.contextmanager
@@ -121,7 +121,7 @@ def _serve(
             upstream = _open(host, port, rules, forbidden)
         except _Refused as refused:
             _log.info("sandbox network: refused (%s)", refused)
-            _answer(client, refused.status, str(refused))
+            _answer(client, refused.status_line, str(refused))
             return
         except OSError:
             return

@@ -214,7 +214,16 @@ def test_cli_errors_are_one_line_and_a_non_zero_exit(env: dict[str, str], tmp_pa
     one_line_error(ctw("project", "create", "y", "--repo", "r", "--setting", "k", env=shop), "KEY")
     allow = 'network_allow=["pypi.org", "https://pypi.org/simple"]'
     one_line_error(
-        ctw("project", "create", "z", "--repo", "r", "--setting", allow, env=shop),
+        ctw(
+            "project",
+            "create",
+            "z",
+            "--repo",
+            "https://example.com/z.git",
+            "--setting",
+            allow,
+            env=shop,
+        ),
         "the setting 'network_allow': 'https://pypi.org/simple' is not a host, a host:port or",
     )
     one_line_error(ctw("worker", "--queue", "steps", env=shop), "unknown queue 'steps'")
