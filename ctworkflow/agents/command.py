@@ -12,10 +12,11 @@ from pathlib import Path
 
 from ctworkflow import errors
 from ctworkflow.agents.base import AgentRequest, AgentResult
-from ctworkflow.agents.presets import Preset
+from ctworkflow.agents.presets import Preset, provider_entry
 from ctworkflow.agents.prompt import build_prompt
 from ctworkflow.config import get_settings
 from ctworkflow.domain import agent_usage
+from ctworkflow.domain.network import check_allow_list
 from ctworkflow.effects import nofollow, sandbox, shell
 
 PLACEHOLDERS = frozenset(
@@ -80,8 +81,8 @@ class CommandAgent:
     """Run an argv template in the workspace; the program must write the test file.
 
     The program runs in the sandbox (:mod:`ctworkflow.effects.sandbox`): it writes its
-    workspace (and the operator's agent folders), reads its prompt file, and reaches the
-    network for its model's API unless ``network`` is False.
+    workspace (and the operator's agent folders), reads its prompt file, and reaches what
+    ``network_allow`` names (its model's API) unless ``network`` is False: then nothing.
     """
 
     name: str = "command"
@@ -95,6 +96,7 @@ class CommandAgent:
         network: bool = True,
         preset: Preset | None = None,
         base_url: str | None = None,
+        network_allow: Sequence[str] = (),
     ) -> None:
         """Validate the template's placeholders now, so a bad setting fails early.
 
@@ -111,6 +113,10 @@ class CommandAgent:
         self.base_url = base_url
         if preset is not None:
             self.name = preset.name
+        # A preset reaches its model provider (agent_base_url's host, else its own) besides
+        # what the project allows.
+        provider = [] if preset is None else [provider_entry(preset, base_url)]
+        self.network_allow = tuple(check_allow_list([*provider, *network_allow]))
 
     def _env(self, request: AgentRequest, prompt_file: Path, home: Path | None) -> dict[str, str]:
         """The allow-listed environment, the target environment's variables (its interpreter
@@ -165,6 +171,7 @@ class CommandAgent:
                     scratch=(home,) if home is not None else (),
                     readable=(prompt_dir, *_environment_root(request)),
                     network=self.network,
+                    allow=self.network_allow,
                 ),
             )
         finally:

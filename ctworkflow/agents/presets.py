@@ -12,10 +12,12 @@ limit, the base URL and the program's path (``agent_model``, ``agent_max_turns``
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
+from urllib.parse import urlsplit
 
 from ctworkflow import errors
 from ctworkflow.domain import agent_usage, budgets
@@ -52,6 +54,8 @@ class Preset:
     pass_env: tuple[str, ...]
     #: The variable that carries ``agent_base_url``.
     base_url_env: str
+    #: The model provider's host the run may reach when no base URL names another.
+    provider: str
     #: The argv after the program, with the command agent's placeholders.
     arguments: Callable[[PresetSettings], list[str]]
     #: Variables set for the run, given its home folder.
@@ -137,6 +141,7 @@ PRESETS: Final[Mapping[str, Preset]] = {
         install="npm install -g @anthropic-ai/claude-code (to a prefix outside /tmp)",
         pass_env=("ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL"),
         base_url_env="ANTHROPIC_BASE_URL",
+        provider="api.anthropic.com",
         arguments=_claude_arguments,
         env=_claude_env,
         read_usage=agent_usage.from_claude,
@@ -149,6 +154,7 @@ PRESETS: Final[Mapping[str, Preset]] = {
         install="pip install aider-chat (into a virtual environment outside /tmp)",
         pass_env=("OPENAI_API_KEY", "OPENAI_API_BASE", "ANTHROPIC_API_KEY"),
         base_url_env="OPENAI_API_BASE",
+        provider="api.openai.com",
         arguments=_aider_arguments,
         env=_aider_env,
         read_usage=agent_usage.from_aider,
@@ -187,3 +193,18 @@ def _text(settings: Mapping[str, Any], name: str) -> str | None:
     if not isinstance(value, str) or not value.strip() or "\n" in value or len(value) > 1000:
         raise errors.InvalidInput(f"the setting {name!r} must be a one-line text")
     return value
+
+
+def provider_entry(preset: Preset, base_url: str | None) -> str:
+    """The network allow-list entry of the model provider a preset's run talks to: the host
+    (and port) of ``agent_base_url``, else of the worker's own base URL variable, else the
+    preset's provider."""
+    url = base_url or os.environ.get(preset.base_url_env)
+    if not url:
+        return preset.provider
+    parts = urlsplit(url)
+    if parts.hostname is None:
+        raise errors.InvalidInput(f"the base URL {url!r} names no host")
+    host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{host}:{port}"

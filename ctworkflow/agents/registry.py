@@ -16,6 +16,7 @@ from ctworkflow.agents.command import CommandAgent
 from ctworkflow.agents.presets import PRESETS, Preset, preset_settings
 from ctworkflow.agents.pynguin import PynguinAgent, search_time_setting
 from ctworkflow.agents.scaffold import ScaffoldAgent
+from ctworkflow.domain import network
 from ctworkflow.domain.inputs import preview
 
 AgentFactory = Callable[[Mapping[str, Any]], Agent]
@@ -69,6 +70,7 @@ def _command_agent(settings: Mapping[str, Any]) -> Agent:
         timeout_s=_timeout_setting(settings),
         pass_env=_env_setting(settings),
         network=_network_setting(settings),
+        network_allow=network.check_allow_list(settings.get(network.SETTING) or []),
     )
 
 
@@ -83,6 +85,7 @@ def _preset_agent(preset: Preset) -> AgentFactory:
             timeout_s=_timeout_setting(settings),
             pass_env=[*preset.pass_env, *_env_setting(settings)],
             network=_network_setting(settings),
+            network_allow=network.check_allow_list(settings.get(network.SETTING) or []),
             preset=preset,
             base_url=chosen.base_url,
         )

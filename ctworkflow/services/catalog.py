@@ -16,6 +16,7 @@ from sqlalchemy import exc
 from ctworkflow import errors
 from ctworkflow.agents.pynguin import SEARCH_TIME_SETTING, search_time_setting
 from ctworkflow.agents.registry import get_agent
+from ctworkflow.config import get_settings
 from ctworkflow.domain import (
     budgets,
     environments,
@@ -25,6 +26,7 @@ from ctworkflow.domain import (
     layout_profile,
     layouts,
     model,
+    network,
     repositories,
     states,
 )
@@ -34,6 +36,7 @@ from ctworkflow.domain.inputs import (
     check_name,
     check_priority,
 )
+from ctworkflow.effects import sandbox_network
 from ctworkflow.persistence.db import UnitOfWork
 from ctworkflow.runners.registry import check_runner
 
@@ -169,6 +172,10 @@ def check_project_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
         search_time_setting(checked)  # set for a session that names the agent later
     if "runner" in checked:
         check_runner(checked["runner"])
+    if network.SETTING in checked:
+        allow = network.check_allow_list(checked[network.SETTING])
+        network.refuse_services(allow, sandbox_network.worker_services(get_settings()))
+        checked[network.SETTING] = allow
     if "environment" in checked:
         checked["environment"] = environments.check_setting(checked["environment"])
     if landing.SETTING in checked:

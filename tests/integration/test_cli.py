@@ -217,6 +217,20 @@ def test_cli_errors_are_one_line_and_a_non_zero_exit(env: dict[str, str], tmp_pa
         ctw("project", "create", "z", *flaky_runs, env=shop),
         "setting flaky_runs must be a whole number from 0 to 20",
     )
+    allow = 'network_allow=["pypi.org", "https://pypi.org/simple"]'
+    one_line_error(
+        ctw(
+            "project",
+            "create",
+            "z",
+            "--repo",
+            "https://example.com/z.git",
+            "--setting",
+            allow,
+            env=shop,
+        ),
+        "the setting 'network_allow': 'https://pypi.org/simple' is not a host, a host:port or",
+    )
     assert [p["name"] for p in ok(ctw("project", "list", "--json", env=shop)).json()] == ["shop"]
     one_line_error(ctw("worker", "--queue", "steps", env=shop), "unknown queue 'steps'")
     unmigrated = {**env, "CTW_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}"}
