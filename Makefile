@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .PHONY: install format lint typecheck test test-fast test-unit test-integration faults bench \
-	bench-smoke all clean demo lock
+	bench-smoke all clean demo lock agents
 
 # Each target that needs Debian packages installs the missing ones first, as root with apt-get,
 # or says in one line which to install and how (deploy/debian-packages).
@@ -32,8 +32,10 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
+# The whole suite: it drives the real coding agents too (make agents).
 test: $(STAMP)
 	$(PACKAGES) test
+	$(MAKE) agents
 	$(BIN)/pytest
 
 # The tier that needs no server: unit tests and the checks of the docs and files (seconds).
@@ -80,3 +82,24 @@ demo: $(STAMP)
 lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --extra runner --generate-hashes --universal \
 		--python-version 3.11 --custom-compile-command "make lock" --quiet -o requirements.lock
+
+# The real coding agents' programs, for the tests that drive them against the stand-in model
+# server (tests/agents/model_server.py), each in a tool folder of its own under build/ (never
+# under /tmp: the sandbox's /tmp is private, so a program installed there is not found in it).
+AGENT_TOOLS        ?= build/agent-tools
+CLAUDE_CODE_VERSION ?= 2.1.197
+AIDER_VERSION       ?= 0.86.2
+
+$(AGENT_TOOLS)/claude-code/.installed:
+	mkdir -p $(AGENT_TOOLS)/claude-code
+	npm install --prefix $(AGENT_TOOLS)/claude-code --no-audit --no-fund --loglevel=error \
+		@anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION)
+	touch $@
+
+$(AGENT_TOOLS)/aider/.installed:
+	$(PYTHON) -m venv $(AGENT_TOOLS)/aider
+	$(AGENT_TOOLS)/aider/bin/pip install --quiet --upgrade pip
+	$(AGENT_TOOLS)/aider/bin/pip install --quiet aider-chat==$(AIDER_VERSION)
+	touch $@
+
+agents: $(AGENT_TOOLS)/claude-code/.installed $(AGENT_TOOLS)/aider/.installed

@@ -126,6 +126,10 @@ class SessionRecords(Protocol):
 
     def latest_attempts(self, scope: model.Scope, session_id: uuid.UUID) -> dict[str, int]: ...
 
+    def interactions_of(
+        self, scope: model.Scope, session_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[model.Interaction]]: ...
+
     def abandon_pending(self, scope: model.Scope, session_id: uuid.UUID, reason: str) -> int: ...
 
     def last_completed(

@@ -25,6 +25,7 @@ import logging
 import math
 import os
 import pwd
+import secrets
 import shlex
 import shutil
 import socket
@@ -272,7 +273,9 @@ class PostgresServer:
     """A PostgreSQL cluster of our own in a temporary folder, listening on ``HOST:port``.
 
     Create it with :func:`start_postgres` or :func:`running_postgres`. The superuser is
-    ``postgres`` and loopback connections are trusted (no password).
+    ``postgres``; a TCP connection needs its password (:attr:`password`, new for each server,
+    in :meth:`url` and :meth:`conninfo`), as a deployment's does; only the server's own unix
+    socket, in its private folder, is trusted.
     """
 
     def __init__(
@@ -293,6 +296,7 @@ class PostgresServer:
         self.timeout = timeout
         self._os_user = os_user
         self._runuser = find_runuser() if os_user is not None else None
+        self.password = secrets.token_hex(16)
 
     def __repr__(self) -> str:
         return f"PostgresServer(port={self.port}, base_dir={str(self.base_dir)!r})"
@@ -301,19 +305,23 @@ class PostgresServer:
 
     def url(self, database: str = "postgres") -> str:
         """SQLAlchemy URL of ``database`` on this server (psycopg 3 driver)."""
-        return f"postgresql+psycopg://{POSTGRES_SUPERUSER}@{HOST}:{self.port}/{quote(database)}"
+        user = f"{POSTGRES_SUPERUSER}:{self.password}"
+        return f"postgresql+psycopg://{user}@{HOST}:{self.port}/{quote(database)}"
 
     def conninfo(self, database: str = "postgres") -> str:
         """libpq connection string of ``database`` on this server."""
-        return make_conninfo(host=HOST, port=self.port, user=POSTGRES_SUPERUSER, dbname=database)
+        return make_conninfo(
+            host=HOST,
+            port=self.port,
+            user=POSTGRES_SUPERUSER,
+            password=self.password,
+            dbname=database,
+        )
 
     def create_database(self, name: str, *, template: str | None = None) -> str:
         """Create database ``name`` (a copy of ``template`` if given); return its URL."""
         with psycopg.connect(
-            host=HOST,
-            port=self.port,
-            user=POSTGRES_SUPERUSER,
-            dbname="postgres",
+            self.conninfo(),
             autocommit=True,
             connect_timeout=math.ceil(self.timeout),
         ) as connection:
@@ -349,7 +357,12 @@ class PostgresServer:
         )
 
     def initdb(self) -> None:
-        """Create the cluster in the (empty) data folder."""
+        """Create the cluster in the (empty) data folder: TCP connections need the password."""
+        password_file = self.base_dir / "password"
+        password_file.write_text(self.password + "\n")
+        password_file.chmod(0o600)
+        if self._os_user is not None:
+            os.chown(password_file, self._os_user.pw_uid, self._os_user.pw_gid)
         try:
             result = self._run(
                 "initdb",
@@ -357,7 +370,9 @@ class PostgresServer:
                 str(self.data_dir),
                 "-U",
                 POSTGRES_SUPERUSER,
-                "--auth=trust",
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+                f"--pwfile={password_file}",
                 "--encoding=UTF8",
                 "--locale=C",
                 "--no-sync",
@@ -365,6 +380,8 @@ class PostgresServer:
             )
         except subprocess.TimeoutExpired:
             raise ServerUnavailable(f"initdb ran past {self.timeout}s in {self.data_dir}") from None
+        finally:
+            password_file.unlink(missing_ok=True)
         if result.returncode != 0:
             output = (result.stdout + result.stderr).strip()
             raise ServerUnavailable(f"initdb failed in {self.data_dir}:\n{output}")
@@ -497,7 +514,7 @@ def running_postgres(
 # --------------------------------------------------------------------------- Redis
 
 
-def _redis_pid(port: int) -> int | None:
+def _redis_pid(port: int, password: str | None = None) -> int | None:
     """Process id of the Redis answering PING on ``port`` (None if nothing answers).
 
     Telling whose server answers matters while ours starts: another one may hold the port.
@@ -506,6 +523,7 @@ def _redis_pid(port: int) -> int | None:
     client = redis.Redis(
         host=HOST,
         port=port,
+        password=password,
         socket_connect_timeout=0.5,
         socket_timeout=0.5,
         retry=Retry(NoBackoff(), 0),
@@ -522,7 +540,9 @@ def _redis_pid(port: int) -> int | None:
 
 
 class RedisServer:
-    """A ``redis-server`` process of our own on ``HOST:port``, without persistence.
+    """A ``redis-server`` process of our own on ``HOST:port``, without persistence, that asks
+    for a password (:attr:`password`, new for each server, in :meth:`url`), as a deployment's
+    broker does.
 
     Create it with :func:`start_redis` or :func:`running_redis`.
     """
@@ -540,6 +560,7 @@ class RedisServer:
         self.log_path = base_dir / "redis.log"
         self.port = port
         self.timeout = timeout
+        self.password = secrets.token_hex(16)
         self._process: subprocess.Popen[bytes] | None = None
 
     def __repr__(self) -> str:
@@ -552,7 +573,7 @@ class RedisServer:
 
     def url(self, db: int = 0) -> str:
         """``redis://`` URL of logical database ``db`` on this server."""
-        return f"redis://{HOST}:{self.port}/{db}"
+        return f"redis://:{self.password}@{HOST}:{self.port}/{db}"
 
     def is_running(self) -> bool:
         return self._process is not None and self._process.poll() is None
@@ -563,8 +584,13 @@ class RedisServer:
             return
         if not self.base_dir.is_dir():
             raise ServerUnavailable(f"{self.base_dir} is gone (destroyed?)")
+        # The password in a file, not on the command line every process can read.
+        config = self.base_dir / "redis.conf"
+        config.write_text(f"requirepass {self.password}\n")
+        config.chmod(0o600)
         argv = [
             str(self.executable),
+            str(config),
             "--port",
             str(self.port),
             "--bind",
@@ -601,7 +627,7 @@ class RedisServer:
             code = self._process.poll()
             if code is not None:
                 return f"redis-server exited with code {code}"
-            if _redis_pid(self.port) == self._process.pid:
+            if _redis_pid(self.port, self.password) == self._process.pid:
                 return None
             if time.monotonic() >= deadline:
                 return f"it did not answer PING within {self.timeout}s"

@@ -48,7 +48,9 @@ def option(command: list[str], name: str) -> str:
 
 def test_servers_have_health_checks_and_redis_never_evicts(services: dict[str, Any]) -> None:
     assert "pg_isready" in services["postgres"]["healthcheck"]["test"]
-    assert "ping" in services["redis"]["healthcheck"]["test"]
+    # Redis asks for its password: the check runs redis-cli ping with it (REDISCLI_AUTH).
+    redis_check = " ".join(services["redis"]["healthcheck"]["test"])
+    assert "redis-cli ping" in redis_check and "REDISCLI_AUTH" in redis_check
     assert option(services["redis"]["command"], "--maxmemory-policy") == "noeviction"
 
 
@@ -63,12 +65,18 @@ def test_every_ctw_setting_named_in_compose_exists(services: dict[str, Any]) -> 
     assert named <= SETTINGS, named - SETTINGS
     for name in ("orchestration", "components", "migrate", "flower"):
         env = services[name]["environment"]
-        # The database URL holds a password: a secret file the settings read (config.py).
-        assert "ctw_database_url" in services[name]["secrets"]
-        assert "CTW_DATABASE_URL" not in env
-        assert env["CTW_BROKER_URL"].startswith("redis://redis:6379/")
-    example = ROOT / "deploy" / "secrets" / "ctw_database_url.example"
-    assert example.read_text().startswith("postgresql+psycopg://")
+        # The database and broker URLs hold passwords: secret files the settings read
+        # (config.py), never the environment.
+        for setting in ("ctw_database_url", "ctw_broker_url", "ctw_result_backend"):
+            assert setting in services[name]["secrets"] or name == "migrate", (name, setting)
+            assert setting.upper() not in env
+    secrets = ROOT / "deploy" / "secrets"
+    assert (secrets / "ctw_database_url.example").read_text().startswith("postgresql+psycopg://")
+    # Redis asks for the password the broker URLs carry.
+    password = (secrets / "redis.conf.example").read_text().split("requirepass ")[1].strip()
+    for url in ("ctw_broker_url", "ctw_result_backend"):
+        assert (secrets / f"{url}.example").read_text().startswith(f"redis://:{password}@redis:")
+    assert "/run/secrets/redis.conf" in services["redis"]["command"]
 
 
 def test_workers_run_our_app_on_our_queues(services: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import psycopg
 import pytest
 import redis
+from psycopg.conninfo import make_conninfo
 from psycopg.rows import TupleRow
 from redis.backoff import NoBackoff
 from redis.retry import Retry
@@ -71,14 +72,30 @@ def pg_rows(
 
 
 @pytest.mark.integration
+def test_both_servers_refuse_a_client_without_their_password(tmp_path: Path) -> None:
+    with running_postgres() as postgres, running_redis(tmp_path) as broker:
+        anonymous = make_conninfo(host="127.0.0.1", port=postgres.port, user="postgres")
+        with pytest.raises(psycopg.OperationalError, match="password"):
+            psycopg.connect(anonymous, connect_timeout=2).close()
+        assert pg_rows(postgres, "SELECT 1") == [(1,)]
+        anonymous_client = redis.Redis(host="127.0.0.1", port=broker.port)
+        with anonymous_client as client, pytest.raises(redis.AuthenticationError):
+            client.ping()
+        with redis_client(broker) as client:
+            assert client.ping()
+
+
+@pytest.mark.integration
 def test_postgres_server_accepts_connections_and_keeps_data_across_restart() -> None:
     server = start_postgres()
     try:
         assert server.port not in STANDARD_PORTS
-        assert server.url() == f"postgresql+psycopg://postgres@127.0.0.1:{server.port}/postgres"
+        user = f"postgres:{server.password}"
+        assert server.url() == f"postgresql+psycopg://{user}@127.0.0.1:{server.port}/postgres"
         assert server.is_running()
         with psycopg.connect(
-            f"host=127.0.0.1 port={server.port} user=postgres dbname=postgres"
+            f"host=127.0.0.1 port={server.port} user=postgres password={server.password} "
+            "dbname=postgres"
         ) as connection:
             connection.execute("CREATE TABLE note (body text)")
             connection.execute("INSERT INTO note VALUES ('kept')")
@@ -98,7 +115,8 @@ def test_postgres_server_creates_databases_stops_starts_and_is_gone_once_destroy
     base_dir = server.base_dir
     try:
         url = server.create_database("ctw_test")
-        assert url == f"postgresql+psycopg://postgres@127.0.0.1:{server.port}/ctw_test"
+        user = f"postgres:{server.password}"
+        assert url == f"postgresql+psycopg://{user}@127.0.0.1:{server.port}/ctw_test"
         assert pg_rows(server, "SELECT current_database()", "ctw_test") == [("ctw_test",)]
 
         server.stop()
@@ -200,8 +218,9 @@ def test_redis_server_answers_forgets_data_on_restart_and_is_gone_once_destroyed
     try:
         assert base_dir.parent == tmp_path
         assert server.port not in STANDARD_PORTS
-        assert server.url() == f"redis://127.0.0.1:{server.port}/0"
-        assert server.url(3) == f"redis://127.0.0.1:{server.port}/3"
+        password = server.password
+        assert server.url() == f"redis://:{password}@127.0.0.1:{server.port}/0"
+        assert server.url(3) == f"redis://:{password}@127.0.0.1:{server.port}/3"
         first_pid = server.pid
         with redis_client(server) as client:
             assert client.ping()

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from ctworkflow.domain.agent_usage import Usage
 from ctworkflow.domain.layouts import Layout
 
 
@@ -57,6 +58,10 @@ class AgentResult:
     error: str | None = None
     #: The failure is one no further try can change (:func:`ctworkflow.errors.no_round_can_fix`).
     permanent: bool = False
+    #: What the run used, where the program reports it (a preset's output).
+    usage: Usage | None = None
+    #: What the program printed, redacted and bounded (:func:`agent_usage.transcript`).
+    transcript: str = ""
 
 
 class Agent(Protocol):

@@ -12,8 +12,11 @@ from pathlib import Path
 
 from ctworkflow import errors
 from ctworkflow.agents.base import AgentRequest, AgentResult
+from ctworkflow.agents.presets import Preset, provider_entry
 from ctworkflow.agents.prompt import build_prompt
 from ctworkflow.config import get_settings
+from ctworkflow.domain import agent_usage
+from ctworkflow.domain.network import check_allow_list
 from ctworkflow.effects import nofollow, sandbox, shell
 
 PLACEHOLDERS = frozenset(
@@ -78,8 +81,8 @@ class CommandAgent:
     """Run an argv template in the workspace; the program must write the test file.
 
     The program runs in the sandbox (:mod:`ctworkflow.effects.sandbox`): it writes its
-    workspace (and the operator's agent folders), reads its prompt file, and reaches the
-    network for its model's API unless ``network`` is False.
+    workspace (and the operator's agent folders), reads its prompt file, and reaches what
+    ``network_allow`` names (its model's API) unless ``network`` is False: then nothing.
     """
 
     name: str = "command"
@@ -91,6 +94,9 @@ class CommandAgent:
         timeout_s: float | None = None,
         pass_env: Sequence[object] = (),
         network: bool = True,
+        preset: Preset | None = None,
+        base_url: str | None = None,
+        network_allow: Sequence[str] = (),
     ) -> None:
         """Validate the template's placeholders now, so a bad setting fails early.
 
@@ -103,13 +109,27 @@ class CommandAgent:
         self.timeout_s = timeout_s
         self.pass_env = validate_env_names(pass_env)
         self.network = network
+        self.preset = preset
+        self.base_url = base_url
+        if preset is not None:
+            self.name = preset.name
+        # A preset reaches its model provider (agent_base_url's host, else its own) besides
+        # what the project allows.
+        provider = [] if preset is None else [provider_entry(preset, base_url)]
+        self.network_allow = tuple(check_allow_list([*provider, *network_allow]))
 
-    def _env(self, request: AgentRequest, prompt_file: Path) -> dict[str, str]:
+    def _env(self, request: AgentRequest, prompt_file: Path, home: Path | None) -> dict[str, str]:
         """The allow-listed environment, the target environment's variables (its interpreter
-        first on ``PATH``), the passed-through variables and the prompt file."""
+        first on ``PATH``), the passed-through variables and the prompt file; for a preset,
+        its own variables and its home."""
         passed = {name: os.environ[name] for name in self.pass_env if name in os.environ}
         target = dict(request.env or {})
-        return shell.base_env({**target, **passed, PROMPT_ENV_VAR: str(prompt_file)})
+        own: dict[str, str] = {}
+        if self.preset is not None and home is not None:
+            own = {**self.preset.env(home), "HOME": str(home)}
+            if self.base_url is not None:
+                own[self.preset.base_url_env] = self.base_url
+        return shell.base_env({**target, **passed, **own, PROMPT_ENV_VAR: str(prompt_file)})
 
     def _argv(self, request: AgentRequest, prompt_file: Path) -> tuple[str, ...]:
         """Return the argv with every placeholder substituted."""
@@ -129,32 +149,86 @@ class CommandAgent:
         prompt_dir = Path(tempfile.mkdtemp(prefix="ctw-agent-prompt-"))
         try:
             prompt_file = prompt_dir / "prompt.md"
-            prompt_file.write_text(build_prompt(request), encoding="utf-8")
+            prompt = build_prompt(request)
+            prompt_file.write_text(prompt, encoding="utf-8")
+            home = prompt_dir / "home" if self.preset is not None else None
+            if home is not None:
+                home.mkdir()
             argv = self._argv(request, prompt_file)
+            env = self._env(request, prompt_file, home)
+            missing = self._missing_program(argv[0], env)
+            if missing is not None:
+                return AgentResult(ok=False, argv=argv, error=missing, permanent=True)
             result = shell.run(
                 argv,
                 cwd=request.workspace,
                 timeout_s=timeout_s,
-                env=self._env(request, prompt_file),
+                env=env,
+                input=prompt if self.preset is not None and self.preset.prompt_on_stdin else None,
                 should_stop=request.should_stop,
                 policy=sandbox.for_agent(
                     request.workspace,
+                    scratch=(home,) if home is not None else (),
                     readable=(prompt_dir, *_environment_root(request)),
                     network=self.network,
+                    allow=self.network_allow,
                 ),
             )
         finally:
             shutil.rmtree(prompt_dir, ignore_errors=True)
+        return self._result(request, result, timeout_s, env)
+
+    def _missing_program(self, program: str, env: dict[str, str]) -> str | None:
+        """Why a preset's program cannot run in the sandbox (one line), or None if it can."""
+        if self.preset is None:
+            return None
+        return program_problem(self.preset, program, env.get("PATH"))
+
+    def _result(
+        self,
+        request: AgentRequest,
+        result: shell.CommandResult,
+        timeout_s: float,
+        env: dict[str, str],
+    ) -> AgentResult:
+        """What the run did, with everything it printed redacted of the secrets it was handed."""
+        secrets = agent_usage.secret_values(env)
         error = _failure(request, result, timeout_s)
+        usage = None
+        if self.preset is not None:
+            usage = self.preset.read_usage(result.stdout)
+            said = self.preset.read_error(result.stdout) if error is not None else None
+            if said is not None:
+                error = f"{error}: {said}"
         return AgentResult(
             ok=error is None,
-            argv=argv,
+            argv=result.argv,
             exit_code=result.returncode,
             duration_s=result.duration_s,
-            stdout_tail=result.tail("stdout"),
-            stderr_tail=result.tail("stderr"),
-            error=error,
+            stdout_tail=agent_usage.redact(result.tail("stdout"), secrets),
+            stderr_tail=agent_usage.redact(result.tail("stderr"), secrets),
+            error=agent_usage.redact(error, secrets) if error is not None else None,
+            usage=usage,
+            transcript=agent_usage.transcript(result.stdout, result.stderr, secrets),
         )
+
+
+def program_problem(preset: Preset, program: str, path: str | None) -> str | None:
+    """Why ``program`` cannot run as the preset's program in the sandbox, or None: it is not
+    installed, or it is under ``/tmp``, which the sandbox hides."""
+    found = shutil.which(program, path=path) if "/" not in program else program
+    if found is None or not os.access(found, os.X_OK):
+        return (
+            f"agent {preset.name} needs the program {program!r}, which is not installed: "
+            f"{preset.install}, or set 'agent_program' to its path"
+        )
+    real = Path(os.path.realpath(found))
+    if real.is_relative_to("/tmp") and sandbox.configured().mode == sandbox.BUBBLEWRAP:
+        return (
+            f"agent {preset.name}: its program {real} is under /tmp, which the sandbox hides: "
+            "install it outside /tmp"
+        )
+    return None
 
 
 def _failure(request: AgentRequest, result: shell.CommandResult, timeout_s: float) -> str | None:

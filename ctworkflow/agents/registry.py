@@ -13,8 +13,10 @@ from typing import Any
 from ctworkflow import errors
 from ctworkflow.agents.base import Agent
 from ctworkflow.agents.command import CommandAgent
+from ctworkflow.agents.presets import PRESETS, Preset, preset_settings
 from ctworkflow.agents.pynguin import PynguinAgent, search_time_setting
 from ctworkflow.agents.scaffold import ScaffoldAgent
+from ctworkflow.domain import network
 from ctworkflow.domain.inputs import preview
 
 AgentFactory = Callable[[Mapping[str, Any]], Agent]
@@ -68,13 +70,34 @@ def _command_agent(settings: Mapping[str, Any]) -> Agent:
         timeout_s=_timeout_setting(settings),
         pass_env=_env_setting(settings),
         network=_network_setting(settings),
+        network_allow=network.check_allow_list(settings.get(network.SETTING) or []),
     )
+
+
+def _preset_agent(preset: Preset) -> AgentFactory:
+    """The factory of a preset: the command agent running the preset's program."""
+
+    def build(settings: Mapping[str, Any]) -> Agent:
+        chosen = preset_settings(settings)
+        argv = [chosen.program or preset.program, *preset.arguments(chosen)]
+        return CommandAgent(
+            argv,
+            timeout_s=_timeout_setting(settings),
+            pass_env=[*preset.pass_env, *_env_setting(settings)],
+            network=_network_setting(settings),
+            network_allow=network.check_allow_list(settings.get(network.SETTING) or []),
+            preset=preset,
+            base_url=chosen.base_url,
+        )
+
+    return build
 
 
 _FACTORIES: dict[str, AgentFactory] = {
     "command": _command_agent,
     "pynguin": lambda settings: PynguinAgent(search_time_s=search_time_setting(settings)),
     "scaffold": lambda settings: ScaffoldAgent(),
+    **{name: _preset_agent(preset) for name, preset in PRESETS.items()},
 }
 
 

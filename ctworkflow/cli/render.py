@@ -14,6 +14,7 @@ from rich.text import Text
 
 from ctworkflow.cli import shapes
 from ctworkflow.domain import model, quality
+from ctworkflow.domain.agent_usage import Usage
 from ctworkflow.domain.states import SessionStatus
 from ctworkflow.services.catalog import CONTEXT_TYPES
 from ctworkflow.services.session_views import SessionDetails
@@ -144,7 +145,23 @@ def outcome_table(details: SessionDetails) -> Table:
     return table
 
 
-def session_view(details: SessionDetails, now: datetime) -> RenderableType:
+def usage_line(usage: Usage) -> str:
+    """What agent runs used, in one line: tokens, cost and turns where known, wall time."""
+    parts = []
+    if usage.input_tokens is not None or usage.output_tokens is not None:
+        parts.append(f"tokens {usage.input_tokens or 0} in, {usage.output_tokens or 0} out")
+    if usage.cost_usd is not None:
+        parts.append(f"${usage.cost_usd:.4f}")
+    if usage.turns is not None:
+        parts.append(f"{usage.turns} turns")
+    if usage.wall_s is not None:
+        parts.append(f"{usage.wall_s:.1f} s")
+    return ", ".join(parts) or "-"
+
+
+def session_view(
+    details: SessionDetails, now: datetime, usage: Usage | None = None
+) -> RenderableType:
     """``session show``: the session's fields, its steps, its components."""
     session = details.session
     context = details.components.get(session.component_id)
@@ -158,6 +175,7 @@ def session_view(details: SessionDetails, now: datetime) -> RenderableType:
         ("base commit", session.base_commit or "-"),
         ("commit", details.session.pushed_commit or "-"),
         ("error", first_line(session.error) or "-"),
+        *((("agent usage", usage_line(usage)),) if usage is not None else ()),
     ):
         fields.add_row(Text(name, style="bold"), value)
     ended = shapes.outcome(details)

@@ -118,13 +118,15 @@ def session_show(
 ) -> None:
     """Show a session with its steps and its components."""
     from ctworkflow.cli import render, shapes
+    from ctworkflow.domain.agent_usage import Usage
     from ctworkflow.services import session_views
 
     scope = options.resolve_scope(account, project)
-    details = session_views.session_details(scope, options.resolve_session_id(scope, session_id))
-    render.emit(
-        as_json, shapes.details_json(details), render.session_view(details, datetime.now(UTC))
-    )
+    full = session_views.full_session(scope, options.resolve_session_id(scope, session_id))
+    details = full.details
+    document = shapes.details_json(details, full.child_steps)
+    usage = Usage.from_json(document["usage"])
+    render.emit(as_json, document, render.session_view(details, datetime.now(UTC), usage))
 
 
 @session_app.command("list")

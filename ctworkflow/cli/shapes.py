@@ -8,12 +8,12 @@ carry their test path, digest and report but not the test file's content.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from ctworkflow.domain import landing, model, quality
+from ctworkflow.domain import agent_runs, landing, model, quality
 from ctworkflow.domain.states import SessionStatus
 from ctworkflow.effects.git import redact
 from ctworkflow.services.session_views import SessionDetails
@@ -216,19 +216,30 @@ def watch_json(details: SessionDetails, now: datetime) -> JSONDict:
     }
 
 
-def details_json(details: SessionDetails) -> JSONDict:
+def details_json(
+    details: SessionDetails,
+    child_steps: Mapping[uuid.UUID, Sequence[model.Interaction]] | None = None,
+) -> JSONDict:
     """The whole session: its fields, context, commit, children (with their component and
-    newest artifact) and every interaction."""
+    newest artifact) and every interaction; with ``child_steps``, also what the agents used
+    (``usage``, summed over every run) and each child's agent runs with their transcripts."""
     context = details.components.get(details.session.component_id)
-    return {
+    document = {
         **session_json(details.session),
         "context": component_json(context) if context else None,
         "commit": details.session.pushed_commit,
         "progress": progress_json(details.children),
         "outcome": outcome_json(details),
-        "children": [_child_json(details, child) for child in details.children],
+        "children": [_child_json(details, child, child_steps) for child in details.children],
         "interactions": [interaction_json(i) for i in details.interactions],
     }
+    if child_steps is not None:
+        every = [i for steps in child_steps.values() for i in steps]
+        own = [*details.interactions, *every]
+        document["usage"] = agent_runs.usage(own).to_json()
+    else:
+        document["usage"] = agent_runs.usage(details.interactions).to_json()
+    return document
 
 
 def outcome(details: SessionDetails) -> landing.SessionOutcome | None:
@@ -244,15 +255,24 @@ def outcome_json(details: SessionDetails) -> JSONDict | None:
     return found.to_json() if found else None
 
 
-def _child_json(details: SessionDetails, child: model.Session) -> JSONDict:
+def _child_json(
+    details: SessionDetails,
+    child: model.Session,
+    child_steps: Mapping[uuid.UUID, Sequence[model.Interaction]] | None,
+) -> JSONDict:
     component = details.components.get(child.component_id)
     artifact = details.artifacts.get(child.id)
-    return {
+    document = {
         **session_json(child),
         "component": component_json(component) if component else None,
         "artifact": artifact_json(artifact) if artifact else None,
         "quality": quality.headline(artifact.report.quality if artifact else None),
     }
+    if child_steps is not None:
+        steps = child_steps.get(child.id, ())
+        document["usage"] = agent_runs.usage(steps).to_json()
+        document["agent_runs"] = [run.to_json() for run in agent_runs.runs(steps)]
+    return document
 
 
 def _first_line(text: str | None) -> str:

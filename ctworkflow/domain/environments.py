@@ -9,9 +9,9 @@ detected from the repository at the session's base commit (:func:`detect`) and a
 Python
     A virtual environment with the project itself installed (so build-generated files and its
     metadata exist), its test extras (``tests``, ``test`` or ``testing``; else ``dev``) or
-    PEP 735 dependency groups of those names, else its test requirement files, plus pytest
-    and coverage.py.
-    A repository with no packaging metadata gets its requirement files, pytest and coverage.py.
+    PEP 735 dependency groups of those names, else its test requirement files, plus pytest,
+    pytest-randomly and coverage.py. A repository with no packaging metadata gets its
+    requirement files and those three.
 Elixir
     ``mix deps.get`` then ``MIX_ENV=test mix compile``, the dependencies kept outside the
     workspace so every run of the project on a host shares them.
@@ -85,9 +85,11 @@ TEST_REQUIREMENTS: Final = (
 #: The files a Python recipe is detected from (and whose content is part of its key).
 PYTHON_FILES: Final = ("pyproject.toml", "setup.cfg", "setup.py", "requirements.txt")
 MIX_FILES: Final = ("mix.exs", "mix.lock")
-#: What every Python environment gets besides the project's own: the test runner, and
-#: coverage.py for the test-quality measurements (docs/test-quality.md).
-DEFAULT_PACKAGES: Final = ("pytest", "coverage")
+#: What every Python environment gets besides the project's own: pytest; pytest-randomly
+#: for the runs in random order that find flaky tests (:mod:`ctworkflow.domain.flakiness`;
+#: every other run turns it off, so the tests keep their order there); coverage.py for the
+#: test-quality measurements (docs/test-quality.md).
+DEFAULT_PACKAGES: Final = ("pytest", "pytest-randomly", "coverage")
 #: An extra's or a group's name (PEP 685 normalizes them to this alphabet).
 _NAME: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 _SETTING_KEYS: Final = {
@@ -202,7 +204,7 @@ def detect(layout: Layout, files: Mapping[str, str]) -> Recipe:
         groups=chosen_groups,
         requirements=requirements,
         packages=DEFAULT_PACKAGES,
-        source="; ".join(why) or "no packaging metadata: pytest and coverage only",
+        source="; ".join(why) or "no packaging metadata: pytest, pytest-randomly and coverage only",
     )
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ctworkflow.domain.flakiness import FlakyTest
 from ctworkflow.domain.layouts import Layout
 from ctworkflow.domain.states import (
     TERMINAL,
@@ -230,6 +231,12 @@ class TestReport:
     #: ``TestClass::test_name[param]``; ExUnit: ``ModuleTest test name``), with its outcome
     #: (one of :data:`CASE_OUTCOMES`). What the regression gate compares.
     cases: Mapping[str, str] = field(default_factory=dict)
+    #: How many times the new and changed tests ran again in random order, and alone, once
+    #: the file passed (:mod:`ctworkflow.domain.flakiness`); 0: not checked.
+    repeated_runs: int = 0
+    alone_runs: int = 0
+    #: The tests that failed one of those runs (the new ones dropped from the file).
+    flaky: tuple[FlakyTest, ...] = ()
     #: What the test file exercises of its source, at the base and after the change
     #: (:mod:`ctworkflow.domain.quality`); None when nothing was measured.
     quality: JSON | None = None
@@ -256,6 +263,14 @@ class TestReport:
             **({"coverage": self.coverage} if self.coverage is not None else {}),
             "cases": dict(self.cases),
             **({"quality": dict(self.quality)} if self.quality is not None else {}),
+            **(self._flakiness() if self.repeated_runs or self.flaky else {}),
+        }
+
+    def _flakiness(self) -> dict[str, Any]:
+        return {
+            "repeated_runs": self.repeated_runs,
+            "alone_runs": self.alone_runs,
+            "flaky": [test.to_json() for test in self.flaky],
         }
 
     @classmethod
@@ -271,6 +286,9 @@ class TestReport:
             output_tail=str(data.get("output_tail", "")),
             coverage=float(data["coverage"]) if data.get("coverage") is not None else None,
             cases={str(k): str(v) for k, v in dict(data.get("cases") or {}).items()},
+            repeated_runs=int(data.get("repeated_runs", 0)),
+            alone_runs=int(data.get("alone_runs", 0)),
+            flaky=tuple(FlakyTest.from_json(t) for t in data.get("flaky") or ()),
             quality=dict(data["quality"]) if isinstance(data.get("quality"), Mapping) else None,
         )
 

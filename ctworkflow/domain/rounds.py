@@ -26,6 +26,9 @@ PERMANENT_KEY: Final = "permanent_failure"
 #: Key of a child session's state that holds what the last round said was wrong: the agent's
 #: first call of the next round gets it.
 FEEDBACK_KEY: Final = "feedback"
+#: Key of a child session's state that holds what its last run changed on its own and the
+#: agent must know (flaky tests it dropped): told with the next round's feedback.
+NOTES_KEY: Final = "notes"
 
 
 class _Judged(Protocol):
@@ -54,9 +57,10 @@ def another_round_helps(failures: Sequence[_Judged]) -> bool:
 
 
 def feedback(state: JSON) -> str | None:
-    """What the previous round said was wrong with a child, if it said anything."""
-    found = state.get(FEEDBACK_KEY)
-    return str(found) if found else None
+    """What the previous round said was wrong with a child, and what its last run dropped,
+    if they said anything."""
+    said = [str(state[key]) for key in (FEEDBACK_KEY, NOTES_KEY) if state.get(key)]
+    return "\n\n".join(said) if said else None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,17 +99,19 @@ class RunEnd:
     state: dict[str, Any]
 
 
-def end_of_run(route: Halt, error: str | None, state: JSON) -> RunEnd:
+def end_of_run(route: Halt, error: str | None, state: JSON, notes: str | None = None) -> RunEnd:
     """The end of a component run that halted with ``route`` (its last error ``error``).
 
     A permanent failure is marked in the state, so no later round runs the child again; any
-    other end clears that mark.
+    other end clears that mark. ``notes`` (what the run dropped) replace the last run's.
     """
     if route is Halt.SESSION_COMPLETE:
         status, reason = SessionStatus.COMPLETE, None
     else:
         status, reason = SessionStatus.FAILED, error or route.value
-    kept = {k: v for k, v in state.items() if k != PERMANENT_KEY}
+    kept = {k: v for k, v in state.items() if k not in (PERMANENT_KEY, NOTES_KEY)}
+    if notes:
+        kept[NOTES_KEY] = notes
     if route is Halt.PERMANENT_FAILURE:
         kept[PERMANENT_KEY] = reason
     return RunEnd(status=status, reason=reason, state=kept)

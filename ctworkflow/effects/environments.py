@@ -166,11 +166,13 @@ class Environments:
         *,
         packages: Mapping[str, str] | None = None,
         should_stop: Callable[[], bool] | None = None,
+        network_allow: Sequence[str] = (),
     ) -> Iterator[Build]:
         """The project's environment for ``recipe`` and the checkout ``workspace`` (at the base
         commit), built first if this host has none; held (never removed) until the block ends.
         ``packages`` maps the project's top-level packages to their folders in the repository:
-        the files its build generates are looked for there.
+        the files its build generates are looked for there. The build reaches the package
+        indexes and what ``network_allow`` (the project's setting) names, nothing else.
 
         Raises:
             EnvironmentUnavailable: it cannot be built, with the installer's own reason.
@@ -186,7 +188,9 @@ class Environments:
             try:
                 build = self._found(name, recipe)
                 if build is None:
-                    build = self._build(name, recipe, workspace, packages or {}, should_stop)
+                    build = self._build(
+                        name, recipe, workspace, packages or {}, should_stop, tuple(network_allow)
+                    )
                     self._prune(project_id, keep=name)
                 fcntl.flock(in_use, fcntl.LOCK_SH)  # before the build lock goes: never pruned
             finally:
@@ -232,16 +236,17 @@ class Environments:
         workspace: Path,
         packages: Mapping[str, str],
         should_stop: Callable[[], bool] | None,
+        allow: tuple[str, ...] = (),
     ) -> Build:
         folder = self.root / name
         shutil.rmtree(folder, ignore_errors=True)  # what a build that died left
         folder.mkdir(parents=True)
         try:
             if recipe.installer is Installer.MIX:
-                steps = self._build_mix(folder, workspace, should_stop)
+                steps = self._build_mix(folder, workspace, should_stop, allow)
                 generated: dict[str, str] = {}
             else:
-                steps = self._build_python(folder, recipe, workspace, should_stop)
+                steps = self._build_python(folder, recipe, workspace, should_stop, allow)
                 generated = (
                     _generated(folder, workspace, packages) if recipe.install_project else {}
                 )
@@ -304,6 +309,7 @@ class Environments:
         recipe: Recipe,
         workspace: Path,
         should_stop: Callable[[], bool] | None,
+        allow: tuple[str, ...],
     ) -> list[Step]:
         cache = self.settings.environment_cache
         variables = {
@@ -315,12 +321,16 @@ class Environments:
             "PIP_NO_INPUT": "1",
         }
         return [
-            self._step(argv, workspace, variables, should_stop)
+            self._step(argv, workspace, variables, should_stop, allow)
             for argv in self._python_argvs(folder, recipe, workspace)
         ]
 
     def _build_mix(
-        self, folder: Path, workspace: Path, should_stop: Callable[[], bool] | None
+        self,
+        folder: Path,
+        workspace: Path,
+        should_stop: Callable[[], bool] | None,
+        allow: tuple[str, ...],
     ) -> list[Step]:
         mix = shutil.which("mix")
         if mix is None:
@@ -329,8 +339,8 @@ class Environments:
             )
         variables = {**_mix_variables(folder), "MIX_ENV": "test"}
         return [
-            self._step([mix, "deps.get"], workspace, variables, should_stop),
-            self._step([mix, "compile"], workspace, variables, should_stop),
+            self._step([mix, "deps.get"], workspace, variables, should_stop, allow),
+            self._step([mix, "compile"], workspace, variables, should_stop, allow),
         ]
 
     def _step(
@@ -339,8 +349,10 @@ class Environments:
         workspace: Path,
         variables: Mapping[str, str],
         should_stop: Callable[[], bool] | None,
+        allow: tuple[str, ...],
     ) -> Step:
-        """Run one build command in the sandbox; raise with its own reason if it fails."""
+        """Run one build command in the sandbox, reaching the package indexes and ``allow``;
+        raise with its own reason if it fails."""
         result = shell.run(
             argv,
             cwd=workspace,
@@ -348,7 +360,10 @@ class Environments:
             env=shell.base_env({**network_config(), **variables}),
             should_stop=should_stop,
             policy=sandbox.for_build(
-                workspace, self.root, scratch=(self.settings.environment_cache,)
+                workspace,
+                self.root,
+                scratch=(self.settings.environment_cache,),
+                allow=allow,
             ),
         )
         output = (result.stdout + result.stderr).strip()

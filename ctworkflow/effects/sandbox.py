@@ -13,9 +13,12 @@ With ``bubblewrap``:
 - ``/tmp`` and ``/dev`` are private, and the run's own folders are writable (the workspace's
   ``.git`` file stays read-only, and its git mirror is seen read-only);
 - new PID, user, IPC, UTS and network namespaces: every process of the run dies when it ends
-  (``setsid()`` or not), ``/proc`` shows only the run's processes, and without network the
-  run has a loopback of its own and nothing else; ``--die-with-parent`` ties the run to the
-  worker process that started it.
+  (``setsid()`` or not), ``/proc`` shows only the run's processes, and the run has a loopback
+  of its own and nothing else; ``--die-with-parent`` ties the run to the worker process that
+  started it;
+- a run with the network reaches only what its allow-list names, through a filtering proxy
+  bound into the sandbox (:mod:`.sandbox_network`): never the worker's broker or database,
+  nor the host's loopback services unless the project names one.
 
 With ``none`` the program runs as the worker's child, with the limits only. Limits (CPU
 seconds, data segment, file size, per process) are set by ``prlimit`` (util-linux).
@@ -35,6 +38,8 @@ from typing import Final
 
 from ctworkflow import errors
 from ctworkflow.config import Settings, get_settings
+from ctworkflow.effects import sandbox_network
+from ctworkflow.effects.sandbox_network import Network
 
 __all__ = [
     "Config",
@@ -75,6 +80,8 @@ CREDENTIAL_PATHS: Final = (
 #: The host's sockets (a database's, a container engine's) live here: hidden from every run.
 SOCKET_DIRS: Final = ("/run", "/var/run")
 _SQLITE_PREFIXES: Final = ("sqlite:///", "sqla+sqlite:///", "db+sqlite:///")
+#: The relay a run with the network starts first (:mod:`.netrelay`), run by the worker's Python.
+RELAY: Final = _PACKAGE / "effects" / "netrelay.py"
 #: The worker's own ways to authenticate to git remotes: never handed to a sandboxed run.
 WORKER_ONLY_ENV: Final = ("SSH_AUTH_SOCK", "GIT_ASKPASS", "GIT_SSH", "GIT_SSH_COMMAND")
 
@@ -89,12 +96,14 @@ class Purpose(StrEnum):
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Policy:
-    """What one run may do besides reading the host: write these, read these, the network."""
+    """What one run may do besides reading the host: write these, read these, the network
+    (and then only what ``allow`` names: host, host:port or network entries)."""
 
     purpose: Purpose
     writable: tuple[Path, ...] = ()
     readable: tuple[Path, ...] = ()
     network: bool = False
+    allow: tuple[str, ...] = ()
 
 
 def for_tests(
@@ -116,13 +125,16 @@ def for_agent(
     scratch: Sequence[Path] = (),
     readable: Sequence[Path] = (),
     network: bool = True,
+    allow: Sequence[str] = (),
 ) -> Policy:
-    """A coding agent's run: its workspace writable, the network for its model's API."""
+    """A coding agent's run: its workspace writable, the network for its model's API (what
+    ``allow`` names: the project's ``network_allow`` and the agent's provider)."""
     return Policy(
         purpose=Purpose.AGENT,
         writable=(workspace, *scratch),
         readable=tuple(readable),
         network=network,
+        allow=tuple(allow),
     )
 
 
@@ -132,14 +144,17 @@ def for_build(
     *,
     scratch: Sequence[Path] = (),
     readable: Sequence[Path] = (),
+    allow: Sequence[str] = (),
 ) -> Policy:
     """An environment build: the workspace, the environment cache and ``scratch`` (the
-    installers' download cache) writable, and the network, for the package index."""
+    installers' download cache) writable, and the network: this worker's package indexes
+    and what ``allow`` (the project's ``network_allow``) names."""
     return Policy(
         purpose=Purpose.BUILD,
         writable=(workspace, environment_cache, *scratch),
         readable=tuple(readable),
         network=True,
+        allow=(*sandbox_network.index_hosts(), *allow),
     )
 
 
@@ -208,9 +223,18 @@ def configured() -> Config:
 
 
 def prepare(
-    argv: Sequence[str], env: Mapping[str, str], *, cwd: Path, policy: Policy, config: Config
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    *,
+    cwd: Path,
+    policy: Policy,
+    config: Config,
+    network: Network | None = None,
 ) -> tuple[list[str], dict[str, str]]:
     """The argv and environment that run ``argv`` in ``cwd`` as ``policy`` and ``config`` say.
+
+    Under bubblewrap a run reaches the network only through ``network`` (the proxy
+    :func:`.sandbox_network.serving` serves for it); without one it has no network at all.
 
     Raises:
         SandboxUnavailable: bwrap (or prlimit, for limits under bubblewrap) is not installed.
@@ -218,7 +242,13 @@ def prepare(
     command = list(argv)
     run_env = {name: value for name, value in env.items() if name not in WORKER_ONLY_ENV}
     if config.mode == BUBBLEWRAP:
-        command = [_program("bwrap"), *_bwrap_options(cwd, policy, config), "--", *command]
+        options = _bwrap_options(cwd, policy, config)
+        if policy.network and network is not None:
+            options += ["--ro-bind", str(network.folder), str(sandbox_network.INSIDE)]
+            relay = [sys.executable, "-I", "-S", str(RELAY), *network.relay_arguments()]
+            command = [*relay, "--", *command]
+            run_env.update(network.variables())
+        command = [_program("bwrap"), *options, "--", *command]
         run_env["TMPDIR"] = "/tmp"  # the private one; the worker's may be hidden
     limits = _prlimit_options(config.limits)
     if limits:
@@ -271,9 +301,7 @@ def _prlimit_options(limits: Limits) -> list[str]:
 
 def _bwrap_options(cwd: Path, policy: Policy, config: Config) -> list[str]:
     """bubblewrap's options, in mount order: later mounts cover earlier ones."""
-    options = ["--die-with-parent", "--unshare-all"]
-    if policy.network:
-        options.append("--share-net")
+    options = ["--die-with-parent", "--unshare-all"]  # the network too: see prepare
     options += ["--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp"]
     for path in _ours_under_tmp():
         options += _bind("--ro-bind", path, create=False)

@@ -30,12 +30,27 @@ def sandbox_problem(settings: Settings) -> str | None:
                 timeout_s=_PROBE_TIMEOUT_S,
                 policy=sandbox.for_tests(Path(folder)),
             )
+            # A run with the network starts the relay to its proxy first (sandbox_network).
+            networked = shell.run(
+                [sys.executable, "-c", ""],
+                cwd=Path(folder),
+                timeout_s=_PROBE_TIMEOUT_S,
+                policy=sandbox.for_agent(Path(folder), network=True),
+            )
     except errors.SandboxUnavailable as error:
         return str(error)
-    if probe.ok:
-        return None
-    said = (probe.stderr.strip().splitlines() or [f"exit status {probe.returncode}"])[-1]
-    return (
-        f"CTW_SANDBOX=bubblewrap cannot create its sandbox on this host ({said}): allow user "
-        "namespaces (see docs/security.md) or set CTW_SANDBOX=none"
-    )
+    if not probe.ok:
+        return (
+            f"CTW_SANDBOX=bubblewrap cannot create its sandbox on this host ({_said(probe)}): "
+            "allow user namespaces (see docs/security.md) or set CTW_SANDBOX=none"
+        )
+    if not networked.ok:
+        return (
+            "CTW_SANDBOX=bubblewrap cannot give a run its network proxy on this host "
+            f"({_said(networked)}): see docs/security.md, 'The network of a run'"
+        )
+    return None
+
+
+def _said(result: shell.CommandResult) -> str:
+    return (result.stderr.strip().splitlines() or [f"exit status {result.returncode}"])[-1]

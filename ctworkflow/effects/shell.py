@@ -10,6 +10,7 @@ in the sandbox, whose PID namespace also takes the processes that left the group
 
 from __future__ import annotations
 
+import contextlib
 import os
 import selectors
 import shutil
@@ -23,7 +24,7 @@ from enum import Enum
 from pathlib import Path
 from typing import Any, Literal
 
-from ctworkflow.effects import sandbox
+from ctworkflow.effects import sandbox, sandbox_network
 
 __all__ = ["ENV_ALLOW_LIST", "CommandResult", "base_env", "run"]
 
@@ -123,17 +124,50 @@ def run(
     if poll_s <= 0:
         raise ValueError("poll_s must be positive")
     command, run_env = list(args), dict(base_env() if env is None else env)
-    limit = max_output_bytes
-    if policy is not None:
-        missing = _missing_program(args[0], run_env, cwd)
-        if missing is not None:  # said here: inside the sandbox it would be bwrap's words
-            return CommandResult(
-                argv=args, returncode=_NOT_FOUND, stdout="", stderr=missing, duration_s=0.0
-            )
-        config = sandbox.configured()
-        command, run_env = sandbox.prepare(command, run_env, cwd=cwd, policy=policy, config=config)
-        if limit is None:
-            limit = config.max_output_bytes
+    if policy is None:
+        return _execute(
+            args,
+            command,
+            cwd,
+            run_env,
+            input,
+            should_stop,
+            poll_s,
+            timeout_s,
+            limit=max_output_bytes,
+        )
+    missing = _missing_program(args[0], run_env, cwd)
+    if missing is not None:  # said here: inside the sandbox it would be bwrap's words
+        return CommandResult(
+            argv=args, returncode=_NOT_FOUND, stdout="", stderr=missing, duration_s=0.0
+        )
+    config = sandbox.configured()
+    limit = config.max_output_bytes if max_output_bytes is None else max_output_bytes
+    with contextlib.ExitStack() as stack:
+        network = None
+        if policy.network and config.mode == sandbox.BUBBLEWRAP:
+            network = stack.enter_context(sandbox_network.serving(policy.allow))
+        command, run_env = sandbox.prepare(
+            command, run_env, cwd=cwd, policy=policy, config=config, network=network
+        )
+        return _execute(
+            args, command, cwd, run_env, input, should_stop, poll_s, timeout_s, limit=limit
+        )
+
+
+def _execute(
+    args: tuple[str, ...],
+    command: list[str],
+    cwd: Path,
+    run_env: dict[str, str],
+    input: str | None,
+    should_stop: Callable[[], bool] | None,
+    poll_s: float,
+    timeout_s: float,
+    *,
+    limit: int | None,
+) -> CommandResult:
+    """Start ``command`` (``args`` as it was asked) and collect it as :func:`run` says."""
     started = time.monotonic()
     try:
         proc = subprocess.Popen(

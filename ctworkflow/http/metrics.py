@@ -111,6 +111,8 @@ class SessionCollector(Collector):
             value=snapshot.retry_rounds,
         )
 
+        yield from _agent_families(snapshot)
+
         deliveries = GaugeMetricFamily(
             "ctw_webhook_deliveries", "Webhook deliveries by status", labels=["status"]
         )
@@ -127,6 +129,18 @@ class SessionCollector(Collector):
         yield attempts
 
         yield from _queue_families()
+
+
+def _agent_families(snapshot: session_metrics.Snapshot) -> Iterator[Metric]:
+    """Agent runs, and the tokens and cost their programs reported."""
+    usage = snapshot.agent_usage or {}
+    yield CounterMetricFamily("ctw_agent_runs", "Agent runs that ended", value=snapshot.agent_runs)
+    for name, help_text in (
+        ("input_tokens", "Input tokens agent runs reported"),
+        ("output_tokens", "Output tokens agent runs reported"),
+        ("cost_usd", "Cost in US dollars agent runs reported"),
+    ):
+        yield CounterMetricFamily(f"ctw_agent_{name}", help_text, value=usage.get(name, 0.0))
 
 
 def _queue_families() -> Iterator[Metric]:

@@ -11,7 +11,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ctworkflow.domain import model, quality
+from ctworkflow.domain import agent_runs, model, quality
+from ctworkflow.domain.agent_usage import Usage
 from ctworkflow.domain.webhooks import Delivery, Webhook
 from ctworkflow.effects.git import redact
 from ctworkflow.services import discovery
@@ -174,6 +175,17 @@ class StepOut(Response):
         )
 
 
+class FlakyOut(Response):
+    """A test that passed once and failed when run again in random order or alone."""
+
+    test: str
+    failed_runs: int
+    runs: int
+    failed_in: list[str]
+    line: str
+    dropped: bool = Field(description="Taken out of the file (new); else only reported")
+
+
 class TestsOut(Response):
     """The newest test report of a component."""
 
@@ -184,6 +196,25 @@ class TestsOut(Response):
     failed: int
     errors: int
     skipped: int
+    repeated_runs: int = Field(
+        default=0, description="Runs in random order of the new and changed tests (0: none)"
+    )
+    flaky: list[FlakyOut] = Field(default_factory=list)
+
+
+class UsageOut(Response):
+    """What agent runs used: summed tokens, cost and turns where the program reported them,
+    and how long they ran."""
+
+    input_tokens: int | None
+    output_tokens: int | None
+    cost_usd: float | None
+    turns: int | None
+    wall_s: float | None
+
+    @classmethod
+    def of(cls, usage: Usage) -> UsageOut:
+        return cls(**usage.to_json())
 
 
 class QualityOut(Response):
@@ -213,6 +244,7 @@ class ComponentOut(Response):
     error: str | None
     error_line: str | None = Field(description="The failure reason's first line")
     steps: list[StepOut]
+    usage: UsageOut = Field(description="What this component's agent runs used")
 
 
 class SessionOut(SessionSummary):
@@ -220,15 +252,18 @@ class SessionOut(SessionSummary):
 
     steps: list[StepOut]
     component_matrix: list[ComponentOut]
+    usage: UsageOut = Field(description="What every agent run of the session used, summed")
 
     @classmethod
     def of_full(cls, full: FullSession, now: datetime) -> SessionOut:
         details = full.details
         matrix = [_component(full, child, now) for child in details.children]
+        every = [step for steps in full.child_steps.values() for step in steps]
         return cls(
             **SessionSummary.of(details, now).model_dump(),
             steps=[StepOut.of(i) for i in details.interactions],
             component_matrix=matrix,
+            usage=UsageOut.of(agent_runs.usage([*details.interactions, *every])),
         )
 
 
@@ -253,6 +288,8 @@ def _component(full: FullSession, child: model.Session, now: datetime) -> Compon
             failed=report.failed,
             errors=report.errors,
             skipped=report.skipped,
+            repeated_runs=report.repeated_runs,
+            flaky=[FlakyOut(**test.to_json()) for test in report.flaky],
         )
         if report
         else None,
@@ -262,6 +299,7 @@ def _component(full: FullSession, child: model.Session, now: datetime) -> Compon
         error=child.error,
         error_line=first_line(child.error),
         steps=[StepOut.of(i) for i in steps],
+        usage=UsageOut.of(agent_runs.usage(steps)),
     )
 
 

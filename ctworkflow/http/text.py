@@ -16,6 +16,11 @@ def output_text(tail: OutputTail) -> str:
         if outcome is not None:
             if outcome.error_message:
                 lines.append(f"error: {outcome.error_message}")
+            transcript = outcome.data.get("transcript")
+            if isinstance(transcript, str) and transcript:
+                # An agent's run: what it printed, redacted and bounded, both streams.
+                lines += ["-- transcript", transcript.rstrip()]
+                continue
             for name, text in (("stdout", outcome.stdout_tail), ("stderr", outcome.stderr_tail)):
                 if text:
                     lines += [f"-- {name} (tail)", text.rstrip()]

@@ -12,8 +12,12 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import orm
 
+from ctworkflow.domain.agent_runs import AGENT_STEPS
 from ctworkflow.domain.states import TERMINAL
-from ctworkflow.persistence.tables import ArtifactRow, SessionRow
+from ctworkflow.persistence.tables import ArtifactRow, InteractionRow, SessionRow
+
+#: What agent runs reported they used, summed by ``/metrics`` (the fields of ``usage``).
+AGENT_USAGE_FIELDS = ("input_tokens", "output_tokens", "cost_usd")
 
 
 def _duration_s(dialect: str) -> sa.ColumnElement[Any]:
@@ -53,7 +57,8 @@ class MetricsStore:
             .group_by(SessionRow.type, bucket)
         )
         result: dict[str, tuple[list[int], float]] = {}
-        for kind, index, n, total in found.tuples():
+        grouped: list[Any] = list(found)  # rows unpack as tuples (Result.tuples is deprecated)
+        for kind, index, n, total in grouped:
             counts, seconds = result.get(kind.value, ([0] * (len(bounds) + 1), 0.0))
             counts[int(index)] += int(n)
             result[kind.value] = (counts, seconds + float(total or 0.0))
@@ -77,7 +82,8 @@ class MetricsStore:
             .subquery()
         )
         found = self.db.execute(sa.select(per_parent.c.n, sa.func.count()).group_by(per_parent.c.n))
-        return {int(n): int(count) for n, count in found.tuples()}
+        counted: list[Any] = list(found)
+        return {int(n): int(count) for n, count in counted}
 
     def retry_rounds(self) -> int:
         """Fan-out rounds run beyond the first, over every context session."""
@@ -87,6 +93,24 @@ class MetricsStore:
             )
         )
         return int(total or 0)
+
+    def agent_usage(self) -> tuple[int, dict[str, float]]:
+        """How many agent runs ended, and what they reported they used, summed by field."""
+        data = InteractionRow.result_data
+        sums = [
+            sa.func.coalesce(sa.func.sum(data[("usage", name)].as_float()), 0.0)
+            for name in AGENT_USAGE_FIELDS
+        ]
+        row = self.db.execute(
+            sa.select(sa.func.count(), *sums).where(
+                InteractionRow.step.in_(sorted(AGENT_STEPS)), data.is_not(None)
+            )
+        ).one()
+        values: list[Any] = list(row)
+        runs, totals = values[0], values[1:]
+        return int(runs), {
+            n: float(t or 0.0) for n, t in zip(AGENT_USAGE_FIELDS, totals, strict=True)
+        }
 
     def quality(self) -> dict[str, list[float]]:
         """The newest measured figures of every component session that has a test file:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from ctworkflow.domain.environments import Environment
 from ctworkflow.domain.model import TestReport
@@ -26,4 +26,24 @@ class Runner(Protocol):
     ) -> dict[str, TestReport]:
         """Run the test files (relative POSIX paths) inside the target's ``environment``
         (None: the worker's own) and return a report keyed by each path."""
+        ...
+
+
+@runtime_checkable
+class CaseRunner(Runner, Protocol):
+    """A runner that can also run chosen tests of one file, in a random order or alone."""
+
+    def run_cases(
+        self,
+        workspace: Path,
+        test_path: str,
+        cases: Sequence[str],
+        *,
+        seed: int | None,
+        timeout_s: float,
+        should_stop: Callable[[], bool] | None = None,
+        environment: Environment | None = None,
+    ) -> TestReport:
+        """Run ``cases`` (ids within ``test_path``) in one process, in a random order drawn
+        from ``seed``, or in the file's order when ``seed`` is None (a single case: alone)."""
         ...

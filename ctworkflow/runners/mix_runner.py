@@ -42,8 +42,8 @@ class MixRunner:
         self.elixir = elixir
         self.mix_home = mix_home or default_mix_home()
 
-    def argv(self, test_paths: Sequence[str]) -> list[str]:
-        """Return the command line that tests the given files."""
+    def argv(self, test_paths: Sequence[str], options: Sequence[str] = ()) -> list[str]:
+        """Return the command line that tests the given files (``options``: ``mix test``'s)."""
         return [
             self.elixir,
             "-r",
@@ -55,6 +55,7 @@ class MixRunner:
             "ExUnit.CLIFormatter",
             "--formatter",
             exunit.FORMATTER_MODULE,
+            *options,
             *test_paths,
         ]
 
@@ -95,6 +96,32 @@ class MixRunner:
             ),
         )
 
+    def run_cases(
+        self,
+        workspace: Path,
+        test_path: str,
+        cases: Sequence[str],
+        *,
+        seed: int | None,
+        timeout_s: float,
+        should_stop: Callable[[], bool] | None = None,
+        environment: Environment | None = None,
+    ) -> TestReport:
+        """Run only ``cases`` of ``test_path`` (``--only test:<name>``) in one ``mix test``, in
+        the order ExUnit draws from ``seed`` (``--seed``; None: the order they are defined in).
+        The tests left out are reported as skipped."""
+        options = ["--seed", str(seed if seed is not None else 0)]
+        for case in cases:
+            options += ["--only", f"test:{case.split(' ', 1)[-1]}"]
+        reports = run_existing(
+            workspace,
+            [test_path],
+            lambda runnable: self._reports(
+                workspace, runnable, timeout_s, should_stop, environment, options
+            ),
+        )
+        return reports[test_path]
+
     def _reports(
         self,
         workspace: Path,
@@ -102,10 +129,11 @@ class MixRunner:
         timeout_s: float,
         should_stop: Callable[[], bool] | None,
         environment: Environment | None,
+        options: Sequence[str] = (),
     ) -> dict[str, TestReport]:
         """Reports of existing files: one run, then each file it said nothing about alone."""
         result, parsed, unreadable = self._mix_test(
-            workspace, runnable, timeout_s, should_stop, environment
+            workspace, runnable, timeout_s, should_stop, environment, options
         )
         if result.timed_out or result.stopped or result.exceeded or unreadable:
             crashed = crash_report("mix test", result, timeout_s, unreadable)
@@ -116,7 +144,9 @@ class MixRunner:
         if len(runnable) > 1:
             for path, requested in missing.items():
                 alone = {path: requested}
-                parsed.update(self._reports(workspace, alone, timeout_s, should_stop, environment))
+                parsed.update(
+                    self._reports(workspace, alone, timeout_s, should_stop, environment, options)
+                )
             return parsed
         for requested in missing.values():
             parsed[requested] = _silent_report(requested, result)
@@ -129,12 +159,13 @@ class MixRunner:
         timeout_s: float,
         should_stop: Callable[[], bool] | None,
         environment: Environment | None,
+        options: Sequence[str] = (),
     ) -> tuple[shell.CommandResult, dict[str, TestReport], str | None]:
         """Run ``mix test`` once over the files and read what the formatter wrote (or why not)."""
         with tempfile.TemporaryDirectory(prefix="ctw-mix-") as report_dir:
             report_file = Path(report_dir) / "report.tsv"
             result = shell.run(
-                self.argv(list(runnable)),
+                self.argv(list(runnable), options),
                 cwd=workspace,
                 timeout_s=timeout_s,
                 env=self.env(report_file, environment),

@@ -9,6 +9,7 @@ tested is always the checkout's, whatever was installed when the environment was
 from __future__ import annotations
 
 import os
+import random
 import sys
 import tempfile
 from collections.abc import Callable, Sequence
@@ -20,6 +21,9 @@ from ctworkflow.effects import sandbox, shell
 from ctworkflow.runners.files import crash_report, output_tail, read_report, run_existing
 from ctworkflow.runners.junit import parse_reports, tail
 
+#: Options that keep pytest's own test order, even where pytest-randomly is installed.
+NO_SHUFFLE = ("-p", "no:randomly")
+
 
 class PytestRunner:
     """Run every requested file in a single pytest process and read its JUnit XML report."""
@@ -29,6 +33,8 @@ class PytestRunner:
     def __init__(self, python: str = sys.executable) -> None:
         """Use the given Python interpreter, which must have pytest installed."""
         self.python = python
+        #: Whether pytest-randomly is there, by interpreter.
+        self._randomly: dict[str, bool] = {}
 
     def argv(
         self,
@@ -36,8 +42,10 @@ class PytestRunner:
         test_paths: Sequence[str],
         junit_xml: Path,
         environment: Environment | None = None,
+        order: Sequence[str] = NO_SHUFFLE,
     ) -> list[str]:
-        """Return the pytest command line for the given files."""
+        """Return the pytest command line for the given files (or node ids); ``order`` are the
+        options on test order (by default none is shuffled, pytest-randomly or not)."""
         python = environment.python if environment and environment.python else self.python
         return [
             python,
@@ -54,6 +62,7 @@ class PytestRunner:
             str(junit_xml),
             "--rootdir",
             str(workspace),
+            *order,
             "--",
             *test_paths,
         ]
@@ -76,6 +85,55 @@ class PytestRunner:
             ),
         )
 
+    def run_cases(
+        self,
+        workspace: Path,
+        test_path: str,
+        cases: Sequence[str],
+        *,
+        seed: int | None,
+        timeout_s: float,
+        should_stop: Callable[[], bool] | None = None,
+        environment: Environment | None = None,
+    ) -> TestReport:
+        """Run only ``cases`` (ids within ``test_path``) in one process: in a random order drawn
+        from ``seed`` (pytest-randomly where the environment has it, which also reseeds
+        ``random``; else the node ids shuffled), or in the file's order when ``seed`` is None."""
+        ids = [f"{test_path}::{case}" for case in cases]
+        order: Sequence[str] = NO_SHUFFLE
+        if seed is not None:
+            random.Random(seed).shuffle(ids)
+            if self.has_randomly(workspace, environment):
+                order = ("-p", "randomly", f"--randomly-seed={seed}")
+        reports = run_existing(
+            workspace,
+            [test_path],
+            lambda runnable: self._run_files(
+                workspace, runnable, timeout_s, should_stop, environment, ids, order
+            ),
+        )
+        return reports[test_path]
+
+    def has_randomly(self, workspace: Path, environment: Environment | None) -> bool:
+        """Whether pytest-randomly can be imported where the tests run: installed in the
+        target's environment, else asked of its interpreter (once)."""
+        if environment is not None and any(
+            Path(environment.root).glob("lib/python*/site-packages/pytest_randomly/__init__.py")
+        ):
+            return True
+        python = environment.python if environment and environment.python else self.python
+        if python not in self._randomly:
+            readable = (Path(environment.root),) if environment else ()
+            result = shell.run(
+                [python, "-c", "import pytest_randomly"],
+                cwd=workspace,
+                timeout_s=60,
+                env=run_variables(workspace, environment),
+                policy=sandbox.for_tests(workspace, readable=readable),
+            )
+            self._randomly[python] = result.ok
+        return self._randomly[python]
+
     def _run_files(
         self,
         workspace: Path,
@@ -83,13 +141,16 @@ class PytestRunner:
         timeout_s: float,
         should_stop: Callable[[], bool] | None,
         environment: Environment | None,
+        targets: Sequence[str] = (),
+        order: Sequence[str] = NO_SHUFFLE,
     ) -> dict[str, TestReport]:
-        """Run pytest once over existing files and build their reports."""
+        """Run pytest once over existing files (or ``targets``, node ids in them) and build
+        their reports."""
         with tempfile.TemporaryDirectory(prefix="ctw-pytest-") as report_dir:
             junit_xml = Path(report_dir) / "junit.xml"
             readable = (Path(environment.root),) if environment else ()
             result = shell.run(
-                self.argv(workspace, list(runnable), junit_xml, environment),
+                self.argv(workspace, list(targets or runnable), junit_xml, environment, order),
                 cwd=workspace,
                 timeout_s=timeout_s,
                 env=run_variables(workspace, environment),

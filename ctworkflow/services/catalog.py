@@ -16,13 +16,17 @@ from sqlalchemy import exc
 from ctworkflow import errors
 from ctworkflow.agents.pynguin import SEARCH_TIME_SETTING, search_time_setting
 from ctworkflow.agents.registry import get_agent
+from ctworkflow.config import get_settings
 from ctworkflow.domain import (
+    budgets,
     environments,
+    flakiness,
     id_prefix,
     landing,
     layout_profile,
     layouts,
     model,
+    network,
     quality,
     repositories,
     states,
@@ -33,6 +37,7 @@ from ctworkflow.domain.inputs import (
     check_name,
     check_priority,
 )
+from ctworkflow.effects import sandbox_network
 from ctworkflow.persistence.db import UnitOfWork
 from ctworkflow.runners.registry import check_runner
 
@@ -158,6 +163,7 @@ def check_project_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
         raise errors.InvalidInput("project settings must be a mapping")
     checked = dict(settings)
     layout_profile.check_settings(checked)  # source_root, tests_root, test_style, ...
+    budgets.check_settings(checked)
     agent = checked.get("agent")
     if agent is not None:
         get_agent(check_name(agent, "agent", max_length=64), checked)
@@ -167,11 +173,17 @@ def check_project_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
         search_time_setting(checked)  # set for a session that names the agent later
     if "runner" in checked:
         check_runner(checked["runner"])
+    if network.SETTING in checked:
+        allow = network.check_allow_list(checked[network.SETTING])
+        network.refuse_services(allow, sandbox_network.worker_services(get_settings()))
+        checked[network.SETTING] = allow
     if "environment" in checked:
         checked["environment"] = environments.check_setting(checked["environment"])
     quality.settings(checked)  # min_coverage, max_mutants, ...
     if landing.SETTING in checked:
         checked[landing.SETTING] = landing.check_setting(checked[landing.SETTING]).value
+    if flakiness.SETTING in checked:
+        flakiness.check_runs(checked[flakiness.SETTING])
     return checked
 
 

@@ -28,12 +28,16 @@ class Snapshot:
     deliveries: dict[str, tuple[int, int]]
     #: Each component session's newest coverage and mutation score (percent), by figure.
     quality: dict[str, list[float]]
+    #: Ended agent runs, and the tokens and cost they reported, summed.
+    agent_runs: int = 0
+    agent_usage: dict[str, float] | None = None
 
 
 def snapshot() -> Snapshot:
     """Read the figures (one short transaction)."""
     with unit_of_work() as uow:
         store = MetricsStore(uow.db)
+        agent_runs, agent_usage = store.agent_usage()
         return Snapshot(
             sessions=store.sessions_by_status(),
             durations=store.durations(DURATION_BOUNDS),
@@ -41,5 +45,7 @@ def snapshot() -> Snapshot:
             components=store.components_per_session(),
             retry_rounds=store.retry_rounds(),
             deliveries=uow.webhooks.delivery_counts(),
+            agent_runs=agent_runs,
+            agent_usage=agent_usage,
             quality=store.quality(),
         )

@@ -466,6 +466,12 @@ class InMemorySessions:
         """A session's whole history, oldest first."""
         return self._of(scope, session_id)
 
+    def interactions_of(
+        self, scope: model.Scope, session_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, list[model.Interaction]]:
+        """The histories of many sessions, each oldest first."""
+        return {session_id: self._of(scope, session_id) for session_id in session_ids}
+
     def last_completed(self, scope: model.Scope, session_id: uuid.UUID) -> model.Interaction | None:
         done = [i for i in self._of(scope, session_id) if i.completed_at is not None]
         return max(done, key=lambda i: self._t.completions[i.id], default=None)

@@ -21,7 +21,7 @@ from sqlalchemy import exc as sa_exc
 from ctworkflow import errors, logs
 from ctworkflow.agents.base import Agent, AgentRequest, AgentResult, ExistingTests
 from ctworkflow.config import Settings
-from ctworkflow.domain import layouts, model, regression, rounds
+from ctworkflow.domain import flakiness, layouts, model, regression, rounds
 from ctworkflow.domain.environments import Recipe
 from ctworkflow.domain.layout_profile import LayoutProfile
 from ctworkflow.domain.layouts import is_build_output
@@ -29,7 +29,7 @@ from ctworkflow.domain.orchestrator import Completed, Halt, Next, get_next_child
 from ctworkflow.domain.states import ChildStep, ResultStatus, SessionStatus
 from ctworkflow.effects import nofollow, repository_layout
 from ctworkflow.runners.base import Runner
-from ctworkflow.workflow import environment, leasing
+from ctworkflow.workflow import environment, flaky, leasing
 from ctworkflow.workflow import quality as test_quality
 from ctworkflow.workflow.effects import Effects
 
@@ -438,6 +438,10 @@ class _Stepper:
             "stderr_tail": result.stderr_tail,
             "data": {"duration_s": result.duration_s},
         }
+        if result.usage is not None:
+            fields["data"]["usage"] = result.usage.to_json()
+        if result.transcript:
+            fields["data"]["transcript"] = result.transcript
         if result.ok:
             return command, model.Outcome.ok(**fields)
         if result.permanent:
@@ -459,8 +463,13 @@ class _Stepper:
         data = report.to_json()
         lost = regression.lost_tests(self.baseline, report)
         if report.all_passed and not lost:
-            judged = self.gauge.judge(report)
-            self.report = self.gauge.reported(report)
+            checked = flaky.check(self._flaky_request(report))
+            self.report, data = checked.report, checked.report.to_json()
+            if checked.error is not None:
+                self.feedback = checked.error
+                return command, model.Outcome.error(checked.error, data=data)
+            judged = self.gauge.judge(checked.report)
+            self.report = self.gauge.reported(checked.report)
             if judged.failure is None:
                 return command, model.Outcome.ok(data={**data, **judged.data()})
             self.feedback = judged.feedback
@@ -478,6 +487,22 @@ class _Stepper:
         reason = "\n".join([*reasons, report.output_tail]).rstrip()
         self.feedback = reason or "the tests did not pass"
         return command, model.Outcome.error(reason, data=data)
+
+    def _flaky_request(self, report: model.TestReport) -> flaky.Request:
+        return flaky.Request(
+            runner=self.runner,
+            workspace=self.workspace,
+            test_path=self.job.test_path,
+            report=report,
+            baseline=self.baseline,
+            base_content=self.existing.content if self.existing else None,
+            runs=flakiness.runs_setting(self.job.project.settings),
+            key=str(self.job.child.id),
+            timeout_s=self.fx.settings.test_timeout_s,
+            max_bytes=self.fx.settings.max_test_file_bytes,
+            should_stop=self.should_stop,
+            environment=self.ready.environment,
+        )
 
     def _check_changes(self) -> tuple[model.Command, model.Outcome]:
         job = self.job
@@ -579,7 +604,10 @@ def _end(
                 digest=hashlib.sha256(content.encode()).hexdigest(),
                 report=(report or model.TestReport()).to_json(),
             )
-        end = rounds.end_of_run(route, error, job.child.state)
+        # A failed run's error already names its flaky tests; a passed one says what it dropped.
+        passed = report is not None and route is Halt.SESSION_COMPLETE
+        notes = flakiness.feedback(job.test_path, report.flaky) if report and passed else None
+        end = rounds.end_of_run(route, error, job.child.state, notes)
         status, reason = end.status, end.reason
         if end.state != dict(job.child.state):
             uow.sessions.update_session(

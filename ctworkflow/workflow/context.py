@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -12,10 +13,19 @@ from typing import Any
 
 from ctworkflow import errors, ports
 from ctworkflow.config import Settings
-from ctworkflow.domain import commits, landing, model, regression, rounds, validation
+from ctworkflow.domain import (
+    agent_runs,
+    budgets,
+    commits,
+    landing,
+    model,
+    regression,
+    rounds,
+    validation,
+)
 from ctworkflow.domain.inputs import check_relative_path
 from ctworkflow.domain.layout_profile import LayoutProfile
-from ctworkflow.domain.states import ParentStep, SessionStatus
+from ctworkflow.domain.states import ParentStep, ResultStatus, SessionStatus
 from ctworkflow.effects import nofollow, repository_layout
 from ctworkflow.effects.git import redact
 from ctworkflow.workflow import branch, environment, recording
@@ -125,6 +135,18 @@ def _environment_at_base(
         recipe = environment.recipe_for(project, workspace)
         with environment.prepared(fx, project, recipe, profile, workspace) as ready:
             return {"recipe": recipe.to_json(), "build": ready.record}
+
+
+def _over_budget(
+    fx: Effects, scope: model.Scope, project: model.Project, children: Sequence[model.Session]
+) -> str | None:
+    """Why the session starts no new round because of its budget, or None."""
+    if budgets.budget(project.settings, budgets.SESSION_BUDGET) is None:
+        return None
+    with fx.transactions() as uow:
+        steps = uow.sessions.interactions_of(scope, [c.id for c in children])
+    spent = agent_runs.usage(step for found in steps.values() for step in found)
+    return budgets.session_over_budget(spent, project.settings)
 
 
 # -- spawn --------------------------------------------------------------------------------
@@ -241,14 +263,19 @@ def validate(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effect
     lost = {f.child_id for f in disproved}
     passing = [a for a in to_run if a.session_id not in lost]
     kept = validation.kept(passing, checked.base_contents)
+    # A session whose agents spent its budget makes this round its last.
+    over = _over_budget(fx, scope, project, children) if failures else None
     outcome, give_up = validation.verdict(
         failures,
         len(components),
         {a.test_path: checked.after[a.test_path] for a in passing if a.test_path in checked.after},
         [{"test_path": a.test_path, "summary": regression.kept_summary(a.report)} for a in kept],
         policy=landing.policy_of(project.settings),
-        last_round=attempt >= session.max_attempts,
+        last_round=attempt >= session.max_attempts or over is not None,
     )
+    if over is not None and outcome.status is ResultStatus.ERROR:
+        outcome = dataclasses.replace(outcome, error_message=f"{over}; {outcome.error_message}")
+        give_up = True
     with fx.transactions() as uow:
         for failure in failures:  # a child that said complete but did not pass is failed
             if failure.child_id is not None:

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from ctworkflow import errors
-from ctworkflow.domain import environments
+from ctworkflow.domain import environments, network
 from ctworkflow.domain.environments import Environment, Installer, Recipe
 from ctworkflow.domain.layout_profile import LayoutProfile
 from ctworkflow.domain.layouts import Layout
@@ -94,7 +94,12 @@ def prepared(
         return
     packages = {n: f for n, f in (profile.packages if profile else ()) if "." not in n}
     with fx.environments.using(
-        str(project.id), recipe, workspace, packages=packages, should_stop=should_stop
+        str(project.id),
+        recipe,
+        workspace,
+        packages=packages,
+        should_stop=should_stop,
+        network_allow=project.settings.get(network.SETTING) or (),
     ) as build:
         environment = dataclasses.replace(
             build.environment, python_path=profile.import_roots if profile else ()

@@ -19,7 +19,9 @@ It is run in the workspace. PLAN maps a module name to a list of behaviours, one
   (a test holds a session active while it looks at it, then lets it finish);
 - ``append``: add a passing test to the existing test file, keeping all of it;
 - ``drop``: replace the existing test file with a good one (its own tests are lost);
-- ``keep``: leave the existing test file as it is.
+- ``keep``: leave the existing test file as it is;
+- ``flaky``: write two good tests and one that passes only after another test of the file
+  ran in the same process (it passes in the file's order, fails alone or run first);
 - ``cover``: write a good test, plus one that calls each function of the module holding a
   line the prompt says no test runs ("no test runs (12-15, 40)"), with the arguments 0, 1000
   and -1000: the lines it was told about, and only those, get covered.
@@ -61,6 +63,27 @@ def test_added_by_the_fake_agent() -> None:
     import importlib
 
     assert importlib.import_module({module!r}).__doc__
+"""
+
+FLAKY = """import importlib
+
+MODULE = {module!r}
+RAN: list[str] = []
+
+
+def test_double_doubles() -> None:
+    module = importlib.import_module(MODULE)
+    double = next(getattr(module, n) for n in dir(module) if n.startswith("double_"))
+    RAN.append("double")
+    assert double(21) == 42
+
+
+def test_depends_on_another_test() -> None:
+    assert RAN, "passes only after test_double_doubles ran in the same process"
+
+
+def test_module_has_a_docstring() -> None:
+    assert importlib.import_module(MODULE).__doc__
 """
 
 FAILING = """def test_deliberately_wrong() -> None:
@@ -132,10 +155,9 @@ def main() -> int:
 
 def body_of(behaviour: str, module: str, prompt: str) -> str:
     """The test file a behaviour that writes one writes."""
-    if behaviour == "fail":
-        return FAILING
-    good = GOOD.format(module=module)
-    return good + covering(prompt) if behaviour == "cover" else good
+    template = {"fail": FAILING, "flaky": FLAKY}.get(behaviour, GOOD)
+    body = template.format(module=module)
+    return body + covering(prompt) if behaviour == "cover" else body
 
 
 def covering(prompt: str) -> str:

@@ -212,6 +212,26 @@ def test_cli_errors_are_one_line_and_a_non_zero_exit(env: dict[str, str], tmp_pa
     one_line_error(ctw("session", "show", "not-an-id", env=shop), "is not a valid id")
     one_line_error(ctw("session", "start", "shop.nothing", env=shop), "component shop.nothing")
     one_line_error(ctw("project", "create", "y", "--repo", "r", "--setting", "k", env=shop), "KEY")
+    flaky_runs = ["--repo", "https://example.com/r.git", "--setting", "flaky_runs=-1"]
+    one_line_error(
+        ctw("project", "create", "z", *flaky_runs, env=shop),
+        "setting flaky_runs must be a whole number from 0 to 20",
+    )
+    allow = 'network_allow=["pypi.org", "https://pypi.org/simple"]'
+    one_line_error(
+        ctw(
+            "project",
+            "create",
+            "z",
+            "--repo",
+            "https://example.com/z.git",
+            "--setting",
+            allow,
+            env=shop,
+        ),
+        "the setting 'network_allow': 'https://pypi.org/simple' is not a host, a host:port or",
+    )
+    assert [p["name"] for p in ok(ctw("project", "list", "--json", env=shop)).json()] == ["shop"]
     one_line_error(ctw("worker", "--queue", "steps", env=shop), "unknown queue 'steps'")
     unmigrated = {**env, "CTW_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.sqlite3'}"}
     one_line_error(ctw("account", "create", "a", env=unmigrated), "run: ctw db upgrade")

@@ -142,7 +142,7 @@ def test_a_session_runs_its_tests_in_the_environment_its_pyproject_calls_for(
     assert initialize.outcome is not None
     built = initialize.outcome.data["environment"]
     assert built["built"] is True and built["host"]
-    assert built["recipe"] == "auto: the project[tests], pytest, coverage"
+    assert built["recipe"] == "auto: the project[tests], pytest, pytest-randomly, coverage"
     install = built["steps"][-1]
     assert install["argv"][1:3] == ["pip", "install"] and install["exit_code"] == 0
     assert install["duration_s"] > 0

@@ -12,6 +12,7 @@ from ctworkflow.cli import shapes
 from ctworkflow.domain import model
 from ctworkflow.domain.layouts import Layout
 from ctworkflow.domain.states import (
+    ChildStep,
     ExecutionMode,
     ParentStep,
     ResultStatus,
@@ -209,6 +210,45 @@ def test_a_project_shows_its_repository_without_credentials() -> None:
     assert "s3cret" not in json.dumps(document)
     assert document["code_repo"].endswith("@git.example.com/shop.git")
     assert document["layout"] == "python"
+
+
+def test_details_sum_the_agent_runs_of_every_child_and_keep_each_transcript() -> None:
+    details = sample_details()
+    done, failed, running = details.children
+    usage = {"input_tokens": 1000, "output_tokens": 50, "cost_usd": 0.25, "turns": 3}
+    generate = ChildStep.GENERATE_TESTS
+    steps = {
+        done.id: [
+            interaction(done, ChildStep.INITIALIZE, ResultStatus.OK, {}),
+            interaction(
+                done,
+                generate,
+                ResultStatus.OK,
+                {"duration_s": 2.0, "usage": usage, "transcript": "wrote it"},
+            ),
+        ],
+        failed.id: [
+            interaction(failed, generate, ResultStatus.ERROR, {"duration_s": 1.5, "usage": usage}),
+            interaction(failed, ChildStep.FIX_FAILURES, ResultStatus.OK, {"duration_s": 0.5}),
+        ],
+        running.id: [],
+    }
+
+    document = shapes.details_json(details, steps)
+
+    assert document["usage"] == {
+        "input_tokens": 2000,
+        "output_tokens": 100,
+        "cost_usd": 0.5,
+        "turns": 6,
+        "wall_s": 4.0,
+    }
+    first, second, third = document["children"]
+    assert [r["transcript"] for r in first["agent_runs"]] == ["wrote it"]
+    assert [r["step"] for r in second["agent_runs"]] == ["generate_tests", "fix_failures"]
+    assert second["usage"]["wall_s"] == 2.0 and second["usage"]["turns"] == 3
+    assert third["agent_runs"] == [] and third["usage"]["input_tokens"] is None
+    json.dumps(document)
 
 
 def test_an_ended_sessions_outcome_names_what_landed_and_what_failed_and_why() -> None:

@@ -370,4 +370,7 @@ def test_the_registry_refuses_malformed_command_settings(settings: dict[str, obj
 def test_the_registry_refuses_an_unknown_agent() -> None:
     with pytest.raises(errors.InvalidInput) as excinfo:
         get_agent("x", {})
-    assert str(excinfo.value) == "unknown agent 'x': expected one of command, pynguin, scaffold"
+    assert (
+        str(excinfo.value)
+        == "unknown agent 'x': expected one of aider, claude-code, command, pynguin, scaffold"
+    )

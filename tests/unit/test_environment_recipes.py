@@ -31,8 +31,8 @@ def test_a_pyproject_project_is_installed_with_its_test_extra_not_its_dev_extra(
     assert recipe.install_project
     assert recipe.extras == ("tests",)
     assert recipe.requirements == ()  # the extra says it all
-    assert recipe.packages == ("pytest", "coverage")
-    assert recipe.describe() == "auto: the project[tests], pytest, coverage"
+    assert recipe.packages == ("pytest", "pytest-randomly", "coverage")
+    assert recipe.describe() == "auto: the project[tests], pytest, pytest-randomly, coverage"
 
 
 def test_the_dev_extra_is_taken_only_when_there_is_no_test_extra() -> None:
@@ -88,7 +88,7 @@ def test_a_repository_without_packaging_metadata_gets_its_requirements_and_pytes
 
     assert not recipe.install_project
     assert recipe.requirements == ("requirements.txt", "requirements/test.txt")
-    assert detect({}).source == "no packaging metadata: pytest and coverage only"
+    assert detect({}).source == "no packaging metadata: pytest, pytest-randomly and coverage only"
 
 
 def test_an_elixir_project_is_built_by_mix() -> None:

@@ -207,3 +207,44 @@ def test_mix_keeps_its_files_in_the_runner_folder_and_builds_in_the_workspace(
 
 def test_the_registry_builds_the_mix_runner() -> None:
     assert get_runner("mix").name == "mix"
+
+
+ORDER_DEPENDENT = """\
+    defmodule Demo.OrderTest do
+      use ExUnit.Case
+
+      test "sets a flag" do
+        :persistent_term.put(:demo_flag, true)
+      end
+
+      test "needs the flag" do
+        assert :persistent_term.get(:demo_flag, false), "the flag was not set before"
+      end
+
+      test "is left out", do: assert(true)
+    end
+    """
+
+
+def test_chosen_cases_run_alone_or_in_an_order_drawn_from_a_seed(tmp_path: Path) -> None:
+    workspace = mix_workspace(tmp_path / "ws", {**LIB, "test/demo/order_test.exs": ORDER_DEPENDENT})
+    runner = MixRunner(mix_home=tmp_path / "mix")
+    path = "test/demo/order_test.exs"
+
+    alone = runner.run_cases(
+        workspace, path, ["Demo.OrderTest test needs the flag"], seed=None, timeout_s=120
+    )
+    both = runner.run_cases(
+        workspace,
+        path,
+        ["Demo.OrderTest test sets a flag", "Demo.OrderTest test needs the flag"],
+        seed=7,
+        timeout_s=120,
+    )
+
+    # Alone, the test misses what the other one does; the tests not chosen are left out.
+    assert alone.cases["Demo.OrderTest test needs the flag"] == "failed"
+    assert "the flag was not set before" in alone.output_tail
+    assert alone.cases["Demo.OrderTest test sets a flag"] == "skipped"
+    assert both.cases["Demo.OrderTest test sets a flag"] == "passed"
+    assert both.cases["Demo.OrderTest test is left out"] == "skipped"

@@ -239,3 +239,45 @@ def test_case_ids_name_parameters_and_nested_classes_and_keep_the_worst_outcome(
         "test_param[x::y]",
         "TestOuter::TestInner::test_deep",
     }
+
+
+ORDER_DEPENDENT = """\
+RAN = []
+
+
+def test_first():
+    RAN.append(1)
+
+
+def test_needs_first():
+    assert RAN, "test_first did not run before"
+
+
+def test_other():
+    assert True
+"""
+
+
+def test_chosen_cases_run_alone_or_in_an_order_drawn_from_a_seed(tmp_path: Path) -> None:
+    path = write(tmp_path, "tests/test_order.py", ORDER_DEPENDENT)
+    runner = PytestRunner()
+
+    alone = runner.run_cases(tmp_path, path, ["test_needs_first"], seed=None, timeout_s=120)
+    shuffled = [
+        runner.run_cases(
+            tmp_path, path, ["test_first", "test_needs_first"], seed=seed, timeout_s=120
+        )
+        for seed in (0, 1)
+    ]
+
+    # Alone, only the chosen test runs, and what it needs from another test is not there.
+    assert alone.cases == {"test_needs_first": "failed"}
+    assert "test_first did not run before" in alone.output_tail
+    # Runs in random order hold only the chosen tests, and one of these seeds puts the
+    # dependent first (the worker's interpreter has no pytest-randomly: the runner shuffles).
+    assert all(set(run.cases) == {"test_first", "test_needs_first"} for run in shuffled)
+    outcomes = {run.cases["test_needs_first"] for run in shuffled}
+    assert outcomes == {"passed", "failed"}
+    # The file's own runs keep its order whatever is installed.
+    again = runner.run(tmp_path, [path], timeout_s=120)[path]
+    assert again.all_passed

@@ -11,7 +11,7 @@ from ctworkflow.services import catalog
 
 
 def test_the_production_registries_hold_the_production_agents_and_runners_only() -> None:
-    assert agent_names() == ("command", "pynguin", "scaffold")
+    assert agent_names() == ("aider", "claude-code", "command", "pynguin", "scaffold")
     assert runner_names() == ("mix", "pytest")
 
 
@@ -31,7 +31,9 @@ def test_a_runner_that_is_not_a_name_of_ours_is_refused(value: object) -> None:
 
 
 def test_an_unknown_agent_is_refused_naming_the_known_ones() -> None:
-    with pytest.raises(errors.InvalidInput, match="expected one of command, pynguin, scaffold"):
+    with pytest.raises(
+        errors.InvalidInput, match="expected one of aider, claude-code, command, pynguin, scaffold"
+    ):
         get_agent("bench-noop", {})
 
 
@@ -52,7 +54,13 @@ def test_a_production_agent_or_runner_cannot_be_unregistered() -> None:
         unregister_agent("scaffold")
     with pytest.raises(ValueError, match="production runner"):
         unregister_runner("pytest")
-    assert agent_names() == ("command", "pynguin", "scaffold") and runner_names() == (
+    assert agent_names() == (
+        "aider",
+        "claude-code",
+        "command",
+        "pynguin",
+        "scaffold",
+    ) and runner_names() == (
         "mix",
         "pytest",
     )

@@ -141,3 +141,15 @@ def test_finalize_pushes_onto_the_head_it_expects_and_never_over_someone_elses()
     assert commits.landing("c" * 40, "a" * 40, pushed_by_session) is commits.Landing.ALREADY_PUSHED
     assert commits.landing("d" * 40, "a" * 40, pushed_by_session) is commits.Landing.MOVED
     assert commits.landing("d" * 40, None, pushed_by_session) is commits.Landing.MOVED
+
+
+def test_what_a_run_dropped_reaches_the_agent_with_the_next_feedback_and_is_replaced() -> None:
+    dropped = rounds.end_of_run(
+        Halt.SESSION_COMPLETE, None, {"feedback": "f", "notes": "old"}, "dropped test_x"
+    )
+    later = rounds.end_of_run(Halt.SESSION_COMPLETE, None, dropped.state)
+
+    assert dropped.state == {"feedback": "f", "notes": "dropped test_x"}
+    assert rounds.feedback(dropped.state) == "f\n\ndropped test_x"
+    assert rounds.feedback({"notes": "dropped test_x"}) == "dropped test_x"
+    assert later.state == {"feedback": "f"}

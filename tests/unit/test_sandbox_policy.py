@@ -12,7 +12,8 @@ import pytest
 
 from ctworkflow import errors
 from ctworkflow.config import Settings
-from ctworkflow.effects import sandbox
+from ctworkflow.effects import sandbox, sandbox_network
+from ctworkflow.effects.sandbox_network import Network
 
 
 def config_for(tmp_path: Path, **settings: object) -> sandbox.Config:
@@ -104,12 +105,27 @@ def test_an_agent_gets_the_network_and_its_folders_but_not_the_credentials_in_th
     (home / ".netrc").write_text("machine x password y")
     config = config_for(tmp_path, sandbox_agent_paths=(home, home / ".config" / "gcloud"))
 
-    argv, _ = sandbox.prepare(
-        ["agent"], {}, cwd=workspace, policy=sandbox.for_agent(workspace), config=config
+    proxy = Network(folder=tmp_path / "proxy", proxy_port=3128, forwards=())
+
+    argv, env = sandbox.prepare(
+        ["agent"],
+        {},
+        cwd=workspace,
+        policy=sandbox.for_agent(workspace),
+        config=config,
+        network=proxy,
     )
 
     order = mounts(argv)
-    assert "--share-net" in argv
+    # Its network is the proxy's socket, bridged by the relay: never the host's network.
+    assert "--share-net" not in argv
+    assert ("--ro-bind", str(sandbox_network.INSIDE)) in order
+    assert argv[argv.index(str(sandbox.RELAY)) + 1 :][:3] == [
+        str(sandbox_network.INSIDE / "proxy.sock"),
+        "3128",
+        "--",
+    ]
+    assert env["HTTPS_PROXY"] == "http://127.0.0.1:3128"
     assert order.index(("--tmpfs", str(home / ".ssh"))) > order.index(("--bind", str(home)))
     assert ("--ro-bind", str(home / ".netrc")) in order
     hidden_by = Path(argv[argv.index(str(home / ".netrc")) - 1])
