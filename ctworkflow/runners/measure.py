@@ -25,7 +25,7 @@ from ctworkflow import errors
 from ctworkflow.domain import mutation, quality
 from ctworkflow.domain.environments import Environment
 from ctworkflow.effects import nofollow, sandbox, shell
-from ctworkflow.runners.pytest_runner import run_variables
+from ctworkflow.runners.pytest_runner import NO_SHUFFLE, run_variables
 
 #: A source file larger than this is not mutated.
 MAX_SOURCE_BYTES: Final = 2 * 1024 * 1024
@@ -33,7 +33,16 @@ MAX_SOURCE_BYTES: Final = 2 * 1024 * 1024
 MUTANT_SLOWDOWN: Final = 3.0
 #: The mutants a measurement's tests killed.
 Kills = set[mutation.Mutant]
-_PYTEST: Final = ("-m", "pytest", "-q", "-p", "no:cacheprovider", "--import-mode=importlib")
+#: pytest as the measurements run it: in the file's own order (pytest-randomly off).
+_PYTEST: Final = (
+    "-m",
+    "pytest",
+    "-q",
+    "-p",
+    "no:cacheprovider",
+    *NO_SHUFFLE,
+    "--import-mode=importlib",
+)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
