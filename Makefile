@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
 .PHONY: install format lint typecheck test test-fast test-unit test-integration faults bench \
-	bench-smoke all clean demo lock agents
+	bench-smoke all clean demo lock agents test-slow
 
 # Each target that needs Debian packages installs the missing ones first, as root with apt-get,
 # or says in one line which to install and how (deploy/debian-packages).
@@ -32,11 +32,20 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-# The whole suite: it drives the real coding agents too (make agents).
+# The suite on both cores, each xdist worker with its own throwaway servers, a file's tests on
+# one worker. make test leaves out the slow tier: real third-party packages fetched from the
+# index, the real coding agents' programs and the fault test (minutes each); make test-slow runs
+# it, and CI runs both.
+XDIST := -n 2 --dist loadfile
+
 test: $(STAMP)
 	$(PACKAGES) test
+	$(BIN)/pytest $(XDIST) -m "not slow"
+
+test-slow: $(STAMP)
+	$(PACKAGES) test
 	$(MAKE) agents
-	$(BIN)/pytest
+	$(BIN)/pytest $(XDIST) -m slow
 
 # The tier that needs no server: unit tests and the checks of the docs and files (seconds).
 test-fast: $(STAMP)

@@ -37,7 +37,7 @@ from tests import servers
 from tests.samples import BROKEN_MODULE
 from tests.workflow_support import Project, make_project
 
-pytestmark = pytest.mark.faults
+pytestmark = [pytest.mark.faults, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 SESSIONS = 20

@@ -12,6 +12,8 @@ import ast
 import dataclasses
 from pathlib import Path
 
+import pytest
+
 from ctworkflow import api
 from ctworkflow.agents.base import AgentRequest
 from ctworkflow.agents.pynguin import PynguinAgent
@@ -20,6 +22,9 @@ from ctworkflow.domain.layouts import Layout
 from ctworkflow.domain.states import SessionStatus
 from tests.real_packages import HUMANIZE, git, register, without_tests
 from tests.workflow_support import wait_until_terminal
+
+# Real third-party code or real agent programs: minutes, in the slow tier (make test-slow).
+pytestmark = pytest.mark.slow
 
 SEARCH_TIME_S = 20
 SESSION_DEADLINE_S = 600

@@ -27,6 +27,9 @@ from ctworkflow.workflow import context
 from ctworkflow.workflow.effects import Effects
 from tests import real_packages
 
+# Real third-party code or real agent programs: minutes, in the slow tier (make test-slow).
+pytestmark = pytest.mark.slow
+
 TEST_FILE = "tests/test_validate.py"
 #: Two tests an agent drops: one parametrized over many URLs, one plain.
 DROPPED = ("test_url_absolute_valid", "test_url_custom_message")
