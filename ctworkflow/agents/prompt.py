@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 
 from ctworkflow.agents.base import AgentRequest
+from ctworkflow.domain.layouts import Layout
 
 MAX_FEEDBACK_CHARS = 20_000
 
@@ -27,6 +28,13 @@ def tests_root(test_path: str) -> str:
         if parts[index] in ("tests", "test"):
             return "/".join(parts[: index + 1])
     return parts[0] if len(parts) > 1 else "."
+
+
+def tests_command(request: AgentRequest) -> str:
+    """The command that runs the component's test file in the project's environment."""
+    if request.layout is Layout.PHOENIX:
+        return f"MIX_ENV=test mix test {request.test_path}"
+    return f"python -m pytest {request.test_path}"
 
 
 def build_prompt(request: AgentRequest) -> str:
@@ -59,6 +67,8 @@ def build_prompt(request: AgentRequest) -> str:
         f"Change only that test file, plus support files under {tests_root(request.test_path)}/"
         " if the tests need them; do not change any other file.",
         "The tests must pass against the current source.",
+        f"The project runs them with `{tests_command(request)}`, in its own environment"
+        " (its interpreter and tools come first on PATH).",
     ]
     if request.feedback:
         feedback = request.feedback[-MAX_FEEDBACK_CHARS:]

@@ -217,3 +217,5 @@ def test_the_prompt_tells_the_agent_about_the_existing_file_and_to_keep_it(
     assert f"already has a test file, {PATH}, {said}" in prompt
     assert f"Keep every existing test in {PATH}" in prompt
     assert f"Write the tests to {PATH}." not in prompt
+    # ... and how the project runs it, in its own environment.
+    assert f"The project runs them with `python -m pytest {PATH}`" in prompt
