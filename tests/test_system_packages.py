@@ -14,7 +14,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "deploy" / "debian-packages"
-RUNUSER = shutil.which("runuser")
+# runuser lives in /usr/sbin, which a clean PATH (env -i, CI) may leave out.
+RUNUSER = shutil.which("runuser", path=os.pathsep.join([os.environ["PATH"], "/usr/sbin", "/sbin"]))
 
 
 @pytest.fixture

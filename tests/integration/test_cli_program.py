@@ -80,7 +80,16 @@ def test_version_and_shell_completion(tmp_path: Path) -> None:
     version = ok(ctw("--version", env=plain))
     assert version.stdout == f"ctw {metadata.version('ctworkflow')}\n"
 
-    script = ok(ctw("--show-completion", "bash", env={**plain, "SHELL": "/bin/bash"})).stdout
+    # Typer finds the shell among ctw's parent processes: run it from bash, as a bash user does
+    # (under make or CI its parent may be sh, whose completion Typer does not write).
+    from_bash = subprocess.run(
+        ["bash", "-c", f"{CTW} --show-completion; exit $?"],
+        env={**plain, "SHELL": "/bin/bash"},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    script = ok(Result(from_bash.returncode, from_bash.stdout, from_bash.stderr)).stdout
     assert "_CTW_COMPLETE" in script and "complete" in script
     completing = {**plain, "_CTW_COMPLETE": "complete_bash", "COMP_WORDS": "ctw session st"}
     assert ok(ctw(env={**completing, "COMP_CWORD": "2"})).stdout.split() == ["start"]
