@@ -25,8 +25,9 @@ from tests.cli_support import ctw, ok, server_env
 from tests.real_packages import HUMANIZE, register, without_tests
 from tests.workflow_support import wait_until_terminal
 
-# Real third-party code or real agent programs: minutes, in the slow tier (make test-slow).
-pytestmark = pytest.mark.slow
+# Real third-party code or real agent programs: minutes, in the slow tier (make test-slow), with
+# a deadline of its own that a loaded machine (the other tier worker busy) still meets.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
 
 #: Pynguin's search per module: about what 60 s gives on this package (docs/pynguin.md).
 SEARCH_TIME_S = 20

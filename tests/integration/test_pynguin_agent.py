@@ -23,8 +23,9 @@ from ctworkflow.domain.states import SessionStatus
 from tests.real_packages import HUMANIZE, git, register, without_tests
 from tests.workflow_support import wait_until_terminal
 
-# Real third-party code or real agent programs: minutes, in the slow tier (make test-slow).
-pytestmark = pytest.mark.slow
+# Real third-party code or real agent programs: minutes, in the slow tier (make test-slow), with
+# a deadline of its own that a loaded machine (the other tier worker busy) still meets.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
 
 SEARCH_TIME_S = 20
 SESSION_DEADLINE_S = 600

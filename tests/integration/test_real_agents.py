@@ -22,8 +22,9 @@ from tests.agents.stand_in import AIDER, CLAUDE, StandIn, program
 from tests.agents.stand_in import model_server as running_model_server
 from tests.workflow_support import Project, make_project, wait_for, wait_until_terminal
 
-# Real third-party code or real agent programs: minutes, in the slow tier (make test-slow).
-pytestmark = pytest.mark.slow
+# Real third-party code or real agent programs: minutes, in the slow tier (make test-slow), with
+# a deadline of its own that a loaded machine (the other tier worker busy) still meets.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
 
 BRANCH = "test-context-testing-session-for-accounts"
 KEY = "sk-stand-in-0123456789abcdef"

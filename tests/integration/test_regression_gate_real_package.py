@@ -27,8 +27,9 @@ from ctworkflow.workflow import context
 from ctworkflow.workflow.effects import Effects
 from tests import real_packages
 
-# Real third-party code or real agent programs: minutes, in the slow tier (make test-slow).
-pytestmark = pytest.mark.slow
+# Real third-party code or real agent programs: minutes, in the slow tier (make test-slow), with
+# a deadline of its own that a loaded machine (the other tier worker busy) still meets.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
 
 TEST_FILE = "tests/test_validate.py"
 #: Two tests an agent drops: one parametrized over many URLs, one plain.
