@@ -9,6 +9,7 @@ import pytest
 from ctworkflow import errors
 from ctworkflow.agents.base import AgentRequest
 from ctworkflow.agents.command import CommandAgent
+from ctworkflow.agents.presets import PRESETS, provider_entry
 from ctworkflow.agents.registry import get_agent
 from ctworkflow.config import get_settings
 from ctworkflow.domain.layouts import Layout
@@ -120,3 +121,20 @@ def test_a_worker_whose_default_preset_program_is_missing_says_what_to_install(
     monkeypatch.setenv("CTW_AGENT", "scaffold")
     get_settings.cache_clear()
     assert preflight.agent_problem(get_settings()) is None
+
+
+def test_a_preset_may_reach_its_model_provider_and_what_the_project_allows(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    claude = PRESETS["claude-code"]
+    monkeypatch.delenv("ANTHROPIC_BASE_URL", raising=False)
+    # The provider's own host, when nothing names another ...
+    assert provider_entry(claude, None) == "api.anthropic.com"
+    # ... the worker's base URL variable's host and port ...
+    monkeypatch.setenv("ANTHROPIC_BASE_URL", "http://127.0.0.1:8089/")
+    assert provider_entry(claude, None) == "127.0.0.1:8089"
+    # ... and the project's agent_base_url before it.
+    assert provider_entry(claude, "https://llm.example.com/v1") == "llm.example.com:443"
+    agent = get_agent("claude-code", {"network_allow": ["pypi.org"]})
+    assert isinstance(agent, CommandAgent)
+    assert agent.network_allow == ("127.0.0.1:8089", "pypi.org")
