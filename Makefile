@@ -101,8 +101,9 @@ AIDER_VERSION       ?= 0.86.2
 
 $(AGENT_TOOLS)/claude-code/.installed:
 	mkdir -p $(AGENT_TOOLS)/claude-code
-	npm install --prefix $(AGENT_TOOLS)/claude-code --no-audit --no-fund --loglevel=error \
-		@anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION)
+	# Node trusts the host's certificate store, as pip, git and uv do (a TLS-intercepting proxy).
+	NODE_OPTIONS="--use-openssl-ca $$NODE_OPTIONS" npm install --prefix $(AGENT_TOOLS)/claude-code \
+		--no-audit --no-fund --loglevel=error @anthropic-ai/claude-code@$(CLAUDE_CODE_VERSION)
 	touch $@
 
 $(AGENT_TOOLS)/aider/.installed:
