@@ -37,10 +37,10 @@ from ctworkflow.agents.pynguin_runs import (
     target_root,
 )
 from ctworkflow.agents.scaffold import ScaffoldAgent
-from ctworkflow.agents.workspace import existing_content
+from ctworkflow.agents.workspace import existing_content, read_test_file, write_test_file
 from ctworkflow.config import get_settings
 from ctworkflow.domain.layouts import Layout
-from ctworkflow.effects import nofollow, sandbox, shell
+from ctworkflow.effects import sandbox, shell
 from ctworkflow.effects.tool_environments import ToolEnvironments
 
 #: The release the agent installs (it supports Python 3.10 to 3.15 and pins pytest below 9).
@@ -179,13 +179,13 @@ class PynguinAgent:
             reason = "none of its tests calls the module"
             return _give_up(request, reason, started, result, previous)
         try:
-            _write(request, pynguin_output.merge(existing, request.module_name, named))
+            write_test_file(request, pynguin_output.merge(existing, request.module_name, named))
             passed = passing_tests(request, scratch)
             kept = [test for test in named if test.name in passed]
             if not kept:
                 reason = f"none of its {len(named)} tests passed here"
                 return _give_up(request, reason, started, result, previous)
-            _write(request, pynguin_output.merge(existing, request.module_name, kept))
+            write_test_file(request, pynguin_output.merge(existing, request.module_name, kept))
         except (errors.UnsafeFile, errors.LimitExceeded) as error:
             return AgentResult(ok=False, duration_s=time.monotonic() - started, error=str(error))
         target = (
@@ -228,9 +228,7 @@ def previous_round(request: AgentRequest) -> str | None:
     if not request.uncovered:
         return None
     try:
-        text = nofollow.read_text(
-            request.workspace, request.test_path, max_bytes=get_settings().max_test_file_bytes
-        )
+        text = read_test_file(request)
     except (FileNotFoundError, errors.UnsafeFile, errors.LimitExceeded):
         return None
     marker = pynguin_output.APPENDED_MARKER.format(module_repr=repr(request.module_name))
@@ -249,7 +247,7 @@ def _give_up(
     if previous is None:
         return _fall_back(request, reason, started, result)
     try:
-        _write(request, previous)
+        write_test_file(request, previous)
     except (errors.UnsafeFile, errors.LimitExceeded) as error:
         return AgentResult(ok=False, duration_s=time.monotonic() - started, error=str(error))
     lines = ", ".join(line_ranges(request.uncovered))
@@ -289,22 +287,9 @@ def _forget_own_file(request: AgentRequest) -> None:
     """Remove the file this agent wrote in an earlier round (the scaffold writes anew)."""
     if request.existing is not None:
         return
-    settings = get_settings()
     try:
-        text = nofollow.read_text(
-            request.workspace, request.test_path, max_bytes=settings.max_test_file_bytes
-        )
+        text = read_test_file(request)
     except (FileNotFoundError, errors.UnsafeFile, errors.LimitExceeded):
         return
     if text.startswith(pynguin_output.HEADER):
         (request.workspace / request.test_path).unlink(missing_ok=True)
-
-
-def _write(request: AgentRequest, content: str) -> None:
-    nofollow.write_text(
-        request.workspace,
-        request.test_path,
-        content,
-        max_bytes=get_settings().max_test_file_bytes,
-        setting="CTW_MAX_TEST_FILE_BYTES",
-    )

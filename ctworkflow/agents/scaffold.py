@@ -27,8 +27,12 @@ from ctworkflow import errors
 from ctworkflow.agents import introspect
 from ctworkflow.agents.base import AgentRequest, AgentResult
 from ctworkflow.agents.elixir_scaffold import elixir_tests
-from ctworkflow.agents.workspace import SOURCE_MAX_BYTES, ScaffoldError, existing_content
-from ctworkflow.config import get_settings
+from ctworkflow.agents.workspace import (
+    SOURCE_MAX_BYTES,
+    ScaffoldError,
+    existing_content,
+    write_test_file,
+)
 from ctworkflow.domain.layouts import Layout
 from ctworkflow.effects import nofollow
 
@@ -344,13 +348,7 @@ class ScaffoldAgent:
                 covered = len(facts.names)
                 if facts.doctests_fail is not None:
                     note = f"; no doctest test: {facts.doctests_fail}"
-            nofollow.write_text(
-                request.workspace,
-                request.test_path,
-                content,
-                max_bytes=get_settings().max_test_file_bytes,
-                setting="CTW_MAX_TEST_FILE_BYTES",
-            )
+            write_test_file(request, content)
         except (
             ScaffoldError,
             errors.ComponentFailure,

@@ -10,6 +10,8 @@ from ctworkflow.effects import nofollow
 
 #: The largest source file the scaffold agent reads.
 SOURCE_MAX_BYTES: Final = 16 << 20
+#: The setting that bounds a test file.
+_TEST_FILE_LIMIT: Final = "CTW_MAX_TEST_FILE_BYTES"
 
 
 class ScaffoldError(Exception):
@@ -27,12 +29,33 @@ def existing_content(request: AgentRequest, own_header: str) -> str | None:
     if request.existing is not None:
         return request.existing.content
     try:
-        text = nofollow.read_text(
-            request.workspace,
-            request.test_path,
-            max_bytes=get_settings().max_test_file_bytes,
-            setting="CTW_MAX_TEST_FILE_BYTES",
-        )
+        text = read_test_file(request)
     except FileNotFoundError:
         return None
     return None if text.startswith(own_header) else text
+
+
+def read_test_file(request: AgentRequest) -> str:
+    """The workspace's test file, read without following a link, within the size limit.
+
+    Raises:
+        FileNotFoundError: there is none.
+        UnsafeFile, LimitExceeded: it is a link, or larger than ``CTW_MAX_TEST_FILE_BYTES``.
+    """
+    return nofollow.read_text(
+        request.workspace,
+        request.test_path,
+        max_bytes=get_settings().max_test_file_bytes,
+        setting=_TEST_FILE_LIMIT,
+    )
+
+
+def write_test_file(request: AgentRequest, content: str) -> None:
+    """Write the workspace's test file, never through a link, within the size limit."""
+    nofollow.write_text(
+        request.workspace,
+        request.test_path,
+        content,
+        max_bytes=get_settings().max_test_file_bytes,
+        setting=_TEST_FILE_LIMIT,
+    )

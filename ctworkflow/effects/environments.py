@@ -311,15 +311,7 @@ class Environments:
         should_stop: Callable[[], bool] | None,
         allow: tuple[str, ...],
     ) -> list[Step]:
-        cache = self.settings.environment_cache
-        variables = {
-            # The host's certificate store, as pip and git use it (a proxy's own CA, say).
-            "UV_SYSTEM_CERTS": "1",
-            "UV_CACHE_DIR": str(cache / "uv"),
-            "PIP_CACHE_DIR": str(cache / "pip"),
-            "UV_NO_PROGRESS": "1",
-            "PIP_NO_INPUT": "1",
-        }
+        variables = installer_variables(self.settings.environment_cache)
         return [
             self._step(argv, workspace, variables, should_stop, allow)
             for argv in self._python_argvs(folder, recipe, workspace)
@@ -378,6 +370,18 @@ class Environments:
         if result.stopped:
             raise errors.EnvironmentUnavailable("the environment build was stopped")
         raise errors.EnvironmentUnavailable(failure_reason(argv, result, output))
+
+
+def installer_variables(cache: Path) -> dict[str, str]:
+    """What uv and pip are told in every build: the host's certificate store (as pip and git
+    use it: a proxy's own CA, say), the shared download cache, and no prompt or progress bar."""
+    return {
+        "UV_SYSTEM_CERTS": "1",
+        "UV_CACHE_DIR": str(cache / "uv"),
+        "PIP_CACHE_DIR": str(cache / "pip"),
+        "UV_NO_PROGRESS": "1",
+        "PIP_NO_INPUT": "1",
+    }
 
 
 def network_config() -> dict[str, str]:

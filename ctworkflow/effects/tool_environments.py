@@ -27,6 +27,7 @@ from ctworkflow.effects.environments import (
     base_python,
     failure_reason,
     find_uv,
+    installer_variables,
     interpreter_tag,
     network_config,
 )
@@ -86,14 +87,9 @@ class ToolEnvironments:
     ) -> None:
         shutil.rmtree(folder, ignore_errors=True)  # what a build that died left
         folder.mkdir(parents=True)
-        cache = self.settings.environment_cache
         variables = {
             **network_config(),
-            "UV_SYSTEM_CERTS": "1",
-            "UV_CACHE_DIR": str(cache / "uv"),
-            "PIP_CACHE_DIR": str(cache / "pip"),
-            "UV_NO_PROGRESS": "1",
-            "PIP_NO_INPUT": "1",
+            **installer_variables(self.settings.environment_cache),
         }
         steps = []
         try:
@@ -104,7 +100,9 @@ class ToolEnvironments:
                     timeout_s=self.settings.environment_timeout_s,
                     env=shell.base_env(variables),
                     should_stop=should_stop,
-                    policy=sandbox.for_build(folder, self.root, scratch=(cache,)),
+                    policy=sandbox.for_build(
+                        folder, self.root, scratch=(self.settings.environment_cache,)
+                    ),
                 )
                 output = (result.stdout + result.stderr).strip()
                 if not result.ok:
