@@ -1,7 +1,7 @@
 """The outside worlds the workflow steps use, each as a small Protocol.
 
 The steps (:mod:`ctworkflow.workflow`) receive these through their
-:class:`~ctworkflow.workflow.effects.Effects` bundle and never open a database transaction,
+:class:`~ctworkflow.workflow.deps.Deps` bundle and never open a database transaction,
 run git, send a Celery message or read the time by themselves:
 
 - :class:`Transactions` opens a :class:`UnitOfWork`: one transaction with the session and

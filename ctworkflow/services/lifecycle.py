@@ -31,7 +31,7 @@ from ctworkflow.ports import Dispatcher
 from ctworkflow.services import catalog, sessions
 from ctworkflow.services.session_views import get_session
 from ctworkflow.workflow import progress
-from ctworkflow.workflow.effects import live_effects
+from ctworkflow.workflow.deps import live_deps
 from ctworkflow.workflow.reconciler import ReconcileReport, queue_for_reconciler
 from ctworkflow.workflow.reconciler import queued_reason as queued_reason  # re-exported
 from ctworkflow.workflow.reconciler import reconcile as reconcile_pass
@@ -145,7 +145,7 @@ def retry_session(
         sessions.forget_permanent_failures(uow, scope, sid)
     _send_or_queue(
         get_session(scope, sid),
-        lambda: progress.advance(scope, sid, live_effects(dispatcher=dispatcher)),
+        lambda: progress.advance(scope, sid, live_deps(dispatcher=dispatcher)),
     )
     return get_session(scope, sid)
 

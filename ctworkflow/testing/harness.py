@@ -1,6 +1,6 @@
-"""The in-memory kit assembled: effects, a dispatcher that keeps messages, and a worker.
+"""The in-memory kit assembled: dependencies, a dispatcher that keeps messages, and a worker.
 
-:class:`Harness` builds :class:`~ctworkflow.workflow.effects.Effects` from the in-memory
+:class:`Harness` builds :class:`~ctworkflow.workflow.deps.Deps` from the in-memory
 database, the fake git, the fake clock, the scripted agent and the verdict runner, and plays
 the worker: :meth:`Harness.deliver` hands one message to the workflow step it names through
 :mod:`ctworkflow.workflow.drive`, as the Celery tasks of :mod:`ctworkflow.tasks.context` do (a
@@ -27,7 +27,7 @@ from ctworkflow.testing.doubles import ScriptedAgent, VerdictRunner
 from ctworkflow.testing.git import FakeGit
 from ctworkflow.testing.store import InMemoryDatabase
 from ctworkflow.workflow import component, context, drive
-from ctworkflow.workflow.effects import Effects
+from ctworkflow.workflow.deps import Deps
 
 REMOTE = "https://git.example/shop.git"
 
@@ -120,7 +120,7 @@ class Harness:
         self.dispatcher = RecordingDispatcher()
         chosen = {"max_attempts": 3, "max_fix_rounds": 0, **overrides}
         settings = Settings(data_dir=root / "data", **chosen)
-        self.fx = Effects(
+        self.fx = Deps(
             settings=settings,
             git=self.git,
             # never used: the project's setting says its tests need no environment built

@@ -22,7 +22,7 @@ from ctworkflow import errors
 from ctworkflow.domain import branches, commits, model, naming
 from ctworkflow.domain.states import SessionStatus
 from ctworkflow.effects.git import redact
-from ctworkflow.workflow.effects import Effects
+from ctworkflow.workflow.deps import Deps
 
 logger = logging.getLogger(__name__)
 
@@ -32,9 +32,7 @@ CREATED_KEY: Final = "created_branch"  # this session created the branch
 DELETED_KEY: Final = "branch_deleted"  # and deleted it again, empty, when it ended
 
 
-def choose(
-    fx: Effects, scope: model.Scope, session: model.Session, context: model.Component
-) -> str:
+def choose(fx: Deps, scope: model.Scope, session: model.Session, context: model.Component) -> str:
     """The branch of the session's context: the one it recorded, else the naming rule's."""
     if session.branch_name:
         return session.branch_name
@@ -45,7 +43,7 @@ def choose(
 
 
 def claim(
-    fx: Effects, scope: model.Scope, session: model.Session, remote: str, branch: str, base: str
+    fx: Deps, scope: model.Scope, session: model.Session, remote: str, branch: str, base: str
 ) -> dict[str, Any]:
     """Create the branch at ``base``, or check it may be taken over; the state to record.
 
@@ -75,7 +73,7 @@ def claim(
 
 
 def _owned(
-    fx: Effects, scope: model.Scope, session: model.Session, dropped: list[branches.BranchCommit]
+    fx: Deps, scope: model.Scope, session: model.Session, dropped: list[branches.BranchCommit]
 ) -> set[uuid.UUID]:
     """The sessions named by ``dropped`` whose commits this session may drop."""
     named = {c.session_id for c in dropped if c.session_id is not None}
@@ -94,7 +92,7 @@ def _owned(
 
 
 def record_state(
-    fx: Effects, scope: model.Scope, session: model.Session, values: dict[str, Any]
+    fx: Deps, scope: model.Scope, session: model.Session, values: dict[str, Any]
 ) -> None:
     """Merge ``values`` into the state of an active session, as it is now in the database."""
     with fx.transactions() as uow:
@@ -104,12 +102,12 @@ def record_state(
         )
 
 
-def pushed_by(fx: Effects, remote: str, commit: str, session_id: uuid.UUID) -> bool:
+def pushed_by(fx: Deps, remote: str, commit: str, session_id: uuid.UUID) -> bool:
     """Tell whether ``commit`` is the finalize commit of the session ``session_id``."""
     return commits.session_of(fx.git.commit_message(remote, commit)) == session_id
 
 
-def release(fx: Effects, scope: model.Scope, session_id: uuid.UUID) -> bool:
+def release(fx: Deps, scope: model.Scope, session_id: uuid.UUID) -> bool:
     """Delete the branch of an ended session that created it and left nothing on it.
 
     Best effort and idempotent: returns whether it deleted the branch; a branch that moved,

@@ -31,7 +31,7 @@ from ctworkflow.effects import nofollow, repository_layout
 from ctworkflow.runners.base import Runner
 from ctworkflow.workflow import environment, flaky, leasing
 from ctworkflow.workflow import quality as test_quality
-from ctworkflow.workflow.effects import Effects
+from ctworkflow.workflow.deps import Deps
 
 logger = logging.getLogger(__name__)
 
@@ -73,9 +73,7 @@ class _Job:
     support_dir: str = ""
 
 
-def run_component(
-    scope: model.Scope, child_id: uuid.UUID, attempt: int, fx: Effects
-) -> ChildResult:
+def run_component(scope: model.Scope, child_id: uuid.UUID, attempt: int, fx: Deps) -> ChildResult:
     """Run round ``attempt`` of a component testing session; never raises."""
     lease: leasing.RunLease | None = None
     try:
@@ -122,7 +120,7 @@ def run_component(
         return ChildResult(child_id=str(child_id), status=SessionStatus.FAILED, reason=reason)
 
 
-def _take_lease(job: _Job, attempt: int, fx: Effects) -> leasing.RunLease | ChildResult:
+def _take_lease(job: _Job, attempt: int, fx: Deps) -> leasing.RunLease | ChildResult:
     """Hold the child's lease, waiting up to one lease lifetime for another run to let go."""
     ttl, clock = fx.settings.lease_ttl_s, fx.clock
     deadline = clock.monotonic() + ttl + leasing.WAIT_POLL_S
@@ -161,7 +159,7 @@ def _take_lease(job: _Job, attempt: int, fx: Effects) -> leasing.RunLease | Chil
     return lease
 
 
-def _prepare(job: _Job, lease: leasing.RunLease, fx: Effects) -> _Job:
+def _prepare(job: _Job, lease: leasing.RunLease, fx: Deps) -> _Job:
     """With the lease held: close what an interrupted run left open, number attempts on."""
     with fx.transactions() as uow:
         uow.sessions.abandon_pending(
@@ -175,9 +173,7 @@ def _result(child: model.Session) -> ChildResult:
     return ChildResult(child_id=str(child.id), status=child.status.value, reason=child.error)
 
 
-def _load(
-    scope: model.Scope, child_id: uuid.UUID, attempt: int, fx: Effects
-) -> _Job | model.Session:
+def _load(scope: model.Scope, child_id: uuid.UUID, attempt: int, fx: Deps) -> _Job | model.Session:
     with fx.transactions() as uow:
         child = uow.sessions.get_session(scope, child_id)
         if child.status is not SessionStatus.ACTIVE or child.attempt > attempt:
@@ -209,7 +205,7 @@ def _load(
     )
 
 
-def _with_paths(job: _Job, fx: Effects) -> _Job:
+def _with_paths(job: _Job, fx: Deps) -> _Job:
     """The job with its component's paths at the base commit, its existing test file found.
 
     Raises:
@@ -228,7 +224,7 @@ def _with_paths(job: _Job, fx: Effects) -> _Job:
     )
 
 
-def _run(job: _Job, attempt: int, fx: Effects, lease: leasing.RunLease) -> ChildResult:
+def _run(job: _Job, attempt: int, fx: Deps, lease: leasing.RunLease) -> ChildResult:
     scope, child = job.scope, job.child
     should_stop = lease.should_stop
     try:
@@ -269,7 +265,7 @@ def _run(job: _Job, attempt: int, fx: Effects, lease: leasing.RunLease) -> Child
     )
 
 
-def _patiently(fx: Effects, record: Callable[[], ChildResult]) -> ChildResult:
+def _patiently(fx: Deps, record: Callable[[], ChildResult]) -> ChildResult:
     """Record a finished run, waiting out a database restart rather than losing the work."""
     delay = 0.5
     deadline = fx.clock.monotonic() + RECORD_PATIENCE_S
@@ -290,7 +286,7 @@ class _Stepper:
     def __init__(
         self,
         job: _Job,
-        fx: Effects,
+        fx: Deps,
         agent: Agent,
         runner: Runner,
         workspace: Path,
@@ -581,7 +577,7 @@ def _read(
 
 
 def _end(
-    fx: Effects,
+    fx: Deps,
     job: _Job,
     lease: leasing.RunLease,
     attempt: int,

@@ -30,7 +30,7 @@ from ctworkflow.effects import nofollow, repository_layout
 from ctworkflow.effects.git import redact
 from ctworkflow.workflow import branch, environment, recording
 from ctworkflow.workflow.children import ensure_children
-from ctworkflow.workflow.effects import Effects
+from ctworkflow.workflow.deps import Deps
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 # -- initialize ---------------------------------------------------------------------------
 
 
-def initialize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effects) -> bool:
+def initialize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Deps) -> bool:
     """Record the base commit and the branch name, and create the branch on the remote.
 
     Returns whether this call recorded the step's outcome (and so should move the session on).
@@ -121,7 +121,7 @@ def initialize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effe
 
 
 def _environment_at_base(
-    fx: Effects, project: model.Project, base: str, profile: LayoutProfile
+    fx: Deps, project: model.Project, base: str, profile: LayoutProfile
 ) -> dict[str, Any]:
     """Decide the session's environment recipe at the base commit and build it on this host
     (so a recipe that cannot build fails the session now, with the installer's reason).
@@ -138,7 +138,7 @@ def _environment_at_base(
 
 
 def _over_budget(
-    fx: Effects, scope: model.Scope, project: model.Project, children: Sequence[model.Session]
+    fx: Deps, scope: model.Scope, project: model.Project, children: Sequence[model.Session]
 ) -> str | None:
     """Why the session starts no new round because of its budget, or None."""
     if budgets.budget(project.settings, budgets.SESSION_BUDGET) is None:
@@ -161,7 +161,7 @@ class FanOut:
     run_ids: list[uuid.UUID]
 
 
-def spawn(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effects) -> FanOut | None:
+def spawn(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Deps) -> FanOut | None:
     """Get or create the children and choose who runs this round; None if nothing to do.
 
     Round 1 runs every child. A later round runs only the children that did not pass,
@@ -225,7 +225,7 @@ class Verdict(StrEnum):
     IGNORED = "ignored"  # a late or duplicate callback: nothing to do
 
 
-def validate(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effects) -> Verdict:
+def validate(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Deps) -> Verdict:
     """Check the round: every component has a complete child whose test file passes here.
 
     A round is judged only once every child has ended: a callback fired early (a child
@@ -304,7 +304,7 @@ class Checked:
 
 
 def run_tests_here(
-    fx: Effects,
+    fx: Deps,
     project: model.Project,
     base_commit: str,
     artifacts: Sequence[model.Artifact],
@@ -393,7 +393,7 @@ def _apply(
 # -- finalize -----------------------------------------------------------------------------
 
 
-def finalize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effects) -> bool:
+def finalize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Deps) -> bool:
     """Commit the test files that changed on the branch and push it, exactly once.
 
     The commit goes on the base, and the push has a lease on the branch head initialize saw
@@ -486,7 +486,7 @@ class Pushed:
 
 
 def _commit_and_push(
-    fx: Effects,
+    fx: Deps,
     project: model.Project,
     session: model.Session,
     artifacts: Sequence[model.Artifact],

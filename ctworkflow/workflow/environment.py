@@ -24,7 +24,7 @@ from ctworkflow.domain.layouts import Layout
 from ctworkflow.domain.model import Project
 from ctworkflow.effects import nofollow
 from ctworkflow.effects.environments import read_recipe_files
-from ctworkflow.workflow.effects import Effects
+from ctworkflow.workflow.deps import Deps
 
 #: Where a session keeps its recipe in its state.
 STATE_KEY: Final = "environment"
@@ -74,7 +74,7 @@ def session_recipe(state: Mapping[str, Any]) -> Recipe | None:
 
 @contextmanager
 def prepared(
-    fx: Effects,
+    fx: Deps,
     project: Project,
     recipe: Recipe,
     profile: LayoutProfile | None,

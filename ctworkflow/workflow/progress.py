@@ -9,12 +9,12 @@ from ctworkflow.domain import model
 from ctworkflow.domain.orchestrator import Completed, Halt, Next, get_next_interaction
 from ctworkflow.domain.states import SessionStatus
 from ctworkflow.workflow import branch
-from ctworkflow.workflow.effects import Effects
+from ctworkflow.workflow.deps import Deps
 
 logger = logging.getLogger(__name__)
 
 
-def next_step(scope: model.Scope, session_id: uuid.UUID, fx: Effects) -> Next | None:
+def next_step(scope: model.Scope, session_id: uuid.UUID, fx: Deps) -> Next | None:
     """The step a context session runs next; None once it has ended (and end it if due)."""
     with fx.transactions() as uow:
         session = uow.sessions.get_session(scope, session_id)
@@ -45,7 +45,7 @@ def next_step(scope: model.Scope, session_id: uuid.UUID, fx: Effects) -> Next | 
         return None
 
 
-def advance(scope: model.Scope, session_id: uuid.UUID, fx: Effects) -> Next | None:
+def advance(scope: model.Scope, session_id: uuid.UUID, fx: Deps) -> Next | None:
     """Send the step that comes next for a session; or, once it has ended, delete the empty
     branch it created (:func:`ctworkflow.workflow.branch.release`). Returns the step sent."""
     route = next_step(scope, session_id, fx)

@@ -22,7 +22,7 @@ from ctworkflow.persistence.db import UnitOfWork, unit_of_work
 from ctworkflow.persistence.tables import utcnow
 from ctworkflow.ports import Dispatcher
 from ctworkflow.workflow import progress
-from ctworkflow.workflow.effects import live_effects
+from ctworkflow.workflow.deps import live_deps
 from ctworkflow.workflow.leasing import process_alive
 
 logger = logging.getLogger(__name__)
@@ -127,7 +127,7 @@ def _reconcile_session(
                 dispatcher.send_validation(scope, session_id, attempt)
                 touched.append(session_id)
             case recovery.Conclude():
-                progress.next_step(scope, session_id, live_effects(settings))
+                progress.next_step(scope, session_id, live_deps(settings))
         report.actions[type(action).__name__] += 1
     report.redriven.append(str(session_id))
     with unit_of_work() as uow:  # re-driven now: not stale again until another stale period

@@ -24,7 +24,7 @@ from ctworkflow.domain.model import Artifact, Project, TestReport
 from ctworkflow.effects.environments import Environments
 from ctworkflow.effects.git import Git
 from ctworkflow.workflow import context
-from ctworkflow.workflow.effects import Effects
+from ctworkflow.workflow.deps import Deps
 from tests import real_packages
 
 # Real third-party code or real agent programs: minutes, in the slow tier (make test-slow), with
@@ -73,7 +73,7 @@ def gate(
     base = git.remote_head(str(remote), "main")
     assert base is not None
     settings = get_settings().model_copy(update={"environment_dir": environments})
-    fx = Effects(settings=settings, git=git, environments=Environments(settings))
+    fx = Deps(settings=settings, git=git, environments=Environments(settings))
     project = Project(
         id=PROJECT_ID,
         account_id=uuid.uuid4(),

@@ -20,7 +20,7 @@ from ctworkflow.domain.commits import commit_message
 from ctworkflow.domain.states import ChildStep, ParentStep, SessionStatus
 from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.workflow import context
-from ctworkflow.workflow.effects import live_effects
+from ctworkflow.workflow.deps import live_deps
 from tests import servers
 from tests.samples import git
 from tests.sandbox_support import gone_within, processes_with
@@ -181,7 +181,7 @@ def test_finalize_again_makes_no_second_commit_and_never_overwrites_another_push
     with unit_of_work() as uow:
         project_row = uow.catalog.get_project(project.scope.account_id, project.scope.project_id)
     artifacts = list(details.artifacts.values())
-    fx = live_effects()
+    fx = live_deps()
 
     # A second finalize (a redelivery after a crash that followed the push) finds its commit.
     again = context._commit_and_push(fx, project_row, session, artifacts, lambda _: "again")
