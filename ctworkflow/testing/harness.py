@@ -26,7 +26,7 @@ from ctworkflow.testing.clock import FakeClock
 from ctworkflow.testing.doubles import ScriptedAgent, VerdictRunner
 from ctworkflow.testing.git import FakeGit
 from ctworkflow.testing.store import InMemoryDatabase
-from ctworkflow.workflow import component, context, drive
+from ctworkflow.workflow import component, drive, steps
 from ctworkflow.workflow.deps import Deps
 
 REMOTE = "https://git.example/shop.git"
@@ -205,6 +205,6 @@ class Harness:
             component.run_component(sent.scope, child_id, sent.attempt, self.fx)
         self.validate(sent.session_id, sent.attempt)
 
-    def validate(self, session_id: uuid.UUID, attempt: int) -> context.Verdict:
+    def validate(self, session_id: uuid.UUID, attempt: int) -> steps.validate.Verdict:
         """The chord callback of a round."""
         return drive.validate(self.scope, session_id, attempt, self.fx)

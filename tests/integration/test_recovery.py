@@ -25,10 +25,10 @@ from ctworkflow.domain.states import ParentStep, SessionStatus
 from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.persistence.tables import utcnow
 from ctworkflow.services import sessions
-from ctworkflow.workflow import context
 from ctworkflow.workflow.component import run_component
 from ctworkflow.workflow.deps import live_deps
 from ctworkflow.workflow.reconciler import ReconcileReport
+from ctworkflow.workflow.steps import finalize, initialize, spawn, validate
 from tests.workflow_support import Project, make_project
 
 SPAWN = ParentStep.SPAWN_COMPONENT_TESTING_SESSIONS
@@ -95,8 +95,8 @@ def test_a_round_whose_chord_was_lost_is_run_and_validated_by_the_reconciler(
 ) -> None:
     session_id = create_without_wake_up(project)
     scope = project.scope
-    assert context.initialize(scope, session_id, 1, live_deps())
-    fan_out = context.spawn(
+    assert initialize.initialize(scope, session_id, 1, live_deps())
+    fan_out = spawn.spawn(
         scope, session_id, 1, live_deps()
     )  # children recorded; the chord never sent
     assert fan_out is not None and len(fan_out.run_ids) == 3
@@ -114,8 +114,8 @@ def test_a_round_whose_chord_was_lost_is_run_and_validated_by_the_reconciler(
 
 def fanned_out(project: Project) -> list[uuid.UUID]:
     session_id = create_without_wake_up(project)
-    assert context.initialize(project.scope, session_id, 1, live_deps())
-    fan_out = context.spawn(project.scope, session_id, 1, live_deps())
+    assert initialize.initialize(project.scope, session_id, 1, live_deps())
+    fan_out = spawn.spawn(project.scope, session_id, 1, live_deps())
     assert fan_out is not None
     return fan_out.run_ids
 
@@ -200,10 +200,10 @@ def test_every_step_refuses_another_tenants_scope_and_writes_nothing(
     fx = live_deps()
 
     for step in (
-        lambda scope: context.initialize(scope, session_id, 2, fx),
-        lambda scope: context.spawn(scope, session_id, 2, live_deps()),
-        lambda scope: context.validate(scope, session_id, 1, fx),
-        lambda scope: context.finalize(scope, session_id, 1, fx),
+        lambda scope: initialize.initialize(scope, session_id, 2, fx),
+        lambda scope: spawn.spawn(scope, session_id, 2, live_deps()),
+        lambda scope: validate.validate(scope, session_id, 1, fx),
+        lambda scope: finalize.finalize(scope, session_id, 1, fx),
     ):
         with pytest.raises(errors.SessionNotFound):
             step(intruder)

@@ -4,7 +4,7 @@ marshmallow 3.21.3 (src layout, a runtime dependency, its own suite) is fetched 
 package index at test time and published as its authors' repository; its tests run in the
 environment ctworkflow builds for it (the package and its ``tests`` extra, from its own
 ``pyproject.toml``). The orchestrator's own runs
-(:func:`ctworkflow.workflow.context.run_tests_here`) at the base and with an agent's change
+(:func:`ctworkflow.workflow.steps.validate.run_tests_here`) at the base and with an agent's change
 applied are what the gate compares.
 """
 
@@ -23,8 +23,8 @@ from ctworkflow.domain.layouts import Layout
 from ctworkflow.domain.model import Artifact, Project, TestReport
 from ctworkflow.effects.environments import Environments
 from ctworkflow.effects.git import Git
-from ctworkflow.workflow import context
 from ctworkflow.workflow.deps import Deps
+from ctworkflow.workflow.steps import validate
 from tests import real_packages
 
 # Real third-party code or real agent programs: minutes, in the slow tier (make test-slow), with
@@ -93,7 +93,7 @@ def gate(
         report=TestReport(),
         created_at=datetime.now(UTC),
     )
-    checked = context.run_tests_here(fx, project, base, [artifact])
+    checked = validate.run_tests_here(fx, project, base, [artifact])
     return checked.base[TEST_FILE], checked.after[TEST_FILE]
 
 
