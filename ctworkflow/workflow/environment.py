@@ -74,7 +74,7 @@ def session_recipe(state: Mapping[str, Any]) -> Recipe | None:
 
 @contextmanager
 def prepared(
-    fx: Deps,
+    deps: Deps,
     project: Project,
     recipe: Recipe,
     profile: LayoutProfile | None,
@@ -93,7 +93,7 @@ def prepared(
         yield Prepared(environment=None, record={**record, "built": False})
         return
     packages = {n: f for n, f in (profile.packages if profile else ()) if "." not in n}
-    with fx.environments.using(
+    with deps.environments.using(
         str(project.id),
         recipe,
         workspace,
