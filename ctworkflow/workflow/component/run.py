@@ -144,6 +144,8 @@ def _result(child: model.Session) -> ChildResult:
 
 
 def _run(job: Job, attempt: int, deps: Deps, lease: leasing.RunLease) -> ChildResult:
+    """With the lease held: walk the steps in a workspace of the base commit, in the target's
+    environment, then record how the run ended (unless it was told to stop)."""
     scope, child = job.scope, job.child
     should_stop = lease.should_stop
     try:
