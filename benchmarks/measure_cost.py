@@ -18,8 +18,9 @@ import uuid
 from pathlib import Path
 
 from ctworkflow.config import get_settings
-from ctworkflow.domain import environments, quality
-from ctworkflow.domain.layouts import Layout
+from ctworkflow.domain import quality
+from ctworkflow.domain.repository import environments
+from ctworkflow.domain.repository.layouts import Layout
 from ctworkflow.effects.environments import Environments, read_recipe_files
 from ctworkflow.runners import measure
 

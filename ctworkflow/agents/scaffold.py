@@ -33,7 +33,7 @@ from ctworkflow.agents.workspace import (
     existing_content,
     write_test_file,
 )
-from ctworkflow.domain.layouts import Layout
+from ctworkflow.domain.repository.layouts import Layout
 from ctworkflow.effects import nofollow
 
 #: The first line of a test file the scaffold wrote from scratch.

@@ -29,7 +29,7 @@ from typing import Any, Final
 
 from ctworkflow import errors
 from ctworkflow.config import Settings
-from ctworkflow.domain.environments import (
+from ctworkflow.domain.repository.environments import (
     PYTHON_FILES,
     TEST_REQUIREMENTS,
     Environment,

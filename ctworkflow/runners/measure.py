@@ -23,7 +23,7 @@ from typing import Any, Final
 
 from ctworkflow import errors
 from ctworkflow.domain import mutation, quality
-from ctworkflow.domain.environments import Environment
+from ctworkflow.domain.repository.environments import Environment
 from ctworkflow.effects import nofollow, sandbox, shell
 from ctworkflow.runners.pytest_runner import NO_SHUFFLE, run_variables
 

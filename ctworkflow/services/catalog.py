@@ -19,12 +19,9 @@ from ctworkflow.agents.registry import get_agent
 from ctworkflow.config import get_settings
 from ctworkflow.domain import (
     budgets,
-    environments,
     flakiness,
     id_prefix,
     landing,
-    layout_profile,
-    layouts,
     model,
     network,
     quality,
@@ -37,6 +34,7 @@ from ctworkflow.domain.inputs import (
     check_name,
     check_priority,
 )
+from ctworkflow.domain.repository import environments, layout_profile, layouts
 from ctworkflow.effects import sandbox_network
 from ctworkflow.persistence.db import UnitOfWork
 from ctworkflow.runners.registry import check_runner

@@ -25,7 +25,7 @@ from kombu import exceptions as kombu_exc
 from ctworkflow import constants, errors
 from ctworkflow.config import get_settings
 from ctworkflow.domain import model
-from ctworkflow.domain.orchestrator import Next, backoff_seconds
+from ctworkflow.domain.routing import Next, backoff_seconds
 from ctworkflow.domain.states import ParentStep
 from ctworkflow.persistence import webhook_store
 from ctworkflow.tasks import celery_internals

@@ -21,11 +21,12 @@ from sqlalchemy import exc as sa_exc
 from ctworkflow import errors, logs
 from ctworkflow.agents.base import Agent, AgentRequest, AgentResult, ExistingTests
 from ctworkflow.config import Settings
-from ctworkflow.domain import flakiness, layouts, model, regression, rounds
-from ctworkflow.domain.environments import Recipe
-from ctworkflow.domain.layout_profile import LayoutProfile
-from ctworkflow.domain.layouts import is_build_output
-from ctworkflow.domain.orchestrator import Completed, Halt, Next, get_next_child_interaction
+from ctworkflow.domain import flakiness, model, regression, rounds
+from ctworkflow.domain.repository import layouts
+from ctworkflow.domain.repository.environments import Recipe
+from ctworkflow.domain.repository.layout_profile import LayoutProfile
+from ctworkflow.domain.repository.layouts import is_build_output
+from ctworkflow.domain.routing import Completed, Halt, Next, get_next_child_interaction
 from ctworkflow.domain.states import ChildStep, ResultStatus, SessionStatus
 from ctworkflow.effects import nofollow, repository_layout
 from ctworkflow.runners.base import Runner

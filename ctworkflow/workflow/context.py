@@ -24,7 +24,7 @@ from ctworkflow.domain import (
     validation,
 )
 from ctworkflow.domain.inputs import check_relative_path
-from ctworkflow.domain.layout_profile import LayoutProfile
+from ctworkflow.domain.repository.layout_profile import LayoutProfile
 from ctworkflow.domain.states import ParentStep, ResultStatus, SessionStatus
 from ctworkflow.effects import nofollow, repository_layout
 from ctworkflow.effects.git import redact

@@ -17,11 +17,12 @@ from pathlib import Path
 from typing import Any, Final
 
 from ctworkflow import errors
-from ctworkflow.domain import environments, network
-from ctworkflow.domain.environments import Environment, Installer, Recipe
-from ctworkflow.domain.layout_profile import LayoutProfile
-from ctworkflow.domain.layouts import Layout
+from ctworkflow.domain import network
 from ctworkflow.domain.model import Project
+from ctworkflow.domain.repository import environments
+from ctworkflow.domain.repository.environments import Environment, Installer, Recipe
+from ctworkflow.domain.repository.layout_profile import LayoutProfile
+from ctworkflow.domain.repository.layouts import Layout
 from ctworkflow.effects import nofollow
 from ctworkflow.effects.environments import read_recipe_files
 from ctworkflow.workflow.effects import Effects

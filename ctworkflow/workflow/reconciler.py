@@ -16,7 +16,7 @@ from datetime import datetime
 
 from ctworkflow.config import Settings, get_settings
 from ctworkflow.domain import leases, model, recovery, rounds
-from ctworkflow.domain.orchestrator import Completed, Next, backoff_seconds
+from ctworkflow.domain.routing import Completed, Next, backoff_seconds
 from ctworkflow.domain.states import ParentStep, SessionStatus, SessionType
 from ctworkflow.persistence.db import UnitOfWork, unit_of_work
 from ctworkflow.persistence.tables import utcnow

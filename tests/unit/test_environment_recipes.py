@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from ctworkflow import errors
-from ctworkflow.domain import environments
-from ctworkflow.domain.environments import Installer, Recipe
-from ctworkflow.domain.layouts import Layout
+from ctworkflow.domain.repository import environments
+from ctworkflow.domain.repository.environments import Installer, Recipe
+from ctworkflow.domain.repository.layouts import Layout
 
 PYPROJECT = """
 [project]

@@ -8,10 +8,10 @@ import pytest
 
 from ctworkflow import errors
 from ctworkflow.agents import prompt
-from ctworkflow.domain import layout_detection, layout_profile, layouts
-from ctworkflow.domain.layout_profile import ElixirLayout, LayoutProfile, TestStyle
-from ctworkflow.domain.layouts import Layout
-from ctworkflow.domain.repository_tree import RepositoryTree
+from ctworkflow.domain.repository import layout_detection, layout_profile, layouts
+from ctworkflow.domain.repository.layout_profile import ElixirLayout, LayoutProfile, TestStyle
+from ctworkflow.domain.repository.layouts import Layout
+from ctworkflow.domain.repository.repository_tree import RepositoryTree
 
 
 @pytest.mark.parametrize(

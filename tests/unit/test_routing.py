@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 import ctworkflow
-from ctworkflow.domain.orchestrator import (
+from ctworkflow.domain.routing import (
     Completed,
     Halt,
     Next,

@@ -29,12 +29,12 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ctworkflow import errors
-from ctworkflow.domain import layout_profile, pytest_config, python_packaging
-from ctworkflow.domain.layout_profile import LayoutProfile, TestStyle
-from ctworkflow.domain.layouts import Layout
-from ctworkflow.domain.pytest_config import PytestConfig
-from ctworkflow.domain.python_packaging import Finder, Packaging
-from ctworkflow.domain.repository_tree import RepositoryTree
+from ctworkflow.domain.repository import layout_profile, pytest_config, python_packaging
+from ctworkflow.domain.repository.layout_profile import LayoutProfile, TestStyle
+from ctworkflow.domain.repository.layouts import Layout
+from ctworkflow.domain.repository.pytest_config import PytestConfig
+from ctworkflow.domain.repository.python_packaging import Finder, Packaging
+from ctworkflow.domain.repository.repository_tree import RepositoryTree
 
 #: The configuration files detection reads from the repository root.
 CONFIG_FILES: Final = tuple(dict.fromkeys((*python_packaging.FILES, *pytest_config.FILES)))

@@ -34,8 +34,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from ctworkflow import errors
-from ctworkflow.domain.layouts import Layout
-from ctworkflow.domain.python_packaging import inside, parse_cfg, parse_toml
+from ctworkflow.domain.repository.layouts import Layout
+from ctworkflow.domain.repository.python_packaging import inside, parse_cfg, parse_toml
 
 __all__ = [
     "PYTHON_FILES",

@@ -34,7 +34,7 @@ from pathlib import PurePosixPath
 from typing import Any, Final
 
 from ctworkflow import errors
-from ctworkflow.domain import setup_py_reading
+from ctworkflow.domain.repository import setup_py_reading
 
 PYPROJECT: Final = "pyproject.toml"
 SETUP_CFG: Final = "setup.cfg"

@@ -21,11 +21,11 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Any, Final
 
-from ctworkflow.domain import layout_profile
-from ctworkflow.domain.layout_profile import ElixirLayout, LayoutProfile
-from ctworkflow.domain.layouts import Layout
-from ctworkflow.domain.python_packaging import inside
-from ctworkflow.domain.repository_tree import RepositoryTree
+from ctworkflow.domain.repository import layout_profile
+from ctworkflow.domain.repository.layout_profile import ElixirLayout, LayoutProfile
+from ctworkflow.domain.repository.layouts import Layout
+from ctworkflow.domain.repository.python_packaging import inside
+from ctworkflow.domain.repository.repository_tree import RepositoryTree
 
 MIX_EXS: Final = "mix.exs"
 CONFIG_FILES: Final = (MIX_EXS,)

@@ -1,7 +1,7 @@
 """A repository layout profile: where a project's modules are and where their tests go.
 
-A profile is detected from one commit (:mod:`ctworkflow.domain.python_layout`,
-:mod:`ctworkflow.domain.elixir_layout`) and is then plain data: every path of a component
+A profile is detected from one commit (:mod:`ctworkflow.domain.repository.python_layout`,
+:mod:`ctworkflow.domain.repository.elixir_layout`) and is then plain data: every path of a component
 follows from it and the module name alone, so a session stores the profile it detected at its
 base commit and every step of it agrees on every path.
 
@@ -37,11 +37,11 @@ from enum import StrEnum
 from typing import Any, Final
 
 from ctworkflow import errors
-from ctworkflow.domain import layouts
 from ctworkflow.domain.inputs import preview
-from ctworkflow.domain.layouts import Layout
-from ctworkflow.domain.python_packaging import inside
-from ctworkflow.domain.repository_tree import RepositoryTree
+from ctworkflow.domain.repository import layouts
+from ctworkflow.domain.repository.layouts import Layout
+from ctworkflow.domain.repository.python_packaging import inside
+from ctworkflow.domain.repository.repository_tree import RepositoryTree
 
 
 class TestStyle(StrEnum):
@@ -367,7 +367,7 @@ def with_settings(profile: LayoutProfile, settings: Mapping[str, Any]) -> Layout
     """The profile with the project's test and privacy settings applied over what was detected.
 
     ``source_root`` is not applied here: it changes where packages are looked for, so the
-    detection itself takes it (:func:`ctworkflow.domain.python_layout.detect`).
+    detection itself takes it (:func:`ctworkflow.domain.repository.python_layout.detect`).
     """
     chosen = check_settings(settings)
     if not chosen:

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ctworkflow import errors
-from ctworkflow.domain import layout_profile, python_packaging
-from ctworkflow.domain.python_packaging import inside
+from ctworkflow.domain.repository import layout_profile, python_packaging
+from ctworkflow.domain.repository.python_packaging import inside
 
 #: The files pytest may read its settings from, in the order it tries them.
 FILES: Final = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
