@@ -24,7 +24,7 @@ from ctworkflow.domain.repository.environments import Environment, Installer, Re
 from ctworkflow.domain.repository.layout_profile import LayoutProfile
 from ctworkflow.domain.repository.layouts import Layout
 from ctworkflow.effects import nofollow
-from ctworkflow.effects.environments import read_recipe_files
+from ctworkflow.effects.checkout_files import read_recipe_files
 from ctworkflow.workflow.effects import Effects
 
 #: Where a session keeps its recipe in its state.
