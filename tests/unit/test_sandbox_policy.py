@@ -193,7 +193,7 @@ def test_our_own_code_under_tmp_stays_readable_over_the_private_tmp(
     # Given ctworkflow checked out under /tmp (tmp_path is there), as a CI clone may be
     checkout = tmp_path / "checkout" / "ctworkflow"
     checkout.mkdir(parents=True)
-    monkeypatch.setattr(sandbox, "_PACKAGE", checkout)
+    monkeypatch.setattr(sandbox_mounts, "PACKAGE", checkout)
 
     argv, _ = sandbox.prepare(
         ["mix", "test"], {}, cwd=workspace, policy=sandbox.for_tests(workspace),
