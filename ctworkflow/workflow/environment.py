@@ -19,7 +19,7 @@ from typing import Any, Final
 from ctworkflow import errors
 from ctworkflow.domain import network
 from ctworkflow.domain.model import Project
-from ctworkflow.domain.repository import environments
+from ctworkflow.domain.repository import environment_settings, environments
 from ctworkflow.domain.repository.environments import Environment, Installer, Recipe
 from ctworkflow.domain.repository.layout_profile import LayoutProfile
 from ctworkflow.domain.repository.layouts import Layout
@@ -62,7 +62,7 @@ def recipe_for(project: Project, workspace: Path) -> Recipe:
     """
     files = read_recipe_files(workspace) if project.layout is Layout.PYTHON else {}
     detected = environments.detect(project.layout, files)
-    return environments.with_setting(detected, project.settings.get(STATE_KEY))
+    return environment_settings.with_setting(detected, project.settings.get(STATE_KEY))
 
 
 def session_recipe(state: Mapping[str, Any]) -> Recipe | None:

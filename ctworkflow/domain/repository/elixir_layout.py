@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Any, Final
 
-from ctworkflow.domain.repository import layout_profile
+from ctworkflow.domain.repository import layout_profile, layout_settings
 from ctworkflow.domain.repository.layout_profile import ElixirLayout, LayoutProfile
 from ctworkflow.domain.repository.layouts import Layout
 from ctworkflow.domain.repository.python_packaging import inside
@@ -86,7 +86,7 @@ def detect(
         InvalidLayout: ``mix.exs`` names a test path outside the repository.
         InvalidInput: a layout setting is invalid.
     """
-    chosen = layout_profile.check_settings(settings or {})
+    chosen = layout_settings.check_settings(settings or {})
     mix = configs.get(MIX_EXS)
     declared = read_app(mix)
     library_app = _library_app(tree, declared)
@@ -107,7 +107,7 @@ def detect(
         packages_from=source,
         tests_from=f"{MIX_EXS}" if mix and _TEST_PATHS.search(mix) else "mix's default test/",
     )
-    return layout_profile.with_settings(profile, chosen)
+    return layout_settings.with_settings(profile, chosen)
 
 
 def candidates(profile: LayoutProfile, tree: RepositoryTree) -> list[str]:

@@ -29,7 +29,12 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ctworkflow import errors
-from ctworkflow.domain.repository import layout_profile, pytest_config, python_packaging
+from ctworkflow.domain.repository import (
+    layout_profile,
+    layout_settings,
+    pytest_config,
+    python_packaging,
+)
 from ctworkflow.domain.repository.layout_profile import LayoutProfile, TestStyle
 from ctworkflow.domain.repository.layouts import Layout
 from ctworkflow.domain.repository.pytest_config import PytestConfig
@@ -80,7 +85,7 @@ def detect(
             repository.
         InvalidInput: a layout setting is invalid.
     """
-    chosen = layout_profile.check_settings(settings or {})
+    chosen = layout_settings.check_settings(settings or {})
     packaging = python_packaging.read_packaging(configs)
     if "source_root" in chosen:
         root = chosen["source_root"]
@@ -107,7 +112,7 @@ def detect(
         packages_from=packages.missing or packages.source,
         tests_from=placement.source,
     )
-    return layout_profile.with_settings(profile, chosen)
+    return layout_settings.with_settings(profile, chosen)
 
 
 # -- packages -----------------------------------------------------------------------------
