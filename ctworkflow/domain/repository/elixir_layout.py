@@ -22,9 +22,9 @@ from pathlib import PurePosixPath
 from typing import Any, Final
 
 from ctworkflow.domain.repository import layout_profile, layout_settings
+from ctworkflow.domain.repository.config_files import inside
 from ctworkflow.domain.repository.layout_profile import ElixirLayout, LayoutProfile
 from ctworkflow.domain.repository.layouts import Layout
-from ctworkflow.domain.repository.python_packaging import inside
 from ctworkflow.domain.repository.repository_tree import RepositoryTree
 
 MIX_EXS: Final = "mix.exs"

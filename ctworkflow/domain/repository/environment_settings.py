@@ -8,8 +8,8 @@ from dataclasses import replace
 from typing import Any, Final
 
 from ctworkflow import errors
+from ctworkflow.domain.repository.config_files import inside
 from ctworkflow.domain.repository.environments import Installer, Recipe
-from ctworkflow.domain.repository.python_packaging import inside
 
 __all__ = ["check_setting", "with_setting"]
 

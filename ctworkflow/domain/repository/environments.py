@@ -33,8 +33,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from ctworkflow import errors
+from ctworkflow.domain.repository.config_files import parse_cfg, parse_toml
 from ctworkflow.domain.repository.layouts import Layout
-from ctworkflow.domain.repository.python_packaging import parse_cfg, parse_toml
 
 __all__ = [
     "PYTHON_FILES",

@@ -8,6 +8,7 @@ from typing import Any, Final
 
 from ctworkflow import errors
 from ctworkflow.domain.inputs import preview
+from ctworkflow.domain.repository.config_files import inside
 from ctworkflow.domain.repository.layout_profile import (
     SETTINGS,
     ElixirLayout,
@@ -15,7 +16,6 @@ from ctworkflow.domain.repository.layout_profile import (
     TestStyle,
 )
 from ctworkflow.domain.repository.layouts import Layout
-from ctworkflow.domain.repository.python_packaging import inside
 
 _CHOICES: Final[dict[str, set[str]]] = {
     "test_style": set(TestStyle),
