@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from ctworkflow.domain import model
-from ctworkflow.domain.orchestrator import Next
-from ctworkflow.domain.repository_tree import TreeEntry
+from ctworkflow.domain.repository.repository_tree import TreeEntry
+from ctworkflow.domain.routing import Next
 from ctworkflow.domain.states import SessionStatus
 
 

@@ -21,11 +21,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ctworkflow import demo_repository as samples
 from ctworkflow import errors
+from ctworkflow.cli import demo_sample as samples
 from ctworkflow.cli import render, shapes, watching, workers
+from ctworkflow.cli.demo_sample import SampleRepo, python_sample
 from ctworkflow.config import get_settings
-from ctworkflow.demo_repository import SampleRepo, python_sample
 from ctworkflow.domain.model import Component, Scope
 from ctworkflow.domain.states import SessionStatus
 from ctworkflow.effects.sandbox_probe import sandbox_problem

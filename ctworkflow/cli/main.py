@@ -19,6 +19,7 @@ from typer.exceptions import TyperException
 from ctworkflow import errors, logs
 from ctworkflow.cli import api_commands, catalog_commands, maintenance_commands, workers
 from ctworkflow.cli.session_commands import session_app
+from ctworkflow.config import get_settings
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -112,7 +113,7 @@ def main() -> None:
     """Entry point: run the CLI; every error becomes one line on stderr and a non-zero exit."""
     try:
         if not _answers_from_arguments(sys.argv[1:]):
-            logs.configure(default=logs.COMMAND_LEVEL)
+            logs.configure(get_settings(), default=logs.COMMAND_LEVEL)
         code = app(standalone_mode=False)
     except TyperException as error:  # bad arguments: Click's usage and parameter errors
         if type(error).__name__ != "NoArgsIsHelpError":  # that one printed the help already

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable
 
-from ctworkflow.domain.layouts import Layout, is_build_output
+from ctworkflow.domain.repository.layouts import Layout, is_build_output
 
 
 def without_build_output(layout: Layout, changed: Iterable[str]) -> list[str]:

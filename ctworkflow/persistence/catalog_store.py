@@ -11,7 +11,7 @@ from sqlalchemy import orm
 
 from ctworkflow import errors
 from ctworkflow.domain import model
-from ctworkflow.domain.layouts import Layout
+from ctworkflow.domain.repository.layouts import Layout
 from ctworkflow.persistence import rows
 from ctworkflow.persistence.tables import AccountRow, ComponentRow, ProjectRow, utcnow
 

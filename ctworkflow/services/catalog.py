@@ -19,12 +19,9 @@ from ctworkflow.agents.registry import get_agent
 from ctworkflow.config import get_settings
 from ctworkflow.domain import (
     budgets,
-    environments,
     flakiness,
     id_prefix,
     landing,
-    layout_profile,
-    layouts,
     model,
     network,
     quality,
@@ -36,6 +33,11 @@ from ctworkflow.domain.inputs import (
     check_context_name,
     check_name,
     check_priority,
+)
+from ctworkflow.domain.repository import (
+    environment_settings,
+    layout_settings,
+    layouts,
 )
 from ctworkflow.effects import sandbox_network
 from ctworkflow.persistence.db import UnitOfWork
@@ -162,7 +164,7 @@ def check_project_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(settings, Mapping):
         raise errors.InvalidInput("project settings must be a mapping")
     checked = dict(settings)
-    layout_profile.check_settings(checked)  # source_root, tests_root, test_style, ...
+    layout_settings.check_settings(checked)  # source_root, tests_root, test_style, ...
     budgets.check_settings(checked)
     agent = checked.get("agent")
     if agent is not None:
@@ -178,7 +180,7 @@ def check_project_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
         network.refuse_services(allow, sandbox_network.worker_services(get_settings()))
         checked[network.SETTING] = allow
     if "environment" in checked:
-        checked["environment"] = environments.check_setting(checked["environment"])
+        checked["environment"] = environment_settings.check_setting(checked["environment"])
     quality.settings(checked)  # min_coverage, max_mutants, ...
     if landing.SETTING in checked:
         checked[landing.SETTING] = landing.check_setting(checked[landing.SETTING]).value

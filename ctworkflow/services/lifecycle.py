@@ -24,7 +24,7 @@ from ctworkflow.agents.registry import get_agent
 from ctworkflow.config import get_settings
 from ctworkflow.domain import model
 from ctworkflow.domain.inputs import check_name, parse_id
-from ctworkflow.domain.orchestrator import Next
+from ctworkflow.domain.routing import Next
 from ctworkflow.domain.states import TERMINAL, ParentStep, SessionStatus, SessionType
 from ctworkflow.persistence.db import UnitOfWork, unit_of_work
 from ctworkflow.ports import Dispatcher

@@ -15,6 +15,7 @@ from sqlalchemy import exc as sa_exc
 
 from ctworkflow import constants, errors
 from ctworkflow.domain.model import Scope
+from ctworkflow.tasks import retries
 from ctworkflow.tasks.app import app
 from ctworkflow.tasks.dispatch import dispatcher
 from ctworkflow.workflow import branch, drive
@@ -29,9 +30,7 @@ STEP_OPTIONS: dict[str, Any] = {
     # Steps return nothing; their outcome lives in the database, not in the result backend.
     "ignore_result": True,
     "autoretry_for": RETRY_ON,
-    "retry_backoff": True,
-    "retry_backoff_max": 60,
-    "max_retries": 8,
+    **retries.celery_options(retries.STEP_TASK_RETRY),
 }
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 from ctworkflow.config import Settings
 from ctworkflow.domain import model
-from ctworkflow.domain.orchestrator import Next
+from ctworkflow.domain.routing import Next
 from ctworkflow.domain.states import ExecutionMode, ParentStep, SessionStatus, SessionType
 from ctworkflow.effects.environments import Environments
 from ctworkflow.testing.clock import FakeClock

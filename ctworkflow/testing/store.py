@@ -21,7 +21,7 @@ from typing import Any
 
 from ctworkflow import errors, ports
 from ctworkflow.domain import model
-from ctworkflow.domain.layouts import Layout
+from ctworkflow.domain.repository.layouts import Layout
 from ctworkflow.domain.states import (
     TERMINAL,
     ComponentKind,

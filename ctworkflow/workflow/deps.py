@@ -18,9 +18,9 @@ from ctworkflow import errors, ports
 from ctworkflow.agents.base import Agent
 from ctworkflow.agents.registry import get_agent
 from ctworkflow.config import Settings, get_settings
-from ctworkflow.domain.layouts import Layout
 from ctworkflow.domain.model import Project, Scope
-from ctworkflow.domain.orchestrator import Next
+from ctworkflow.domain.repository.layouts import Layout
+from ctworkflow.domain.routing import Next
 from ctworkflow.effects.clock import SystemClock
 from ctworkflow.effects.environments import Environments
 from ctworkflow.effects.git import Git

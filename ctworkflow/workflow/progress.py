@@ -6,7 +6,7 @@ import logging
 import uuid
 
 from ctworkflow.domain import model
-from ctworkflow.domain.orchestrator import Completed, Halt, Next, get_next_interaction
+from ctworkflow.domain.routing import Completed, Halt, Next, get_next_interaction
 from ctworkflow.domain.states import SessionStatus
 from ctworkflow.workflow import branch
 from ctworkflow.workflow.deps import Deps

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from ctworkflow.config import Settings, get_settings
 from ctworkflow.domain import leases, model, recovery, rounds
-from ctworkflow.domain.orchestrator import Completed, Next, backoff_seconds
+from ctworkflow.domain.routing import Completed, Next
 from ctworkflow.domain.states import ParentStep, SessionStatus, SessionType
 from ctworkflow.persistence.db import UnitOfWork, unit_of_work
 from ctworkflow.persistence.tables import utcnow
@@ -103,9 +103,7 @@ def _reconcile_session(
     actions = recovery.plan(
         view,
         stale_s=settings.stale_after_s,
-        backoff_s=lambda attempt: backoff_seconds(
-            attempt, base_s=settings.retry_backoff_s, cap_s=settings.retry_backoff_cap_s
-        ),
+        backoff_s=settings.step_retry.delay_before,
     )
     queued = queued_reason(session) is not None
     if not actions:

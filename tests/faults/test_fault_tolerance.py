@@ -30,7 +30,7 @@ from celery import Celery
 
 from ctworkflow import api, constants
 from ctworkflow.config import get_settings
-from ctworkflow.domain.layouts import Layout, test_file_path
+from ctworkflow.domain.repository.layouts import Layout, test_file_path
 from ctworkflow.domain.states import TERMINAL, SessionStatus
 from ctworkflow.persistence import db
 from tests import servers

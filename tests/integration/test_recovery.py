@@ -20,7 +20,7 @@ import pytest
 
 from ctworkflow import api, errors
 from ctworkflow.config import get_settings
-from ctworkflow.domain.layouts import Layout, test_file_path
+from ctworkflow.domain.repository.layouts import Layout, test_file_path
 from ctworkflow.domain.states import ParentStep, SessionStatus
 from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.persistence.tables import utcnow

@@ -19,8 +19,8 @@ import pytest
 
 from ctworkflow.config import get_settings
 from ctworkflow.domain import regression
-from ctworkflow.domain.layouts import Layout
 from ctworkflow.domain.model import Artifact, Project, TestReport
+from ctworkflow.domain.repository.layouts import Layout
 from ctworkflow.effects.environments import Environments
 from ctworkflow.effects.git import Git
 from ctworkflow.workflow.deps import Deps

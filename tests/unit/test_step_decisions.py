@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 import pytest
 
 from ctworkflow.domain import branches, budgets, changes, commits, regression
-from ctworkflow.domain.layouts import Layout
 from ctworkflow.domain.model import Artifact, Component, Outcome, Session, TestReport
+from ctworkflow.domain.repository.layouts import Layout
 from ctworkflow.domain.states import ExecutionMode, SessionStatus, SessionType
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

@@ -7,8 +7,8 @@ import uuid
 from dataclasses import dataclass
 
 from ctworkflow.domain import model
-from ctworkflow.domain.environments import Recipe
-from ctworkflow.domain.layout_profile import LayoutProfile
+from ctworkflow.domain.repository.environments import Recipe
+from ctworkflow.domain.repository.layout_profile import LayoutProfile
 from ctworkflow.domain.states import SessionStatus
 from ctworkflow.effects import repository_layout
 from ctworkflow.workflow import environment

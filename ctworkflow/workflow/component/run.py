@@ -19,7 +19,7 @@ from sqlalchemy import exc as sa_exc
 
 from ctworkflow import errors, logs
 from ctworkflow.domain import flakiness, model, rounds
-from ctworkflow.domain.orchestrator import Halt
+from ctworkflow.domain.routing import Halt
 from ctworkflow.domain.states import SessionStatus
 from ctworkflow.workflow import environment, leasing, test_files
 from ctworkflow.workflow.component import workspace

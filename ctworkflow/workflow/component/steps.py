@@ -11,7 +11,8 @@ from typing import Any
 
 from ctworkflow import errors
 from ctworkflow.agents.base import AgentRequest, ExistingTests
-from ctworkflow.domain import changes, flakiness, layouts, model, regression
+from ctworkflow.domain import changes, flakiness, model, regression
+from ctworkflow.domain.repository import layouts
 from ctworkflow.effects import nofollow
 from ctworkflow.workflow import flaky, test_files
 from ctworkflow.workflow.component.workspace import WorkspaceRun

@@ -1,11 +1,11 @@
 """The walk of a component run through its routing table
-(:func:`~ctworkflow.domain.orchestrator.get_next_child_interaction`): each step the router
+(:func:`~ctworkflow.domain.routing.get_next_child_interaction`): each step the router
 names is recorded as an interaction, run, and its outcome fed back to the router."""
 
 from __future__ import annotations
 
 from ctworkflow.domain import model
-from ctworkflow.domain.orchestrator import Completed, Halt, Next, get_next_child_interaction
+from ctworkflow.domain.routing import Completed, Halt, Next, get_next_child_interaction
 from ctworkflow.domain.states import ChildStep, ResultStatus
 from ctworkflow.workflow.component import steps
 from ctworkflow.workflow.component.workspace import WorkspaceRun

@@ -9,7 +9,7 @@ from typing import Any
 
 from ctworkflow import errors
 from ctworkflow.domain import branches, model
-from ctworkflow.domain.layout_profile import LayoutProfile
+from ctworkflow.domain.repository.layout_profile import LayoutProfile
 from ctworkflow.domain.states import ParentStep, SessionStatus
 from ctworkflow.effects import repository_layout
 from ctworkflow.effects.git import redact
