@@ -11,8 +11,6 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import exc
-
 from ctworkflow import errors
 from ctworkflow.agents.pynguin import SEARCH_TIME_SETTING, search_time_setting
 from ctworkflow.agents.registry import get_agent
@@ -245,16 +243,15 @@ def add_component(
             f"module {checked_module} is already a component of project {project.name!r}"
         )
     try:
-        with uow.db.begin_nested():
-            return uow.catalog.add_component(
-                scope,
-                name=checked_name,
-                module_name=checked_module,
-                type=checked_type,
-                priority=priority,
-                parent_id=parent_id,
-            )
-    except exc.IntegrityError as error:  # lost a race with an identical insert
+        return uow.catalog.add_component(
+            scope,
+            name=checked_name,
+            module_name=checked_module,
+            type=checked_type,
+            priority=priority,
+            parent_id=parent_id,
+        )
+    except errors.Conflict as error:  # lost a race with an identical insert
         raise errors.DuplicateComponent(
             f"module {checked_module} is already a component of project {project.name!r}"
         ) from error

@@ -12,8 +12,6 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import exc
-
 from ctworkflow import errors, ports
 from ctworkflow.domain import id_prefix, model, rounds
 from ctworkflow.domain.inputs import (
@@ -72,22 +70,21 @@ def create_context_session(
     if existing is not None:
         return Started(session=existing, created=False)
     try:
-        with uow.db.begin_nested():
-            session = uow.sessions.add_session(
-                scope,
-                type=SessionType.CONTEXT_TESTING,
-                status=SessionStatus.ACTIVE,
-                user_id=scope.user_id,
-                component_id=context.id,
-                execution_mode=ExecutionMode.AGENTIC,
-                environment_type=environment_type,
-                agent=checked_agent,
-                state={},
-                runner=runner,
-                max_attempts=max_attempts,
-                idempotency_key=key,
-            )
-    except exc.IntegrityError:
+        session = uow.sessions.add_session(
+            scope,
+            type=SessionType.CONTEXT_TESTING,
+            status=SessionStatus.ACTIVE,
+            user_id=scope.user_id,
+            component_id=context.id,
+            execution_mode=ExecutionMode.AGENTIC,
+            environment_type=environment_type,
+            agent=checked_agent,
+            state={},
+            runner=runner,
+            max_attempts=max_attempts,
+            idempotency_key=key,
+        )
+    except errors.Conflict:
         # Another request created it between our look-up and our insert.
         raced = _existing(uow, scope, context.id, key)
         if raced is None:
