@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from ctworkflow import errors, ports
+from ctworkflow import errors
 from ctworkflow.domain import id_prefix, model, rounds
 from ctworkflow.domain.inputs import (
     check_context_name,
@@ -27,7 +27,7 @@ from ctworkflow.domain.states import (
     SessionType,
     can_transition,
 )
-from ctworkflow.persistence.db import UnitOfWork
+from ctworkflow.ports import UnitOfWork
 from ctworkflow.runners.registry import check_runner
 from ctworkflow.services import catalog
 
@@ -157,7 +157,7 @@ def forget_permanent_failures(uow: UnitOfWork, scope: model.Scope, parent_id: uu
 
 
 def transition(
-    uow: ports.UnitOfWork,
+    uow: UnitOfWork,
     scope: model.Scope,
     session_id: uuid.UUID,
     target: SessionStatus,
@@ -185,7 +185,7 @@ class Cancelled:
     cancelled_children: list[uuid.UUID]
 
 
-def cancel_session(uow: ports.UnitOfWork, scope: model.Scope, session_id: uuid.UUID) -> Cancelled:
+def cancel_session(uow: UnitOfWork, scope: model.Scope, session_id: uuid.UUID) -> Cancelled:
     """Cancel an active session and every active child of it."""
     session = transition(uow, scope, session_id, SessionStatus.CANCELLED, error="cancelled")
     active = [
