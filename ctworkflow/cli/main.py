@@ -119,6 +119,9 @@ def main() -> None:
         if type(error).__name__ != "NoArgsIsHelpError":  # that one printed the help already
             typer.echo(_usage_error(error), err=True)
         sys.exit(getattr(error, "exit_code", 2))
+    except (errors.DatabaseError, errors.DatabaseUnavailable) as error:
+        typer.echo(_database_failure(error), err=True)
+        sys.exit(2)
     except errors.CtWorkflowError as error:
         typer.echo(f"error: {_one_line(error)}", err=True)
         sys.exit(2)
@@ -129,16 +132,13 @@ def main() -> None:
         typer.echo("aborted", err=True)
         sys.exit(1)
     except Exception as error:  # the last resort: still one line, never a traceback
-        message, status = _last_resort(error)
-        typer.echo(message, err=True)
-        sys.exit(status)
+        typer.echo(f"error: {type(error).__name__}: {_one_line(error)}", err=True)
+        sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
 
 
-def _last_resort(error: Exception) -> tuple[str, int]:
-    from sqlalchemy import exc as sa_exc  # loaded only when an error needs it
-
-    if isinstance(error, sa_exc.SQLAlchemyError):
-        original = getattr(error, "orig", None) or error
-        return f"error: database: {_one_line(original)} (is it set up? run: ctw db upgrade)", 2
-    return f"error: {type(error).__name__}: {_one_line(error)}", 1
+def _database_failure(error: errors.CtWorkflowError) -> str:
+    """The database's own reason (its driver's, when there is one), and what to check."""
+    cause = error.__cause__
+    original = getattr(cause, "orig", None) or cause or error
+    return f"error: database: {_one_line(original)} (is it set up? run: ctw db upgrade)"

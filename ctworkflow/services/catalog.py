@@ -11,9 +11,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import exc
-
-from ctworkflow import errors
+from ctworkflow import errors, ports
 from ctworkflow.agents.pynguin import SEARCH_TIME_SETTING, search_time_setting
 from ctworkflow.agents.registry import get_agent
 from ctworkflow.config import get_settings
@@ -52,6 +50,12 @@ CONTEXT_TYPES: Final = states.CONTEXT_KINDS
 def create_account(uow: UnitOfWork, name: str) -> model.Account:
     """Create a tenant."""
     return uow.catalog.add_account(check_name(name, "account name"))
+
+
+def account_named(uow: UnitOfWork, name: str) -> model.Account:
+    """The oldest account named ``name``, created if there is none."""
+    existing = uow.catalog.find_accounts(check_name(name, "account name"))
+    return existing[0] if existing else create_account(uow, name)
 
 
 def list_accounts(uow: UnitOfWork) -> list[model.Account]:
@@ -93,7 +97,7 @@ def find_project(uow: UnitOfWork, account_id: uuid.UUID, project: str) -> model.
 
 
 def find_component(
-    uow: UnitOfWork, scope: model.Scope, component: str, what: str = "component"
+    uow: ports.UnitOfWork, scope: model.Scope, component: str, what: str = "component"
 ) -> model.Component:
     """A component of the scope's project, given by id, by module name, or by id prefix."""
     return _by_id_or_name(
@@ -205,7 +209,7 @@ def list_projects(uow: UnitOfWork, account_id: uuid.UUID) -> list[model.Project]
     return uow.catalog.list_projects(account_id)
 
 
-def get_project(uow: UnitOfWork, scope: model.Scope) -> model.Project:
+def get_project(uow: ports.UnitOfWork, scope: model.Scope) -> model.Project:
     """The project of a scope."""
     return uow.catalog.get_project(scope.account_id, scope.project_id)
 
@@ -247,16 +251,15 @@ def add_component(
             f"module {checked_module} is already a component of project {project.name!r}"
         )
     try:
-        with uow.db.begin_nested():
-            return uow.catalog.add_component(
-                scope,
-                name=checked_name,
-                module_name=checked_module,
-                type=checked_type,
-                priority=priority,
-                parent_id=parent_id,
-            )
-    except exc.IntegrityError as error:  # lost a race with an identical insert
+        return uow.catalog.add_component(
+            scope,
+            name=checked_name,
+            module_name=checked_module,
+            type=checked_type,
+            priority=priority,
+            parent_id=parent_id,
+        )
+    except errors.Conflict as error:  # lost a race with an identical insert
         raise errors.DuplicateComponent(
             f"module {checked_module} is already a component of project {project.name!r}"
         ) from error
@@ -310,7 +313,9 @@ def list_contexts(uow: UnitOfWork, scope: model.Scope) -> list[model.Component]:
     return [c for c in list_components(uow, scope) if c.type in CONTEXT_TYPES and not c.removed]
 
 
-def get_context(uow: UnitOfWork, scope: model.Scope, component_id: uuid.UUID) -> model.Component:
+def get_context(
+    uow: ports.UnitOfWork, scope: model.Scope, component_id: uuid.UUID
+) -> model.Component:
     """A component that can be tested as a context, or a typed error saying why not."""
     component = uow.catalog.get_component(scope, component_id)
     if component.removed:

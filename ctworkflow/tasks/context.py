@@ -11,7 +11,6 @@ import uuid
 from typing import Any
 
 from celery.utils.log import get_task_logger
-from sqlalchemy import exc as sa_exc
 
 from ctworkflow import constants, errors
 from ctworkflow.domain.model import Scope
@@ -23,8 +22,9 @@ from ctworkflow.workflow.deps import Deps, live_deps
 
 logger = get_task_logger(__name__)
 
-#: Infrastructure hiccups worth a Celery retry; every other failure is recorded as data.
-RETRY_ON = (errors.TransientError, sa_exc.OperationalError, sa_exc.InterfaceError)
+#: Infrastructure hiccups worth a Celery retry (a database that cannot be reached among them,
+#: raised by persistence as ``DatabaseUnavailable``); every other failure is recorded as data.
+RETRY_ON = (errors.TransientError,)
 STEP_OPTIONS: dict[str, Any] = {
     "acks_late": True,
     # Steps return nothing; their outcome lives in the database, not in the result backend.

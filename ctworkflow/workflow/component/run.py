@@ -15,8 +15,6 @@ import uuid
 from collections.abc import Callable
 from typing import TypedDict
 
-from sqlalchemy import exc as sa_exc
-
 from ctworkflow import errors, logs
 from ctworkflow.domain import flakiness, model, rounds
 from ctworkflow.domain.routing import Halt
@@ -195,7 +193,7 @@ def _patiently(deps: Deps, record: Callable[[], ChildResult]) -> ChildResult:
     while True:
         try:
             return record()
-        except sa_exc.OperationalError:
+        except errors.DatabaseUnavailable:
             if deps.clock.monotonic() >= deadline:
                 raise
             logger.warning("database unreachable; recording the run again in %.1fs", delay)
