@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy import exc
 
 from ctworkflow import errors, ports
-from ctworkflow.domain import id_prefix, model, rounds
+from ctworkflow.domain import id_prefix, model
 from ctworkflow.domain.inputs import (
     check_context_name,
     check_limit,
@@ -23,6 +23,7 @@ from ctworkflow.domain.inputs import (
     check_name,
     check_user_id,
 )
+from ctworkflow.domain.session_state import StatePatch
 from ctworkflow.domain.states import (
     ExecutionMode,
     SessionStatus,
@@ -152,10 +153,10 @@ def children(uow: UnitOfWork, scope: model.Scope, parent_id: uuid.UUID) -> list[
 
 def forget_permanent_failures(uow: UnitOfWork, scope: model.Scope, parent_id: uuid.UUID) -> int:
     """Let the next round run children that failed permanently again; how many there were."""
-    marked = [c for c in uow.sessions.children(scope, parent_id) if rounds.PERMANENT_KEY in c.state]
+    children = uow.sessions.children(scope, parent_id)
+    marked = [c for c in children if c.state.permanent_failure is not None]
     for child in marked:
-        state = {k: v for k, v in child.state.items() if k != rounds.PERMANENT_KEY}
-        uow.sessions.update_session(scope, child.id, state=state)
+        uow.sessions.update_session(scope, child.id, state=StatePatch(permanent_failure=None))
     return len(marked)
 
 

@@ -16,20 +16,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any, Final
 
 from ctworkflow import errors
 from ctworkflow.domain import branches, commits, model, naming
+from ctworkflow.domain.session_state import BranchHead, StatePatch
 from ctworkflow.domain.states import SessionStatus
 from ctworkflow.effects.git import redact
 from ctworkflow.workflow.effects import Effects
 
 logger = logging.getLogger(__name__)
-
-#: Keys of a context session's state this module owns.
-HEAD_KEY: Final = "branch_head"  # the branch head initialize saw: finalize's lease
-CREATED_KEY: Final = "created_branch"  # this session created the branch
-DELETED_KEY: Final = "branch_deleted"  # and deleted it again, empty, when it ended
 
 
 def choose(
@@ -46,8 +41,9 @@ def choose(
 
 def claim(
     fx: Effects, scope: model.Scope, session: model.Session, remote: str, branch: str, base: str
-) -> dict[str, Any]:
-    """Create the branch at ``base``, or check it may be taken over; the state to record.
+) -> StatePatch:
+    """Create the branch at ``base``, or check it may be taken over; the state to record
+    (the head seen: ``branch_head``; whether this session created it).
 
     Raises:
         ForeignCommits: the branch holds commits that are not this context's to drop.
@@ -55,15 +51,15 @@ def claim(
     head = fx.git.remote_head(remote, branch)
     if head is None:
         # Recorded before the push: a redelivery that finds the branch at the base knows.
-        record_state(fx, scope, session, {CREATED_KEY: True})
+        record_state(fx, scope, session, StatePatch(created_branch=True))
         try:
             fx.git.create_branch(remote, branch, base)
-            return {HEAD_KEY: base, CREATED_KEY: True}
+            return StatePatch(branch_head=BranchHead(base), created_branch=True)
         except errors.BranchExists:
             head = fx.git.remote_head(remote, branch)
-            record_state(fx, scope, session, {CREATED_KEY: False})
+            record_state(fx, scope, session, StatePatch(created_branch=False))
     if head is None or head == base:
-        return {HEAD_KEY: head}
+        return StatePatch(branch_head=BranchHead(head))
     dropped = [
         branches.BranchCommit.parse(sha, message)
         for sha, message in fx.git.commits_between(remote, head, base)
@@ -71,7 +67,7 @@ def claim(
     foreign = branches.foreign(dropped, _owned(fx, scope, session, dropped))
     if foreign:
         raise errors.ForeignCommits(branches.refusal(branch, redact(remote), foreign))
-    return {HEAD_KEY: head}
+    return StatePatch(branch_head=BranchHead(head))
 
 
 def _owned(
@@ -94,14 +90,11 @@ def _owned(
 
 
 def record_state(
-    fx: Effects, scope: model.Scope, session: model.Session, values: dict[str, Any]
+    fx: Effects, scope: model.Scope, session: model.Session, patch: StatePatch
 ) -> None:
-    """Merge ``values`` into the state of an active session, as it is now in the database."""
+    """Merge ``patch`` into the state of an active session, as it is now in the database."""
     with fx.transactions() as uow:
-        current = uow.sessions.get_session(scope, session.id)
-        uow.sessions.update_session(
-            scope, session.id, only_if=SessionStatus.ACTIVE, state={**current.state, **values}
-        )
+        uow.sessions.update_session(scope, session.id, only_if=SessionStatus.ACTIVE, state=patch)
 
 
 def pushed_by(fx: Effects, remote: str, commit: str, session_id: uuid.UUID) -> bool:
@@ -119,7 +112,7 @@ def release(fx: Effects, scope: model.Scope, session_id: uuid.UUID) -> bool:
         session = uow.sessions.get_session(scope, session_id)
         project = uow.catalog.get_project(scope.account_id, scope.project_id)
     branch, base = session.branch_name, session.base_commit
-    created = bool(session.state.get(CREATED_KEY))
+    created = session.state.created_branch
     if session.status is SessionStatus.ACTIVE or not created or branch is None:
         return False
     try:
@@ -135,9 +128,7 @@ def release(fx: Effects, scope: model.Scope, session_id: uuid.UUID) -> bool:
         return False
     with fx.transactions() as uow:
         uow.sessions.update_session(
-            scope,
-            session_id,
-            state={**session.state, CREATED_KEY: False, DELETED_KEY: True},
+            scope, session_id, state=StatePatch(created_branch=False, branch_deleted=True)
         )
     logger.info(
         "deleted the empty branch %s of session %s",

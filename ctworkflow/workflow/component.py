@@ -335,7 +335,7 @@ class _Stepper:
                 step=route.step,
                 status=outcome.status,
                 attempt=route.attempt,
-                permanent=outcome.data.get("permanent") is True,
+                permanent=outcome.permanent,
             )
 
     def _record(self, route: Next) -> model.Outcome:
@@ -445,7 +445,7 @@ class _Stepper:
         if result.ok:
             return command, model.Outcome.ok(**fields)
         if result.permanent:
-            fields["data"] = {**fields["data"], "permanent": True}
+            fields["permanent"] = True
         return command, model.Outcome.error(result.error or "the agent failed", **fields)
 
     def _tests(self) -> tuple[model.Command, model.Outcome]:
@@ -547,10 +547,8 @@ class _Stepper:
 
 def _failed(error: errors.CtWorkflowError, *, data: dict[str, Any] | None = None) -> model.Outcome:
     """The outcome of a step that failed with ``error``, marked when no try can change it."""
-    fields = dict(data or {})
-    if errors.no_round_can_fix(error):
-        fields["permanent"] = True
-    return model.Outcome.error(str(error), data=fields)
+    permanent = errors.no_round_can_fix(error)
+    return model.Outcome.error(str(error), data=dict(data or {}), permanent=permanent)
 
 
 _TEST_FILE_LIMIT = "CTW_MAX_TEST_FILE_BYTES"
@@ -609,9 +607,9 @@ def _end(
         notes = flakiness.feedback(job.test_path, report.flaky) if report and passed else None
         end = rounds.end_of_run(route, error, job.child.state, notes)
         status, reason = end.status, end.reason
-        if end.state != dict(job.child.state):
+        if end.state != job.child.state:
             uow.sessions.update_session(
-                scope, child_id, only_if=SessionStatus.ACTIVE, state=end.state
+                scope, child_id, only_if=SessionStatus.ACTIVE, state=end.patch
             )
         moved = uow.sessions.set_status(
             scope, [child_id], expected=SessionStatus.ACTIVE, target=status, error=reason

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import uuid
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -25,6 +25,7 @@ from ctworkflow.domain import (
 )
 from ctworkflow.domain.inputs import check_relative_path
 from ctworkflow.domain.layout_profile import LayoutProfile
+from ctworkflow.domain.session_state import BranchHead, SessionState, StatePatch
 from ctworkflow.domain.states import ParentStep, ResultStatus, SessionStatus
 from ctworkflow.effects import nofollow, repository_layout
 from ctworkflow.effects.git import redact
@@ -78,11 +79,7 @@ def initialize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effe
             profile, _tree = repository_layout.detect(fx.git, project, base)
         layout = repository_layout.session_state(profile, base)
         built = _environment_at_base(fx, project, base, profile)
-        state = {
-            **session.state,
-            repository_layout.STATE_KEY: layout,
-            environment.STATE_KEY: built,
-        }
+        state = StatePatch(layout=layout, environment=built)
         with fx.transactions() as uow:  # recorded before the push: a redelivery knows it is ours
             uow.sessions.update_session(
                 scope,
@@ -100,7 +97,7 @@ def initialize(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effe
             return recording.finish(
                 uow, scope, start, model.Outcome.error(str(error)), fail_session=permanent
             )
-    head = claimed.get(branch.HEAD_KEY)
+    head = claimed.branch_head.commit if isinstance(claimed.branch_head, BranchHead) else None
     taken_over = head is not None and head != base
     command = model.Command(
         argv=("git", "push", remote, f"{base}:refs/heads/{branch_name}"),
@@ -310,7 +307,7 @@ def run_tests_here(
     artifacts: Sequence[model.Artifact],
     runner_name: str | None = None,
     *,
-    state: Mapping[str, Any] | None = None,
+    state: SessionState | None = None,
 ) -> Checked:
     """Run, in a workspace of the base commit and in the session's environment (``state``:
     the session's, which holds its recipe and layout), the test files that exist there (the
@@ -319,7 +316,7 @@ def run_tests_here(
         return Checked(after={})
     runner = fx.runner(project, runner_name)
     timeout_s = fx.settings.test_timeout_s
-    state = state or {}
+    state = state or SessionState()
     profile = repository_layout.session_profile(state, base_commit)
     fx.git.mirror(project.code_repo, need=base_commit)
     with (
@@ -495,7 +492,7 @@ def _commit_and_push(
     name, base = session.branch_name, session.base_commit
     assert name is not None and base is not None, "initialize records branch and base"
     # The head initialize saw (sessions from before takeovers were recorded: the base).
-    expected: str | None = session.state.get(branch.HEAD_KEY, base)
+    expected: str | None = session.state.expected_head(base)
     remote = project.code_repo
     head = fx.git.remote_head(remote, name)
     fx.git.mirror(remote, need=base)

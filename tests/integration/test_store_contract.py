@@ -17,6 +17,7 @@ import pytest
 from ctworkflow import errors, ports
 from ctworkflow.domain import model
 from ctworkflow.domain.layouts import Layout
+from ctworkflow.domain.session_state import StatePatch
 from ctworkflow.domain.states import ExecutionMode, SessionStatus, SessionType
 from ctworkflow.persistence import db
 from ctworkflow.persistence.tables import utcnow
@@ -269,19 +270,19 @@ def test_a_state_is_set_only_while_the_session_has_the_status_asked_for(setup: S
     with setup.transactions() as uow:
         sessions = uow.sessions
         while_active = sessions.update_session(
-            setup.scope, child, only_if=SessionStatus.ACTIVE, state={"feedback": "f"}
+            setup.scope, child, only_if=SessionStatus.ACTIVE, state=StatePatch(feedback="f")
         )
         sessions.set_status(
             setup.scope, [child], expected=SessionStatus.ACTIVE, target=SessionStatus.FAILED
         )
         once_failed = sessions.update_session(
-            setup.scope, child, only_if=SessionStatus.ACTIVE, state={}
+            setup.scope, child, only_if=SessionStatus.ACTIVE, state=StatePatch(feedback=None)
         )
         sessions.start_round(setup.scope, 2, session_ids=[child], states={})
         found = sessions.get_session(setup.scope, child)
 
     assert (while_active, once_failed) == (True, False)
-    assert found.state == {"feedback": "f"} and found.attempt == 2
+    assert found.state.to_json() == {"feedback": "f"} and found.attempt == 2
 
 
 def test_a_unit_of_work_that_raises_leaves_nothing_behind(setup: Setup) -> None:
