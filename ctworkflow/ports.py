@@ -28,6 +28,7 @@ from typing import Any, Protocol
 from ctworkflow.domain import model
 from ctworkflow.domain.repository.repository_tree import TreeEntry
 from ctworkflow.domain.routing import Next
+from ctworkflow.domain.session_state import StatePatch
 from ctworkflow.domain.states import SessionStatus, SessionType
 
 
@@ -108,7 +109,12 @@ class SessionRecords(Protocol):
         session_id: uuid.UUID,
         *,
         only_if: SessionStatus | None = None,
-        **values: Any,
+        branch_name: str | None = None,
+        base_commit: str | None = None,
+        attempt: int | None = None,
+        max_attempts: int | None = None,
+        pushed_commit: str | None = None,
+        state: StatePatch | None = None,
     ) -> bool: ...
 
     def start_round(
@@ -117,7 +123,7 @@ class SessionRecords(Protocol):
         attempt: int,
         *,
         session_ids: Sequence[uuid.UUID],
-        states: Mapping[uuid.UUID, Mapping[str, Any]],
+        states: Mapping[uuid.UUID, StatePatch],
     ) -> None: ...
 
     def take_lease(

@@ -83,7 +83,7 @@ def session_json(session: model.Session) -> JSONDict:
         "base_commit": session.base_commit,
         "error": session.error,
         "idempotency_key": session.idempotency_key,
-        "state": dict(session.state),
+        "state": session.state.to_json(),
         "created_at": _time(session.created_at),
         "updated_at": _time(session.updated_at),
         "completed_at": _time(session.completed_at),
@@ -102,7 +102,7 @@ def interaction_json(interaction: model.Interaction) -> JSONDict:
         if outcome is None
         else {
             "status": outcome.status.value,
-            "data": dict(outcome.data),
+            "data": outcome.data_json(),
             "exit_code": outcome.exit_code,
             "stdout_tail": outcome.stdout_tail,
             "stderr_tail": outcome.stderr_tail,

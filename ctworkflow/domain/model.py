@@ -6,10 +6,11 @@ import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Final
 
 from ctworkflow.domain.flakiness import FlakyTest
 from ctworkflow.domain.repository.layouts import Layout
+from ctworkflow.domain.session_state import SessionState
 from ctworkflow.domain.states import (
     TERMINAL,
     ExecutionMode,
@@ -22,6 +23,8 @@ JSON = Mapping[str, Any]
 
 #: The outcomes a test case can have, from best to worst.
 CASE_OUTCOMES = ("passed", "skipped", "failed", "error")
+#: Key of an outcome's stored data that says it failed permanently (:attr:`Outcome.permanent`).
+PERMANENT: Final = "permanent"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -112,7 +115,8 @@ class Session:
     execution_mode: ExecutionMode
     environment_type: str
     agent: str
-    state: JSON
+    #: What the session keeps between its steps (:mod:`ctworkflow.domain.session_state`).
+    state: SessionState
     attempt: int
     #: The last round (a context session: the last attempt of each step too) the session may
     #: run; a child carries its parent's, which a retry raises for both.
@@ -180,6 +184,18 @@ class Outcome:
     stdout_tail: str = ""
     stderr_tail: str = ""
     error_message: str | None = None
+    #: The step failed for a reason no further try can change.
+    permanent: bool = False
+
+    def data_json(self) -> dict[str, Any]:
+        """The data as stored and shown: ``data``, with ``"permanent": true`` if it is."""
+        return {**self.data, PERMANENT: True} if self.permanent else dict(self.data)
+
+    @staticmethod
+    def split_data(stored: Mapping[str, Any] | None) -> tuple[dict[str, Any], bool]:
+        """:meth:`data_json`'s output back into ``data`` and ``permanent``."""
+        data = dict(stored or {})
+        return data, data.pop(PERMANENT, False) is True
 
     @classmethod
     def ok(cls, **kwargs: Any) -> Outcome:

@@ -15,20 +15,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import Protocol
 
-from ctworkflow.domain.model import JSON, Command, Session
+from ctworkflow.domain.model import Command, Session
 from ctworkflow.domain.routing import Halt
+from ctworkflow.domain.session_state import SessionState, StatePatch
 from ctworkflow.domain.states import SessionStatus
-
-#: Key of a child session's state that holds the reason it failed permanently.
-PERMANENT_KEY: Final = "permanent_failure"
-#: Key of a child session's state that holds what the last round said was wrong: the agent's
-#: first call of the next round gets it.
-FEEDBACK_KEY: Final = "feedback"
-#: Key of a child session's state that holds what its last run changed on its own and the
-#: agent must know (flaky tests it dropped): told with the next round's feedback.
-NOTES_KEY: Final = "notes"
 
 
 class _Judged(Protocol):
@@ -38,7 +30,7 @@ class _Judged(Protocol):
 
 def failed_permanently(child: Session) -> bool:
     """Tell whether a child's last run failed for a reason no round can change."""
-    return child.status is SessionStatus.FAILED and bool(child.state.get(PERMANENT_KEY))
+    return child.status is SessionStatus.FAILED and bool(child.state.permanent_failure)
 
 
 def to_run(children: Sequence[Session]) -> list[Session]:
@@ -56,10 +48,10 @@ def another_round_helps(failures: Sequence[_Judged]) -> bool:
     return any(not failure.permanent for failure in failures)
 
 
-def feedback(state: JSON) -> str | None:
+def feedback(state: SessionState) -> str | None:
     """What the previous round said was wrong with a child, and what its last run dropped,
     if they said anything."""
-    said = [str(state[key]) for key in (FEEDBACK_KEY, NOTES_KEY) if state.get(key)]
+    said = [text for text in (state.feedback, state.notes) if text]
     return "\n\n".join(said) if said else None
 
 
@@ -71,8 +63,8 @@ class RoundPlan:
     run: list[Session]
     #: Those of them to move back to ``active``, by the status they are in.
     reactivate: dict[SessionStatus, list[uuid.UUID]]
-    #: The new states of those handed feedback; the others keep theirs.
-    states: dict[uuid.UUID, dict[str, Any]]
+    #: What changes in the states of those handed feedback; the others keep theirs.
+    states: dict[uuid.UUID, StatePatch]
 
 
 def plan_round(children: Sequence[Session], failures: Mapping[uuid.UUID, str]) -> RoundPlan:
@@ -80,26 +72,30 @@ def plan_round(children: Sequence[Session], failures: Mapping[uuid.UUID, str]) -
     validation gave (``failures``, by child id), else the error the child itself ended with."""
     run = to_run(children)
     reactivate: dict[SessionStatus, list[uuid.UUID]] = {}
-    states: dict[uuid.UUID, dict[str, Any]] = {}
+    states: dict[uuid.UUID, StatePatch] = {}
     for child in run:
         if child.status is not SessionStatus.ACTIVE:
             reactivate.setdefault(child.status, []).append(child.id)
         reason = failures.get(child.id) or child.error
         if reason:
-            states[child.id] = {**child.state, FEEDBACK_KEY: reason}
+            states[child.id] = StatePatch(feedback=reason)
     return RoundPlan(run=run, reactivate=reactivate, states=states)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class RunEnd:
-    """How a component run ends: the child's status, why, and its state from now on."""
+    """How a component run ends: the child's status, why, its state from now on, and the
+    patch that makes it so."""
 
     status: SessionStatus
     reason: str | None
-    state: dict[str, Any]
+    state: SessionState
+    patch: StatePatch
 
 
-def end_of_run(route: Halt, error: str | None, state: JSON, notes: str | None = None) -> RunEnd:
+def end_of_run(
+    route: Halt, error: str | None, state: SessionState, notes: str | None = None
+) -> RunEnd:
     """The end of a component run that halted with ``route`` (its last error ``error``).
 
     A permanent failure is marked in the state, so no later round runs the child again; any
@@ -109,12 +105,9 @@ def end_of_run(route: Halt, error: str | None, state: JSON, notes: str | None = 
         status, reason = SessionStatus.COMPLETE, None
     else:
         status, reason = SessionStatus.FAILED, error or route.value
-    kept = {k: v for k, v in state.items() if k not in (PERMANENT_KEY, NOTES_KEY)}
-    if notes:
-        kept[NOTES_KEY] = notes
-    if route is Halt.PERMANENT_FAILURE:
-        kept[PERMANENT_KEY] = reason
-    return RunEnd(status=status, reason=reason, state=kept)
+    permanent = reason if route is Halt.PERMANENT_FAILURE else None
+    patch = StatePatch(notes=notes or None, permanent_failure=permanent)
+    return RunEnd(status=status, reason=reason, state=patch.apply(state), patch=patch)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

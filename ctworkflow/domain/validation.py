@@ -206,7 +206,8 @@ def verdict(
         ):
             outcome = Outcome.error(
                 summary(failures, components),
-                data={"failures": [f.to_json() for f in failures], "permanent": give_up},
+                data={"failures": [f.to_json() for f in failures]},
+                permanent=give_up,
             )
             return outcome, give_up
     data: dict[str, Any] = {

@@ -5,9 +5,10 @@ The pure rules live in :mod:`ctworkflow.domain.repository.layout_detection` and
 the tree of the commit (paths, sizes, symlink targets) and the root configuration files.
 
 When the profile is read: discovery detects it at the commit it reads; a context testing
-session detects it at its base commit in Initialize and keeps it in its state
-(:data:`STATE_KEY`), so every component run, validation and finalize of that session use the
-same paths, whatever the default branch or the project settings do meanwhile.
+session detects it at its base commit in Initialize and keeps it in its state (``layout``,
+:mod:`ctworkflow.domain.session_state`), so every component run, validation and finalize of
+that session use the same paths, whatever the default branch or the project settings do
+meanwhile.
 """
 
 from __future__ import annotations
@@ -21,9 +22,8 @@ from ctworkflow.domain.model import Project
 from ctworkflow.domain.repository import layout_detection, layout_profile
 from ctworkflow.domain.repository.layout_profile import ComponentPaths, LayoutProfile
 from ctworkflow.domain.repository.repository_tree import RepositoryTree, TreeEntry
+from ctworkflow.domain.session_state import SessionState
 
-#: Where a session keeps the profile of its base commit.
-STATE_KEY: Final = "layout"
 #: More symlinks than this in one commit is refused rather than read one by one.
 MAX_SYMLINKS: Final = 2000
 
@@ -112,13 +112,13 @@ def detect(
 
 
 def session_state(profile: LayoutProfile, commit: str) -> dict[str, Any]:
-    """What a session keeps under :data:`STATE_KEY`: the profile and the commit it is of."""
+    """What a session keeps as its ``layout``: the profile and the commit it is of."""
     return {**profile.to_json(), "commit": commit}
 
 
-def session_profile(state: Mapping[str, Any], commit: str | None) -> LayoutProfile | None:
+def session_profile(state: SessionState, commit: str | None) -> LayoutProfile | None:
     """The profile a session recorded at Initialize for ``commit``, if it recorded one."""
-    data = state.get(STATE_KEY)
+    data = state.layout
     if not isinstance(data, Mapping) or commit is None or data.get("commit") != commit:
         return None
     return LayoutProfile.from_json(data)

@@ -10,6 +10,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from ctworkflow.domain import model
 from ctworkflow.domain.repository.layouts import Layout
+from ctworkflow.domain.session_state import SessionState
 from ctworkflow.persistence import tables
 
 
@@ -66,7 +67,7 @@ def session(row: tables.SessionRow) -> model.Session:
         execution_mode=row.execution_mode,
         environment_type=row.environment_type,
         agent=row.agent,
-        state=dict(row.state or {}),
+        state=SessionState.from_json(row.state or {}),
         attempt=row.attempt,
         max_attempts=row.max_attempts,
         idempotency_key=row.idempotency_key,
@@ -87,9 +88,11 @@ def session(row: tables.SessionRow) -> model.Session:
 def interaction(row: tables.InteractionRow) -> model.Interaction:
     outcome = None
     if row.result_status is not None:
+        data, permanent = model.Outcome.split_data(row.result_data)
         outcome = model.Outcome(
             status=row.result_status,
-            data=dict(row.result_data or {}),
+            data=data,
+            permanent=permanent,
             exit_code=row.exit_code,
             stdout_tail=row.stdout_tail or "",
             stderr_tail=row.stderr_tail or "",

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from ctworkflow import errors
-from ctworkflow.domain import id_prefix, model, rounds
+from ctworkflow.domain import id_prefix, model
 from ctworkflow.domain.inputs import (
     check_context_name,
     check_limit,
@@ -21,6 +21,7 @@ from ctworkflow.domain.inputs import (
     check_name,
     check_user_id,
 )
+from ctworkflow.domain.session_state import StatePatch
 from ctworkflow.domain.states import (
     ExecutionMode,
     SessionStatus,
@@ -149,10 +150,10 @@ def children(uow: UnitOfWork, scope: model.Scope, parent_id: uuid.UUID) -> list[
 
 def forget_permanent_failures(uow: UnitOfWork, scope: model.Scope, parent_id: uuid.UUID) -> int:
     """Let the next round run children that failed permanently again; how many there were."""
-    marked = [c for c in uow.sessions.children(scope, parent_id) if rounds.PERMANENT_KEY in c.state]
+    children = uow.sessions.children(scope, parent_id)
+    marked = [c for c in children if c.state.permanent_failure is not None]
     for child in marked:
-        state = {k: v for k, v in child.state.items() if k != rounds.PERMANENT_KEY}
-        uow.sessions.update_session(scope, child.id, state=state)
+        uow.sessions.update_session(scope, child.id, state=StatePatch(permanent_failure=None))
     return len(marked)
 
 

@@ -22,6 +22,7 @@ from typing import Any
 from ctworkflow import errors, ports
 from ctworkflow.domain import model
 from ctworkflow.domain.repository.layouts import Layout
+from ctworkflow.domain.session_state import SessionState, StatePatch
 from ctworkflow.domain.states import (
     TERMINAL,
     ComponentKind,
@@ -29,11 +30,6 @@ from ctworkflow.domain.states import (
     SessionStatus,
     SessionType,
     can_transition,
-)
-
-#: Columns a step may set on a session besides its status (as the SQL store's ``UPDATABLE``).
-UPDATABLE = frozenset(
-    {"branch_name", "base_commit", "attempt", "max_attempts", "state", "error", "pushed_commit"}
 )
 
 
@@ -202,7 +198,7 @@ class InMemorySessions:
             "parent_id": None,
             "execution_mode": ExecutionMode.AGENTIC,
             "environment_type": "local",
-            "state": {},
+            "state": SessionState(),
             "attempt": 0,
             "max_attempts": 3,
             "idempotency_key": None,
@@ -213,9 +209,10 @@ class InMemorySessions:
             "updated_at": now,
             "completed_at": None,
         }
-        session = model.Session(
-            account_id=scope.account_id, project_id=scope.project_id, **{**defaults, **values}
-        )
+        fields = {**defaults, **values}
+        if isinstance(fields["state"], Mapping):  # as the SQL store takes it: a JSON document
+            fields["state"] = SessionState.from_json(fields["state"])
+        session = model.Session(account_id=scope.account_id, project_id=scope.project_id, **fields)
         if any(_same_unique_key(session, other) for other in self._t.sessions.values()):
             raise errors.Conflict(f"a session with the unique key of {session.id} is there")
         self._t.sessions[session.id] = session
@@ -397,18 +394,31 @@ class InMemorySessions:
         session_id: uuid.UUID,
         *,
         only_if: SessionStatus | None = None,
-        **values: Any,
+        branch_name: str | None = None,
+        base_commit: str | None = None,
+        attempt: int | None = None,
+        max_attempts: int | None = None,
+        pushed_commit: str | None = None,
+        state: StatePatch | None = None,
     ) -> bool:
-        unknown = set(values) - UPDATABLE
-        if unknown:
-            raise ValueError(f"not updatable: {sorted(unknown)}")
+        """Set the fields given (None: unchanged) and merge ``state`` into the session's, as
+        the SQL store's one statement does: from the state stored, not a copy read before."""
+        columns = {
+            "branch_name": branch_name,
+            "base_commit": base_commit,
+            "attempt": attempt,
+            "max_attempts": max_attempts,
+            "pushed_commit": pushed_commit,
+        }
+        values: dict[str, Any] = {k: v for k, v in columns.items() if v is not None}
         found = self._t.sessions.get(session_id)
         if found is None or not _in_scope(scope, found):
             return False
         if only_if is not None and found.status is not only_if:
             return False
-        if "state" in values:
-            values["state"] = copy.deepcopy(dict(values["state"]))
+        if state is not None:  # a copy: the caller's documents stay the caller's
+            merged = state.merge_into(found.state.to_json())
+            values["state"] = SessionState.from_json(copy.deepcopy(merged))
         self._t.sessions[session_id] = dataclasses.replace(
             found, updated_at=self._clock.now(), **values
         )
@@ -420,12 +430,12 @@ class InMemorySessions:
         attempt: int,
         *,
         session_ids: Sequence[uuid.UUID],
-        states: Mapping[uuid.UUID, Mapping[str, Any]],
+        states: Mapping[uuid.UUID, StatePatch],
     ) -> None:
         for session_id in session_ids:
             self.update_session(scope, session_id, attempt=attempt)
-        for session_id, state in states.items():
-            self.update_session(scope, session_id, state=state)
+        for session_id, patch in states.items():
+            self.update_session(scope, session_id, state=patch)
 
     # -- leases ---------------------------------------------------------------------------
 

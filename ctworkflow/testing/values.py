@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
 
 from ctworkflow.domain.model import Session
+from ctworkflow.domain.session_state import SessionState
 from ctworkflow.domain.states import ExecutionMode, SessionStatus, SessionType
 
 #: The instant the values are made at.
@@ -27,7 +29,7 @@ def child_session(status: SessionStatus, error: str | None = None, **fields: Any
         "execution_mode": ExecutionMode.AGENTIC,
         "environment_type": "local",
         "agent": "scaffold",
-        "state": {},
+        "state": SessionState(),
         "attempt": 1,
         "max_attempts": 3,
         "idempotency_key": None,
@@ -38,4 +40,7 @@ def child_session(status: SessionStatus, error: str | None = None, **fields: Any
         "updated_at": MOMENT,
         "completed_at": None,
     }
-    return Session(**{**values, **fields})
+    merged = {**values, **fields}
+    if isinstance(merged["state"], Mapping):  # a test may give the stored JSON document
+        merged["state"] = SessionState.from_json(merged["state"])
+    return Session(**merged)

@@ -16,20 +16,15 @@ from __future__ import annotations
 
 import logging
 import uuid
-from typing import Any, Final
 
 from ctworkflow import errors
 from ctworkflow.domain import branches, commits, model, naming
+from ctworkflow.domain.session_state import BranchHead, StatePatch
 from ctworkflow.domain.states import SessionStatus
 from ctworkflow.effects.git import redact
 from ctworkflow.workflow.deps import Deps
 
 logger = logging.getLogger(__name__)
-
-#: Keys of a context session's state this module owns.
-HEAD_KEY: Final = "branch_head"  # the branch head initialize saw: finalize's lease
-CREATED_KEY: Final = "created_branch"  # this session created the branch
-DELETED_KEY: Final = "branch_deleted"  # and deleted it again, empty, when it ended
 
 
 def choose(deps: Deps, scope: model.Scope, session: model.Session, context: model.Component) -> str:
@@ -44,8 +39,9 @@ def choose(deps: Deps, scope: model.Scope, session: model.Session, context: mode
 
 def claim(
     deps: Deps, scope: model.Scope, session: model.Session, remote: str, branch: str, base: str
-) -> dict[str, Any]:
-    """Create the branch at ``base``, or check it may be taken over; the state to record.
+) -> StatePatch:
+    """Create the branch at ``base``, or check it may be taken over; the state to record
+    (the head seen: ``branch_head``; whether this session created it).
 
     Raises:
         ForeignCommits: the branch holds commits that are not this context's to drop.
@@ -53,15 +49,15 @@ def claim(
     head = deps.git.remote_head(remote, branch)
     if head is None:
         # Recorded before the push: a redelivery that finds the branch at the base knows.
-        record_state(deps, scope, session, {CREATED_KEY: True})
+        record_state(deps, scope, session, StatePatch(created_branch=True))
         try:
             deps.git.create_branch(remote, branch, base)
-            return {HEAD_KEY: base, CREATED_KEY: True}
+            return StatePatch(branch_head=BranchHead(base), created_branch=True)
         except errors.BranchExists:
             head = deps.git.remote_head(remote, branch)
-            record_state(deps, scope, session, {CREATED_KEY: False})
+            record_state(deps, scope, session, StatePatch(created_branch=False))
     if head is None or head == base:
-        return {HEAD_KEY: head}
+        return StatePatch(branch_head=BranchHead(head))
     dropped = [
         branches.BranchCommit.parse(sha, message)
         for sha, message in deps.git.commits_between(remote, head, base)
@@ -69,7 +65,7 @@ def claim(
     foreign = branches.foreign(dropped, _owned(deps, scope, session, dropped))
     if foreign:
         raise errors.ForeignCommits(branches.refusal(branch, redact(remote), foreign))
-    return {HEAD_KEY: head}
+    return StatePatch(branch_head=BranchHead(head))
 
 
 def _owned(
@@ -91,15 +87,10 @@ def _owned(
     return owned
 
 
-def record_state(
-    deps: Deps, scope: model.Scope, session: model.Session, values: dict[str, Any]
-) -> None:
-    """Merge ``values`` into the state of an active session, as it is now in the database."""
+def record_state(deps: Deps, scope: model.Scope, session: model.Session, patch: StatePatch) -> None:
+    """Merge ``patch`` into the state of an active session, as it is now in the database."""
     with deps.transactions() as uow:
-        current = uow.sessions.get_session(scope, session.id)
-        uow.sessions.update_session(
-            scope, session.id, only_if=SessionStatus.ACTIVE, state={**current.state, **values}
-        )
+        uow.sessions.update_session(scope, session.id, only_if=SessionStatus.ACTIVE, state=patch)
 
 
 def pushed_by(deps: Deps, remote: str, commit: str, session_id: uuid.UUID) -> bool:
@@ -117,7 +108,7 @@ def release(deps: Deps, scope: model.Scope, session_id: uuid.UUID) -> bool:
         session = uow.sessions.get_session(scope, session_id)
         project = uow.catalog.get_project(scope.account_id, scope.project_id)
     branch, base = session.branch_name, session.base_commit
-    created = bool(session.state.get(CREATED_KEY))
+    created = session.state.created_branch
     if session.status is SessionStatus.ACTIVE or not created or branch is None:
         return False
     try:
@@ -133,9 +124,7 @@ def release(deps: Deps, scope: model.Scope, session_id: uuid.UUID) -> bool:
         return False
     with deps.transactions() as uow:
         uow.sessions.update_session(
-            scope,
-            session_id,
-            state={**session.state, CREATED_KEY: False, DELETED_KEY: True},
+            scope, session_id, state=StatePatch(created_branch=False, branch_deleted=True)
         )
     logger.info(
         "deleted the empty branch %s of session %s",

@@ -23,11 +23,12 @@ from ctworkflow.domain.repository import environment_settings, environments
 from ctworkflow.domain.repository.environments import Environment, Installer, Recipe
 from ctworkflow.domain.repository.layout_profile import LayoutProfile
 from ctworkflow.domain.repository.layouts import Layout
+from ctworkflow.domain.session_state import SessionState
 from ctworkflow.effects import nofollow
 from ctworkflow.effects.checkout_files import read_recipe_files
 from ctworkflow.workflow.deps import Deps
 
-#: Where a session keeps its recipe in its state.
+#: The project setting that overrides the detected recipe.
 STATE_KEY: Final = "environment"
 #: A generated file larger than this is not copied (a ``_version.py`` is a few lines).
 _GENERATED_MAX_BYTES: Final = 1024 * 1024
@@ -65,9 +66,9 @@ def recipe_for(project: Project, workspace: Path) -> Recipe:
     return environment_settings.with_setting(detected, project.settings.get(STATE_KEY))
 
 
-def session_recipe(state: Mapping[str, Any]) -> Recipe | None:
+def session_recipe(state: SessionState) -> Recipe | None:
     """The recipe a session recorded at Initialize, if it recorded one."""
-    data = state.get(STATE_KEY)
+    data = state.environment
     if not isinstance(data, Mapping) or "recipe" not in data:
         return None
     return Recipe.from_json(data["recipe"])

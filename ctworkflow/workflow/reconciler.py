@@ -20,6 +20,7 @@ from ctworkflow import ports
 from ctworkflow.config import Settings
 from ctworkflow.domain import leases, model, recovery, rounds
 from ctworkflow.domain.routing import Completed, Next
+from ctworkflow.domain.session_state import StatePatch
 from ctworkflow.domain.states import ParentStep, SessionStatus, SessionType
 from ctworkflow.ports import UnitOfWork
 from ctworkflow.workflow import progress
@@ -30,16 +31,16 @@ logger = logging.getLogger(__name__)
 
 #: Sessions read per tenant and pass; the rest wait for the next pass.
 BATCH = 1000
-#: Key of a context session's ``state`` set when a wake-up it needs could not be sent (the
-#: broker was down); its value says why. The next pass sends that wake-up at once instead of
-#: waiting for the session to go stale, then removes the key.
-QUEUED = "queued"
 
 
 def queued_reason(session: model.Session) -> str | None:
-    """Why the session waits for the reconciler to send its next step, if it does."""
-    reason = session.state.get(QUEUED)
-    return str(reason) if reason else None
+    """Why the session waits for the reconciler to send its next step, if it does.
+
+    A context session's state says so (``queued``) when a wake-up it needs could not be sent
+    (the broker was down). The next pass sends that wake-up at once instead of waiting for
+    the session to go stale, then removes the key.
+    """
+    return session.state.queued or None
 
 
 def queue_for_reconciler(
@@ -47,15 +48,14 @@ def queue_for_reconciler(
 ) -> model.Session:
     """Record that the session's next step is for the reconciler to send; the session.
 
-    The row is locked while its state is rewritten, so a step writing the state at the same
-    time loses nothing of it; a session whose step has begun anyway (the message got through
-    after all) is left as it is.
+    The row is locked while the key is merged in (a step writing other keys of the state at
+    the same time loses nothing of them either way: the store merges); a session whose step
+    has begun anyway (the message got through after all) is left as it is.
     """
     with transactions() as uow:
-        session = uow.sessions.get_session(scope, session_id, for_update=True)
+        uow.sessions.get_session(scope, session_id, for_update=True)
         if not any(i.pending for i in uow.sessions.interactions(scope, session_id)):
-            state = {**session.state, QUEUED: reason}
-            uow.sessions.update_session(scope, session_id, state=state)
+            uow.sessions.update_session(scope, session_id, state=StatePatch(queued=reason))
         return uow.sessions.get_session(scope, session_id)
 
 
@@ -138,9 +138,7 @@ def _plan(view: recovery.SessionView, settings: Settings) -> list[recovery.Actio
 
 def _unqueue(transactions: ports.Transactions, session: model.Session) -> None:
     with transactions() as uow:
-        current = uow.sessions.get_session(session.scope, session.id, for_update=True)
-        state = {k: v for k, v in current.state.items() if k != QUEUED}
-        uow.sessions.update_session(session.scope, session.id, state=state)
+        uow.sessions.update_session(session.scope, session.id, state=StatePatch(queued=None))
 
 
 def _view(uow: UnitOfWork, session: model.Session, now: datetime) -> recovery.SessionView:

@@ -58,7 +58,7 @@ def test_a_flaky_new_test_is_dropped_and_the_others_land(workflow_db: str, tmp_p
     (run,) = [i for i in history if i.step == ChildStep.RUN_TESTS]
     assert run.outcome is not None and run.outcome.status is ResultStatus.OK
     assert run.outcome.data["flaky"][0]["test"] == "test_depends_on_another_test"
-    assert "test_depends_on_another_test" in str(state["notes"])
+    assert "test_depends_on_another_test" in str(state.notes)
     # The other components' tests, checked the same way, had nothing flaky.
     others = [a.report for cid, a in details.artifacts.items() if cid != child_id]
     assert others and all(r.repeated_runs == 5 and not r.flaky for r in others)

@@ -46,7 +46,7 @@ def test_a_component_without_source_fails_once_and_the_next_round_does_not_run_i
     assert rounds[1].command.metadata["run_session_ids"] == [str(children[flaky].id)]
     assert children[flaky].status is SessionStatus.COMPLETE
     last = rounds[-1].outcome
-    assert last is not None and last.data["permanent"] is True
+    assert last is not None and last.permanent is True
     (failure,) = last.data["failures"]
     assert failure["module_name"] == ghost.module_name and failure["permanent"] is True
     # The ghost ran once: its initialize failed, permanently, and nothing else ran for it.
@@ -55,7 +55,7 @@ def test_a_component_without_source_fails_once_and_the_next_round_does_not_run_i
     assert [(i.step, i.outcome and i.outcome.status) for i in history] == [
         (ChildStep.INITIALIZE, ResultStatus.ERROR)
     ]
-    assert history[0].outcome is not None and history[0].outcome.data["permanent"] is True
+    assert history[0].outcome is not None and history[0].outcome.permanent is True
     assert ghost.module_name not in [c["module"] for c in project.agent_calls()]
 
 

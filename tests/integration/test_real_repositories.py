@@ -198,7 +198,7 @@ def test_a_session_on_a_real_python_package_keeps_every_passing_test_and_adds_pa
 
     assert session.status is SessionStatus.COMPLETE, session.error
     # The files its build generates (git ignores them) were found, for every run to import.
-    built = session.state["environment"]["build"]
+    built = session.state.to_json()["environment"]["build"]
     assert built["generated"] == list(case.generated), built
     assert session.branch_name is not None
     branch = clone(upstream, session.branch_name, tmp_path / "branch")

@@ -17,6 +17,7 @@ import pytest
 from ctworkflow import errors, ports
 from ctworkflow.domain import model
 from ctworkflow.domain.repository.layouts import Layout
+from ctworkflow.domain.session_state import BranchHead, StatePatch
 from ctworkflow.domain.states import ExecutionMode, SessionStatus, SessionType
 from ctworkflow.persistence import db
 from ctworkflow.persistence.tables import utcnow
@@ -269,19 +270,19 @@ def test_a_state_is_set_only_while_the_session_has_the_status_asked_for(setup: S
     with setup.transactions() as uow:
         sessions = uow.sessions
         while_active = sessions.update_session(
-            setup.scope, child, only_if=SessionStatus.ACTIVE, state={"feedback": "f"}
+            setup.scope, child, only_if=SessionStatus.ACTIVE, state=StatePatch(feedback="f")
         )
         sessions.set_status(
             setup.scope, [child], expected=SessionStatus.ACTIVE, target=SessionStatus.FAILED
         )
         once_failed = sessions.update_session(
-            setup.scope, child, only_if=SessionStatus.ACTIVE, state={}
+            setup.scope, child, only_if=SessionStatus.ACTIVE, state=StatePatch(feedback=None)
         )
         sessions.start_round(setup.scope, 2, session_ids=[child], states={})
         found = sessions.get_session(setup.scope, child)
 
     assert (while_active, once_failed) == (True, False)
-    assert found.state == {"feedback": "f"} and found.attempt == 2
+    assert found.state.to_json() == {"feedback": "f"} and found.attempt == 2
 
 
 def test_a_unit_of_work_that_raises_leaves_nothing_behind(setup: Setup) -> None:
@@ -304,3 +305,59 @@ def test_unknown_ids_are_not_found(setup: Setup) -> None:
             uow.catalog.get_component(setup.scope, uuid.uuid4())
         with pytest.raises(errors.ProjectNotFound):
             uow.catalog.get_project(setup.other.account_id, setup.scope.project_id)
+
+
+def test_a_state_patch_sets_and_clears_only_the_keys_it_names(setup: Setup) -> None:
+    parent, (first, second) = setup.parent.id, setup.children
+    layout = {"layout": "python", "app": None, "packages": [["shop", "src/shop"]]}
+    with setup.transactions() as uow:
+        sessions = uow.sessions
+        # Given a state written by two writers, each naming its own keys
+        sessions.update_session(setup.scope, parent, state=StatePatch(layout=layout, queued="q"))
+        sessions.update_session(
+            setup.scope, parent, state=StatePatch(branch_head=BranchHead(None), created_branch=True)
+        )
+        # When a third clears one key and replaces the layout with a smaller one
+        sessions.update_session(
+            setup.scope, parent, state=StatePatch(queued=None, layout={"layout": "elixir"})
+        )
+        # and a round hands two children different feedback, one of them clearing its mark
+        sessions.update_session(
+            setup.scope, first.id, state=StatePatch(permanent_failure="gone", notes="n")
+        )
+        sessions.start_round(
+            setup.scope,
+            2,
+            session_ids=[first.id, second.id],
+            states={
+                first.id: StatePatch(feedback="one", permanent_failure=None),
+                second.id: StatePatch(feedback="two"),
+            },
+        )
+        found = {
+            s: sessions.get_session(setup.scope, s).state for s in (parent, first.id, second.id)
+        }
+
+    # Then each key is what its last writer set, whole, and no other key was touched
+    assert found[parent].to_json() == {
+        "layout": {"layout": "elixir"},
+        "branch_head": None,
+        "created_branch": True,
+    }
+    assert found[parent].expected_head("base") is None  # recorded: the branch was missing
+    assert found[first.id].to_json() == {"feedback": "one", "notes": "n"}
+    assert found[second.id].to_json() == {"feedback": "two"}
+
+
+def test_a_nested_document_is_stored_as_written(setup: Setup) -> None:
+    environment = {
+        "recipe": {"installer": "pip", "extras": []},
+        "build": {"key": None, "steps": []},
+    }
+    with setup.transactions() as uow:
+        uow.sessions.update_session(
+            setup.scope, setup.parent.id, state=StatePatch(environment=environment)
+        )
+        found = uow.sessions.get_session(setup.scope, setup.parent.id)
+
+    assert found.state.environment == environment

@@ -13,6 +13,7 @@ import pytest
 from ctworkflow import errors
 from ctworkflow.domain import branches, commits, naming, rounds
 from ctworkflow.domain.model import Session
+from ctworkflow.domain.session_state import SessionState
 from ctworkflow.domain.states import ExecutionMode, SessionStatus, SessionType
 from ctworkflow.domain.validation import Failure
 
@@ -80,7 +81,7 @@ def context_session(
         execution_mode=ExecutionMode.AGENTIC,
         environment_type="local",
         agent="scaffold",
-        state={},
+        state=SessionState(),
         attempt=1,
         max_attempts=3,
         idempotency_key=None,
@@ -168,7 +169,9 @@ def test_an_ended_session_deletes_only_the_empty_branch_it_created(
 
 def child(status: SessionStatus, **state: str) -> Session:
     parent = context_session(CONTEXT, status, parent=uuid.uuid4())
-    return dataclasses.replace(parent, type=SessionType.COMPONENT_TESTING, state=state)
+    return dataclasses.replace(
+        parent, type=SessionType.COMPONENT_TESTING, state=SessionState.from_json(state)
+    )
 
 
 def test_a_round_runs_what_did_not_pass_but_never_a_permanent_failure() -> None:

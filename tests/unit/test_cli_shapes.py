@@ -11,6 +11,7 @@ from ctworkflow.api import SessionDetails
 from ctworkflow.cli import shapes
 from ctworkflow.domain import model
 from ctworkflow.domain.repository.layouts import Layout
+from ctworkflow.domain.session_state import SessionState
 from ctworkflow.domain.states import (
     ChildStep,
     ExecutionMode,
@@ -59,7 +60,7 @@ def session(
         execution_mode=ExecutionMode.AGENTIC,
         environment_type="local",
         agent="scaffold",
-        state={},
+        state=SessionState(),
         attempt=attempt,
         max_attempts=3,
         idempotency_key=None,

@@ -15,6 +15,7 @@ from ctworkflow.agents.prompt import build_prompt
 from ctworkflow.domain import regression, validation
 from ctworkflow.domain.model import Artifact, Component, Session, TestReport
 from ctworkflow.domain.repository.layouts import Layout
+from ctworkflow.domain.session_state import SessionState
 from ctworkflow.domain.states import ExecutionMode, SessionStatus, SessionType
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -124,7 +125,7 @@ def child(of: Component, status: SessionStatus, **state: Any) -> Session:
         execution_mode=ExecutionMode.AGENTIC,
         environment_type="local",
         agent="scaffold",
-        state=state,
+        state=SessionState.from_json(state),
         attempt=1,
         max_attempts=3,
         idempotency_key=None,

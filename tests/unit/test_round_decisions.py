@@ -4,17 +4,23 @@ what validation concludes."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from ctworkflow.domain import commits, rounds, validation
 from ctworkflow.domain.model import Command, Session, TestReport
 from ctworkflow.domain.routing import Halt
+from ctworkflow.domain.session_state import SessionState, StatePatch
 from ctworkflow.domain.states import ResultStatus, SessionStatus
 from ctworkflow.domain.validation import Failure
 from ctworkflow.testing import values
 
 
-def child(status: SessionStatus, error: str | None = None, **state: str) -> Session:
-    return values.child_session(status, error, state=state)
+def child(status: SessionStatus, error: str | None = None, **state: object) -> Session:
+    return values.child_session(status, error, state=SessionState.from_json(state))
+
+
+def stored(state: SessionState) -> dict[str, Any]:
+    return state.to_json()
 
 
 def failure(child_id: uuid.UUID | None, reason: str = "r", *, permanent: bool = False) -> Failure:
@@ -31,7 +37,7 @@ def failure(child_id: uuid.UUID | None, reason: str = "r", *, permanent: bool = 
 def test_a_round_reactivates_what_did_not_pass_and_hands_each_the_reason_it_failed() -> None:
     # Given a passed child, one validation disproved, one cancelled, and one failed for good
     done = child(SessionStatus.COMPLETE)
-    disproved = child(SessionStatus.FAILED, "its own error", layout="kept")
+    disproved = child(SessionStatus.FAILED, "its own error", layout={"commit": "kept"})
     cancelled = child(SessionStatus.CANCELLED, "parent session cancelled")
     permanent = child(SessionStatus.FAILED, "gone", permanent_failure="source missing")
 
@@ -48,10 +54,15 @@ def test_a_round_reactivates_what_did_not_pass_and_hands_each_the_reason_it_fail
         SessionStatus.CANCELLED: [cancelled.id],
     }
     assert plan.states == {
-        disproved.id: {"layout": "kept", "feedback": "tests fail when run"},
+        disproved.id: StatePatch(feedback="tests fail when run"),
+        cancelled.id: StatePatch(feedback="parent session cancelled"),
+    }
+    after = {c.id: plan.states[c.id].apply(c.state) for c in (disproved, cancelled)}
+    assert {i: stored(s) for i, s in after.items()} == {
+        disproved.id: {"layout": {"commit": "kept"}, "feedback": "tests fail when run"},
         cancelled.id: {"feedback": "parent session cancelled"},
     }
-    assert rounds.feedback(plan.states[disproved.id]) == "tests fail when run"
+    assert rounds.feedback(after[disproved.id]) == "tests fail when run"
 
 
 def test_a_first_round_of_new_children_changes_no_status_and_no_state() -> None:
@@ -63,21 +74,30 @@ def test_a_first_round_of_new_children_changes_no_status_and_no_state() -> None:
 
 
 def test_a_permanent_failure_is_marked_and_any_other_end_clears_the_mark() -> None:
-    marked = {"permanent_failure": "old", "feedback": "f"}
+    marked = SessionState(permanent_failure="old", feedback="f")
 
-    permanent = rounds.end_of_run(Halt.PERMANENT_FAILURE, "source missing", {"feedback": "f"})
+    permanent = rounds.end_of_run(
+        Halt.PERMANENT_FAILURE, "source missing", SessionState(feedback="f")
+    )
     passed = rounds.end_of_run(Halt.SESSION_COMPLETE, "an earlier error", marked)
     exhausted = rounds.end_of_run(Halt.ATTEMPTS_EXHAUSTED, None, marked)
 
     assert (permanent.status, permanent.reason) == (SessionStatus.FAILED, "source missing")
-    assert permanent.state == {"feedback": "f", "permanent_failure": "source missing"}
-    assert (passed.status, passed.reason, passed.state) == (
+    assert stored(permanent.state) == {"feedback": "f", "permanent_failure": "source missing"}
+    assert (passed.status, passed.reason, stored(passed.state)) == (
         SessionStatus.COMPLETE,
         None,
         {"feedback": "f"},
     )
     assert (exhausted.status, exhausted.reason) == (SessionStatus.FAILED, "attempts_exhausted")
-    assert exhausted.state == {"feedback": "f"}
+    assert stored(exhausted.state) == {"feedback": "f"}
+    # and each end's patch names only the keys the run owns: the feedback is not rewritten
+    assert passed.patch == StatePatch(notes=None, permanent_failure=None)
+    assert permanent.patch.merge_into({"feedback": "f", "queued": "q"}) == {
+        "feedback": "f",
+        "queued": "q",
+        "permanent_failure": "source missing",
+    }
 
 
 def test_failures_read_back_from_a_rounds_outcome_are_the_failures_written() -> None:
@@ -97,7 +117,7 @@ def test_validation_gives_up_at_once_only_when_no_failure_can_change() -> None:
     _, keep_going = validation.verdict([permanent, fixable], 2, {}, [])
 
     assert outcome.status is ResultStatus.ERROR and give_up
-    assert outcome.data["permanent"] is True
+    assert outcome.permanent is True and outcome.data_json()["permanent"] is True
     assert outcome.error_message is not None and outcome.error_message.startswith("1 of 2")
     assert not keep_going
 
@@ -145,11 +165,11 @@ def test_finalize_pushes_onto_the_head_it_expects_and_never_over_someone_elses()
 
 def test_what_a_run_dropped_reaches_the_agent_with_the_next_feedback_and_is_replaced() -> None:
     dropped = rounds.end_of_run(
-        Halt.SESSION_COMPLETE, None, {"feedback": "f", "notes": "old"}, "dropped test_x"
+        Halt.SESSION_COMPLETE, None, SessionState(feedback="f", notes="old"), "dropped test_x"
     )
     later = rounds.end_of_run(Halt.SESSION_COMPLETE, None, dropped.state)
 
-    assert dropped.state == {"feedback": "f", "notes": "dropped test_x"}
+    assert stored(dropped.state) == {"feedback": "f", "notes": "dropped test_x"}
     assert rounds.feedback(dropped.state) == "f\n\ndropped test_x"
-    assert rounds.feedback({"notes": "dropped test_x"}) == "dropped test_x"
-    assert later.state == {"feedback": "f"}
+    assert rounds.feedback(SessionState(notes="dropped test_x")) == "dropped test_x"
+    assert stored(later.state) == {"feedback": "f"}

@@ -13,6 +13,7 @@ import pytest
 from ctworkflow.domain import branches, budgets, changes, commits, regression
 from ctworkflow.domain.model import Artifact, Component, Outcome, Session, TestReport
 from ctworkflow.domain.repository.layouts import Layout
+from ctworkflow.domain.session_state import SessionState
 from ctworkflow.domain.states import ExecutionMode, SessionStatus, SessionType
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
@@ -168,7 +169,7 @@ def child(of: Component, status: SessionStatus, error: str | None = None) -> Ses
         execution_mode=ExecutionMode.AGENTIC,
         environment_type="local",
         agent="scaffold",
-        state={},
+        state=SessionState(),
         attempt=1,
         max_attempts=3,
         idempotency_key=None,

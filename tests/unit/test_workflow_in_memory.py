@@ -104,7 +104,7 @@ def test_a_failure_no_round_can_change_fails_the_session_after_one_round(
     assert spawn_outcomes(h, session_id) == [(1, ResultStatus.ERROR)]
     assert h.agent.calls_for(ITEMS) == [] and len(h.agent.calls_for(TOTALS)) == 1
     items = next(c for c in h.children(session_id) if c.component_id == h.components[0].id)
-    assert items.state.get("permanent_failure")
+    assert items.state.permanent_failure
 
 
 def test_every_step_delivered_twice_has_one_effect(tmp_path: Path) -> None:

@@ -10,8 +10,10 @@ from typing import Any, cast
 import sqlalchemy as sa
 
 from ctworkflow.domain import model
+from ctworkflow.domain.session_state import StatePatch
 from ctworkflow.domain.states import SessionStatus, SessionType
 from ctworkflow.persistence import rows
+from ctworkflow.persistence.session_store import state_merge
 from ctworkflow.persistence.session_store.base import StoreBase
 from ctworkflow.persistence.tables import (
     ComponentRow,
@@ -88,18 +90,24 @@ class Children(StoreBase):
         attempt: int,
         *,
         session_ids: Sequence[uuid.UUID],
-        states: Mapping[uuid.UUID, Mapping[str, Any]],
+        states: Mapping[uuid.UUID, StatePatch],
     ) -> None:
-        """Set ``attempt`` on many sessions in one statement, and the ``states`` given (one
-        executemany); the caller passes only the states that change."""
+        """Set ``attempt`` on many sessions in one statement, and merge the ``states`` given
+        into theirs (one executemany per set of keys the patches name)."""
         if session_ids:
             self.db.execute(
                 sa.update(SessionRow)
                 .where(SessionRow.id.in_(session_ids), rows.in_scope(SessionRow, scope))
                 .values(attempt=attempt, updated_at=utcnow())
             )
-        if states:
-            table = cast(sa.Table, SessionRow.__table__)
+        table = cast(sa.Table, SessionRow.__table__)
+        dialect = self.db.get_bind().dialect.name
+        alike: dict[tuple[frozenset[str], frozenset[str]], list[uuid.UUID]] = {}
+        for session_id, patch in states.items():
+            shape = (frozenset(patch.assignments()), patch.removals())
+            alike.setdefault(shape, []).append(session_id)
+        for session_ids_alike in alike.values():
+            merged, _ = state_merge.merged(table.c.state, dialect, states[session_ids_alike[0]])
             self.db.execute(
                 sa.update(table)
                 .where(
@@ -107,6 +115,9 @@ class Children(StoreBase):
                     table.c.account_id == scope.account_id,
                     table.c.project_id == scope.project_id,
                 )
-                .values(state=sa.bindparam("new_state")),
-                [{"session_id": i, "new_state": dict(state)} for i, state in states.items()],
+                .values(state=merged),
+                [
+                    {"session_id": i, **state_merge.merged(table.c.state, dialect, states[i])[1]}
+                    for i in session_ids_alike
+                ],
             )

@@ -93,7 +93,7 @@ class Interactions(StoreBase):
         done = completed_at or utcnow()
         values: dict[str, Any] = {
             "result_status": outcome.status,
-            "result_data": dict(outcome.data),
+            "result_data": outcome.data_json(),
             "exit_code": outcome.exit_code,
             "stdout_tail": outcome.stdout_tail,
             "stderr_tail": outcome.stderr_tail,

@@ -4,24 +4,21 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 import sqlalchemy as sa
 
 from ctworkflow import errors
 from ctworkflow.domain import model
+from ctworkflow.domain.session_state import StatePatch
 from ctworkflow.domain.states import SessionStatus, SessionType
 from ctworkflow.persistence import rows
 from ctworkflow.persistence.failures import savepoint
+from ctworkflow.persistence.session_store import state_merge
 from ctworkflow.persistence.session_store.base import StoreBase
 from ctworkflow.persistence.tables import (
     SessionRow,
     utcnow,
-)
-
-#: Columns a step may set on a session besides its status.
-UPDATABLE = frozenset(
-    {"branch_name", "base_commit", "attempt", "max_attempts", "state", "error", "pushed_commit"}
 )
 
 
@@ -149,18 +146,36 @@ class SessionRecords(StoreBase):
         session_id: uuid.UUID,
         *,
         only_if: SessionStatus | None = None,
-        **values: Any,
+        branch_name: str | None = None,
+        base_commit: str | None = None,
+        attempt: int | None = None,
+        max_attempts: int | None = None,
+        pushed_commit: str | None = None,
+        state: StatePatch | None = None,
     ) -> bool:
-        """Set step-owned fields; with ``only_if``, only while the session has that status."""
-        unknown = set(values) - UPDATABLE
-        if unknown:
-            raise ValueError(f"not updatable: {sorted(unknown)}")
-        query = sa.update(SessionRow).where(
-            SessionRow.id == session_id, rows.in_scope(SessionRow, scope)
+        """Set the fields given (None: unchanged) and merge ``state`` into the stored state,
+        in one statement; with ``only_if``, only while the session has that status."""
+        table = cast(sa.Table, SessionRow.__table__)
+        columns = {
+            "branch_name": branch_name,
+            "base_commit": base_commit,
+            "attempt": attempt,
+            "max_attempts": max_attempts,
+            "pushed_commit": pushed_commit,
+        }
+        values: dict[str, Any] = {k: v for k, v in columns.items() if v is not None}
+        parameters: dict[str, Any] = {}
+        if state is not None:
+            dialect = self.db.get_bind().dialect.name
+            values["state"], parameters = state_merge.merged(table.c.state, dialect, state)
+        query = sa.update(table).where(
+            table.c.id == session_id,
+            table.c.account_id == scope.account_id,
+            table.c.project_id == scope.project_id,
         )
         if only_if is not None:
-            query = query.where(SessionRow.status == only_if)
-        result = self.db.execute(query.values(updated_at=utcnow(), **values))
+            query = query.where(table.c.status == only_if)
+        result = self.db.execute(query.values(updated_at=utcnow(), **values), parameters)
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
     def touch(self, scope: model.Scope, session_ids: Sequence[uuid.UUID]) -> None:

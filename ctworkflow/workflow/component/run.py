@@ -230,9 +230,9 @@ def _end(
         notes = flakiness.feedback(job.test_path, report.flaky) if report and passed else None
         end = rounds.end_of_run(route, error, job.child.state, notes)
         status, reason = end.status, end.reason
-        if end.state != dict(job.child.state):
+        if end.state != job.child.state:
             uow.sessions.update_session(
-                scope, child_id, only_if=SessionStatus.ACTIVE, state=end.state
+                scope, child_id, only_if=SessionStatus.ACTIVE, state=end.patch
             )
         moved = uow.sessions.set_status(
             scope, [child_id], expected=SessionStatus.ACTIVE, target=status, error=reason

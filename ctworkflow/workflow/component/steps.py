@@ -96,7 +96,7 @@ def write_tests(run: WorkspaceRun) -> Done:
     if result.ok:
         return command, model.Outcome.ok(**fields)
     if result.permanent:
-        fields["data"] = {**fields["data"], "permanent": True}
+        fields["permanent"] = True
     return command, model.Outcome.error(result.error or "the agent failed", **fields)
 
 
@@ -193,7 +193,5 @@ def check_changes(run: WorkspaceRun) -> Done:
 
 def failed(error: errors.CtWorkflowError, *, data: dict[str, Any] | None = None) -> model.Outcome:
     """The outcome of a step that failed with ``error``, marked when no try can change it."""
-    fields = dict(data or {})
-    if errors.no_round_can_fix(error):
-        fields["permanent"] = True
-    return model.Outcome.error(str(error), data=fields)
+    permanent = errors.no_round_can_fix(error)
+    return model.Outcome.error(str(error), data=dict(data or {}), permanent=permanent)

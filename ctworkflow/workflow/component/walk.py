@@ -28,7 +28,7 @@ def walk(run: WorkspaceRun) -> Halt:
             step=route.step,
             status=outcome.status,
             attempt=route.attempt,
-            permanent=outcome.data.get("permanent") is True,
+            permanent=outcome.permanent,
         )
 
 

@@ -121,7 +121,7 @@ def _commit_and_push(
     name, base = session.branch_name, session.base_commit
     assert name is not None and base is not None, "initialize records branch and base"
     # The head initialize saw (sessions from before takeovers were recorded: the base).
-    expected: str | None = session.state.get(branch.HEAD_KEY, base)
+    expected: str | None = session.state.expected_head(base)
     remote = project.code_repo
     head = deps.git.remote_head(remote, name)
     deps.git.mirror(remote, need=base)

@@ -10,6 +10,7 @@ from typing import Any
 from ctworkflow import errors
 from ctworkflow.domain import branches, model
 from ctworkflow.domain.repository.layout_profile import LayoutProfile
+from ctworkflow.domain.session_state import BranchHead, StatePatch
 from ctworkflow.domain.states import ParentStep, SessionStatus
 from ctworkflow.effects import repository_layout
 from ctworkflow.effects.git import redact
@@ -93,11 +94,7 @@ def _create_branch(
         profile, _tree = repository_layout.detect(deps.git, project, base)
     layout = repository_layout.session_state(profile, base)
     built = _environment_at_base(deps, project, base, profile)
-    state = {
-        **session.state,
-        repository_layout.STATE_KEY: layout,
-        environment.STATE_KEY: built,
-    }
+    state = StatePatch(layout=layout, environment=built)
     with deps.transactions() as uow:  # recorded before the push: a redelivery knows it is ours
         uow.sessions.update_session(
             scope,
@@ -109,7 +106,7 @@ def _create_branch(
         )
     claimed = branch.claim(deps, scope, session, project.code_repo, branch_name, base)
     branch.record_state(deps, scope, session, claimed)
-    head = claimed.get(branch.HEAD_KEY)
+    head = claimed.branch_head.commit if isinstance(claimed.branch_head, BranchHead) else None
     return Created(
         branch_name=branch_name, base=base, head=head, profile=profile, build=built["build"]
     )

@@ -4,13 +4,13 @@ test file passes here, in the orchestrator's own run at the base commit."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
 
 from ctworkflow import errors, ports
 from ctworkflow.domain import agent_runs, budgets, landing, model, regression, validation
+from ctworkflow.domain.session_state import SessionState
 from ctworkflow.domain.states import ParentStep, SessionStatus
 from ctworkflow.effects import repository_layout
 from ctworkflow.workflow import environment, recording, test_files
@@ -135,7 +135,7 @@ def run_tests_here(
     artifacts: Sequence[model.Artifact],
     runner_name: str | None = None,
     *,
-    state: Mapping[str, Any] | None = None,
+    state: SessionState | None = None,
 ) -> Checked:
     """Run, in a workspace of the base commit and in the session's environment (``state``:
     the session's, which holds its recipe and layout), the test files that exist there (the
@@ -144,7 +144,7 @@ def run_tests_here(
         return Checked(after={})
     runner = deps.runner(project, runner_name)
     timeout_s = deps.settings.test_timeout_s
-    state = state or {}
+    state = state or SessionState()
     profile = repository_layout.session_profile(state, base_commit)
     deps.git.mirror(project.code_repo, need=base_commit)
     with (
