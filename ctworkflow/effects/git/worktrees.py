@@ -126,9 +126,17 @@ class Worktrees(Mirrors, KeptWorkspaces):
                 "workspace %s is not clean after its reset; cleaning it whole", directory
             )
             return False
-        if self._tracked_changes(directory) != []:
+        # Restored files are checked again; with none, git's first look is the proof.
+        if changes.tracked and self._tracked_changes(directory) != []:
             return False
         snapshots.save(directory, proof)
+        logger.debug(
+            "workspace %s reset: %d entries removed, %d files restored",
+            directory,
+            len(changes.new),
+            len(changes.tracked),
+            extra={"action": "reset_workspace"},
+        )
         return True
 
     def _snapshot(self, directory: Path, commit: str) -> None:
