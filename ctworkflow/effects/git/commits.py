@@ -9,6 +9,9 @@ from ctworkflow import errors
 from ctworkflow.effects.git.base import failure
 from ctworkflow.effects.git.kept import Changes, KeptWorkspaces
 
+#: New entries named to ``git ls-files`` at most; beyond, one whole-tree status is cheaper.
+_MAX_PATHSPECS = 1000
+
 
 class Committing(KeptWorkspaces):
     """What changed in a worktree, and committing it."""
@@ -20,7 +23,7 @@ class Committing(KeptWorkspaces):
         are read (:mod:`.snapshots`); elsewhere, or when it cannot tell, ``git status`` walks all.
         """
         changes = self._since_snapshot(worktree)
-        if changes is not None:
+        if changes is not None and len(changes.new) <= _MAX_PATHSPECS:
             return self._listed(worktree, changes)
         result = self._ok(
             ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"],

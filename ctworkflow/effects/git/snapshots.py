@@ -86,12 +86,13 @@ def remember_tree(commit: str, tree: Tree) -> None:
 def take(root: Path, tree: Tree, commit: str) -> Snapshot:
     """Stamp every folder of ``tree`` under ``root`` now (the clock is read before the stamps)."""
     taken_ns = time.time_ns()
-    stamps = {folder: _stamp(root / folder, stat.S_ISDIR) for folder in tree.folders}
-    link = _stamp(root / ".git", stat.S_ISREG)
+    base = f"{root}/"  # plain strings: thousands of folders, no Path objects per stamp
+    stamps = {folder: _stamp(base + folder, stat.S_ISDIR) for folder in tree.folders}
+    link = _stamp(f"{base}.git", stat.S_ISREG)
     return Snapshot(commit=commit, taken_ns=taken_ns, link=link, stamps=stamps)
 
 
-def _stamp(path: Path, kind: Callable[[int], bool]) -> Stamp | None:
+def _stamp(path: str, kind: Callable[[int], bool]) -> Stamp | None:
     """The inode and times of ``path`` itself if it is of ``kind``, else None."""
     try:
         info = os.lstat(path)
