@@ -356,3 +356,95 @@ def test_a_workspace_pointed_at_another_repository_is_rebuilt_and_that_one_untou
     assert _git("rev-parse", "HEAD", cwd=other) == their_head
     assert _git("status", "--porcelain", cwd=other) == ""
     assert (other / "theirs.txt").read_text() == "theirs\n"
+
+
+def _resets(caplog: pytest.LogCaptureFixture) -> int:
+    """How many workspace resets undid a run's changes (rather than a whole clean)."""
+    return sum(getattr(record, "action", None) == "reset_workspace" for record in caplog.records)
+
+
+def _status_paths(worktree: Path) -> list[str]:
+    """What a whole-tree ``git status`` lists, as the change check did before the snapshots."""
+    listing = _git(
+        "status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames", cwd=worktree
+    )
+    return sorted(entry[3:] for entry in listing.split("\0") if len(entry) > 3)
+
+
+def test_a_kept_workspace_is_reset_by_undoing_exactly_what_the_run_changed(
+    git: Git, remote: Remote, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="ctworkflow.effects.git")
+    base = _seed_commit(remote.seed, ".gitignore", "build/\n*.pyc\n")
+    with git.workspace(remote.url, base) as first:
+        # A run: a new test file, a changed and a deleted tracked file, ignored build output.
+        (first / "tests").mkdir()
+        (first / "tests" / "test_new.py").write_text("def test_x() -> None: ...\n")
+        (first / "README.md").write_text("changed by a run\n")
+        (first / "src" / "module.py").unlink()
+        (first / "build" / "lib").mkdir(parents=True)
+        (first / "build" / "lib" / "out.so").write_text("binary\n")
+        (first / "src" / "module.pyc").write_text("cache\n")
+        expected = ["README.md", "src/module.py", "tests/test_new.py"]
+        assert _status_paths(first) == expected
+        assert git.changed_paths(first) == expected
+    assert _resets(caplog) == 0
+
+    with git.workspace(remote.url, base) as second:
+        assert second == first
+        assert _resets(caplog) == 1  # undone in place, not checked out and cleaned whole
+        assert (second / "README.md").read_text() == "hello\n"
+        assert (second / "src" / "module.py").read_text() == "VALUE = 1\n"
+        assert not (second / "tests").exists()
+        assert not (second / "build").exists()
+        assert not (second / "src" / "module.pyc").exists()
+        ignored = ["status", "--porcelain", "--untracked-files=all", "--ignored"]
+        assert _git(*ignored, cwd=second) == ""
+        assert git.changed_paths(second) == []
+        (second / "src" / "another.py").write_text("NEW = 2\n")
+        assert git.changed_paths(second) == ["src/another.py"]
+
+
+def test_the_change_check_sees_a_file_whose_folder_times_were_set_back(
+    git: Git, remote: Remote
+) -> None:
+    with git.workspace(remote.url, remote.base) as workspace:
+        before = (workspace / "src").stat()
+        (workspace / "src" / "sneaky.py").write_text("x = 1\n")
+        os.utime(workspace / "src", ns=(before.st_atime_ns, before.st_mtime_ns))
+        assert git.changed_paths(workspace) == ["src/sneaky.py"]
+
+
+@pytest.mark.parametrize("damage", ["staged", "link", "state"])
+def test_a_workspace_its_reset_cannot_prove_clean_is_cleaned_whole(
+    git: Git, remote: Remote, tmp_path: Path, caplog: pytest.LogCaptureFixture, damage: str
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="ctworkflow.effects.git")
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "keep.txt").write_text("keep\n")
+    with git.workspace(remote.url, remote.base) as first:
+        (first / "left.txt").write_text("left\n")
+        if damage == "staged":  # the run changed the index itself
+            _git("add", "--", "left.txt", cwd=first)
+        elif damage == "link":  # a tracked folder replaced by a link out of the workspace
+            (first / "src" / "module.py").unlink()
+            (first / "src").rmdir()
+            (first / "src").symlink_to(outside, target_is_directory=True)
+        else:  # the slot's record is unreadable
+            (first.parent / f"{first.name}.state").write_text("{not json")
+
+    with git.workspace(remote.url, remote.base) as second:
+        assert second == first
+        assert _resets(caplog) == 0
+        assert (second / "src").is_dir() and not (second / "src").is_symlink()
+        assert (second / "src" / "module.py").read_text() == "VALUE = 1\n"
+        assert not (second / "left.txt").exists()
+        assert git.changed_paths(second) == []
+        assert _git("status", "--porcelain", "--untracked-files=all", "--ignored", cwd=second) == ""
+    assert sorted(p.name for p in outside.iterdir()) == ["keep.txt"]
+    assert (outside / "keep.txt").read_text() == "keep\n"
+
+    with git.workspace(remote.url, remote.base) as third:  # proven clean again: reset next time
+        assert third == first
+        assert _resets(caplog) == 1

@@ -12,14 +12,16 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ctworkflow import errors
+from ctworkflow.effects.git import snapshots
 from ctworkflow.effects.git.base import logger, mirror_key
+from ctworkflow.effects.git.kept import KeptWorkspaces
 from ctworkflow.effects.git.mirrors import Mirrors
 
 #: Reusable workspaces per remote on a host (at most this many runs of one remote at once).
 WORKSPACE_SLOTS = 64
 
 
-class Worktrees(Mirrors):
+class Worktrees(Mirrors, KeptWorkspaces):
     """Worktrees of the mirrors, under ``cache_dir/worktrees``."""
 
     @contextmanager
@@ -47,10 +49,12 @@ class Worktrees(Mirrors):
     def workspace(self, remote: str, commit: str) -> Iterator[Path]:
         """A worktree at ``commit`` that the next run on this host reuses (a component run's).
 
-        A free slot (``<key>-slot<n>``, held by an ``flock``) is switched to ``commit`` and
-        cleaned of everything the last run left (``checkout --force`` + ``clean -ffdx``), which
-        rewrites only what changed instead of checking the whole tree out again. A slot that
-        cannot be reused is made anew; with every slot busy this is :meth:`worktree`.
+        A free slot (``<key>-slot<n>``, held by an ``flock``) still at ``commit`` is reset by
+        undoing exactly what the last run changed (:meth:`_reset`); one at another commit, or
+        whose state the reset cannot prove clean, is switched and cleaned whole
+        (``checkout --force`` + ``clean -ffdx``), and one that cannot be reused is made anew.
+        Either way the slot's snapshot (:mod:`.snapshots`) is then taken for the next run and
+        the change check. With every slot busy this is :meth:`worktree`.
         """
         path = self._mirror_with(remote, commit)
         key = mirror_key(remote)
@@ -62,8 +66,11 @@ class Worktrees(Mirrors):
             return
         fd, directory = slot
         try:
-            if not self._reuse(path, directory, commit):
-                self._renew_slot(key, path, directory, commit)
+            if not self._reset(path, directory, commit):
+                snapshots.forget(directory)
+                if not self._reuse(path, directory, commit):
+                    self._renew_slot(key, path, directory, commit)
+                self._snapshot(directory, commit)
             yield directory
         finally:
             os.close(fd)  # releases the slot
@@ -80,6 +87,64 @@ class Worktrees(Mirrors):
                 continue
             return fd, self._worktrees / f"{key}-slot{index}"
         return None
+
+    def _reset(self, mirror: Path, directory: Path, commit: str) -> bool:
+        """Undo exactly what the last run changed in a slot at ``commit``; False if it cannot.
+
+        The snapshot names the folders the run touched; their entries the commit lacks
+        (untracked and ignored alike) are deleted, the tracked files git finds changed are
+        checked out again from the index. The proof: a new snapshot, taken before the check,
+        shows no entry the commit lacks in any folder that moved, every folder is a real one,
+        and git finds no tracked change. An index the run changed, a link in a folder's place,
+        a ``.git`` that moved: False, and the slot is cleaned whole or rebuilt.
+        """
+        if not _points_at(directory, mirror):
+            return False
+        changes = self._since_snapshot(directory)
+        if changes is None or changes.snapshot.commit != commit:
+            return False
+        if any(entry[0] != " " for entry in changes.tracked):
+            return False  # the run staged something: the index itself must be rebuilt
+        try:
+            snapshots.remove(directory, changes.new)
+        except OSError:
+            return False
+        if changes.tracked:
+            restore = ["checkout-index", "--force", "-z", "--stdin"]
+            paths = "".join(f"{entry[3:]}\0" for entry in changes.tracked)
+            if not self._git(restore, cwd=directory, what="git checkout-index", input=paths).ok:
+                return False
+        proof = snapshots.take(directory, changes.tree, commit)
+        moved = snapshots.moved(changes.snapshot, proof)
+        left = snapshots.new_entries(directory, changes.tree, moved)
+        if (
+            left != []
+            or not snapshots.all_real_folders(proof)
+            or proof.link != changes.snapshot.link
+        ):
+            logger.warning(
+                "workspace %s is not clean after its reset; cleaning it whole", directory
+            )
+            return False
+        # Restored files are checked again; with none, git's first look is the proof.
+        if changes.tracked and self._tracked_changes(directory) != []:
+            return False
+        snapshots.save(directory, proof)
+        logger.debug(
+            "workspace %s reset: %d entries removed, %d files restored",
+            directory,
+            len(changes.new),
+            len(changes.tracked),
+            extra={"action": "reset_workspace"},
+        )
+        return True
+
+    def _snapshot(self, directory: Path, commit: str) -> None:
+        """Take a clean slot's snapshot for the next reset and change check (none if odd)."""
+        tree = self._tree(directory, commit)
+        snapshot = snapshots.take(directory, tree, commit)
+        if not tree.has_submodules and snapshots.all_real_folders(snapshot):
+            snapshots.save(directory, snapshot)
 
     def _reuse(self, mirror: Path, directory: Path, commit: str) -> bool:
         """Bring a kept workspace to ``commit`` with nothing else in it; False if it cannot.
