@@ -78,11 +78,11 @@ def test_a_worker_started_the_readme_way_logs_its_tasks_at_info(
 def test_json_log_lines_carry_the_session_step_attempt_and_component(
     workflow_db: str, redis_server: servers.RedisServer, tmp_path: Path
 ) -> None:
-    # Given one worker for both queues, logging JSON.
+    # Given one worker for every queue, logging JSON.
     project = make_project(tmp_path / "shop", agent="scaffold")
     env = env_for(tmp_path, workflow_db, redis_server, CTW_LOG_FORMAT="json")
     log = tmp_path / "worker.log"
-    queues = f"{constants.ORCHESTRATION_QUEUE},{constants.COMPONENT_QUEUE}"
+    queues = ",".join(constants.QUEUES)
     argv = [
         "celery",
         "-A",

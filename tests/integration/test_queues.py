@@ -9,7 +9,7 @@ from celery import Celery
 from ctworkflow import constants
 from tests import servers
 
-QUEUES = (constants.ORCHESTRATION_QUEUE, constants.COMPONENT_QUEUE)
+QUEUES = constants.QUEUES
 
 
 @pytest.mark.parametrize("target", QUEUES)
