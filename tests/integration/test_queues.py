@@ -4,8 +4,6 @@ and a slow validation, on its own queue, holds no step of another session."""
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,15 +14,12 @@ import redis
 from celery import Celery
 
 from ctworkflow import api, constants
-from ctworkflow.config import get_settings
 from ctworkflow.domain import model
 from ctworkflow.domain.layouts import Layout, test_file_path
 from ctworkflow.domain.states import ParentStep, ResultStatus, SessionStatus
 from tests import servers
-from tests.conftest import fresh_database
+from tests.cli_support import ROOT, worker
 from tests.workflow_support import Project, make_project, wait_for, wait_until_terminal
-
-ROOT = Path(__file__).parents[2]
 
 QUEUES = constants.QUEUES
 
@@ -72,29 +67,13 @@ QUICK_RUN = {"max_mutants": 0, "flaky_runs": 0}
 
 @contextmanager
 def worker_process(queue: str, app: str, env: dict[str, str], logs: Path) -> Iterator[str]:
-    """A real worker process consuming ``queue`` alone; its node name. Stopped after."""
+    """A real worker process, of one pool process, consuming ``queue`` alone; its node name
+    (its log: ``logs/NODE.log``). Stopped after, once its running task ended."""
     node = f"{queue.split('.')[-1]}-{uuid.uuid4().hex[:6]}@test"
-    with (logs / f"{node}.log").open("wb") as log:
-        process = subprocess.Popen(
-            [
-                *(sys.executable, "-m", "celery", "-A", app, "worker", "-Q", queue),
-                *("--pool=prefork", "--concurrency=1", "--loglevel=INFO", "-n", node),
-                *("--without-mingle", "--without-gossip"),
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=log,
-        )
-    try:
+    argv = ["celery", "-A", app, "worker", "-Q", queue, "--pool=prefork", "--concurrency=1",
+            "--loglevel=INFO", "-n", node, "--without-mingle", "--without-gossip"]  # fmt: skip
+    with worker(argv, env, logs / f"{node}.log", stop_within_s=60):
         yield node
-    finally:
-        process.terminate()  # the process we started, by its id
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
 
 
 def running(client: Celery, node: str, task: str) -> list[str]:
@@ -113,17 +92,10 @@ def steps_of(project: Project, session_id: uuid.UUID) -> dict[str, model.Interac
 # one process each: minutes on a loaded 2-core machine, so a deadline of its own.
 @pytest.mark.timeout(900)
 def test_steps_of_other_sessions_move_while_a_slow_validation_runs(
-    request: pytest.FixtureRequest,
-    redis_server: servers.RedisServer,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    postgres_db: str, redis_server: servers.RedisServer, tmp_path: Path
 ) -> None:
     # Given a worker per queue, each with one process, on broker and result databases no
     # other worker reads: the orchestration worker's one slot is all the steps have.
-    database = fresh_database(request, "postgresql", tmp_path)
-    monkeypatch.setenv("CTW_DATABASE_URL", database)
-    monkeypatch.setenv("CTW_RETRY_BACKOFF_S", "0.2")
-    get_settings.cache_clear()
     broker, results = redis_server.url(10), redis_server.url(11)
     for url in (broker, results):
         redis.Redis.from_url(url).flushdb()
