@@ -117,7 +117,7 @@ class Fleet:
     def start(self, client: Celery, timeout_s: float = 60.0) -> None:
         """Start the workers and wait until every one answers a ping."""
         self.logs.mkdir(parents=True, exist_ok=True)
-        queues = f"{constants.ORCHESTRATION_QUEUE},{constants.COMPONENT_QUEUE}"
+        queues = ",".join(constants.QUEUES)
         for index in range(self.count):
             name = f"bench{index}-{uuid.uuid4().hex[:6]}@%h"
             with (self.logs / f"worker-{index}.log").open("ab") as log:

@@ -1,6 +1,6 @@
 """The benchmark's worker app: the production app, plus the no-op tasks of the bare chords.
 
-    celery -A benchmarks.worker_app worker -Q ctw.orchestration,ctw.components
+    celery -A benchmarks.worker_app worker -Q ctw.orchestration,ctw.components,ctw.verification
 
 The same worker processes serve both the bare chords and the orchestrated sessions. The no-op
 tasks, agent and runner are registered here only, never in the production app.

@@ -17,13 +17,15 @@ broker_url = _settings.celery_broker_url
 result_backend = _settings.celery_result_backend
 
 # Each queue has its own exchange and routing key. A queue declared by name only is bound to the
-# default queue's exchange and key, so every message would reach both queues.
+# default queue's exchange and key, so every message would reach every queue.
 task_queues = tuple(
-    Queue(name, Exchange(name, type="direct"), routing_key=name)
-    for name in (constants.ORCHESTRATION_QUEUE, constants.COMPONENT_QUEUE)
+    Queue(name, Exchange(name, type="direct"), routing_key=name) for name in constants.QUEUES
 )
 task_default_queue = constants.ORCHESTRATION_QUEUE
-task_routes = {name: {"queue": constants.COMPONENT_QUEUE} for name in constants.COMPONENT_TASKS}
+task_routes = {
+    **{name: {"queue": constants.COMPONENT_QUEUE} for name in constants.COMPONENT_TASKS},
+    **{name: {"queue": constants.VERIFICATION_QUEUE} for name in constants.VERIFICATION_TASKS},
+}
 
 task_serializer = "json"
 result_serializer = "json"

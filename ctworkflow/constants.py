@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from typing import Final
 
-#: Short orchestration steps (initialize, spawn, validate, finalize, cancel).
+#: Short orchestration steps (initialize, spawn, finalize, release, reconcile, webhooks).
 ORCHESTRATION_QUEUE: Final = "ctw.orchestration"
 #: Long component testing runs (agents and test runners).
 COMPONENT_QUEUE: Final = "ctw.components"
+#: Validation: a round's chord callback, which runs the target's tests outside a component run
+#: (minutes for a slow suite), kept off the orchestration queue so no step waits behind it.
+VERIFICATION_QUEUE: Final = "ctw.verification"
+#: Every queue: what a worker of all of them (``ctw worker``, ``ctw demo``) consumes.
+QUEUES: Final = (ORCHESTRATION_QUEUE, COMPONENT_QUEUE, VERIFICATION_QUEUE)
 
 START_CONTEXT_TESTING: Final = "ctworkflow.start_context_testing"
 INITIALIZE: Final = "ctworkflow.context.initialize"
@@ -26,7 +31,6 @@ ORCHESTRATION_TASKS: Final = (
     START_CONTEXT_TESTING,
     INITIALIZE,
     SPAWN,
-    VALIDATE,
     FINALIZE,
     RELEASE_BRANCH,
     RECONCILE,
@@ -35,3 +39,4 @@ ORCHESTRATION_TASKS: Final = (
     SWEEP_WEBHOOKS,
 )
 COMPONENT_TASKS: Final = (RUN_COMPONENT,)
+VERIFICATION_TASKS: Final = (VALIDATE,)

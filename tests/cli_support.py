@@ -6,12 +6,15 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 CTW = Path(sys.executable).with_name("ctw")
+#: The repository's top level: where the deployment's Celery apps (``workers/``) are.
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @dataclass(frozen=True)
@@ -64,3 +67,24 @@ def ok(result: Result) -> Result:
     """``result``, once it is known to have exited 0."""
     assert result.code == 0, result.stderr + result.stdout
     return result
+
+
+@contextmanager
+def worker(
+    argv: Sequence[str], env: dict[str, str], log: Path, *, stop_within_s: float = 30
+) -> Iterator[subprocess.Popen[bytes]]:
+    """A worker subprocess (``python -m ARGV``) started as a user does from the repository's
+    top level; stderr kept in ``log``; stopped after."""
+    with log.open("wb") as err:
+        process = subprocess.Popen(
+            [sys.executable, "-m", *argv], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err
+        )
+        try:
+            yield process
+        finally:
+            process.terminate()  # the process we started, by its id
+            try:
+                process.wait(stop_within_s)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)

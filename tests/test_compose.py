@@ -26,7 +26,7 @@ from tests.cli_support import CTW, base_env
 
 ROOT = Path(__file__).parent.parent
 SETTINGS = {f"CTW_{name.upper()}" for name in Settings.model_fields}
-QUEUES = {constants.ORCHESTRATION_QUEUE, constants.COMPONENT_QUEUE}
+QUEUES = set(constants.QUEUES)
 
 
 @pytest.fixture(scope="module")
@@ -80,18 +80,28 @@ def test_every_ctw_setting_named_in_compose_exists(services: dict[str, Any]) -> 
 
 
 def test_workers_run_our_app_on_our_queues(services: dict[str, Any]) -> None:
-    for name, queue in (
-        ("orchestration", constants.ORCHESTRATION_QUEUE),
-        ("components", constants.COMPONENT_QUEUE),
+    for name, queues in (
+        ("orchestration", [constants.ORCHESTRATION_QUEUE]),
+        # Validation runs the target's tests as component runs do: the component workers take
+        # it unless a verification worker is added.
+        ("components", [constants.COMPONENT_QUEUE, constants.VERIFICATION_QUEUE]),
     ):
         command = services[name]["command"]
         assert command[:1] == ["celery"] and "worker" in command
         module = importlib.import_module(option(command, "-A"))
         assert module.app.main == "ctworkflow"
-        assert option(command, "-Q").split(",") == [queue]
+        assert option(command, "-Q").split(",") == queues
         assert services[name]["depends_on"]["migrate"]["condition"] == (
             "service_completed_successfully"
         )
+    # Every queue has a consumer: a queue nobody reads leaves its sessions waiting.
+    consumed = {
+        queue
+        for service in services.values()
+        if "worker" in service.get("command", [])
+        for queue in option(service["command"], "-Q").split(",")
+    }
+    assert consumed == QUEUES
     # The component worker scales (--scale components=N): no fixed name, no host port.
     assert "container_name" not in services["components"]
     assert "ports" not in services["components"]

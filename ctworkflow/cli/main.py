@@ -60,7 +60,7 @@ def _program(
 def worker(
     queue: Annotated[
         list[str] | None,
-        typer.Option(help="orchestration, components or all (default); repeatable."),
+        typer.Option(help="orchestration, components, verification or all (default); repeatable."),
     ] = None,
     concurrency: Annotated[int | None, typer.Option(help="Worker processes.", min=1)] = None,
     pool: Annotated[str | None, typer.Option(help="Celery pool: prefork, threads, solo.")] = None,
@@ -69,7 +69,7 @@ def worker(
     ] = None,
     hostname: Annotated[str | None, typer.Option(help="Worker node name.")] = None,
 ) -> None:
-    """Run a Celery worker for one or both queues (replaces this process)."""
+    """Run a Celery worker for some or all queues (replaces this process)."""
     argv = workers.worker_argv(
         workers.parse_queues(queue or []),
         concurrency=concurrency,

@@ -1,4 +1,4 @@
-"""``ctw worker``: the argv of a Celery worker for one or both queues (never a shell string)."""
+"""``ctw worker``: the argv of a Celery worker for some or all queues (never a shell string)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,13 @@ from ctworkflow import constants, errors
 QUEUES: Final = {
     "orchestration": constants.ORCHESTRATION_QUEUE,
     "components": constants.COMPONENT_QUEUE,
+    "verification": constants.VERIFICATION_QUEUE,
 }
 
 
 def parse_queues(names: Sequence[str]) -> list[str]:
-    """Broker queue names from ``orchestration``/``components``/``all`` (or the real names)."""
+    """Broker queue names from ``orchestration``/``components``/``verification``/``all`` (or
+    the real names); nothing named means all of them."""
     chosen: list[str] = []
     for name in names or ["all"]:
         for part in name.split(","):
@@ -28,9 +30,8 @@ def parse_queues(names: Sequence[str]) -> list[str]:
             elif key in QUEUES.values():
                 wanted = [key]
             else:
-                raise errors.InvalidInput(
-                    f"unknown queue {key!r}: expected orchestration, components or all"
-                )
+                expected = ", ".join(QUEUES)
+                raise errors.InvalidInput(f"unknown queue {key!r}: expected {expected} or all")
             chosen += [q for q in wanted if q not in chosen]
     return chosen
 
@@ -44,11 +45,15 @@ def worker_argv(
     hostname: str | None = None,
     python: str = sys.executable,
 ) -> list[str]:
-    """The command that runs a Celery worker of our app consuming ``queues``."""
+    """The command that runs a Celery worker of our app consuming ``queues``.
+
+    A worker of no orchestration queue runs the target's code only (component runs,
+    validation): the component workers' app, whose start-up checks are the same.
+    """
     app = (
-        "ctworkflow.workers.components"
-        if list(queues) == [constants.COMPONENT_QUEUE]
-        else "ctworkflow.workers.orchestration"
+        "ctworkflow.workers.orchestration"
+        if constants.ORCHESTRATION_QUEUE in queues
+        else "ctworkflow.workers.components"
     )
     argv = [python, "-m", "celery", "-A", app, "worker", "-Q", ",".join(queues)]
     if loglevel is not None:  # else CTW_LOG_LEVEL (INFO by default): ctworkflow.logs

@@ -81,12 +81,16 @@ def round_signatures(
     attempt: int,
     run_ids: Sequence[uuid.UUID],
 ) -> tuple[list[Signature[Any]], Signature[Any]]:
-    """The chord of one round: a component run per child, then validation."""
+    """The chord of one round: a component run per child, then validation.
+
+    Validation runs the target's tests (minutes for a slow suite): it goes to the verification
+    queue, so no orchestration step of another session waits behind it.
+    """
     wire_scope = scope.to_json()
     callback = app.signature(
         constants.VALIDATE,
         args=(wire_scope, str(session_id), attempt),
-        queue=constants.ORCHESTRATION_QUEUE,
+        queue=constants.VERIFICATION_QUEUE,
         argsrepr=session_argsrepr(session_id, attempt),
         ignore_result=True,
     )
@@ -150,7 +154,7 @@ class CeleryDispatcher:
                 constants.VALIDATE,
                 # What the chord would hand it first: the header's results (none here).
                 args=([], scope.to_json(), str(session_id), attempt),
-                queue=constants.ORCHESTRATION_QUEUE,
+                queue=constants.VERIFICATION_QUEUE,
                 argsrepr=session_argsrepr(session_id, attempt),
                 ignore_result=True,
             )

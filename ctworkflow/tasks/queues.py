@@ -15,7 +15,7 @@ from kombu.exceptions import ChannelError, OperationalError
 from ctworkflow import constants
 from ctworkflow.tasks.app import app
 
-QUEUES = (constants.ORCHESTRATION_QUEUE, constants.COMPONENT_QUEUE)
+QUEUES = constants.QUEUES
 
 
 def queue_depths(timeout_s: int = 3) -> dict[str, int] | None:

@@ -1,6 +1,6 @@
-"""Worker for component runs.
+"""Worker for the target's code: component runs, and validation (the verification queue).
 
-celery -A ctworkflow.workers.components worker -Q ctw.components
+celery -A ctworkflow.workers.components worker -Q ctw.components,ctw.verification
 """
 
 from __future__ import annotations

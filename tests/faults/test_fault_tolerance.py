@@ -93,7 +93,7 @@ class Fleet:
             f"worker-{index}",
             "worker",
             "-Q",
-            f"{constants.ORCHESTRATION_QUEUE},{constants.COMPONENT_QUEUE}",
+            ",".join(constants.QUEUES),
             "--pool=prefork",
             "--concurrency=1",
             "-n",

@@ -1,7 +1,7 @@
 """The real worker app, plus two fault-test hooks: every task message is published twice,
 and every task execution is logged (``FAULTS_LOG_DIR``) so the test can count duplicates.
 
-    celery -A tests.faults.worker_app worker -Q ctw.orchestration,ctw.components
+    celery -A tests.faults.worker_app worker -Q ctw.orchestration,ctw.components,ctw.verification
 """
 
 from __future__ import annotations

@@ -61,17 +61,24 @@ def celery_worker_session(redis_server: servers.RedisServer) -> Iterator[WorkCon
 
 
 @pytest.fixture
-def workflow_db(
-    celery_worker_session: WorkController,
-    request: pytest.FixtureRequest,
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
+def postgres_db(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[str]:
-    """A fresh PostgreSQL database, quick retries, and the worker ready to run sessions."""
+    """A fresh PostgreSQL database, the configured one, with quick retries (no worker: for the
+    tests that start their own)."""
     url = fresh_database(request, "postgresql", tmp_path)
     monkeypatch.setenv("CTW_DATABASE_URL", url)
     monkeypatch.setenv("CTW_RETRY_BACKOFF_S", "0.2")
-    monkeypatch.setenv("CTW_MAX_FIX_ROUNDS", "1")
     get_settings.cache_clear()
     yield url
     db.close_engine(url)
+
+
+@pytest.fixture
+def workflow_db(
+    celery_worker_session: WorkController, postgres_db: str, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    """A fresh PostgreSQL database, quick retries, and the worker ready to run sessions."""
+    monkeypatch.setenv("CTW_MAX_FIX_ROUNDS", "1")
+    get_settings.cache_clear()
+    return postgres_db

@@ -3,10 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,30 +11,8 @@ from celery import Celery
 from ctworkflow import constants
 from ctworkflow.domain.states import SessionStatus
 from tests import servers
-from tests.cli_support import server_env
+from tests.cli_support import server_env, worker
 from tests.workflow_support import make_project, wait_for, wait_until_terminal
-
-ROOT = Path(__file__).parents[2]
-
-
-@contextmanager
-def worker(
-    argv: Sequence[str], env: dict[str, str], log: Path
-) -> Iterator[subprocess.Popen[bytes]]:
-    """A worker subprocess started as a user does; stderr kept in ``log``; stopped after."""
-    with log.open("wb") as err:
-        process = subprocess.Popen(
-            [sys.executable, "-m", *argv], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=err
-        )
-        try:
-            yield process
-        finally:
-            process.terminate()  # the process we started, by its id
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
 
 
 def client(broker: str, backend: str) -> Celery:
@@ -78,11 +52,11 @@ def test_a_worker_started_the_readme_way_logs_its_tasks_at_info(
 def test_json_log_lines_carry_the_session_step_attempt_and_component(
     workflow_db: str, redis_server: servers.RedisServer, tmp_path: Path
 ) -> None:
-    # Given one worker for both queues, logging JSON.
+    # Given one worker for every queue, logging JSON.
     project = make_project(tmp_path / "shop", agent="scaffold")
     env = env_for(tmp_path, workflow_db, redis_server, CTW_LOG_FORMAT="json")
     log = tmp_path / "worker.log"
-    queues = f"{constants.ORCHESTRATION_QUEUE},{constants.COMPONENT_QUEUE}"
+    queues = ",".join(constants.QUEUES)
     argv = [
         "celery",
         "-A",

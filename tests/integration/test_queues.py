@@ -1,15 +1,27 @@
-"""Each queue has its own exchange and routing key: a message routed to one reaches it only."""
+"""Each queue has its own exchange and routing key: a message routed to one reaches it only;
+and a slow validation, on its own queue, holds no step of another session."""
 
 from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import redis
 from celery import Celery
 
-from ctworkflow import constants
+from ctworkflow import api, constants
+from ctworkflow.domain import model
+from ctworkflow.domain.layouts import Layout, test_file_path
+from ctworkflow.domain.states import ParentStep, ResultStatus, SessionStatus
 from tests import servers
+from tests.cli_support import ROOT, worker
+from tests.workflow_support import Project, make_project, wait_for, wait_until_terminal
 
-QUEUES = (constants.ORCHESTRATION_QUEUE, constants.COMPONENT_QUEUE)
+QUEUES = constants.QUEUES
 
 
 @pytest.mark.parametrize("target", QUEUES)
@@ -37,3 +49,115 @@ def test_a_message_routed_to_one_queue_reaches_only_that_queue(
     lengths = {name: client.llen(name) for name in QUEUES}
     assert lengths == {name: int(name == target) for name in QUEUES}
     client.flushdb()
+
+
+#: A test of the project's own that takes its time: what validation runs again, twice (at the
+#: base and with the round's files), on the verification worker.
+SLOW_TEST = '''"""The project's own test of {module}: slow, as real suites are."""
+
+import time
+
+
+def test_takes_its_time() -> None:
+    time.sleep(20)
+'''
+#: Settings that keep the slow project's component run short: no mutants, no repeated runs.
+QUICK_RUN = {"max_mutants": 0, "flaky_runs": 0}
+
+
+@contextmanager
+def worker_process(queue: str, app: str, env: dict[str, str], logs: Path) -> Iterator[str]:
+    """A real worker process, of one pool process, consuming ``queue`` alone; its node name
+    (its log: ``logs/NODE.log``). Stopped after, once its running task ended."""
+    node = f"{queue.split('.')[-1]}-{uuid.uuid4().hex[:6]}@test"
+    argv = ["celery", "-A", app, "worker", "-Q", queue, "--pool=prefork", "--concurrency=1",
+            "--loglevel=INFO", "-n", node, "--without-mingle", "--without-gossip"]  # fmt: skip
+    with worker(argv, env, logs / f"{node}.log", stop_within_s=60):
+        yield node
+
+
+def running(client: Celery, node: str, task: str) -> list[str]:
+    """The argument summaries (session ids) of ``task`` that ``node`` runs now."""
+    active = client.control.inspect([node], timeout=2).active() or {}
+    return [str(t["args"]) for t in active.get(node, []) if t["name"] == task]
+
+
+def steps_of(project: Project, session_id: uuid.UUID) -> dict[str, model.Interaction]:
+    """The session's interactions by step, as recorded now."""
+    details = api.session_details(project.scope, session_id)
+    return {i.step: i for i in details.interactions}
+
+
+# Two whole sessions, one with a test file of 20 s run at least three times, on three workers of
+# one process each: minutes on a loaded 2-core machine, so a deadline of its own.
+@pytest.mark.timeout(900)
+def test_steps_of_other_sessions_move_while_a_slow_validation_runs(
+    postgres_db: str, redis_server: servers.RedisServer, tmp_path: Path
+) -> None:
+    # Given a worker per queue, each with one process, on broker and result databases no
+    # other worker reads: the orchestration worker's one slot is all the steps have.
+    broker, results = redis_server.url(10), redis_server.url(11)
+    for url in (broker, results):
+        redis.Redis.from_url(url).flushdb()
+    env = {
+        **os.environ,  # the test's settings: its data folder, installer cache, agent paths
+        "CTW_BROKER_URL": broker,
+        "CTW_RESULT_BACKEND": results,
+        "PYTHONPATH": str(ROOT),
+    }
+    # A project whose test file sleeps (its agent keeps the file), and a quick one.
+    slow = make_project(tmp_path / "slow", modules=("user",), settings=QUICK_RUN)
+    (module,) = (c.module_name for c in slow.components)
+    slow.push({test_file_path(Layout.PYTHON, module): SLOW_TEST.format(module=module)}, "Slow")
+    slow.plan({module: ["keep"]})
+    quick = make_project(tmp_path / "quick", modules=("user",))
+    client = Celery(broker=broker, backend=results)
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    with (
+        worker_process(constants.ORCHESTRATION_QUEUE, "workers.orchestration", env, logs) as steps,
+        worker_process(constants.COMPONENT_QUEUE, "workers.components", env, logs),
+        worker_process(constants.VERIFICATION_QUEUE, "workers.components", env, logs) as verifier,
+    ):
+
+        def start(project: Project) -> uuid.UUID:
+            sent = client.send_task(
+                constants.START_CONTEXT_TESTING,
+                kwargs={**project.scope.to_json(), "context": project.context.module_name},
+                queue=constants.ORCHESTRATION_QUEUE,
+            )
+            return uuid.UUID(sent.get(timeout=120))
+
+        first = start(slow)
+        # When the first session's validation runs its slow test file on the verification
+        # worker ...
+        wait_for(
+            lambda: any(str(first) in a for a in running(client, verifier, constants.VALIDATE)),
+            timeout_s=300,
+            what="the slow session's validation to run on the verification worker",
+        )
+        second = start(quick)
+
+        # Then the second session is initialized and its round spawned (its components run)
+        # while the first one's validation still runs: no step waited behind it.
+        def spawned() -> bool:
+            details = api.session_details(quick.scope, second)
+            return bool(details.children)  # created by the spawn step, with its round
+
+        wait_for(spawned, timeout_s=300, what="the second session's round to be spawned")
+        assert any(str(first) in a for a in running(client, verifier, constants.VALIDATE))
+        round_of_first = steps_of(slow, first)[ParentStep.SPAWN_COMPONENT_TESTING_SESSIONS]
+        assert round_of_first.outcome is None, "the slow validation had already ended"
+        initialized = steps_of(quick, second)[ParentStep.INITIALIZE]
+        assert initialized.outcome is not None and initialized.outcome.status is ResultStatus.OK
+        # And both sessions end complete, each validated on the verification worker, never on
+        # the orchestration worker.
+        for project, session_id in ((slow, first), (quick, second)):
+            ended = wait_until_terminal(project.scope, session_id, timeout_s=600)
+            assert ended.status is SessionStatus.COMPLETE, ended.error
+        client.close()
+    validations = {
+        node: (logs / f"{node}.log").read_text().count(f"{constants.VALIDATE}[")
+        for node in (steps, verifier)
+    }
+    assert validations[steps] == 0 and validations[verifier] >= 2, validations

@@ -72,14 +72,18 @@ def test_the_status_task_by_name_returns_a_summary_scoped_like_the_entry_task(
     assert str(project.scope.project_id) not in str(raised.value)
 
 
-def test_metrics_show_the_depth_of_both_redis_queues(
+def test_metrics_show_the_depth_of_every_redis_queue(
     workflow_db: str, redis_server: servers.RedisServer, tmp_path: Path
 ) -> None:
     # A broker database no worker reads: what is sent there waits.
     idle = redis_server.url(7)
     with running_server(tmp_path, CTW_BROKER_URL=idle) as server, client_app(idle) as app:
         before = requests.get(f"{server.url}/metrics", timeout=10).text
-        for queue, count in (("ctw.components", 3), ("ctw.orchestration", 1)):
+        for queue, count in (
+            ("ctw.components", 3),
+            ("ctw.orchestration", 1),
+            ("ctw.verification", 2),
+        ):
             for _ in range(count):
                 app.send_task("ctworkflow.component.run", args=({}, "x", 1), queue=queue)
         after = requests.get(f"{server.url}/metrics", timeout=10).text
@@ -88,6 +92,7 @@ def test_metrics_show_the_depth_of_both_redis_queues(
     assert metric(before, 'ctw_queue_depth{queue="ctw.components"}') == 0
     assert metric(after, 'ctw_queue_depth{queue="ctw.components"}') == 3
     assert metric(after, 'ctw_queue_depth{queue="ctw.orchestration"}') == 1
+    assert metric(after, 'ctw_queue_depth{queue="ctw.verification"}') == 2
     assert metric(after, "ctw_broker_up") == 1
 
 
@@ -107,6 +112,7 @@ def test_metrics_on_the_embedded_broker_count_its_waiting_messages(tmp_path: Pat
 
     assert metric(text, 'ctw_queue_depth{queue="ctw.components"}') == 2
     assert metric(text, 'ctw_queue_depth{queue="ctw.orchestration"}') == 0
+    assert metric(text, 'ctw_queue_depth{queue="ctw.verification"}') == 0
 
 
 def test_metrics_say_when_the_broker_is_down(workflow_db: str, tmp_path: Path) -> None:

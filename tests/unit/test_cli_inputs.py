@@ -23,7 +23,11 @@ def test_a_setting_without_key_and_value_is_refused(bad: str) -> None:
 
 
 def test_queue_names_expand_and_keep_their_order_once() -> None:
-    assert workers.parse_queues([]) == [constants.ORCHESTRATION_QUEUE, constants.COMPONENT_QUEUE]
+    assert workers.parse_queues([]) == [
+        constants.ORCHESTRATION_QUEUE,
+        constants.COMPONENT_QUEUE,
+        constants.VERIFICATION_QUEUE,
+    ]
     assert workers.parse_queues(["components"]) == [constants.COMPONENT_QUEUE]
     assert workers.parse_queues(["components,orchestration", "ctw.components"]) == [
         constants.COMPONENT_QUEUE,
@@ -54,5 +58,14 @@ def test_worker_argv_runs_our_app_on_the_chosen_queues() -> None:
     ]
     both = workers.worker_argv(workers.parse_queues(["all"]), pool="solo", python="/py")
     assert both[3:7] == ["-A", "ctworkflow.workers.orchestration", "worker", "-Q"]
-    assert both[7] == "ctw.orchestration,ctw.components"
+    assert both[7] == "ctw.orchestration,ctw.components,ctw.verification"
     assert both[-2:] == ["--pool", "solo"]
+    # A worker of the target's code alone (runs, validation) is the component workers' app.
+    verifier = workers.worker_argv(workers.parse_queues(["verification"]), python="/py")
+    assert verifier[3:8] == [
+        "-A",
+        "ctworkflow.workers.components",
+        "worker",
+        "-Q",
+        "ctw.verification",
+    ]

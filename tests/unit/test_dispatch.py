@@ -25,7 +25,13 @@ from ctworkflow.tasks import component, context, maintenance, webhooks  # noqa: 
 from ctworkflow.tasks.app import app as ctworkflow_app
 from ctworkflow.tasks.dispatch import CeleryDispatcher, run_task_id, step_task_id
 
-QUEUES = (constants.ORCHESTRATION_QUEUE, constants.COMPONENT_QUEUE)
+QUEUES = constants.QUEUES
+#: The queue of each kind of task.
+QUEUE_OF = {
+    **dict.fromkeys(constants.ORCHESTRATION_TASKS, constants.ORCHESTRATION_QUEUE),
+    **dict.fromkeys(constants.COMPONENT_TASKS, constants.COMPONENT_QUEUE),
+    **dict.fromkeys(constants.VERIFICATION_TASKS, constants.VERIFICATION_QUEUE),
+}
 SCOPE = Scope(account_id=uuid.uuid4(), project_id=uuid.uuid4(), user_id="ops")
 
 
@@ -82,8 +88,7 @@ def fits(sent: Sent) -> None:
     task = ctworkflow_app.tasks[sent.task]
     inspect.signature(task.run).bind(*sent.args, **sent.kwargs)
     assert len(json.dumps([sent.args, sent.kwargs])) < 400
-    kind = QUEUES[0] if sent.task in constants.ORCHESTRATION_TASKS else QUEUES[1]
-    assert sent.queue == kind, sent
+    assert sent.queue == QUEUE_OF[sent.task], sent
 
 
 def test_every_wake_up_fits_the_task_it_names(app: Celery) -> None:
@@ -128,6 +133,7 @@ def test_a_round_with_nothing_to_run_is_its_validation_alone(app: Celery) -> Non
 
     (sent,) = taken(app)
     assert sent.task == constants.VALIDATE
+    assert sent.queue == constants.VERIFICATION_QUEUE
     assert sent.args == [[], SCOPE.to_json(), str(parent), 3]
 
 
@@ -146,3 +152,19 @@ def test_a_step_of_a_later_attempt_waits_its_backoff(
     assert by_task[constants.INITIALIZE].eta is None
     assert by_task[constants.FINALIZE].eta is not None
     assert by_task[constants.FINALIZE].task_id == step_task_id(session, ParentStep.FINALIZE, 2)
+
+
+def test_validation_sent_by_name_alone_is_routed_to_the_verification_queue(app: Celery) -> None:
+    # A message naming only its task (a backend's send_task, an older producer) goes where
+    # the Celery defaults route it: validation never lands on the orchestration queue.
+    parent = uuid.uuid4()
+
+    app.send_task(constants.VALIDATE, args=([], SCOPE.to_json(), str(parent), 1))
+    app.send_task(constants.RUN_COMPONENT, args=(SCOPE.to_json(), str(parent), 1))
+    app.send_task(constants.FINALIZE, args=(SCOPE.to_json(), str(parent), 1))
+
+    assert {m.task: m.queue for m in taken(app)} == {
+        constants.VALIDATE: constants.VERIFICATION_QUEUE,
+        constants.RUN_COMPONENT: constants.COMPONENT_QUEUE,
+        constants.FINALIZE: constants.ORCHESTRATION_QUEUE,
+    }
