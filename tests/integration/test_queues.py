@@ -15,7 +15,7 @@ from celery import Celery
 
 from ctworkflow import api, constants
 from ctworkflow.domain import model
-from ctworkflow.domain.layouts import Layout, test_file_path
+from ctworkflow.domain.repository.layouts import Layout, test_file_path
 from ctworkflow.domain.states import ParentStep, ResultStatus, SessionStatus
 from tests import servers
 from tests.cli_support import ROOT, worker
