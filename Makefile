@@ -69,12 +69,12 @@ faults: $(STAMP)
 SHAPES ?= full
 bench: $(STAMP)
 	mkdir -p build
-	$(BIN)/python -m benchmarks --shapes $(SHAPES) --json build/bench.json
+	$(BIN)/python -m tests.benchmarks --shapes $(SHAPES) --json build/bench.json
 
 # The small shapes only (seconds): what CI runs so a regression shows in its log.
 bench-smoke: $(STAMP)
 	mkdir -p build
-	$(BIN)/python -m benchmarks --shapes smoke --json build/bench-smoke.json >/dev/null
+	$(BIN)/python -m tests.benchmarks --shapes smoke --json build/bench-smoke.json >/dev/null
 
 all: lint test
 

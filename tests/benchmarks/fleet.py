@@ -19,9 +19,9 @@ from celery import Celery
 
 from ctworkflow import constants
 
-WORKER_APP = "benchmarks.worker_app"
+WORKER_APP = "tests.benchmarks.worker_app"
 #: The checkout the benchmark runs from: its workers import ``benchmarks`` from there.
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_INTERVAL_S = 0.2
 STOP_GRACE_S = 20.0
 

@@ -1,4 +1,4 @@
-"""``python -m benchmarks``: both paths, shape by shape, on the same workers and servers."""
+"""``python -m tests.benchmarks``: both paths, shape by shape, on the same workers and servers."""
 
 from __future__ import annotations
 
@@ -18,14 +18,14 @@ from typing import Any
 import celery
 from celery import Celery
 
-from benchmarks import fixture, noop, report
-from benchmarks.bare import run_bare
-from benchmarks.fleet import Fleet, MemorySampler
-from benchmarks.orchestrated import run_orchestrated
-from benchmarks.shapes import PRESETS, Shape, parse_shapes
 from ctworkflow import errors
 from ctworkflow.persistence import db
 from tests import servers
+from tests.benchmarks import fixture, noop, report
+from tests.benchmarks.bare import run_bare
+from tests.benchmarks.fleet import Fleet, MemorySampler
+from tests.benchmarks.orchestrated import run_orchestrated
+from tests.benchmarks.shapes import PRESETS, Shape, parse_shapes
 
 #: Time allowed to each path of a shape: a base, plus this much per child.
 BASE_TIMEOUT_S = 120.0

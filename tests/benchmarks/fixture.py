@@ -6,11 +6,11 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from benchmarks.noop import NOOP
-from benchmarks.shapes import Shape
 from ctworkflow.domain.model import Component, Scope
 from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.services import catalog
+from tests.benchmarks.noop import NOOP
+from tests.benchmarks.shapes import Shape
 from tests.samples import git
 
 PACKAGE = "benchpkg"

@@ -9,13 +9,13 @@ from typing import Any
 import sqlalchemy as sa
 from celery import Celery
 
-from benchmarks.bare import Timing
-from benchmarks.fixture import BenchProject
-from benchmarks.noop import NOOP
 from ctworkflow import constants
 from ctworkflow.domain.states import TERMINAL
 from ctworkflow.persistence.db import get_engine
 from ctworkflow.persistence.tables import SessionRow
+from tests.benchmarks.bare import Timing
+from tests.benchmarks.fixture import BenchProject
+from tests.benchmarks.noop import NOOP
 
 POLL_S = 0.25
 
