@@ -25,7 +25,7 @@ from tests.benchmarks.shapes import Kind, Shape
 BASE_TIMEOUT_S: Final = 120.0
 TIMEOUT_PER_CHILD_S: Final = 0.25
 #: Trivial programs timed for the sandbox's start-up, with it and without.
-STARTUP_RUNS: Final = 30
+STARTUP_RUNS: Final = 20
 SANDBOX_MODES: Final = ("bubblewrap", "none")
 
 
