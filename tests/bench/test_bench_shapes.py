@@ -17,7 +17,7 @@ from tests.benchmarks.main import run_bench
 from tests.benchmarks.shapes import parse_shapes
 from tests.samples import git
 
-pytestmark = [pytest.mark.integration, pytest.mark.timeout(1200)]
+pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 
 
 def test_repository_sandbox_and_incremental_shapes_run_and_report(tmp_path: Path) -> None:
