@@ -64,17 +64,19 @@ faults: $(STAMP)
 	mkdir -p build
 	FAULTS_REPORT=build/fault-figures.json $(BIN)/pytest -m faults -s
 
-# Bare Celery chords against the orchestrated workflow (docs/performance.md), e.g.
-# `make bench SHAPES=200x10,1x1000`; the JSON document is kept in build/bench.json.
+# Bare Celery chords against the orchestrated workflow, and the repository-size, sandbox,
+# head-of-line and memory shapes (docs/performance.md), e.g. `make bench SHAPES=medium` or
+# `SHAPES=200x10,repo:1x50:100,repo:1x50:10000`; the JSON document is kept in build/bench.json.
 SHAPES ?= full
 bench: $(STAMP)
 	mkdir -p build
-	$(BIN)/python -m benchmarks --shapes $(SHAPES) --json build/bench.json
+	$(BIN)/python -m tests.benchmarks --shapes $(SHAPES) --json build/bench.json
 
-# The small shapes only (seconds): what CI runs so a regression shows in its log.
+# The smoke selection (small chord, repository and sandbox shapes; a couple of minutes):
+# what CI runs so a regression shows in its log.
 bench-smoke: $(STAMP)
 	mkdir -p build
-	$(BIN)/python -m benchmarks --shapes smoke --json build/bench-smoke.json >/dev/null
+	$(BIN)/python -m tests.benchmarks --shapes smoke --json build/bench-smoke.json >/dev/null
 
 all: lint test
 

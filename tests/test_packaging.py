@@ -62,8 +62,8 @@ DESIGN_CARD = {
     "README.md",
 }
 #: What stands beside it, each for one purpose: the make targets, the image, the reference
-#: pages, the deployment's secrets and manifests, the benchmark, the image's pinned set.
-SUPPORT = {"Makefile", "Dockerfile", "docs", "deploy", "benchmarks", "requirements.lock"}
+#: pages, the deployment's secrets and manifests, the image's pinned set.
+SUPPORT = {"Makefile", "Dockerfile", "docs", "deploy", "requirements.lock"}
 
 
 def test_the_repository_top_level_is_the_design_cards() -> None:

@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from benchmarks import report
-from benchmarks.main import main, run_bench
-from benchmarks.shapes import Shape, parse_shapes
+from tests.benchmarks import report
+from tests.benchmarks.main import main, run_bench
+from tests.benchmarks.shapes import Shape, parse_shapes
 
 pytestmark = pytest.mark.integration
 

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.integration
 
 def chord_memory(children: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [sys.executable, "-m", "benchmarks.chord_memory", children],
+        [sys.executable, "-m", "tests.benchmarks.chord_memory", children],
         capture_output=True,
         text=True,
         timeout=120,

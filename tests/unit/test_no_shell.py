@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SOURCES = sorted(
     [
         *(ROOT / "ctworkflow").rglob("*.py"),
-        *(ROOT / "benchmarks").rglob("*.py"),
+        *(ROOT / "tests" / "benchmarks").rglob("*.py"),
     ]
 )
 SHELL_FUNCTIONS = {"system", "popen", "getoutput", "getstatusoutput"}

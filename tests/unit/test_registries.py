@@ -38,7 +38,7 @@ def test_an_unknown_agent_is_refused_naming_the_known_ones() -> None:
 
 
 def test_the_benchmark_double_is_known_only_while_the_benchmark_runs() -> None:
-    from benchmarks import noop
+    from tests.benchmarks import noop
 
     with noop.registered():
         assert "bench-noop" in agent_names() and "bench-noop" in runner_names()

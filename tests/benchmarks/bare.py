@@ -9,11 +9,11 @@ from typing import Any, Final
 
 from celery import Celery, chord
 
-from benchmarks.shapes import Shape
 from ctworkflow import constants
+from tests.benchmarks.shapes import Shape
 
-BARE_CHILD: Final = "benchmarks.bare_child"
-BARE_CALLBACK: Final = "benchmarks.bare_callback"
+BARE_CHILD: Final = "tests.benchmarks.bare_child"
+BARE_CALLBACK: Final = "tests.benchmarks.bare_callback"
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

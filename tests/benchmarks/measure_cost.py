@@ -1,6 +1,6 @@
 """What the test-quality measurements cost one component (docs/test-quality.md).
 
-    python benchmarks/measure_cost.py CHECKOUT SOURCE TEST [--max-mutants N] [--budget S]
+    python tests/benchmarks/measure_cost.py CHECKOUT SOURCE TEST [--max-mutants N] [--budget S]
 
 Builds (or reuses) the checkout's environment as a session would (its recipe detected from its
 own files: pytest and coverage.py besides the project's), measures SOURCE's coverage by TEST and

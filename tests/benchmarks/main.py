@@ -1,4 +1,4 @@
-"""``python -m benchmarks``: both paths, shape by shape, on the same workers and servers."""
+"""``python -m tests.benchmarks``: both paths, shape by shape, on the same workers and servers."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import json
 import os
 import platform
+import resource
 import shlex
 import sys
 import tempfile
@@ -18,18 +19,13 @@ from typing import Any
 import celery
 from celery import Celery
 
-from benchmarks import fixture, noop, report
-from benchmarks.bare import run_bare
-from benchmarks.fleet import Fleet, MemorySampler
-from benchmarks.orchestrated import run_orchestrated
-from benchmarks.shapes import PRESETS, Shape, parse_shapes
 from ctworkflow import errors
 from ctworkflow.persistence import db
 from tests import servers
-
-#: Time allowed to each path of a shape: a base, plus this much per child.
-BASE_TIMEOUT_S = 120.0
-TIMEOUT_PER_CHILD_S = 0.25
+from tests.benchmarks import noop, report
+from tests.benchmarks import runs as runs_of
+from tests.benchmarks.fleet import Fleet, MemorySampler
+from tests.benchmarks.shapes import PRESETS, Shape, parse_shapes
 
 
 def _worker_env(database_url: str, broker_url: str, data_dir: Path) -> dict[str, str]:
@@ -56,24 +52,6 @@ def _client(broker_url: str, backend_url: str) -> Celery:
     return client
 
 
-def _run_shape(
-    client: Celery, database_url: str, sampler: MemorySampler, shape: Shape, root: Path
-) -> dict[str, Any]:
-    project = fixture.register(database_url, root / f"repo-{shape.name}", shape)
-    timeout = BASE_TIMEOUT_S + TIMEOUT_PER_CHILD_S * shape.children
-    with sampler.window() as bare_memory:
-        bare = run_bare(client, shape, timeout)
-    with sampler.window() as orchestrated_memory:
-        orchestrated, statuses = run_orchestrated(client, database_url, project, timeout)
-    return {
-        "shape": shape.to_json(),
-        "bare": bare.to_json(),
-        "orchestrated": {**orchestrated.to_json(), "sessions": statuses},
-        "ratio": round(orchestrated.seconds / bare.seconds, 3),
-        "memory": {"bare": bare_memory, "orchestrated": orchestrated_memory},
-    }
-
-
 def run_bench(
     shapes: Sequence[Shape],
     workdir: Path,
@@ -97,11 +75,22 @@ def run_bench(
         fleet = Fleet(env=env, logs=workdir / "logs", count=workers, concurrency=concurrency)
         try:
             fleet.start(client)
-            sampler = MemorySampler(mains=fleet.pids)
+            bench = runs_of.Bench(
+                client=client,
+                database_url=database_url,
+                fleet=fleet,
+                sampler=MemorySampler(mains=fleet.pids),
+                workdir=workdir,
+            )
             for index, shape in enumerate(shapes):
-                run = _run_shape(client, database_url, sampler, shape, workdir)
+                began = time.monotonic()
+                run = runs_of.measure(bench, shape)
+                run["wall_s"] = round(time.monotonic() - began, 1)
                 runs.append(run)
-                if run["orchestrated"]["ended"] < run["orchestrated"]["total"]:
+                if (
+                    "orchestrated" in run
+                    and run["orchestrated"]["ended"] < run["orchestrated"]["total"]
+                ):
                     runs += [
                         {"shape": s.to_json(), "skipped": f"{shape.name} did not end in time"}
                         for s in shapes[index + 1 :]
@@ -111,7 +100,6 @@ def run_bench(
             fleet.stop()
             client.close()
             db.close_engine(database_url)
-    measured = [run for run in runs if "orchestrated" in run]
     return {
         "command": command,
         "started_at": started_at,
@@ -122,7 +110,10 @@ def run_bench(
         },
         "workers": {"processes": workers, "concurrency": concurrency},
         "runs": runs,
-        "targets": report.targets(measured),
+        "targets": report.targets(runs),
+        "bench_process_peak_rss_mb": round(
+            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+        ),
     }
 
 
@@ -135,7 +126,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--shapes",
         default="full",
-        help=f"CONTEXTSxCOMPONENTS,... or a preset ({presets}); default: full",
+        help=f"[KIND:]CONTEXTSxCOMPONENTS[:N],... or a preset ({presets}); default: full",
     )
     parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     parser.add_argument(

@@ -19,10 +19,13 @@ from celery import Celery
 
 from ctworkflow import constants
 
-WORKER_APP = "benchmarks.worker_app"
+WORKER_APP = "tests.benchmarks.worker_app"
 #: The checkout the benchmark runs from: its workers import ``benchmarks`` from there.
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_INTERVAL_S = 0.2
+#: The variable naming the file where the bench worker app notes each process that runs a
+#: spawn step (:mod:`~tests.benchmarks.worker_app`), one pid a line.
+SPAWNERS_FILE_VARIABLE = "BENCH_SPAWNERS_FILE"
 STOP_GRACE_S = 20.0
 
 
@@ -105,7 +108,7 @@ class MemorySampler:
 
 @dataclass
 class Fleet:
-    """Celery worker processes serving both queues, from :data:`WORKER_APP`."""
+    """Celery worker processes serving every queue, from :data:`WORKER_APP`."""
 
     env: Mapping[str, str]
     logs: Path
@@ -140,7 +143,11 @@ class Fleet:
                         "--without-gossip",
                     ],
                     cwd=ROOT,
-                    env={**self.env, "PYTHONPATH": str(ROOT)},
+                    env={
+                        **self.env,
+                        "PYTHONPATH": str(ROOT),
+                        SPAWNERS_FILE_VARIABLE: str(self.spawners_file),
+                    },
                     stdout=log,
                     stderr=subprocess.STDOUT,
                     start_new_session=True,
@@ -170,6 +177,24 @@ class Fleet:
     def pids(self) -> list[int]:
         return [process.pid for process in self.processes]
 
+    @property
+    def spawners_file(self) -> Path:
+        return self.logs / "spawners"
+
+    def spawners(self) -> set[int]:
+        """The worker processes that have run a spawn step so far."""
+        try:
+            text = self.spawners_file.read_text()
+        except FileNotFoundError:
+            return set()
+        return {int(line) for line in text.split()}
+
+    def restart(self, client: Celery, env: Mapping[str, str]) -> None:
+        """Stop the workers, then start as many with ``env`` (another sandbox setting)."""
+        self.stop()
+        self.env = env
+        self.start(client)
+
     def stop(self) -> None:
         """Warm shutdown (SIGTERM) of each worker we started; SIGKILL of its group if it hangs."""
         for process in self.processes:
@@ -183,3 +208,4 @@ class Fleet:
                 os.killpg(process.pid, signal.SIGKILL)  # its own session: our worker only
                 process.wait()
         self.processes.clear()
+        self.names.clear()

@@ -1,4 +1,4 @@
-"""``python -m benchmarks.chord_memory N``: the memory one process spends sending a chord.
+"""``python -m tests.benchmarks.chord_memory N``: the memory one process spends sending a chord.
 
 The spawn step sends a round as one Celery chord. This measures what that costs the sending
 process on its own, with no database and no worker: it starts a Redis of its own, builds the
@@ -57,7 +57,7 @@ def measure(children: int, redis_url_db0: str, redis_url_db1: str) -> dict[str, 
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m benchmarks.chord_memory")
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.chord_memory")
     parser.add_argument("children", type=int, help="header tasks in the chord, e.g. 10000")
     args = parser.parse_args(argv)
     if args.children < 1:

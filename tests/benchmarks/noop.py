@@ -78,9 +78,15 @@ def _agent(settings: Mapping[str, Any]) -> NoopAgent:
 
 
 def register() -> None:
-    """Make ``bench-noop`` an agent and a runner of this process (the benchmark's worker)."""
+    """Make ``bench-noop`` an agent and a runner of this process (the benchmark's worker), and
+    the other shapes' doubles (``bench-sandboxed``, ``bench-sleeper``) too."""
+    from tests.benchmarks import sandboxed, sleeper  # they build on the no-op doubles
+
     register_agent(NOOP, _agent)
     register_runner(NOOP, NoopRunner)
+    register_agent(sandboxed.SANDBOXED, lambda settings: sandboxed.SandboxedAgent())
+    register_runner(sandboxed.SANDBOXED, sandboxed.SandboxedRunner)
+    register_agent(sleeper.SLEEPER, sleeper.sleeper_agent)
 
 
 @contextmanager
@@ -91,5 +97,9 @@ def registered() -> Iterator[None]:
     try:
         yield
     finally:
-        unregister_agent(NOOP)
-        unregister_runner(NOOP)
+        from tests.benchmarks import sandboxed, sleeper
+
+        for name in (NOOP, sandboxed.SANDBOXED, sleeper.SLEEPER):
+            unregister_agent(name)
+        for name in (NOOP, sandboxed.SANDBOXED):
+            unregister_runner(name)
