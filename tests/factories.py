@@ -5,10 +5,18 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Final
 
 from ctworkflow.domain.model import Component, Scope
 from ctworkflow.persistence.db import UnitOfWork, unit_of_work
 from ctworkflow.services import catalog
+
+#: The settings that turn off the test-quality work a session does on each component once its
+#: tests pass: the check for flaky tests (``flaky_runs`` runs in random order, and each test
+#: alone) and the mutants. Each costs a component several runs of its tests, and the tests of
+#: the workflow's mechanics (rounds, retries, recovery, HTTP, CLI) check none of it; the tests
+#: of that work create their projects with ``quality_checks=True`` (the product's defaults).
+WITHOUT_QUALITY_CHECKS: Final[Mapping[str, object]] = {"flaky_runs": 0, "max_mutants": 0}
 
 
 @dataclass(frozen=True)
@@ -27,9 +35,13 @@ def new_project(
     settings: Mapping[str, object] | None = None,
     *,
     name: str = "app",
+    quality_checks: bool = False,
 ) -> Scope:
     """A project on ``code_repo`` in a new account; its agent is the scaffold unless
-    ``settings`` say else. The scope a tester's calls use."""
+    ``settings`` say else. The scope a tester's calls use.
+
+    Its sessions skip the check for flaky tests and the mutants (:data:`WITHOUT_QUALITY_CHECKS`)
+    unless ``settings`` name them or ``quality_checks`` keeps the product's defaults."""
     account = catalog.create_account(uow, f"acme-{uuid.uuid4().hex[:6]}")
     project = catalog.create_project(
         uow,
@@ -37,7 +49,10 @@ def new_project(
         name=name,
         code_repo=code_repo,
         layout=layout,
-        settings=dict(settings if settings is not None else {"agent": "scaffold"}),
+        settings={
+            **({} if quality_checks else WITHOUT_QUALITY_CHECKS),
+            **(settings if settings is not None else {"agent": "scaffold"}),
+        },
     )
     return Scope(account_id=account.id, project_id=project.id, user_id="tester")
 

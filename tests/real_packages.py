@@ -212,12 +212,23 @@ def as_repository(
 
 
 def register(
-    upstream: UpstreamRepo, layout: str, settings: Iterable[tuple[str, object]] = ()
+    upstream: UpstreamRepo,
+    layout: str,
+    settings: Iterable[tuple[str, object]] = (),
+    *,
+    quality_checks: bool = False,
 ) -> Scope:
-    """Register ``upstream`` as a project of a new account, with the scaffold agent."""
+    """Register ``upstream`` as a project of a new account, with the scaffold agent; its
+    sessions skip the check for flaky tests and the mutants unless ``quality_checks`` keeps the
+    product's defaults (:func:`tests.factories.new_project`)."""
     with unit_of_work() as uow:
         return new_project(
-            uow, str(upstream.remote), layout, {"agent": "scaffold", **dict(settings)}, name="real"
+            uow,
+            str(upstream.remote),
+            layout,
+            {"agent": "scaffold", **dict(settings)},
+            name="real",
+            quality_checks=quality_checks,
         )
 
 

@@ -91,8 +91,11 @@ def make_project(
     code_repo: str | None = None,
     settings: Mapping[str, object] | None = None,
     extra_files: Mapping[str, str] | None = None,
+    quality_checks: bool = False,
 ) -> Project:
-    """A sample repository, registered as a python project with its context and components."""
+    """A sample repository, registered as a python project with its context and components;
+    its sessions skip the check for flaky tests and the mutants unless ``settings`` name them
+    or ``quality_checks`` keeps the product's defaults (:func:`tests.factories.new_project`)."""
     root.mkdir(parents=True, exist_ok=True)
     sample = python_sample(
         root,
@@ -123,7 +126,12 @@ def make_project(
     }
     with unit_of_work() as uow:
         scope = new_project(
-            uow, code_repo or str(sample.remote), "python", project_settings, name="shop"
+            uow,
+            code_repo or str(sample.remote),
+            "python",
+            project_settings,
+            name="shop",
+            quality_checks=quality_checks,
         )
         context, components = samples.register(uow, scope, sample)
     return Project(

@@ -60,7 +60,10 @@ def test_pynguin_tests_exercise_more_and_kill_more_mutants_than_the_scaffolds(
     for agent in AGENTS:
         upstream = without_tests(HUMANIZE, tmp_path / agent)
         scope = register(
-            upstream, "python", (("agent", agent), ("pynguin_search_time_s", SEARCH_TIME_S))
+            upstream,
+            "python",
+            (("agent", agent), ("pynguin_search_time_s", SEARCH_TIME_S)),
+            quality_checks=True,  # the mutants a measurement runs by default
         )
         api.discover_components(scope)
         sessions[agent] = (scope, api.start_context_testing(scope, HUMANIZE.context).id)

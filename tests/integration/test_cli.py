@@ -72,6 +72,11 @@ def register(env: dict[str, str], root: Path, account: str) -> dict[str, str]:
             f"agent_argv={json.dumps(argv)}",
             "--setting",
             "agent_timeout_s=20",
+            # No check for flaky tests, no mutants: these tests check the CLI, not test quality.
+            "--setting",
+            "flaky_runs=0",
+            "--setting",
+            "max_mutants=0",
             "--json",
             env=scoped,
         )

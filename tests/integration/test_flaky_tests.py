@@ -23,7 +23,7 @@ def _child_id(project: Project, session_id: uuid.UUID, module: str) -> uuid.UUID
 
 
 def test_a_flaky_new_test_is_dropped_and_the_others_land(workflow_db: str, tmp_path: Path) -> None:
-    project = make_project(tmp_path / "shop")
+    project = make_project(tmp_path / "shop", quality_checks=True)  # flaky_runs: its default, 5
     module = project.components[0].module_name
     project.plan({module: ["flaky"]})
 

@@ -30,8 +30,10 @@ CLIENT = Path(__file__).parents[1] / "clients" / "backend_client.py"
 
 
 @pytest.fixture
-def project(workflow_db: str, tmp_path: Path) -> Project:
-    return make_project(tmp_path / "shop")
+def project(workflow_db: str, tmp_path: Path, request: pytest.FixtureRequest) -> Project:
+    # A test that parametrizes it with "quality checks" gets the product's defaults.
+    quality_checks = getattr(request, "param", None) == "quality checks"
+    return make_project(tmp_path / "shop", quality_checks=quality_checks)
 
 
 @pytest.fixture
@@ -59,6 +61,7 @@ def metric(text: str, name: str) -> float:
     raise AssertionError(f"{name} not in /metrics:\n{text}")
 
 
+@pytest.mark.parametrize("project", ["quality checks"], indirect=True)  # repeated_runs: 5
 def test_a_backend_with_only_http_starts_a_session_gets_its_signed_webhook_and_reads_it(
     project: Project, server: Server, workflow_db: str
 ) -> None:

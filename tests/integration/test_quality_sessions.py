@@ -44,6 +44,7 @@ def test_a_component_below_the_coverage_bar_is_told_its_uncovered_lines_and_cove
         modules=("user", "prices"),
         sources={"prices": PRICES},
         settings={"min_coverage": 75, "max_mutants": 5},
+        quality_checks=True,
     )
     user, prices = (c.module_name for c in project.components)
     with_existing_tests(project, [user])
