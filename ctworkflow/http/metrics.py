@@ -66,69 +66,81 @@ class SessionCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         snapshot = session_metrics.snapshot()
-        sessions = GaugeMetricFamily(
-            "ctw_sessions", "Sessions by type and status", labels=["type", "status"]
-        )
-        for (kind, status), n in sorted(snapshot.sessions.items()):
-            sessions.add_metric([kind, status], n)
-        yield sessions
-
-        durations = HistogramMetricFamily(
-            "ctw_session_duration_seconds",
-            "Ended sessions' time from creation to end",
-            labels=["type"],
-        )
-        for kind, (counts, total) in sorted(snapshot.durations.items()):
-            buckets = _cumulative(counts, session_metrics.DURATION_BOUNDS)
-            durations.add_metric([kind], buckets, sum_value=total)
-        yield durations
-
-        yield _histogram_of_values(
-            "ctw_session_rounds",
-            "Fan-out rounds of ended context sessions",
-            snapshot.rounds,
-            ROUND_BOUNDS,
-        )
-        yield _histogram_of_values(
-            "ctw_session_components",
-            "Component sessions per context session",
-            snapshot.components,
-            COMPONENT_BOUNDS,
-        )
-        yield _histogram_of_percents(
-            "ctw_component_coverage_percent",
-            "Line+branch coverage of each component's source by its tests, newest measurement",
-            snapshot.quality.get("coverage", []),
-        )
-        yield _histogram_of_percents(
-            "ctw_component_mutation_score_percent",
-            "Mutation score of each component's tests, newest measurement",
-            snapshot.quality.get("mutation", []),
-        )
-        yield CounterMetricFamily(
-            "ctw_session_retry_rounds",
-            "Fan-out rounds run after a round that failed validation",
-            value=snapshot.retry_rounds,
-        )
-
+        yield from _session_families(snapshot)
+        yield from _quality_families(snapshot)
         yield from _agent_families(snapshot)
-
-        deliveries = GaugeMetricFamily(
-            "ctw_webhook_deliveries", "Webhook deliveries by status", labels=["status"]
-        )
-        attempts = CounterMetricFamily(
-            "ctw_webhook_delivery_attempts",
-            "Sends of webhook deliveries, by the delivery's status",
-            labels=["status"],
-        )
-        for status in ("pending", "delivered", "failed"):
-            n, tries = snapshot.deliveries.get(status, (0, 0))
-            deliveries.add_metric([status], n)
-            attempts.add_metric([status], tries)
-        yield deliveries
-        yield attempts
-
+        yield from _webhook_families(snapshot)
         yield from _queue_families()
+
+
+def _session_families(snapshot: session_metrics.Snapshot) -> Iterator[Metric]:
+    """Sessions by status, their durations, rounds, components and retry rounds."""
+    sessions = GaugeMetricFamily(
+        "ctw_sessions", "Sessions by type and status", labels=["type", "status"]
+    )
+    for (kind, status), n in sorted(snapshot.sessions.items()):
+        sessions.add_metric([kind, status], n)
+    yield sessions
+
+    durations = HistogramMetricFamily(
+        "ctw_session_duration_seconds",
+        "Ended sessions' time from creation to end",
+        labels=["type"],
+    )
+    for kind, (counts, total) in sorted(snapshot.durations.items()):
+        buckets = _cumulative(counts, session_metrics.DURATION_BOUNDS)
+        durations.add_metric([kind], buckets, sum_value=total)
+    yield durations
+
+    yield _histogram_of_values(
+        "ctw_session_rounds",
+        "Fan-out rounds of ended context sessions",
+        snapshot.rounds,
+        ROUND_BOUNDS,
+    )
+    yield _histogram_of_values(
+        "ctw_session_components",
+        "Component sessions per context session",
+        snapshot.components,
+        COMPONENT_BOUNDS,
+    )
+    yield CounterMetricFamily(
+        "ctw_session_retry_rounds",
+        "Fan-out rounds run after a round that failed validation",
+        value=snapshot.retry_rounds,
+    )
+
+
+def _quality_families(snapshot: session_metrics.Snapshot) -> Iterator[Metric]:
+    """What the components' tests exercise: coverage and mutation score."""
+    yield _histogram_of_percents(
+        "ctw_component_coverage_percent",
+        "Line+branch coverage of each component's source by its tests, newest measurement",
+        snapshot.quality.get("coverage", []),
+    )
+    yield _histogram_of_percents(
+        "ctw_component_mutation_score_percent",
+        "Mutation score of each component's tests, newest measurement",
+        snapshot.quality.get("mutation", []),
+    )
+
+
+def _webhook_families(snapshot: session_metrics.Snapshot) -> Iterator[Metric]:
+    """Webhook deliveries by status, and their sends."""
+    deliveries = GaugeMetricFamily(
+        "ctw_webhook_deliveries", "Webhook deliveries by status", labels=["status"]
+    )
+    attempts = CounterMetricFamily(
+        "ctw_webhook_delivery_attempts",
+        "Sends of webhook deliveries, by the delivery's status",
+        labels=["status"],
+    )
+    for status in ("pending", "delivered", "failed"):
+        n, tries = snapshot.deliveries.get(status, (0, 0))
+        deliveries.add_metric([status], n)
+        attempts.add_metric([status], tries)
+    yield deliveries
+    yield attempts
 
 
 def _agent_families(snapshot: session_metrics.Snapshot) -> Iterator[Metric]:

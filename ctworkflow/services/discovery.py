@@ -174,7 +174,17 @@ def apply_scan(uow: UnitOfWork, scope: model.Scope, read: RepositoryScan) -> Dis
         elif current.parent_id != parent or _kind(current.type) != _kind(found.type):
             kind = current.type if _kind(current.type) == _kind(found.type) else found.type
             uow.catalog.update_component(scope, current.id, parent_id=parent, type=kind)
-    report = DiscoveryReport(
+    report = _report(read, plan)
+    logger.info(
+        "discovered components",
+        extra={"action": "discover", "project_id": str(scope.project_id), "commit": read.commit},
+    )
+    return report
+
+
+def _report(read: RepositoryScan, plan: discovery.Plan) -> DiscoveryReport:
+    """What a discovery did, for its caller and its log."""
+    return DiscoveryReport(
         commit=read.commit,
         added=tuple(sorted(f.module_name for f in plan.added)),
         renamed=tuple(
@@ -194,11 +204,6 @@ def apply_scan(uow: UnitOfWork, scope: model.Scope, read: RepositoryScan) -> Dis
             (f.module_name, f.test_path, f.test_exists) for f in read.scan.found if f.test_path
         ),
     )
-    logger.info(
-        "discovered components",
-        extra={"action": "discover", "project_id": str(scope.project_id), "commit": read.commit},
-    )
-    return report
 
 
 def _kind(component_type: str) -> str:
