@@ -14,6 +14,7 @@ from celery.utils.log import get_task_logger
 
 from ctworkflow import constants, errors
 from ctworkflow.domain.model import Scope
+from ctworkflow.domain.states import ParentStep
 from ctworkflow.tasks import retries
 from ctworkflow.tasks.app import app
 from ctworkflow.tasks.dispatch import dispatcher
@@ -39,16 +40,21 @@ def step_deps() -> Deps:
     return live_deps(dispatcher=dispatcher)
 
 
+def _deliver(step: ParentStep, scope: dict[str, str], session_id: str, attempt: int) -> None:
+    """Run the step a message names through the workflow's step table."""
+    drive.STEPS[step](Scope.from_json(scope), uuid.UUID(session_id), attempt, step_deps())
+
+
 @app.task(name=constants.INITIALIZE, **STEP_OPTIONS)
 def initialize(scope: dict[str, str], session_id: str, attempt: int) -> None:
     """Create the session's branch on the remote, then move on."""
-    drive.initialize(Scope.from_json(scope), uuid.UUID(session_id), attempt, step_deps())
+    _deliver(ParentStep.INITIALIZE, scope, session_id, attempt)
 
 
 @app.task(name=constants.SPAWN, **STEP_OPTIONS)
 def spawn_component_testing_sessions(scope: dict[str, str], session_id: str, attempt: int) -> None:
     """Fan out one component testing task per child as a chord; validation is its callback."""
-    drive.spawn(Scope.from_json(scope), uuid.UUID(session_id), attempt, step_deps())
+    _deliver(ParentStep.SPAWN_COMPONENT_TESTING_SESSIONS, scope, session_id, attempt)
 
 
 @app.task(name=constants.VALIDATE, **STEP_OPTIONS)
@@ -64,7 +70,7 @@ def validate(results: list[Any], scope: dict[str, str], session_id: str, attempt
 @app.task(name=constants.FINALIZE, **STEP_OPTIONS)
 def finalize(scope: dict[str, str], session_id: str, attempt: int) -> None:
     """Commit the test files on the branch and push it, then end the session."""
-    drive.finalize(Scope.from_json(scope), uuid.UUID(session_id), attempt, step_deps())
+    _deliver(ParentStep.FINALIZE, scope, session_id, attempt)
 
 
 @app.task(name=constants.RELEASE_BRANCH, **STEP_OPTIONS)

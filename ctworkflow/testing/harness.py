@@ -201,15 +201,9 @@ class Harness:
     def deliver(self, message: Message) -> None:
         """Run the step a message names, as its Celery task does."""
         scope, session_id, attempt, fx = message.scope, message.session_id, message.attempt, self.fx
-        match ParentStep(message.step):
-            case ParentStep.INITIALIZE:
-                drive.initialize(scope, session_id, attempt, fx)
-            case ParentStep.SPAWN_COMPONENT_TESTING_SESSIONS:
-                drive.spawn(scope, session_id, attempt, fx)
-                while self.dispatcher.rounds:
-                    self.run_round(self.dispatcher.rounds.pop(0))
-            case ParentStep.FINALIZE:
-                drive.finalize(scope, session_id, attempt, fx)
+        drive.STEPS[ParentStep(message.step)](scope, session_id, attempt, fx)
+        while self.dispatcher.rounds:  # what a spawn sent: the chord, run here in order
+            self.run_round(self.dispatcher.rounds.pop(0))
 
     def run_round(self, sent: Round) -> None:
         """A round's chord: every run, one after the other, then the round's validation."""

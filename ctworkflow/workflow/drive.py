@@ -12,8 +12,11 @@ from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Callable, Mapping
+from typing import Final
 
 from ctworkflow.domain import model
+from ctworkflow.domain.states import ParentStep
 from ctworkflow.workflow import branch, progress, steps
 from ctworkflow.workflow.deps import Deps
 
@@ -66,3 +69,13 @@ def _move_on(recorded: bool, scope: model.Scope, session_id: uuid.UUID, deps: De
         progress.advance(scope, session_id, deps)
     else:
         release_if_ended(scope, session_id, deps)
+
+
+#: What runs a step that a message names: the one table both the Celery tasks
+#: (:mod:`ctworkflow.tasks.context`) and the in-memory harness deliver through. Validation is
+#: not here: it is the round's chord callback, never a routed message.
+STEPS: Final[Mapping[ParentStep, Callable[[model.Scope, uuid.UUID, int, Deps], None]]] = {
+    ParentStep.INITIALIZE: initialize,
+    ParentStep.SPAWN_COMPONENT_TESTING_SESSIONS: spawn,
+    ParentStep.FINALIZE: finalize,
+}

@@ -23,7 +23,8 @@ from ctworkflow.domain.routing import Next
 from ctworkflow.domain.states import ParentStep
 from ctworkflow.tasks import component, context, maintenance, webhooks  # noqa: F401  (the tasks)
 from ctworkflow.tasks.app import app as ctworkflow_app
-from ctworkflow.tasks.dispatch import CeleryDispatcher, run_task_id, step_task_id
+from ctworkflow.tasks.dispatch import STEP_TASKS, CeleryDispatcher, run_task_id, step_task_id
+from ctworkflow.workflow import drive
 
 QUEUES = constants.QUEUES
 #: The queue of each kind of task.
@@ -168,3 +169,10 @@ def test_validation_sent_by_name_alone_is_routed_to_the_verification_queue(app: 
         constants.RUN_COMPONENT: constants.COMPONENT_QUEUE,
         constants.FINALIZE: constants.ORCHESTRATION_QUEUE,
     }
+
+
+def test_every_routed_step_has_one_task_and_one_function_in_the_step_table() -> None:
+    """A step the router can name is sent to its task, and that task and the in-memory harness
+    run it through the same entry of ``drive.STEPS``: adding a step to one and not the other
+    fails here."""
+    assert set(STEP_TASKS) == set(drive.STEPS) == set(ParentStep)
