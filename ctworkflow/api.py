@@ -23,6 +23,7 @@ from ctworkflow.domain import model
 from ctworkflow.ports import Dispatcher
 from ctworkflow.services import lifecycle
 from ctworkflow.services.discovery import DiscoveryReport, discover_components
+from ctworkflow.services.incremental import plan_context_testing
 from ctworkflow.services.lifecycle import queued_reason
 from ctworkflow.services.session_views import (
     SessionDetails,
@@ -40,6 +41,7 @@ __all__ = [
     "discover_components",
     "get_session",
     "list_sessions",
+    "plan_context_testing",
     "queued_reason",
     "reconcile",
     "retry_session",

@@ -28,7 +28,7 @@ from ctworkflow.domain.layout_profile import LayoutProfile
 from ctworkflow.domain.states import ParentStep, ResultStatus, SessionStatus
 from ctworkflow.effects import nofollow, repository_layout
 from ctworkflow.effects.git import redact
-from ctworkflow.workflow import branch, environment, recording
+from ctworkflow.workflow import branch, environment, recording, reuse
 from ctworkflow.workflow.children import ensure_children
 from ctworkflow.workflow.effects import Effects
 
@@ -177,6 +177,8 @@ def spawn(scope: model.Scope, session_id: uuid.UUID, attempt: int, fx: Effects) 
     )
     if start is None:
         return None
+    if attempt == 1:  # components unchanged since a complete session keep its tests
+        reuse.keep_verified(fx, scope, session_id)
     with fx.transactions() as uow:
         children = ensure_children(uow, scope, session_id)
         if not children:
