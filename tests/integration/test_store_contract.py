@@ -304,3 +304,49 @@ def test_unknown_ids_are_not_found(setup: Setup) -> None:
             uow.catalog.get_component(setup.scope, uuid.uuid4())
         with pytest.raises(errors.ProjectNotFound):
             uow.catalog.get_project(setup.other.account_id, setup.scope.project_id)
+
+
+def test_the_last_complete_context_session_is_the_newest_complete_parent_of_the_context(
+    setup: Setup,
+) -> None:
+    # Given the context's session complete, a newer one still active, and another tenant
+    with setup.transactions() as uow:
+        assert uow.sessions.last_complete_context(setup.scope, setup.parent.component_id) is None
+        uow.sessions.set_status(
+            setup.scope,
+            [setup.parent.id],
+            expected=SessionStatus.ACTIVE,
+            target=SessionStatus.COMPLETE,
+        )
+        for child in setup.children:  # a complete child is no context session
+            uow.sessions.set_status(
+                setup.scope,
+                [child.id],
+                expected=SessionStatus.ACTIVE,
+                target=SessionStatus.COMPLETE,
+            )
+        uow.sessions.add_session(
+            setup.scope,
+            type=SessionType.CONTEXT_TESTING,
+            status=SessionStatus.ACTIVE,
+            user_id="user",
+            component_id=setup.parent.component_id,
+            execution_mode=ExecutionMode.AGENTIC,
+            environment_type="local",
+            agent="scaffold",
+            state={},
+            max_attempts=3,
+        )
+
+    # When the latest complete session of the context is read, in both tenants
+    with setup.transactions() as uow:
+        found = uow.sessions.last_complete_context(setup.scope, setup.parent.component_id)
+        elsewhere = uow.sessions.last_complete_context(setup.other, setup.parent.component_id)
+        child_as_context = uow.sessions.last_complete_context(
+            setup.scope, setup.children[0].component_id
+        )
+
+    # Then it is the complete parent, never a child, and never across tenants
+    assert found is not None and found.id == setup.parent.id
+    assert elsewhere is None
+    assert child_as_context is None
