@@ -78,13 +78,13 @@ def test_a_second_session_reuses_every_component_and_a_changed_source_runs_only_
     path = user.module_name.replace(".", "/") + ".py"
     source = project.remote_git("show", f"main:{path}")
     project.push({path: source + "\n\ndef double_again(x):\n    return 2 * x\n"}, "Edit user")
-    plan = {
+    reasons = {
         line["component"]: line["reason"]
         for line in api.plan_context_testing(project.scope, project.context.id)
     }
     third, _ = complete(project)
 
     # Then the plan and the session run only that component's agent
-    assert plan[user.module_name] == f"runs: source changed since {str(second.id)[:8]}"
+    assert reasons[user.module_name] == f"runs: source changed since {str(second.id)[:8]}"
     assert [call["module"] for call in project.agent_calls()[calls:]] == [user.module_name]
     assert reused(project, third.id) == [m for m in modules if m != user.module_name]

@@ -310,7 +310,8 @@ def test_the_last_complete_context_session_is_the_newest_complete_parent_of_the_
     setup: Setup,
 ) -> None:
     # Given the context's session complete, a newer one still active, and another tenant
-    with setup.transactions() as uow:
+    with setup.transactions() as unit:
+        uow: Any = unit  # the set-up methods both stores have
         assert uow.sessions.last_complete_context(setup.scope, setup.parent.component_id) is None
         uow.sessions.set_status(
             setup.scope,
