@@ -12,13 +12,14 @@ file here with the others, so what lands still passes.
 from __future__ import annotations
 
 import json
+import logging
 import posixpath
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 
-from ctworkflow import ports
+from ctworkflow import errors, ports
 from ctworkflow.domain import layout_profile, model, reuse
 from ctworkflow.domain.environments import Recipe
 from ctworkflow.domain.layout_profile import LayoutProfile
@@ -28,6 +29,8 @@ from ctworkflow.effects import repository_layout
 from ctworkflow.workflow import environment
 from ctworkflow.workflow.children import ensure_children
 from ctworkflow.workflow.effects import DEFAULT_RUNNERS, Effects
+
+logger = logging.getLogger(__name__)
 
 #: The step of the one interaction a reused child records.
 REUSE_STEP: Final = "reuse_verified_test"
@@ -110,7 +113,21 @@ def keep_verified(
 ) -> list[Line]:
     """Mark complete, each with a copy of the earlier verified artifact, the children of
     ``session_id`` whose component did not change since the latest complete session of its
-    context (only children still waiting for their first round). Returns the plan it followed."""
+    context (only children still waiting for their first round). Returns the plan it followed.
+
+    Reuse only saves work: when its facts cannot be read (git or the database failing), every
+    component runs, and the reason is logged.
+    """
+    try:
+        return _keep_verified(fx, scope, session_id, full=full)
+    except errors.CtWorkflowError as error:
+        logger.warning("session %s: reusing no verified tests: %s", session_id, error)
+        return []
+
+
+def _keep_verified(
+    fx: Effects, scope: model.Scope, session_id: uuid.UUID, *, full: bool
+) -> list[Line]:
     with fx.transactions() as uow:
         session = uow.sessions.get_session(scope, session_id)
         project = uow.catalog.get_project(scope.account_id, scope.project_id)
