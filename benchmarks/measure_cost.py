@@ -18,9 +18,11 @@ import uuid
 from pathlib import Path
 
 from ctworkflow.config import get_settings
-from ctworkflow.domain import environments, quality
-from ctworkflow.domain.layouts import Layout
-from ctworkflow.effects.environments import Environments, read_recipe_files
+from ctworkflow.domain import quality
+from ctworkflow.domain.repository import environments
+from ctworkflow.domain.repository.layouts import Layout
+from ctworkflow.effects.checkout_files import read_recipe_files
+from ctworkflow.effects.environments import Environments
 from ctworkflow.runners import measure
 
 

@@ -15,8 +15,8 @@ from typing import Any, Final
 
 from ctworkflow.agents.base import AgentRequest, AgentResult
 from ctworkflow.agents.registry import register_agent, unregister_agent
-from ctworkflow.domain.environments import Environment
 from ctworkflow.domain.model import TestReport
+from ctworkflow.domain.repository.environments import Environment
 from ctworkflow.runners.files import run_existing
 from ctworkflow.runners.registry import register_runner, unregister_runner
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from ctworkflow.domain.model import Scope
 from ctworkflow.domain.naming import branch_name
-from ctworkflow.domain.orchestrator import (
+from ctworkflow.domain.routing import (
     Completed,
     Halt,
     Next,

@@ -12,18 +12,19 @@ next pass.
 
 The functions that send take the :class:`~ctworkflow.ports.Dispatcher` they send through
 (``dispatcher=``); here it is Celery's (:data:`ctworkflow.tasks.dispatch.dispatcher`) unless
-another is given.
+another is given. The rest of the ports (the configured database, git, the clock) are the live
+ones (:mod:`ctworkflow.tasks.live`).
 """
 
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from ctworkflow.domain import model
 from ctworkflow.ports import Dispatcher
-from ctworkflow.services import lifecycle
+from ctworkflow.services import incremental, lifecycle
 from ctworkflow.services.discovery import DiscoveryReport, discover_components
-from ctworkflow.services.incremental import plan_context_testing
 from ctworkflow.services.lifecycle import queued_reason
 from ctworkflow.services.session_views import (
     SessionDetails,
@@ -31,6 +32,7 @@ from ctworkflow.services.session_views import (
     list_sessions,
     session_details,
 )
+from ctworkflow.tasks import live
 from ctworkflow.tasks.dispatch import dispatcher as celery_dispatcher
 from ctworkflow.workflow.reconciler import ReconcileReport
 
@@ -69,8 +71,16 @@ def start_context_testing(
         agent=agent,
         max_attempts=max_attempts,
         runner=runner,
-        dispatcher=dispatcher,
+        fx=live.effects(dispatcher=dispatcher),
     )
+
+
+def plan_context_testing(
+    scope: model.Scope, context: uuid.UUID | str, *, runner: str | None = None
+) -> list[dict[str, Any]]:
+    """Which components a session started now would run and which it would reuse, and why;
+    starts and writes nothing (:func:`ctworkflow.services.incremental.plan_context_testing`)."""
+    return incremental.plan_context_testing(scope, context, runner=runner, fx=live.effects())
 
 
 def cancel_session(
@@ -78,7 +88,7 @@ def cancel_session(
 ) -> model.Session:
     """Cancel a session and its active children; their queued tasks are revoked
     (:func:`ctworkflow.services.lifecycle.cancel_session`)."""
-    return lifecycle.cancel_session(scope, session_id, dispatcher=dispatcher)
+    return lifecycle.cancel_session(scope, session_id, fx=live.effects(dispatcher=dispatcher))
 
 
 def retry_session(
@@ -86,10 +96,10 @@ def retry_session(
 ) -> model.Session:
     """Run a failed or cancelled context session again, with a fresh budget of attempts
     (:func:`ctworkflow.services.lifecycle.retry_session`)."""
-    return lifecycle.retry_session(scope, session_id, dispatcher=dispatcher)
+    return lifecycle.retry_session(scope, session_id, fx=live.effects(dispatcher=dispatcher))
 
 
 def reconcile(*, dispatcher: Dispatcher = celery_dispatcher) -> ReconcileReport:
     """Re-drive every session whose next step is due but not queued or not running
     (:func:`ctworkflow.services.lifecycle.reconcile`)."""
-    return lifecycle.reconcile(dispatcher=dispatcher)
+    return lifecycle.reconcile(fx=live.effects(dispatcher=dispatcher))

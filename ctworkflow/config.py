@@ -21,6 +21,7 @@ from pydantic import SecretStr, ValidationError, field_validator, model_validato
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from ctworkflow import errors
+from ctworkflow.domain.retry import RetryPolicy
 from ctworkflow.logs import FORMATS as LOG_FORMATS
 from ctworkflow.logs import LEVELS as LOG_LEVELS
 
@@ -152,6 +153,12 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _check(self) -> Settings:
+        self._check_time_limits()
+        self._check_limits_and_sizes()
+        self._check_retries()
+        return self
+
+    def _check_time_limits(self) -> None:
         soft, hard = self.component_soft_time_limit_s, self.component_time_limit_s
         visibility = self.visibility_timeout_s
         if soft <= 0:
@@ -182,6 +189,8 @@ class Settings(BaseSettings):
             )
         if self.max_worker_losses < 1:
             raise ValueError("CTW_MAX_WORKER_LOSSES must be at least 1")
+
+    def _check_limits_and_sizes(self) -> None:
         limits = {
             "CTW_SANDBOX_CPU_S": self.sandbox_cpu_s,
             "CTW_SANDBOX_MEMORY_BYTES": self.sandbox_memory_bytes,
@@ -199,6 +208,8 @@ class Settings(BaseSettings):
         for name, value in sizes.items():
             if value < 1:
                 raise ValueError(f"{name} must be positive")
+
+    def _check_retries(self) -> None:
         if self.webhook_max_attempts < 1 or self.api_max_body_bytes < 1:
             raise ValueError(
                 "CTW_WEBHOOK_MAX_ATTEMPTS and CTW_API_MAX_BODY_BYTES must be at least 1"
@@ -212,7 +223,24 @@ class Settings(BaseSettings):
             raise ValueError(
                 "CTW_MAX_ATTEMPTS must be at least 1 and CTW_MAX_FIX_ROUNDS at least 0"
             )
-        return self
+
+    @property
+    def step_retry(self) -> RetryPolicy:
+        """The router's rounds: ``CTW_MAX_ATTEMPTS`` tries, ``CTW_RETRY_BACKOFF_S`` doubled."""
+        return RetryPolicy(
+            initial_s=self.retry_backoff_s,
+            cap_s=self.retry_backoff_cap_s,
+            attempts=self.max_attempts,
+        )
+
+    @property
+    def webhook_retry(self) -> RetryPolicy:
+        """A webhook event's sends: ``CTW_WEBHOOK_MAX_ATTEMPTS``, ``CTW_WEBHOOK_BACKOFF_S`` up."""
+        return RetryPolicy(
+            initial_s=self.webhook_backoff_s,
+            cap_s=self.webhook_backoff_cap_s,
+            attempts=self.webhook_max_attempts,
+        )
 
     @property
     def sqlalchemy_url(self) -> str:

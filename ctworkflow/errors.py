@@ -30,6 +30,8 @@ error keeps its message and its attributes (``tests/unit/test_errors.py``).
         - TokenNotFound
         - WebhookNotFound
     - InvalidTransition         the state machine refused a status change (a bug or a race)
+    - DatabaseError             the database refused a statement (a schema not migrated, say)
+        - Conflict              a write lost a race with another one on a unique constraint
     - StepFailed                a step failed in a way another try cannot change
         - UnsafeFile            a link or a non-regular file where a test or source file goes
         - LimitExceeded         a file, an output or a report over its size limit
@@ -49,12 +51,12 @@ error keeps its message and its attributes (``tests/unit/test_errors.py``).
         - CommandTimeout        a subprocess ran past its time limit
         - BrokerUnavailable     a message could not be published in time
         - GitError              a git command failed (a remote that cannot be reached, say)
+        - DatabaseUnavailable   the database cannot be reached, or dropped the connection
 
 **The retry rule** (:func:`is_transient`; ``tests/unit/test_errors.py`` pins it): a
 :class:`TransientError` is worth another try, any other error is permanent.
 
-* Celery retries a task that raises a transient error (``autoretry_for``, with the database's
-  connection errors).
+* Celery retries a task that raises a transient error (``autoretry_for``).
 * Initialize and finalize record a failure as their outcome: a transient one runs the step
   again while the session's attempts remain; a permanent one fails the session at once.
 * Validation that cannot run the tests at all blames no test: the round fails and the next
@@ -260,6 +262,14 @@ class EnvironmentUnavailable(ComponentFailure):
     """The target's environment cannot be built."""
 
 
+class DatabaseError(CtWorkflowError):
+    """The database refused a statement."""
+
+
+class Conflict(DatabaseError):
+    """A write lost a race with another one: a row with the same unique key is there."""
+
+
 def no_round_can_fix(error: BaseException) -> bool:
     """Tell whether a component's failure is one no later round can change."""
     return isinstance(error, ComponentFailure)
@@ -279,6 +289,10 @@ class BrokerUnavailable(TransientError):
 
 class GitError(TransientError):
     """A git command failed."""
+
+
+class DatabaseUnavailable(TransientError):
+    """The database cannot be reached, or dropped the connection."""
 
 
 def is_transient(error: BaseException) -> bool:

@@ -22,7 +22,7 @@ import logging.config
 from collections.abc import Mapping
 from contextvars import ContextVar
 from types import MappingProxyType
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 LEVELS: Final = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 FORMATS: Final = ("text", "json")
@@ -41,6 +41,17 @@ SERVICE_LEVEL: Final = "INFO"
 COMMAND_LEVEL: Final = "ERROR"
 
 TEXT_FORMAT: Final = "%(asctime)s %(levelname)s %(processName)s %(name)s:%(context)s %(message)s"
+
+
+class LogSettings(Protocol):
+    """What logging reads of the settings (``ctworkflow.config.Settings`` has both)."""
+
+    @property
+    def log_level(self) -> str: ...
+
+    @property
+    def log_format(self) -> str: ...
+
 
 _context: ContextVar[Mapping[str, object]] = ContextVar(
     "ctworkflow_log_context", default=MappingProxyType({})
@@ -133,16 +144,15 @@ def _reserved_attrs() -> list[str]:
     return list(RESERVED_ATTRS)
 
 
-def configure(*, default: str, requested: str | int | None = None) -> str:
-    """Configure logging from the settings; return the level in force.
+def configure(settings: LogSettings, *, default: str, requested: str | int | None = None) -> str:
+    """Configure logging from ``settings``; return the level in force.
 
-    ``default`` is the level of this kind of process when ``CTW_LOG_LEVEL`` is empty
-    (:data:`SERVICE_LEVEL` or :data:`COMMAND_LEVEL`); ``requested`` a level its own command
-    line asked for (Celery's ``--loglevel``).
+    The caller passes the settings, so this module imports no ``ctworkflow.config`` (which
+    imports it for the names of the levels and formats). ``default`` is the level of this
+    kind of process when ``CTW_LOG_LEVEL`` is empty (:data:`SERVICE_LEVEL` or
+    :data:`COMMAND_LEVEL`); ``requested`` a level its own command line asked for (Celery's
+    ``--loglevel``).
     """
-    from ctworkflow.config import get_settings
-
-    settings = get_settings()
     level = effective_level(settings.log_level, default=default, requested=requested)
     logging.config.dictConfig(build_config(level, settings.log_format))
     logging.captureWarnings(True)  # warnings become log lines too (one JSON object each)

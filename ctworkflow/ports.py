@@ -1,7 +1,7 @@
 """The outside worlds the workflow steps use, each as a small Protocol.
 
 The steps (:mod:`ctworkflow.workflow`) receive these through their
-:class:`~ctworkflow.workflow.effects.Effects` bundle and never open a database transaction,
+:class:`~ctworkflow.workflow.deps.Deps` bundle and never open a database transaction,
 run git, send a Celery message or read the time by themselves:
 
 - :class:`Transactions` opens a :class:`UnitOfWork`: one transaction with the session and
@@ -12,30 +12,71 @@ run git, send a Celery message or read the time by themselves:
 
 :mod:`ctworkflow.testing` implements every one of them in memory, so the workflow's decisions
 (a retry round, a twin delivery, a cancel, a lease taken over) are unit tests with no server.
-Only the methods the steps call are here; the stores have more, for the service layer.
+Only the methods the steps and the session use cases (:mod:`ctworkflow.services.lifecycle`, the
+reconciler) call are here; the stores have more, for the rest of the service layer.
 """
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
 from ctworkflow.domain import model
-from ctworkflow.domain.orchestrator import Next
-from ctworkflow.domain.repository_tree import TreeEntry
-from ctworkflow.domain.states import SessionStatus
+from ctworkflow.domain.repository.repository_tree import TreeEntry
+from ctworkflow.domain.routing import Next
+from ctworkflow.domain.states import SessionStatus, SessionType
 
 
 class SessionRecords(Protocol):
     """Sessions, their interactions, leases and artifacts, inside one unit of work."""
 
+    def add_session(self, scope: model.Scope, **values: Any) -> model.Session:
+        """Insert a session; raise :class:`~ctworkflow.errors.Conflict` if its unique key (one
+        active session per context, an idempotency key) was taken meanwhile."""
+        ...
+
     def get_session(
         self, scope: model.Scope, session_id: uuid.UUID, *, for_update: bool = False
     ) -> model.Session: ...
+
+    def find_session(
+        self,
+        scope: model.Scope,
+        *,
+        component_id: uuid.UUID | None = None,
+        idempotency_key: str | None = None,
+        active_context: bool = False,
+    ) -> model.Session | None: ...
+
+    def session_ids_between(
+        self, scope: model.Scope, low: uuid.UUID, high: uuid.UUID
+    ) -> list[uuid.UUID]: ...
+
+    def list_sessions(
+        self,
+        scope: model.Scope,
+        *,
+        statuses: Iterable[SessionStatus] = (),
+        type: SessionType | None = None,
+        parent_id: uuid.UUID | None = None,
+        limit: int = 100,
+    ) -> list[model.Session]: ...
+
+    def active_context_scopes(self) -> list[model.Scope]:
+        """The tenants that have an active context session (the one read across tenants)."""
+        ...
+
+    def touch(self, scope: model.Scope, session_ids: Sequence[uuid.UUID]) -> None:
+        """Mark sessions as just handled (their ``updated_at``)."""
+        ...
+
+    def set_children_max_attempts(
+        self, scope: model.Scope, parent_id: uuid.UUID, max_attempts: int
+    ) -> None: ...
 
     def children(self, scope: model.Scope, parent_id: uuid.UUID) -> list[model.Session]: ...
 
@@ -132,6 +173,10 @@ class SessionRecords(Protocol):
 
     def abandon_pending(self, scope: model.Scope, session_id: uuid.UUID, reason: str) -> int: ...
 
+    def interactions(self, scope: model.Scope, session_id: uuid.UUID) -> list[model.Interaction]:
+        """A session's whole history, oldest first."""
+        ...
+
     def last_completed(
         self, scope: model.Scope, session_id: uuid.UUID
     ) -> model.Interaction | None: ...
@@ -163,6 +208,14 @@ class CatalogRecords(Protocol):
     def get_project(self, account_id: uuid.UUID, project_id: uuid.UUID) -> model.Project: ...
 
     def get_component(self, scope: model.Scope, component_id: uuid.UUID) -> model.Component: ...
+
+    def find_component(
+        self, scope: model.Scope, module_name: str, *, include_removed: bool = False
+    ) -> model.Component | None: ...
+
+    def component_ids_between(
+        self, scope: model.Scope, low: uuid.UUID, high: uuid.UUID
+    ) -> list[uuid.UUID]: ...
 
     def child_components(
         self, scope: model.Scope, parent_id: uuid.UUID

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from ctworkflow.demo_repository import (
+from ctworkflow.cli.demo_sample import (
     GIT_IDENTITY,
     SampleComponent,
     SampleRepo,

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ctworkflow.domain.agent_usage import Usage
-from ctworkflow.domain.layouts import Layout
+from ctworkflow.domain.repository.layouts import Layout
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

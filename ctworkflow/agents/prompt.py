@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 
 from ctworkflow.agents.base import AgentRequest
-from ctworkflow.domain.layouts import Layout
+from ctworkflow.domain.repository.layouts import Layout
 
 MAX_FEEDBACK_CHARS = 20_000
 

@@ -39,7 +39,7 @@ from ctworkflow.agents.pynguin_runs import (
 from ctworkflow.agents.scaffold import ScaffoldAgent
 from ctworkflow.agents.workspace import existing_content, read_test_file, write_test_file
 from ctworkflow.config import get_settings
-from ctworkflow.domain.layouts import Layout
+from ctworkflow.domain.repository.layouts import Layout
 from ctworkflow.effects import sandbox, shell
 from ctworkflow.effects.tool_environments import ToolEnvironments
 

@@ -33,9 +33,10 @@ def serve(
     import uvicorn
 
     from ctworkflow import logs
+    from ctworkflow.config import get_settings
 
     # A service: INFO unless CTW_LOG_LEVEL says otherwise; uvicorn's loggers use our handler.
-    level = logs.configure(default=logs.SERVICE_LEVEL)
+    level = logs.configure(get_settings(), default=logs.SERVICE_LEVEL)
     uvicorn.run(
         "ctworkflow.http.app:create_app",
         factory=True,

@@ -21,11 +21,11 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from ctworkflow import demo_repository as samples
 from ctworkflow import errors
+from ctworkflow.cli import demo_sample as samples
 from ctworkflow.cli import render, shapes, watching, workers
+from ctworkflow.cli.demo_sample import SampleRepo, python_sample
 from ctworkflow.config import get_settings
-from ctworkflow.demo_repository import SampleRepo, python_sample
 from ctworkflow.domain.model import Component, Scope
 from ctworkflow.domain.states import SessionStatus
 from ctworkflow.effects.sandbox_probe import sandbox_problem
@@ -33,7 +33,7 @@ from ctworkflow.persistence import db as database
 from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.services import catalog, lifecycle
 from ctworkflow.services.session_views import SessionDetails
-from ctworkflow.tasks.dispatch import dispatcher
+from ctworkflow.tasks import live
 
 MODULES: Final = ("user", "user_repository", "session_token", "password_policy", "accounts_live")
 ACCOUNT: Final = "demo"
@@ -57,7 +57,7 @@ def run_demo(*, interval_s: float = 0.5, timeout_s: float = 600.0) -> int:
     worker, log = _start_worker(root, stamp, _worker_sandbox(console))
     console.print(f"worker started (pid {worker.pid}, log {log})")
     try:
-        session = lifecycle.start_context_testing(scope, context.id, dispatcher=dispatcher)
+        session = lifecycle.start_context_testing(scope, context.id, fx=live.effects())
         details = watching.watch(
             scope,
             session.id,
@@ -77,8 +77,7 @@ def run_demo(*, interval_s: float = 0.5, timeout_s: float = 600.0) -> int:
 def _register(sample: SampleRepo, stamp: str) -> tuple[Scope, Component, str]:
     name = f"shop-{stamp}"
     with unit_of_work() as uow:
-        existing = uow.catalog.find_accounts(ACCOUNT)
-        account = existing[0] if existing else catalog.create_account(uow, ACCOUNT)
+        account = catalog.account_named(uow, ACCOUNT)
         project = catalog.create_project(
             uow, account.id, name=name, code_repo=str(sample.remote), layout="python"
         )

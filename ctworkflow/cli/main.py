@@ -19,6 +19,7 @@ from typer.exceptions import TyperException
 from ctworkflow import errors, logs
 from ctworkflow.cli import api_commands, catalog_commands, maintenance_commands, workers
 from ctworkflow.cli.session_commands import session_app
+from ctworkflow.config import get_settings
 
 app = typer.Typer(
     no_args_is_help=True,
@@ -112,12 +113,15 @@ def main() -> None:
     """Entry point: run the CLI; every error becomes one line on stderr and a non-zero exit."""
     try:
         if not _answers_from_arguments(sys.argv[1:]):
-            logs.configure(default=logs.COMMAND_LEVEL)
+            logs.configure(get_settings(), default=logs.COMMAND_LEVEL)
         code = app(standalone_mode=False)
     except TyperException as error:  # bad arguments: Click's usage and parameter errors
         if type(error).__name__ != "NoArgsIsHelpError":  # that one printed the help already
             typer.echo(_usage_error(error), err=True)
         sys.exit(getattr(error, "exit_code", 2))
+    except (errors.DatabaseError, errors.DatabaseUnavailable) as error:
+        typer.echo(_database_failure(error), err=True)
+        sys.exit(2)
     except errors.CtWorkflowError as error:
         typer.echo(f"error: {_one_line(error)}", err=True)
         sys.exit(2)
@@ -128,16 +132,13 @@ def main() -> None:
         typer.echo("aborted", err=True)
         sys.exit(1)
     except Exception as error:  # the last resort: still one line, never a traceback
-        message, status = _last_resort(error)
-        typer.echo(message, err=True)
-        sys.exit(status)
+        typer.echo(f"error: {type(error).__name__}: {_one_line(error)}", err=True)
+        sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
 
 
-def _last_resort(error: Exception) -> tuple[str, int]:
-    from sqlalchemy import exc as sa_exc  # loaded only when an error needs it
-
-    if isinstance(error, sa_exc.SQLAlchemyError):
-        original = getattr(error, "orig", None) or error
-        return f"error: database: {_one_line(original)} (is it set up? run: ctw db upgrade)", 2
-    return f"error: {type(error).__name__}: {_one_line(error)}", 1
+def _database_failure(error: errors.CtWorkflowError) -> str:
+    """The database's own reason (its driver's, when there is one), and what to check."""
+    cause = error.__cause__
+    original = getattr(cause, "orig", None) or cause or error
+    return f"error: database: {_one_line(original)} (is it set up? run: ctw db upgrade)"

@@ -36,9 +36,9 @@ def reconcile(as_json: options.Json = False) -> None:
     """Re-drive every session whose next step is due but not queued or not running."""
     from ctworkflow.cli import render
     from ctworkflow.services import lifecycle
-    from ctworkflow.tasks.dispatch import dispatcher
+    from ctworkflow.tasks import live
 
-    report = lifecycle.reconcile(dispatcher=dispatcher)
+    report = lifecycle.reconcile(fx=live.effects())
     data = report.to_json()
     actions = ", ".join(f"{kind} {count}" for kind, count in sorted(report.actions.items()))
     text = f"looked at {report.sessions} active sessions; re-drove: {actions or 'nothing'}"

@@ -14,8 +14,9 @@ def print_plan(scope: Scope, context: str, *, as_json: bool) -> None:
     """Print the plan: one line per component (``module: reason``), or its JSON."""
     from ctworkflow.cli import render
     from ctworkflow.services import incremental
+    from ctworkflow.tasks import live
 
-    lines = incremental.plan_context_testing(scope, context)
+    lines = incremental.plan_context_testing(scope, context, fx=live.effects())
     if as_json:
         render.print_json({"plan": lines})
         return

@@ -75,7 +75,7 @@ def session_start(
 ) -> None:
     """Start testing a context (or find its active session); print the session id."""
     from ctworkflow.services import lifecycle
-    from ctworkflow.tasks.dispatch import dispatcher
+    from ctworkflow.tasks import live
 
     scope = options.resolve_scope(account, project, user)
     if plan:
@@ -89,7 +89,7 @@ def session_start(
         agent=agent,
         max_attempts=max_attempts,
         idempotency_key=idempotency_key,
-        dispatcher=dispatcher,
+        fx=live.effects(),
     )
     _print_then_watch(scope, session, str(session.id), watch, interval, timeout, as_json)
 
@@ -189,11 +189,11 @@ def session_cancel(
     """Cancel a session and its running components."""
     from ctworkflow.cli import render, shapes
     from ctworkflow.services import lifecycle
-    from ctworkflow.tasks.dispatch import dispatcher
+    from ctworkflow.tasks import live
 
     scope = options.resolve_scope(account, project)
     sid = options.resolve_session_id(scope, session_id)
-    session = lifecycle.cancel_session(scope, sid, dispatcher=dispatcher)
+    session = lifecycle.cancel_session(scope, sid, fx=live.effects())
     render.emit(as_json, shapes.session_json(session), f"{session.id} {session.status.value}")
 
 
@@ -209,10 +209,10 @@ def session_retry(
 ) -> None:
     """Run a failed or cancelled session again, with a fresh budget of attempts."""
     from ctworkflow.services import lifecycle
-    from ctworkflow.tasks.dispatch import dispatcher
+    from ctworkflow.tasks import live
 
     scope = options.resolve_scope(account, project)
     sid = options.resolve_session_id(scope, session_id)
-    session = lifecycle.retry_session(scope, sid, dispatcher=dispatcher)
+    session = lifecycle.retry_session(scope, sid, fx=live.effects())
     text = f"{session.id} {session.status.value}"
     _print_then_watch(scope, session, text, watch, interval, timeout, as_json)

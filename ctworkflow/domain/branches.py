@@ -77,3 +77,9 @@ def may_delete(status: SessionStatus, *, created: bool, head: str | None, base: 
     if status is SessionStatus.ACTIVE or not created:
         return False
     return head is not None and head == base
+
+
+def taken_over(head: str | None, base: str) -> bool:
+    """Whether the branch a session claimed already had commits: it found it at ``head``,
+    somewhere else than its base."""
+    return head is not None and head != base

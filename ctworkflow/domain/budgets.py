@@ -8,11 +8,14 @@ Code's ``--max-budget-usd``).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any, Final
 
 from ctworkflow import errors
 from ctworkflow.domain.agent_usage import Usage
+from ctworkflow.domain.model import Outcome
+from ctworkflow.domain.states import ResultStatus
 
 SESSION_BUDGET: Final = "budget_per_session_usd"
 COMPONENT_BUDGET: Final = "budget_per_component_usd"
@@ -43,3 +46,13 @@ def session_over_budget(spent: Usage, settings: Mapping[str, Any]) -> str | None
         f"budget spent: the agents cost ${spent.cost_usd:.4f} of ${limit:.4f} "
         f"({SESSION_BUDGET}), so no new round starts"
     )
+
+
+def verdict_within_budget(
+    outcome: Outcome, give_up: bool, over: str | None
+) -> tuple[Outcome, bool]:
+    """A round's verdict once the budget counts: a failed round of a session ``over`` its
+    budget (why, or None) is its last, and its error says so first."""
+    if over is None or outcome.status is not ResultStatus.ERROR:
+        return outcome, give_up
+    return dataclasses.replace(outcome, error_message=f"{over}; {outcome.error_message}"), True

@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
+
+from ctworkflow.domain.landing import first_line
+from ctworkflow.domain.model import Artifact, Component, Session
+from ctworkflow.domain.states import SessionStatus
 
 #: Git trailer naming the session a commit belongs to; it makes finalize idempotent.
 SESSION_TRAILER: Final = "Ctw-Session"
@@ -79,3 +83,34 @@ def landing(
     if head is None or head == expected:
         return Landing.PUSH
     return Landing.ALREADY_PUSHED if pushed_by_session(head) else Landing.MOVED
+
+
+def landed(
+    children: Sequence[Session],
+    components: Mapping[uuid.UUID, Component],
+    artifacts: Mapping[uuid.UUID, Artifact],
+) -> list[Entry]:
+    """The components whose test files land: the complete children that have an artifact."""
+    return [
+        Entry(
+            name=components[c.component_id].name,
+            module_name=components[c.component_id].module_name,
+            test_path=artifacts[c.id].test_path,
+        )
+        for c in children
+        if c.status is SessionStatus.COMPLETE and c.id in artifacts
+    ]
+
+
+def left_out(children: Sequence[Session], components: Mapping[uuid.UUID, Component]) -> list[Left]:
+    """The components whose tests do not land (the children not complete), each with the first
+    line of why."""
+    return [
+        Left(
+            name=components[c.component_id].name,
+            module_name=components[c.component_id].module_name,
+            reason=first_line(c.error or c.status.value),
+        )
+        for c in children
+        if c.status is not SessionStatus.COMPLETE
+    ]

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from ctworkflow.domain.flakiness import FlakyTest
-from ctworkflow.domain.layouts import Layout
+from ctworkflow.domain.repository.layouts import Layout
 from ctworkflow.domain.states import (
     TERMINAL,
     ExecutionMode,

@@ -19,7 +19,6 @@ A figure that cannot be taken says ``{"status": "unavailable", "reason": ...}`` 
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
@@ -98,80 +97,14 @@ def _number(value: object) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def unavailable(reason: str) -> dict[str, Any]:
-    """A figure that could not be taken, and why."""
-    return {"status": UNAVAILABLE, "reason": reason}
-
-
-def coverage_from_json(data: Mapping[str, Any], source_path: str) -> dict[str, Any]:
-    """The coverage figure of ``source_path`` from coverage.py's JSON report (``coverage
-    json``, run with ``--branch``); ``source_path`` is the file's path in the repository."""
-    files = data.get("files")
-    if not isinstance(files, Mapping):
-        return unavailable("coverage.py's report has no files")
-    entry = next(
-        (v for k, v in files.items() if k == source_path or str(k).endswith("/" + source_path)),
-        None,
-    )
-    if not isinstance(entry, Mapping):
-        return unavailable(f"coverage.py measured nothing of {source_path}")
-    summary = entry.get("summary") or {}
-    executed = [int(n) for n in entry.get("executed_lines") or []]
-    missing = [int(n) for n in entry.get("missing_lines") or []]
-    lines_total = int(summary.get("num_statements", len(executed) + len(missing)))
-    lines_covered = int(summary.get("covered_lines", len(executed)))
-    branches_total = int(summary.get("num_branches", 0))
-    branches_covered = int(summary.get("covered_branches", 0))
-    missing_branches = [
-        f"{a}->{b}" if int(b) > 0 else f"{a}->exit" for a, b in entry.get("missing_branches") or []
-    ]
-    return {
-        "status": MEASURED,
-        "percent": _percent(lines_covered + branches_covered, lines_total + branches_total),
-        "line_percent": _percent(lines_covered, lines_total),
-        "branch_percent": _percent(branches_covered, branches_total) if branches_total else None,
-        "lines": {"covered": lines_covered, "total": lines_total},
-        "branches": {"covered": branches_covered, "total": branches_total},
-        "uncovered": ranges(sorted({*executed, *missing}), missing),
-        "missing_branches": missing_branches[:MAX_KEPT],
-    }
-
-
-def never_ran(statements: Sequence[int]) -> dict[str, Any]:
-    """The coverage figure of a source file the tests never imported: none of it ran."""
-    return {
-        "status": MEASURED,
-        "percent": 0.0 if statements else 100.0,
-        "line_percent": 0.0 if statements else 100.0,
-        "branch_percent": None,
-        "lines": {"covered": 0, "total": len(statements)},
-        "branches": {"covered": 0, "total": 0},
-        "uncovered": ranges(statements, statements),
-        "missing_branches": [],
-    }
-
-
-def _percent(part: int, whole: int) -> float:
+def share_percent(part: int, whole: int) -> float:
+    """``part`` of ``whole`` in percent, to one decimal (all of nothing is 100)."""
     return round(100.0 * part / whole, 1) if whole else 100.0
 
 
-def ranges(statements: Sequence[int], missing: Iterable[int]) -> str:
-    """Missing lines as ranges, "12-15, 40": a range runs over consecutive *statements*, so
-    blank lines and comments between missing ones do not split it (as coverage.py reports)."""
-    gone = set(missing)
-    spans: list[tuple[int, int]] = []
-    start: int | None = None
-    previous = 0
-    for line in sorted(statements):
-        if line in gone:
-            start = line if start is None else start
-            previous = line
-        elif start is not None:
-            spans.append((start, previous))
-            start = None
-    if start is not None:
-        spans.append((start, previous))
-    return ", ".join(str(a) if a == b else f"{a}-{b}" for a, b in spans)
+def unavailable(reason: str) -> dict[str, Any]:
+    """A figure that could not be taken, and why."""
+    return {"status": UNAVAILABLE, "reason": reason}
 
 
 def parse_ranges(text: str) -> list[tuple[int, int]]:
@@ -205,7 +138,7 @@ def mutation_figure(
         "timed_out": timed_out,
         "not_run": not_run,
         "reused": reused,
-        "score": _percent(killed, judged) if judged else None,
+        "score": share_percent(killed, judged) if judged else None,
         "surviving": [dict(s) for s in survivors[:MAX_KEPT]],
         "duration_s": round(duration_s, 2),
     }
@@ -299,15 +232,6 @@ def _excerpts(source: str, spans: Sequence[tuple[int, int]]) -> list[str]:
             mark = ">" if first <= number <= last else " "
             shown.append(f"  {mark}{number:5d} | {lines[number - 1]}")
     return shown
-
-
-def statement_lines(source: str) -> list[int]:
-    """The lines where a statement of ``source`` starts (for a file no test imported)."""
-    try:
-        tree = ast.parse(source)
-    except SyntaxError:
-        return []
-    return sorted({n.lineno for n in ast.walk(tree) if isinstance(n, ast.stmt)})
 
 
 def headline(document: Mapping[str, Any] | None) -> dict[str, Any]:

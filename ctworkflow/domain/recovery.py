@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from ctworkflow.domain.orchestrator import Completed, Halt, get_next_interaction
+from ctworkflow.domain.routing import Completed, Halt, get_next_interaction
 from ctworkflow.domain.states import ParentStep, SessionStatus
 
 

@@ -81,3 +81,17 @@ def describe(test_path: str, lost: Lost, base: TestReport) -> str:
 def kept_summary(report: TestReport) -> str:
     """How a component whose existing test file was kept unchanged is reported."""
     return f"kept the existing {report.collected} tests; all pass"
+
+
+def run_failure(test_path: str, report: TestReport, lost: Lost, base: TestReport | None) -> str:
+    """Why a run of a component's test file did not pass: the tests it lost of those that
+    passed at the base, its counts unless every test passed, then the runner's output."""
+    reasons = []
+    if lost and base is not None:
+        reasons.append(describe(test_path, lost, base))
+    if not report.all_passed:
+        reasons.append(
+            f"{report.failed} failed, {report.errors} errors, {report.passed} passed "
+            f"of {report.collected} collected"
+        )
+    return "\n".join([*reasons, report.output_tail]).rstrip()

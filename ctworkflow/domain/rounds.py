@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
 from ctworkflow.domain.model import JSON, Command, Session
-from ctworkflow.domain.orchestrator import Halt
+from ctworkflow.domain.routing import Halt
 from ctworkflow.domain.states import SessionStatus
 
 #: Key of a child session's state that holds the reason it failed permanently.

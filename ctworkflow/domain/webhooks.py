@@ -127,11 +127,6 @@ def verify(
     return any(hmac.compare_digest(expected, given) for given in fields.get("v1", []))
 
 
-def retry_delay_s(attempts: int, *, base_s: float, cap_s: float) -> float:
-    """Delay before the next send after ``attempts`` failed ones: base, doubled, capped."""
-    return float(min(cap_s, base_s * 2 ** max(attempts - 1, 0)))
-
-
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Webhook:
     """A project's receiver of session events."""

@@ -20,18 +20,14 @@ import json
 import os
 import shutil
 import socket
-import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 from ctworkflow import errors
 from ctworkflow.config import Settings
-from ctworkflow.domain.environments import (
-    PYTHON_FILES,
-    TEST_REQUIREMENTS,
+from ctworkflow.domain.repository.environments import (
     Environment,
     Installer,
     Recipe,
@@ -39,8 +35,18 @@ from ctworkflow.domain.environments import (
     key,
 )
 from ctworkflow.effects import sandbox, shell
+from ctworkflow.effects.build_failures import failure_reason
+from ctworkflow.effects.build_host import (
+    base_python,
+    find_uv,
+    installer_variables,
+    interpreter_tag,
+    network_config,
+)
+from ctworkflow.effects.build_records import Build, Step
+from ctworkflow.effects.checkout_files import generated_files, read_files
 
-__all__ = ["Build", "Environments", "Step", "find_uv", "interpreter_tag", "read_recipe_files"]
+__all__ = ["Environments"]
 
 BUILD_RECORD: Final = "build.json"
 #: Held shared by every run that uses an environment, for as long as it uses it.
@@ -49,102 +55,6 @@ USE_LOCK: Final = ".lock"
 BUILD_LOCK: Final = ".build.lock"
 #: Output kept of each build command, for the history and the error.
 TAIL_CHARS: Final = 2000
-#: The worker's variables a build also gets: how this host reaches the package index (its
-#: proxy, the certificates it trusts, a mirror). Never shown in the history, which keeps argv.
-BUILD_ENV_ALLOW_LIST: Final = (
-    "SSL_CERT_FILE",
-    "SSL_CERT_DIR",
-    "REQUESTS_CA_BUNDLE",
-    "CURL_CA_BUNDLE",
-    "PIP_CERT",
-    "PIP_INDEX_URL",
-    "PIP_EXTRA_INDEX_URL",
-    "PIP_FIND_LINKS",
-    "PIP_DEFAULT_TIMEOUT",
-    "UV_INDEX_URL",
-    "UV_EXTRA_INDEX_URL",
-    "UV_DEFAULT_INDEX",
-    "UV_INDEX",
-    "UV_NATIVE_TLS",
-    "UV_SYSTEM_CERTS",
-    "HEX_MIRROR",
-    "HEX_CACERTS_PATH",
-    *(f"{name}_PROXY" for name in ("HTTP", "HTTPS", "ALL", "NO")),
-    *(f"{name}_proxy" for name in ("http", "https", "all", "no")),
-)
-#: Build output that says the package registry cannot be reached.
-_UNREACHABLE: Final = (
-    "failed to fetch",
-    "could not resolve host",
-    "name or service not known",
-    "temporary failure in name resolution",
-    "network is unreachable",
-    "connection refused",
-    "nxdomain",
-    "econnrefused",
-    "failed to connect",
-)
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Step:
-    """One command of a build, as the history shows it."""
-
-    argv: tuple[str, ...]
-    exit_code: int
-    duration_s: float
-    output_tail: str
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "argv": list(self.argv),
-            "exit_code": self.exit_code,
-            "duration_s": round(self.duration_s, 3),
-            "output_tail": self.output_tail,
-        }
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Build:
-    """How an environment came to be on this host: built now, or found built."""
-
-    environment: Environment
-    recipe: Recipe
-    host: str
-    #: Whether this call built it (else it was there).
-    built: bool
-    steps: tuple[Step, ...] = ()
-    generated: tuple[str, ...] = field(default=())
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "key": self.environment.key,
-            "host": self.host,
-            "built": self.built,
-            "recipe": self.recipe.describe(),
-            "steps": [s.to_json() for s in self.steps],
-            "generated": list(self.generated),
-        }
-
-
-def interpreter_tag() -> str:
-    """The worker's Python, as the environments it builds use it: ``cpython-3.11.7``."""
-    version = ".".join(str(n) for n in sys.version_info[:3])
-    return f"{sys.implementation.name}-{version}"
-
-
-def find_uv() -> str | None:
-    """uv, next to this interpreter (installed with ctworkflow) or on PATH."""
-    beside = Path(sys.executable).parent / "uv"
-    if beside.is_file() and os.access(beside, os.X_OK):
-        return str(beside)
-    return shutil.which("uv")
-
-
-def base_python() -> str:
-    """The interpreter virtual environments are made from: the worker's own, below any venv."""
-    base = Path(sys.base_prefix) / "bin" / f"python{sys.version_info[0]}.{sys.version_info[1]}"
-    return str(base) if base.is_file() else sys.executable
 
 
 class Environments:
@@ -177,7 +87,7 @@ class Environments:
         Raises:
             EnvironmentUnavailable: it cannot be built, with the installer's own reason.
         """
-        contents = _read_files(workspace, recipe.files)
+        contents = read_files(workspace, recipe.files)
         name = key(project_id, recipe, contents, interpreter_tag())
         self.root.mkdir(parents=True, exist_ok=True)
         with (
@@ -248,7 +158,7 @@ class Environments:
             else:
                 steps = self._build_python(folder, recipe, workspace, should_stop, allow)
                 generated = (
-                    _generated(folder, workspace, packages) if recipe.install_project else {}
+                    generated_files(folder, workspace, packages) if recipe.install_project else {}
                 )
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
@@ -372,83 +282,6 @@ class Environments:
         raise errors.EnvironmentUnavailable(failure_reason(argv, result, output))
 
 
-def installer_variables(cache: Path) -> dict[str, str]:
-    """What uv and pip are told in every build: the host's certificate store (as pip and git
-    use it: a proxy's own CA, say), the shared download cache, and no prompt or progress bar."""
-    return {
-        "UV_SYSTEM_CERTS": "1",
-        "UV_CACHE_DIR": str(cache / "uv"),
-        "PIP_CACHE_DIR": str(cache / "pip"),
-        "UV_NO_PROGRESS": "1",
-        "PIP_NO_INPUT": "1",
-    }
-
-
-def network_config() -> dict[str, str]:
-    return {name: os.environ[name] for name in BUILD_ENV_ALLOW_LIST if name in os.environ}
-
-
-def failure_reason(argv: Sequence[str], result: shell.CommandResult, output: str) -> str:
-    """The one line that says why a build command failed, in the installer's own words."""
-    program = Path(argv[0]).name
-    shown = " ".join([program, *argv[1:3]])
-    if result.timed_out:
-        return f"{shown} timed out after {result.duration_s:.0f} s (CTW_ENVIRONMENT_TIMEOUT_S)"
-    if result.exceeded:
-        return f"{shown}: {result.exceeded}"
-    lines = [line.strip() for line in output.splitlines() if line.strip()]
-    said = _error_line(lines)
-    said = said or f"exit status {result.returncode}"
-    lowered = output.lower()
-    if "could not find hex" in lowered:
-        return (
-            f"{shown} failed: the project's dependencies come from the Hex registry and this "
-            "worker has no Hex (install it with mix local.hex, which needs builds.hex.pm)"
-        )
-    if any(marker in lowered for marker in _UNREACHABLE):
-        return f"{shown} failed: the package registry cannot be reached ({said})"
-    return f"{shown} failed: {said}"
-
-
-#: The marks uv draws before the lines of its explanation (a tree, and a cross).
-_TREE_MARKS: Final = "\u2570\u2500\u25b6\u2502\u00d7 "
-
-
-def _error_line(lines: Sequence[str]) -> str:
-    """The installer's error line, with the line after it that says why (uv: ``error: No
-    solution found when resolving dependencies`` then ``cause: Because nosuchpkg was not found
-    ...``, or a tree after a colon on a terminal)."""
-    if not lines:
-        return ""
-    marked = [i for i, ln in enumerate(lines) if ln.lower().startswith(("error", "** ("))]
-    mentioned = [i for i, ln in enumerate(lines) if "error" in ln.lower()]
-    at = (marked or mentioned or [len(lines) - 1])[-1]
-    said = lines[at]
-    after = lines[at + 1].lstrip(_TREE_MARKS).strip() if at + 1 < len(lines) else ""
-    if after.startswith("cause:"):  # uv without a terminal: the reason on the next line
-        return f"{said.rstrip(':')}: {after.removeprefix('cause:').strip()}"
-    if said.endswith(":") and after:
-        return f"{said} {after}"
-    return said
-
-
-def _read_files(workspace: Path, paths: Sequence[str]) -> dict[str, str | None]:
-    found: dict[str, str | None] = {}
-    for path in paths:
-        file = workspace / path
-        try:
-            found[path] = file.read_text(encoding="utf-8") if file.is_file() else None
-        except (OSError, UnicodeDecodeError):
-            found[path] = None
-    return found
-
-
-def read_recipe_files(workspace: Path) -> dict[str, str]:
-    """The files of a checkout a Python recipe is detected from, those that exist."""
-    found = _read_files(workspace, (*PYTHON_FILES, *TEST_REQUIREMENTS))
-    return {path: text for path, text in found.items() if text is not None}
-
-
 def _mix_variables(folder: Path) -> dict[str, str]:
     return {
         "MIX_DEPS_PATH": str(folder / "deps"),
@@ -473,31 +306,3 @@ def _environment(
         python=str(bin_dir / "python"),
         generated=dict(generated),
     )
-
-
-def _generated(folder: Path, workspace: Path, packages: Mapping[str, str]) -> dict[str, str]:
-    """Files the project's build generated that git does not track and ignores in its checkout
-    (``_version.py``), inside the project's top-level packages (``packages``: name → folder in
-    the repository; never a dependency's file): repository path → the installed copy."""
-    candidates: dict[str, str] = {}
-    for site in folder.glob("lib/python*/site-packages"):
-        for record in site.glob("*.dist-info/RECORD"):
-            for line in record.read_text(encoding="utf-8").splitlines():
-                installed = line.split(",", 1)[0]
-                top, _, rest = installed.partition("/")
-                if not installed.endswith(".py") or top not in packages or ".." in rest:
-                    continue
-                repo_path = f"{packages[top].strip('/')}/{rest}"
-                if (workspace / repo_path).parent.is_dir():  # may exist: the build wrote it
-                    candidates[repo_path] = str(site / installed)
-    if not candidates:
-        return {}
-    ignored = shell.run(
-        ["git", "check-ignore", "--stdin"],
-        cwd=workspace,
-        timeout_s=60,
-        input="\n".join(candidates) + "\n",
-        env=shell.base_env(),
-    )
-    kept = set(ignored.stdout.split())
-    return {path: copy for path, copy in candidates.items() if path in kept}

@@ -1,8 +1,8 @@
 """A commit's files and layout profile, read from the project's git mirror (nothing checked out).
 
-The pure rules live in :mod:`ctworkflow.domain.layout_detection` and
-:mod:`ctworkflow.domain.layout_profile`; this module only fetches what they need: the tree of
-the commit (paths, sizes, symlink targets) and the root configuration files.
+The pure rules live in :mod:`ctworkflow.domain.repository.layout_detection` and
+:mod:`ctworkflow.domain.repository.layout_profile`; this module only fetches what they need:
+the tree of the commit (paths, sizes, symlink targets) and the root configuration files.
 
 When the profile is read: discovery detects it at the commit it reads; a context testing
 session detects it at its base commit in Initialize and keeps it in its state
@@ -17,10 +17,10 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from ctworkflow import errors, ports
-from ctworkflow.domain import layout_detection, layout_profile
-from ctworkflow.domain.layout_profile import ComponentPaths, LayoutProfile
 from ctworkflow.domain.model import Project
-from ctworkflow.domain.repository_tree import RepositoryTree, TreeEntry
+from ctworkflow.domain.repository import layout_detection, layout_profile
+from ctworkflow.domain.repository.layout_profile import ComponentPaths, LayoutProfile
+from ctworkflow.domain.repository.repository_tree import RepositoryTree, TreeEntry
 
 #: Where a session keeps the profile of its base commit.
 STATE_KEY: Final = "layout"

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import selectors
 import shutil
 import signal
 import subprocess
@@ -20,11 +19,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
 from dataclasses import dataclass
-from enum import Enum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
 
 from ctworkflow.effects import sandbox, sandbox_network
+from ctworkflow.effects.output_pump import Ending, OutputPump
 
 __all__ = ["ENV_ALLOW_LIST", "CommandResult", "base_env", "run"]
 
@@ -49,7 +48,6 @@ _FORBIDDEN_PREFIX = "CTW_"
 _NOT_FOUND = 127
 _TERM_GRACE_S = 3.0  # between SIGTERM and SIGKILL
 _KILL_GRACE_S = 5.0  # for the pipes to close once everything got SIGKILL
-_CHUNK = 1 << 16
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -187,10 +185,10 @@ def _execute(
             stderr=_spawn_error(exc, args[0], cwd),
             duration_s=time.monotonic() - started,
         )
-    pump = _Pump(proc, None if input is None else input.encode("utf-8"), limit or None)
+    pump = OutputPump(proc, None if input is None else input.encode("utf-8"), limit or None)
     try:
         ending = _watch(proc, pump, started + timeout_s, should_stop, poll_s)
-        if ending is not _Ending.DONE:
+        if ending is not Ending.DONE:
             _terminate(proc, pump)
         returncode = proc.wait()
     finally:
@@ -202,112 +200,19 @@ def _execute(
         stdout=pump.text("stdout"),
         stderr=pump.text("stderr"),
         duration_s=time.monotonic() - started,
-        timed_out=ending is _Ending.TIMED_OUT,
-        stopped=ending is _Ending.STOPPED,
+        timed_out=ending is Ending.TIMED_OUT,
+        stopped=ending is Ending.STOPPED,
         exceeded=pump.exceeded,
     )
 
 
-class _Ending(Enum):
-    DONE = "done"
-    TIMED_OUT = "timed out"
-    STOPPED = "stopped"
-    EXCEEDED = "output over its limit"
-    LINGERING = "done, but something it left behind holds the pipes open"
-
-
-class _Pump:
-    """Feeds stdin and drains stdout and stderr, keeping at most ``limit`` bytes of each."""
-
-    def __init__(self, proc: subprocess.Popen[bytes], input: bytes | None, limit: int | None):
-        self._selector = selectors.DefaultSelector()
-        self._buffers = {"stdout": bytearray(), "stderr": bytearray()}
-        self._limit = limit
-        self._input = memoryview(input or b"")
-        self.exceeded: str | None = None
-        for name, stream in (("stdout", proc.stdout), ("stderr", proc.stderr)):
-            if stream is not None:
-                self._selector.register(stream, selectors.EVENT_READ, name)
-        if proc.stdin is not None:
-            if self._input:
-                os.set_blocking(proc.stdin.fileno(), False)
-                self._selector.register(proc.stdin, selectors.EVENT_WRITE, "stdin")
-            else:
-                proc.stdin.close()
-
-    @property
-    def open(self) -> bool:
-        """Tell whether a pipe is still open (the program or a leftover may still write)."""
-        return bool(self._selector.get_map())
-
-    def pump(self, timeout_s: float) -> None:
-        """Move what the pipes have within ``timeout_s``."""
-        for key, _events in self._selector.select(max(timeout_s, 0.0)):
-            stream = key.fileobj
-            assert not isinstance(stream, int)
-            if key.data == "stdin":
-                self._feed(stream)
-                continue
-            data = os.read(key.fd, _CHUNK)
-            if not data:
-                self._done(stream)
-                continue
-            buffer = self._buffers[key.data]
-            if self._limit is not None and len(buffer) + len(data) > self._limit:
-                self.exceeded = self.exceeded or key.data
-                data = data[: max(self._limit - len(buffer), 0)]
-            buffer += data
-
-    def drain(self, proc: subprocess.Popen[bytes], until: float) -> bool:
-        """Read until every pipe is closed and ``proc`` ended, or ``until`` passes; tell which."""
-        while self.open or proc.poll() is None:
-            remaining = until - time.monotonic()
-            if remaining <= 0:
-                return False
-            self.wait(proc, min(remaining, 0.1))
-        return True
-
-    def wait(self, proc: subprocess.Popen[bytes], timeout_s: float) -> None:
-        """Pump the pipes for up to ``timeout_s``, or wait for ``proc`` once they are closed."""
-        if self.open:
-            self.pump(timeout_s)
-            return
-        with suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=max(timeout_s, 0.0))
-
-    def text(self, name: str) -> str:
-        """What a stream said, decoded as text with universal newlines."""
-        text = self._buffers[name].decode("utf-8", errors="replace")
-        return text.replace("\r\n", "\n").replace("\r", "\n")
-
-    def close(self) -> None:
-        """Stop watching the pipes (closing them is :func:`_reap`'s job)."""
-        self._selector.close()
-
-    def _feed(self, stream: Any) -> None:
-        try:
-            written = os.write(stream.fileno(), self._input[:_CHUNK])
-        except BlockingIOError:
-            return
-        except BrokenPipeError:
-            written = len(self._input)  # the program stopped reading: drop the rest
-        self._input = self._input[written:]
-        if not self._input:
-            self._done(stream)
-
-    def _done(self, stream: Any) -> None:
-        self._selector.unregister(stream)
-        with suppress(OSError):
-            stream.close()
-
-
 def _watch(
     proc: subprocess.Popen[bytes],
-    pump: _Pump,
+    pump: OutputPump,
     deadline: float,
     should_stop: Callable[[], bool] | None,
     poll_s: float,
-) -> _Ending:
+) -> Ending:
     """Pump the pipes until they close and the program ends, the deadline passes or a stop
     is asked (a program that closed its pipes still has its time limit)."""
     next_check = time.monotonic()
@@ -315,22 +220,22 @@ def _watch(
     while pump.open or proc.poll() is None:
         now = time.monotonic()
         if now >= deadline:
-            return _Ending.TIMED_OUT
+            return Ending.TIMED_OUT
         if pump.exceeded is not None:
-            return _Ending.EXCEEDED
+            return Ending.EXCEEDED
         if should_stop is not None and now >= next_check:
             if should_stop():
-                return _Ending.STOPPED
+                return Ending.STOPPED
             next_check = now + poll_s
         if proc.poll() is not None:  # it ended, but its pipes are still open
             exited_at = now if exited_at is None else exited_at
             if now - exited_at >= poll_s:
-                return _Ending.LINGERING
+                return Ending.LINGERING
         pump.wait(proc, min(poll_s, deadline - now))
-    return _Ending.DONE
+    return Ending.DONE
 
 
-def _terminate(proc: subprocess.Popen[bytes], pump: _Pump) -> None:
+def _terminate(proc: subprocess.Popen[bytes], pump: OutputPump) -> None:
     """SIGTERM the process group, SIGKILL it after a grace period, and collect the output."""
     _signal_group(proc.pid, signal.SIGTERM)
     if not pump.drain(proc, time.monotonic() + _TERM_GRACE_S):

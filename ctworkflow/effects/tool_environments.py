@@ -21,16 +21,15 @@ from typing import Final
 from ctworkflow import errors
 from ctworkflow.config import Settings
 from ctworkflow.effects import sandbox, shell
-from ctworkflow.effects.environments import (
-    BUILD_RECORD,
-    TAIL_CHARS,
+from ctworkflow.effects.build_failures import failure_reason
+from ctworkflow.effects.build_host import (
     base_python,
-    failure_reason,
     find_uv,
     installer_variables,
     interpreter_tag,
     network_config,
 )
+from ctworkflow.effects.environments import BUILD_RECORD, TAIL_CHARS
 
 #: The folder of the environments' root that holds the tools'.
 TOOLS_DIR: Final = "tools"

@@ -12,7 +12,6 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException
 
 from ctworkflow import errors
@@ -34,6 +33,8 @@ def status_of(error: errors.CtWorkflowError) -> int:
         return 422
     if isinstance(error, errors.InvalidTransition):
         return 409
+    if _of_the_database(error):
+        return 503
     if isinstance(error, errors.GitError):
         return 502
     if isinstance(error, errors.ConfigurationError | errors.TransientError):
@@ -46,9 +47,15 @@ def message_of(error: errors.CtWorkflowError) -> str:
     another tenant's id get the same body."""
     if isinstance(error, errors.NotFound):
         return f"{error.kind} not found"
+    if _of_the_database(error):
+        return "database unavailable"
     if status_of(error) == 500:
         return "internal error"
     return str(error)
+
+
+def _of_the_database(error: errors.CtWorkflowError) -> bool:
+    return isinstance(error, errors.DatabaseError | errors.DatabaseUnavailable)
 
 
 def validation_message(error: RequestValidationError) -> tuple[int, str]:
@@ -80,6 +87,8 @@ def install(app: FastAPI) -> None:
         status = status_of(error)
         if status == 500:
             logger.error("unexpected %s", type(error).__name__, exc_info=error)
+        elif _of_the_database(error):
+            logger.error("database error", exc_info=error)
         return answer(status, message_of(error))
 
     @app.exception_handler(RequestValidationError)
@@ -89,11 +98,6 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def _http(_: Request, error: HTTPException) -> JSONResponse:
         return answer(error.status_code, str(error.detail), getattr(error, "headers", None))
-
-    @app.exception_handler(sa_exc.SQLAlchemyError)
-    async def _database(_: Request, error: sa_exc.SQLAlchemyError) -> JSONResponse:
-        logger.error("database error", exc_info=error)
-        return answer(503, "database unavailable")
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, error: Exception) -> JSONResponse:

@@ -16,7 +16,7 @@ from ctworkflow.http.text import output_text
 from ctworkflow.persistence.tables import utcnow
 from ctworkflow.services import incremental, lifecycle, session_views
 from ctworkflow.services.summary import SessionSummary
-from ctworkflow.tasks.dispatch import dispatcher
+from ctworkflow.tasks import live
 
 router = APIRouter(
     prefix="/v1/projects/{project}/sessions", tags=["sessions"], route_class=JsonBodyRoute
@@ -49,7 +49,7 @@ def start_session(
         agent=body.agent,
         max_attempts=body.max_rounds,
         runner=body.runner,
-        dispatcher=dispatcher,
+        fx=live.effects(),
     )
     response.headers["Location"] = f"/v1/projects/{scope.project_id}/sessions/{session.id}"
     return _summary(scope, session.id)
@@ -61,7 +61,11 @@ def start_session(
     description="Starts nothing and writes nothing: one line per component, with why.",
 )
 def plan_session(scope: ApiScope, body: StartSession) -> dict[str, list[dict[str, Any]]]:
-    return {"plan": incremental.plan_context_testing(scope, body.context, runner=body.runner)}
+    return {
+        "plan": incremental.plan_context_testing(
+            scope, body.context, runner=body.runner, fx=live.effects()
+        )
+    }
 
 
 @router.get("", summary="List sessions, newest first")
@@ -95,11 +99,11 @@ def session_output(scope: ApiScope, session_id: uuid.UUID) -> str:
 
 @router.post("/{session_id}/cancel", summary="Cancel a session and its running components")
 def cancel_session(scope: ApiScope, session_id: uuid.UUID) -> SessionSummary:
-    lifecycle.cancel_session(scope, session_id, dispatcher=dispatcher)
+    lifecycle.cancel_session(scope, session_id, fx=live.effects())
     return _summary(scope, session_id)
 
 
 @router.post("/{session_id}/retry", summary="Run a failed or cancelled session again")
 def retry_session(scope: ApiScope, session_id: uuid.UUID) -> SessionSummary:
-    lifecycle.retry_session(scope, session_id, dispatcher=dispatcher)
+    lifecycle.retry_session(scope, session_id, fx=live.effects())
     return _summary(scope, session_id)

@@ -11,8 +11,9 @@ from sqlalchemy import orm
 
 from ctworkflow import errors
 from ctworkflow.domain import model
-from ctworkflow.domain.layouts import Layout
+from ctworkflow.domain.repository.layouts import Layout
 from ctworkflow.persistence import rows
+from ctworkflow.persistence.failures import savepoint
 from ctworkflow.persistence.tables import AccountRow, ComponentRow, ProjectRow, utcnow
 
 
@@ -132,6 +133,7 @@ class CatalogStore:
         priority: int,
         parent_id: uuid.UUID | None,
     ) -> model.Component:
+        """Insert a component; raise Conflict if an identical one was inserted meanwhile."""
         row = ComponentRow(
             account_id=scope.account_id,
             project_id=scope.project_id,
@@ -141,8 +143,9 @@ class CatalogStore:
             type=type,
             priority=priority,
         )
-        self.db.add(row)
-        self.db.flush()
+        with savepoint(self.db):  # a twin insert that won the race: Conflict
+            self.db.add(row)
+            self.db.flush()
         return rows.component(row)
 
     def add_components(

@@ -19,6 +19,8 @@ from sqlalchemy import event, orm
 
 from ctworkflow.config import get_settings
 from ctworkflow.persistence.catalog_store import CatalogStore
+from ctworkflow.persistence.failures import translated
+from ctworkflow.persistence.metrics_store import MetricsStore
 from ctworkflow.persistence.session_store import SessionStore
 from ctworkflow.persistence.token_store import TokenStore
 from ctworkflow.persistence.webhook_store import WebhookStore
@@ -90,12 +92,18 @@ class UnitOfWork:
         self.sessions = SessionStore(db)
         self.tokens = TokenStore(db)
         self.webhooks = WebhookStore(db)
+        self.metrics = MetricsStore(db)
 
 
 @contextmanager
 def unit_of_work(url: str | None = None) -> Iterator[UnitOfWork]:
-    """Open a transaction: commit when the block ends, roll back if it raises."""
-    with orm.Session(get_engine(url), expire_on_commit=False) as db, db.begin():
+    """Open a transaction: commit when the block ends, roll back if it raises.
+
+    A database failure in the block, or at its commit, is raised as ours
+    (:mod:`ctworkflow.persistence.failures`): ``DatabaseUnavailable``, ``Conflict`` or
+    ``DatabaseError``.
+    """
+    with translated(), orm.Session(get_engine(url), expire_on_commit=False) as db, db.begin():
         yield UnitOfWork(db)
 
 

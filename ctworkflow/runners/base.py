@@ -6,8 +6,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
-from ctworkflow.domain.environments import Environment
 from ctworkflow.domain.model import TestReport
+from ctworkflow.domain.repository.environments import Environment
 
 
 class Runner(Protocol):

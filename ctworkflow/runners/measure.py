@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any, Final
 
 from ctworkflow import errors
-from ctworkflow.domain import mutation, quality
-from ctworkflow.domain.environments import Environment
+from ctworkflow.domain import coverage, mutation, quality
+from ctworkflow.domain.repository.environments import Environment
 from ctworkflow.effects import nofollow, sandbox, shell
 from ctworkflow.runners.pytest_runner import NO_SHUFFLE, run_variables
 
@@ -149,8 +149,8 @@ def _coverage(
     )
     if "No data to report" in made.stdout + made.stderr:
         text = source_text(target)
-        statements = quality.statement_lines(text or "")
-        return quality.never_ran(statements), set(statements), ran.duration_s
+        statements = coverage.statement_lines(text or "")
+        return coverage.never_ran(statements), set(statements), ran.duration_s
     if not made.ok or not report.is_file():
         tail = (made.stderr or made.stdout).strip().splitlines()[-1:] or ["no output"]
         return quality.unavailable(f"coverage json failed: {tail[0]}"), set(), ran.duration_s
@@ -162,7 +162,7 @@ def _coverage(
             set(),
             ran.duration_s,
         )
-    figure = quality.coverage_from_json(data, target.source_path)
+    figure = coverage.coverage_from_json(data, target.source_path)
     missing = {
         line
         for first, last in quality.parse_ranges(str(figure.get("uncovered") or ""))

@@ -17,8 +17,8 @@ import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from ctworkflow.domain.environments import Environment
 from ctworkflow.domain.model import TestReport
+from ctworkflow.domain.repository.environments import Environment
 from ctworkflow.effects import sandbox, shell
 from ctworkflow.runners import exunit
 from ctworkflow.runners.files import crash_report, output_tail, read_report, run_existing

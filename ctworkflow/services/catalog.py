@@ -11,20 +11,15 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, Final, TypeVar
 
-from sqlalchemy import exc
-
-from ctworkflow import errors
+from ctworkflow import errors, ports
 from ctworkflow.agents.pynguin import SEARCH_TIME_SETTING, search_time_setting
 from ctworkflow.agents.registry import get_agent
 from ctworkflow.config import get_settings
 from ctworkflow.domain import (
     budgets,
-    environments,
     flakiness,
     id_prefix,
     landing,
-    layout_profile,
-    layouts,
     model,
     network,
     quality,
@@ -37,6 +32,11 @@ from ctworkflow.domain.inputs import (
     check_context_name,
     check_name,
     check_priority,
+)
+from ctworkflow.domain.repository import (
+    environment_settings,
+    layout_settings,
+    layouts,
 )
 from ctworkflow.effects import sandbox_network
 from ctworkflow.persistence.db import UnitOfWork
@@ -51,6 +51,12 @@ CONTEXT_TYPES: Final = states.CONTEXT_KINDS
 def create_account(uow: UnitOfWork, name: str) -> model.Account:
     """Create a tenant."""
     return uow.catalog.add_account(check_name(name, "account name"))
+
+
+def account_named(uow: UnitOfWork, name: str) -> model.Account:
+    """The oldest account named ``name``, created if there is none."""
+    existing = uow.catalog.find_accounts(check_name(name, "account name"))
+    return existing[0] if existing else create_account(uow, name)
 
 
 def list_accounts(uow: UnitOfWork) -> list[model.Account]:
@@ -92,7 +98,7 @@ def find_project(uow: UnitOfWork, account_id: uuid.UUID, project: str) -> model.
 
 
 def find_component(
-    uow: UnitOfWork, scope: model.Scope, component: str, what: str = "component"
+    uow: ports.UnitOfWork, scope: model.Scope, component: str, what: str = "component"
 ) -> model.Component:
     """A component of the scope's project, given by id, by module name, or by id prefix."""
     return _by_id_or_name(
@@ -163,7 +169,7 @@ def check_project_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     if not isinstance(settings, Mapping):
         raise errors.InvalidInput("project settings must be a mapping")
     checked = dict(settings)
-    layout_profile.check_settings(checked)  # source_root, tests_root, test_style, ...
+    layout_settings.check_settings(checked)  # source_root, tests_root, test_style, ...
     budgets.check_settings(checked)
     agent = checked.get("agent")
     if agent is not None:
@@ -179,7 +185,7 @@ def check_project_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
         network.refuse_services(allow, sandbox_network.worker_services(get_settings()))
         checked[network.SETTING] = allow
     if "environment" in checked:
-        checked["environment"] = environments.check_setting(checked["environment"])
+        checked["environment"] = environment_settings.check_setting(checked["environment"])
     quality.settings(checked)  # min_coverage, max_mutants, ...
     if landing.SETTING in checked:
         checked[landing.SETTING] = landing.check_setting(checked[landing.SETTING]).value
@@ -206,7 +212,7 @@ def list_projects(uow: UnitOfWork, account_id: uuid.UUID) -> list[model.Project]
     return uow.catalog.list_projects(account_id)
 
 
-def get_project(uow: UnitOfWork, scope: model.Scope) -> model.Project:
+def get_project(uow: ports.UnitOfWork, scope: model.Scope) -> model.Project:
     """The project of a scope."""
     return uow.catalog.get_project(scope.account_id, scope.project_id)
 
@@ -248,16 +254,15 @@ def add_component(
             f"module {checked_module} is already a component of project {project.name!r}"
         )
     try:
-        with uow.db.begin_nested():
-            return uow.catalog.add_component(
-                scope,
-                name=checked_name,
-                module_name=checked_module,
-                type=checked_type,
-                priority=priority,
-                parent_id=parent_id,
-            )
-    except exc.IntegrityError as error:  # lost a race with an identical insert
+        return uow.catalog.add_component(
+            scope,
+            name=checked_name,
+            module_name=checked_module,
+            type=checked_type,
+            priority=priority,
+            parent_id=parent_id,
+        )
+    except errors.Conflict as error:  # lost a race with an identical insert
         raise errors.DuplicateComponent(
             f"module {checked_module} is already a component of project {project.name!r}"
         ) from error
@@ -311,7 +316,9 @@ def list_contexts(uow: UnitOfWork, scope: model.Scope) -> list[model.Component]:
     return [c for c in list_components(uow, scope) if c.type in CONTEXT_TYPES and not c.removed]
 
 
-def get_context(uow: UnitOfWork, scope: model.Scope, component_id: uuid.UUID) -> model.Component:
+def get_context(
+    uow: ports.UnitOfWork, scope: model.Scope, component_id: uuid.UUID
+) -> model.Component:
     """A component that can be tested as a context, or a typed error saying why not."""
     component = uow.catalog.get_component(scope, component_id)
     if component.removed:

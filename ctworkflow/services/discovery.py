@@ -15,9 +15,10 @@ from datetime import UTC, datetime
 
 from ctworkflow import errors
 from ctworkflow.config import get_settings
-from ctworkflow.domain import discovery, elixir_layout, model, python_scan
-from ctworkflow.domain.layout_profile import LayoutProfile
-from ctworkflow.domain.layouts import Layout
+from ctworkflow.domain import model
+from ctworkflow.domain.repository import discovery, elixir_layout, python_scan
+from ctworkflow.domain.repository.layout_profile import LayoutProfile
+from ctworkflow.domain.repository.layouts import Layout
 from ctworkflow.effects import repository_layout
 from ctworkflow.effects.git import Git
 from ctworkflow.persistence.db import UnitOfWork, unit_of_work

@@ -11,24 +11,22 @@ from typing import Any
 
 from ctworkflow import errors
 from ctworkflow.domain import model, reuse
-from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.services import catalog
 from ctworkflow.workflow import reuse as reuse_step
-from ctworkflow.workflow.effects import Effects, live_effects
+from ctworkflow.workflow.deps import Deps
 
 
 def plan_context_testing(
     scope: model.Scope,
     context: uuid.UUID | str,
     *,
+    fx: Deps,
     runner: str | None = None,
     full: bool = False,
-    fx: Effects | None = None,
 ) -> list[dict[str, Any]]:
     """One line per component of the context: ``component``, ``reuse``, ``reason`` and
     ``from_session``, for a session started now on the default branch's head."""
-    fx = fx or live_effects()
-    with unit_of_work() as uow:
+    with fx.transactions() as uow:
         project = catalog.get_project(uow, scope)
         context_id = (
             context

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Final
 
 from ctworkflow.persistence.db import unit_of_work
-from ctworkflow.persistence.metrics_store import MetricsStore
 
 #: Upper bounds (seconds) of the session duration histogram.
 DURATION_BOUNDS: Final = (10.0, 30.0, 60.0, 120.0, 300.0, 600.0, 1800.0, 3600.0, 7200.0)
@@ -36,7 +35,7 @@ class Snapshot:
 def snapshot() -> Snapshot:
     """Read the figures (one short transaction)."""
     with unit_of_work() as uow:
-        store = MetricsStore(uow.db)
+        store = uow.metrics
         agent_runs, agent_usage = store.agent_usage()
         return Snapshot(
             sessions=store.sessions_by_status(),

@@ -12,9 +12,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import exc
-
-from ctworkflow import errors, ports
+from ctworkflow import errors
 from ctworkflow.domain import id_prefix, model, rounds
 from ctworkflow.domain.inputs import (
     check_context_name,
@@ -29,7 +27,7 @@ from ctworkflow.domain.states import (
     SessionType,
     can_transition,
 )
-from ctworkflow.persistence.db import UnitOfWork
+from ctworkflow.ports import UnitOfWork
 from ctworkflow.runners.registry import check_runner
 from ctworkflow.services import catalog
 
@@ -72,22 +70,21 @@ def create_context_session(
     if existing is not None:
         return Started(session=existing, created=False)
     try:
-        with uow.db.begin_nested():
-            session = uow.sessions.add_session(
-                scope,
-                type=SessionType.CONTEXT_TESTING,
-                status=SessionStatus.ACTIVE,
-                user_id=scope.user_id,
-                component_id=context.id,
-                execution_mode=ExecutionMode.AGENTIC,
-                environment_type=environment_type,
-                agent=checked_agent,
-                state={},
-                runner=runner,
-                max_attempts=max_attempts,
-                idempotency_key=key,
-            )
-    except exc.IntegrityError:
+        session = uow.sessions.add_session(
+            scope,
+            type=SessionType.CONTEXT_TESTING,
+            status=SessionStatus.ACTIVE,
+            user_id=scope.user_id,
+            component_id=context.id,
+            execution_mode=ExecutionMode.AGENTIC,
+            environment_type=environment_type,
+            agent=checked_agent,
+            state={},
+            runner=runner,
+            max_attempts=max_attempts,
+            idempotency_key=key,
+        )
+    except errors.Conflict:
         # Another request created it between our look-up and our insert.
         raced = _existing(uow, scope, context.id, key)
         if raced is None:
@@ -160,7 +157,7 @@ def forget_permanent_failures(uow: UnitOfWork, scope: model.Scope, parent_id: uu
 
 
 def transition(
-    uow: ports.UnitOfWork,
+    uow: UnitOfWork,
     scope: model.Scope,
     session_id: uuid.UUID,
     target: SessionStatus,
@@ -188,7 +185,7 @@ class Cancelled:
     cancelled_children: list[uuid.UUID]
 
 
-def cancel_session(uow: ports.UnitOfWork, scope: model.Scope, session_id: uuid.UUID) -> Cancelled:
+def cancel_session(uow: UnitOfWork, scope: model.Scope, session_id: uuid.UUID) -> Cancelled:
     """Cancel an active session and every active child of it."""
     session = transition(uow, scope, session_id, SessionStatus.CANCELLED, error="cancelled")
     active = [

@@ -27,7 +27,6 @@ from ctworkflow.domain.webhooks import (
     SIGNATURE_HEADER,
     Delivery,
     DeliveryStatus,
-    retry_delay_s,
     signature_header,
 )
 from ctworkflow.persistence.db import unit_of_work
@@ -135,13 +134,11 @@ def _record(
     now = utcnow()
     if error is None:
         status, retry_in = DeliveryStatus.DELIVERED, None
-    elif final or attempts >= settings.webhook_max_attempts:
+    elif final or not settings.webhook_retry.allows(attempts + 1):
         status, retry_in = DeliveryStatus.FAILED, None
     else:
         status = DeliveryStatus.PENDING
-        retry_in = retry_delay_s(
-            attempts, base_s=settings.webhook_backoff_s, cap_s=settings.webhook_backoff_cap_s
-        )
+        retry_in = settings.webhook_retry.delay_before(attempts + 1)
     line = error.strip().splitlines()[0][:ERROR_MAX] if error and error.strip() else error
     with unit_of_work() as uow:
         uow.webhooks.record_attempt(

@@ -16,7 +16,7 @@ from ctworkflow.domain.model import Scope
 from ctworkflow.tasks.app import app
 from ctworkflow.tasks.outcome_events import ReportsOutcome
 from ctworkflow.workflow.component import ChildResult, run_component
-from ctworkflow.workflow.effects import live_effects
+from ctworkflow.workflow.deps import live_deps
 
 _settings = get_settings()
 logger = get_task_logger(__name__)
@@ -46,5 +46,5 @@ def _progress_events(task: Task[Any, Any]) -> Callable[[str, int], None]:
 )
 def run(self: Task[Any, Any], scope: dict[str, str], child_id: str, attempt: int) -> ChildResult:
     """Write, run and fix one component's tests; failures come back as data, never raised."""
-    fx = dataclasses.replace(live_effects(), progress=_progress_events(self))
+    fx = dataclasses.replace(live_deps(), progress=_progress_events(self))
     return run_component(Scope.from_json(scope), uuid.UUID(child_id), attempt, fx)

@@ -1,7 +1,7 @@
 """Tasks of a context testing session: doorways into :mod:`ctworkflow.workflow.drive`.
 
 Each decodes its arguments (built by :mod:`ctworkflow.tasks.dispatch`), calls one workflow
-function with the live effects, whose dispatcher is Celery's, and returns nothing: a step's
+function with the live dependencies, whose dispatcher is Celery's, and returns nothing: a step's
 outcome lives in the database, and what comes next is the router's choice, sent by the workflow.
 """
 
@@ -11,45 +11,44 @@ import uuid
 from typing import Any
 
 from celery.utils.log import get_task_logger
-from sqlalchemy import exc as sa_exc
 
 from ctworkflow import constants, errors
 from ctworkflow.domain.model import Scope
+from ctworkflow.tasks import retries
 from ctworkflow.tasks.app import app
 from ctworkflow.tasks.dispatch import dispatcher
 from ctworkflow.workflow import branch, drive
-from ctworkflow.workflow.effects import Effects, live_effects
+from ctworkflow.workflow.deps import Deps, live_deps
 
 logger = get_task_logger(__name__)
 
-#: Infrastructure hiccups worth a Celery retry; every other failure is recorded as data.
-RETRY_ON = (errors.TransientError, sa_exc.OperationalError, sa_exc.InterfaceError)
+#: Infrastructure hiccups worth a Celery retry (a database that cannot be reached among them,
+#: raised by persistence as ``DatabaseUnavailable``); every other failure is recorded as data.
+RETRY_ON = (errors.TransientError,)
 STEP_OPTIONS: dict[str, Any] = {
     "acks_late": True,
     # Steps return nothing; their outcome lives in the database, not in the result backend.
     "ignore_result": True,
     "autoretry_for": RETRY_ON,
-    "retry_backoff": True,
-    "retry_backoff_max": 60,
-    "max_retries": 8,
+    **retries.celery_options(retries.STEP_TASK_RETRY),
 }
 
 
-def step_effects() -> Effects:
-    """The live effects of a step task, sending through Celery."""
-    return live_effects(dispatcher=dispatcher)
+def step_deps() -> Deps:
+    """The live dependencies of a step task, sending through Celery."""
+    return live_deps(dispatcher=dispatcher)
 
 
 @app.task(name=constants.INITIALIZE, **STEP_OPTIONS)
 def initialize(scope: dict[str, str], session_id: str, attempt: int) -> None:
     """Create the session's branch on the remote, then move on."""
-    drive.initialize(Scope.from_json(scope), uuid.UUID(session_id), attempt, step_effects())
+    drive.initialize(Scope.from_json(scope), uuid.UUID(session_id), attempt, step_deps())
 
 
 @app.task(name=constants.SPAWN, **STEP_OPTIONS)
 def spawn_component_testing_sessions(scope: dict[str, str], session_id: str, attempt: int) -> None:
     """Fan out one component testing task per child as a chord; validation is its callback."""
-    drive.spawn(Scope.from_json(scope), uuid.UUID(session_id), attempt, step_effects())
+    drive.spawn(Scope.from_json(scope), uuid.UUID(session_id), attempt, step_deps())
 
 
 @app.task(name=constants.VALIDATE, **STEP_OPTIONS)
@@ -59,16 +58,16 @@ def validate(results: list[Any], scope: dict[str, str], session_id: str, attempt
     ``results`` are the chord's (the children's own reports); validation reads the database.
     """
     logger.info("session %s round %s: %d component results", session_id, attempt, len(results))
-    drive.validate(Scope.from_json(scope), uuid.UUID(session_id), attempt, step_effects())
+    drive.validate(Scope.from_json(scope), uuid.UUID(session_id), attempt, step_deps())
 
 
 @app.task(name=constants.FINALIZE, **STEP_OPTIONS)
 def finalize(scope: dict[str, str], session_id: str, attempt: int) -> None:
     """Commit the test files on the branch and push it, then end the session."""
-    drive.finalize(Scope.from_json(scope), uuid.UUID(session_id), attempt, step_effects())
+    drive.finalize(Scope.from_json(scope), uuid.UUID(session_id), attempt, step_deps())
 
 
 @app.task(name=constants.RELEASE_BRANCH, **STEP_OPTIONS)
 def release_branch(scope: dict[str, str], session_id: str) -> None:
     """Delete the empty branch of an ended session (logic: ctworkflow.workflow.branch)."""
-    branch.release(step_effects(), Scope.from_json(scope), uuid.UUID(session_id))
+    branch.release(step_deps(), Scope.from_json(scope), uuid.UUID(session_id))

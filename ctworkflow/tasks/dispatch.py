@@ -25,7 +25,7 @@ from kombu import exceptions as kombu_exc
 from ctworkflow import constants, errors
 from ctworkflow.config import get_settings
 from ctworkflow.domain import model
-from ctworkflow.domain.orchestrator import Next, backoff_seconds
+from ctworkflow.domain.routing import Next
 from ctworkflow.domain.states import ParentStep
 from ctworkflow.persistence import webhook_store
 from ctworkflow.tasks import celery_internals
@@ -123,10 +123,7 @@ class CeleryDispatcher:
         self.app = app
 
     def send_step(self, scope: model.Scope, session_id: uuid.UUID, route: Next) -> None:
-        settings = get_settings()
-        countdown = backoff_seconds(
-            route.attempt, base_s=settings.retry_backoff_s, cap_s=settings.retry_backoff_cap_s
-        )
+        countdown = get_settings().step_retry.delay_before(route.attempt)
         with publishing():
             self.app.send_task(
                 STEP_TASKS[ParentStep(route.step)],

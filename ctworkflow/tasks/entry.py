@@ -21,8 +21,8 @@ from ctworkflow.domain.model import Scope
 from ctworkflow.persistence.tables import utcnow
 from ctworkflow.services import lifecycle, session_views
 from ctworkflow.services.summary import SessionSummary
+from ctworkflow.tasks import live
 from ctworkflow.tasks.app import app
-from ctworkflow.tasks.dispatch import dispatcher
 
 
 @app.task(
@@ -47,7 +47,7 @@ def start_context_testing(
         user_id=check_user_id(user_id),
     )
     session = lifecycle.start_context_testing(
-        scope, context, idempotency_key=idempotency_key, agent=agent, dispatcher=dispatcher
+        scope, context, idempotency_key=idempotency_key, agent=agent, fx=live.effects()
     )
     return str(session.id)
 

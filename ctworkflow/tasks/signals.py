@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 @setup_logging.connect(weak=False)
 def _configure_logging(loglevel: int | str | None = None, **_: Any) -> None:
     # Connected, this hook replaces Celery's own logging set-up in workers and beat.
-    logs.configure(default=logs.SERVICE_LEVEL, requested=loglevel)
+    logs.configure(get_settings(), default=logs.SERVICE_LEVEL, requested=loglevel)
 
 
 @functools.cache

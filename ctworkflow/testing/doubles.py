@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ctworkflow.agents.base import AgentRequest, AgentResult
-from ctworkflow.domain.environments import Environment
 from ctworkflow.domain.model import TestReport
+from ctworkflow.domain.repository.environments import Environment
 
 
 def verdict_file(*verdicts: str) -> str:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ctworkflow import errors
-from ctworkflow.domain.repository_tree import TreeEntry
+from ctworkflow.domain.repository.repository_tree import TreeEntry
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

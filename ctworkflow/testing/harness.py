@@ -1,12 +1,14 @@
-"""The in-memory kit assembled: effects, a dispatcher that keeps messages, and a worker.
+"""The in-memory kit assembled: dependencies, a dispatcher that keeps messages, and a worker.
 
-:class:`Harness` builds :class:`~ctworkflow.workflow.effects.Effects` from the in-memory
+:class:`Harness` builds :class:`~ctworkflow.workflow.deps.Deps` from the in-memory
 database, the fake git, the fake clock, the scripted agent and the verdict runner, and plays
-the worker: :meth:`Harness.deliver` hands one message to the workflow step it names through
-:mod:`ctworkflow.workflow.drive`, as the Celery tasks of :mod:`ctworkflow.tasks.context` do (a
-step that recorded its outcome moves the session on; one that found nothing to do finishes an
-ending), and the round a spawn sends runs its component sessions one after the other, then
-validation, as the chord would.
+the worker: the session use cases (:meth:`Harness.start`, :meth:`Harness.cancel`,
+:meth:`Harness.retry`, :meth:`Harness.reconcile`) are the real ones of
+:mod:`ctworkflow.services.lifecycle` on these ports, and :meth:`Harness.deliver` hands one
+message to the workflow step it names through :mod:`ctworkflow.workflow.drive`, as the Celery
+tasks of :mod:`ctworkflow.tasks.context` do (a step that recorded its outcome moves the session
+on; one that found nothing to do finishes an ending), and the round a spawn sends runs its
+component sessions one after the other, then validation, as the chord would.
 """
 
 from __future__ import annotations
@@ -19,15 +21,17 @@ from typing import Any
 
 from ctworkflow.config import Settings
 from ctworkflow.domain import model
-from ctworkflow.domain.orchestrator import Next
-from ctworkflow.domain.states import ExecutionMode, ParentStep, SessionStatus, SessionType
+from ctworkflow.domain.routing import Next
+from ctworkflow.domain.states import ParentStep
 from ctworkflow.effects.environments import Environments
+from ctworkflow.services import lifecycle
 from ctworkflow.testing.clock import FakeClock
 from ctworkflow.testing.doubles import ScriptedAgent, VerdictRunner
 from ctworkflow.testing.git import FakeGit
 from ctworkflow.testing.store import InMemoryDatabase
-from ctworkflow.workflow import component, context, drive
-from ctworkflow.workflow.effects import Effects
+from ctworkflow.workflow import component, drive, steps
+from ctworkflow.workflow.deps import Deps
+from ctworkflow.workflow.reconciler import ReconcileReport
 
 REMOTE = "https://git.example/shop.git"
 
@@ -120,7 +124,7 @@ class Harness:
         self.dispatcher = RecordingDispatcher()
         chosen = {"max_attempts": 3, "max_fix_rounds": 0, **overrides}
         settings = Settings(data_dir=root / "data", **chosen)
-        self.fx = Effects(
+        self.fx = Deps(
             settings=settings,
             git=self.git,
             # never used: the project's setting says its tests need no environment built
@@ -144,21 +148,29 @@ class Harness:
 
     # -- sessions -------------------------------------------------------------------------
 
-    def start(self, *, max_attempts: int = 3) -> uuid.UUID:
-        """A new context session, its first step sent (what ``api.start_context_testing``
-        leaves behind)."""
-        with self.db() as uow:
-            session = uow.sessions.add_session(
-                self.scope,
-                type=SessionType.CONTEXT_TESTING,
-                status=SessionStatus.ACTIVE,
-                component_id=self.context.id,
-                execution_mode=ExecutionMode.AGENTIC,
-                agent=self.agent.name,
-                max_attempts=max_attempts,
-            )
-        self.dispatcher.send_step(self.scope, session.id, Next(step=ParentStep.INITIALIZE))
-        return session.id
+    def start(self, *, max_attempts: int = 3, idempotency_key: str | None = None) -> uuid.UUID:
+        """Start testing the context, its first step sent (``api.start_context_testing``)."""
+        started = lifecycle.start_context_testing(
+            self.scope,
+            self.context.id,
+            agent=self.agent.name,
+            max_attempts=max_attempts,
+            idempotency_key=idempotency_key,
+            fx=self.fx,
+        )
+        return started.id
+
+    def cancel(self, session_id: uuid.UUID) -> model.Session:
+        """Cancel a session and its active children (``api.cancel_session``)."""
+        return lifecycle.cancel_session(self.scope, session_id, fx=self.fx)
+
+    def retry(self, session_id: uuid.UUID) -> model.Session:
+        """Run a failed or cancelled session again (``api.retry_session``)."""
+        return lifecycle.retry_session(self.scope, session_id, fx=self.fx)
+
+    def reconcile(self) -> ReconcileReport:
+        """One reconciler pass (``api.reconcile``)."""
+        return lifecycle.reconcile(fx=self.fx)
 
     def session(self, session_id: uuid.UUID) -> model.Session:
         """A session as it is now."""
@@ -205,6 +217,6 @@ class Harness:
             component.run_component(sent.scope, child_id, sent.attempt, self.fx)
         self.validate(sent.session_id, sent.attempt)
 
-    def validate(self, session_id: uuid.UUID, attempt: int) -> context.Verdict:
+    def validate(self, session_id: uuid.UUID, attempt: int) -> steps.validate.Verdict:
         """The chord callback of a round."""
         return drive.validate(self.scope, session_id, attempt, self.fx)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,7 +21,7 @@ from typing import Any
 
 from ctworkflow import errors, ports
 from ctworkflow.domain import model
-from ctworkflow.domain.layouts import Layout
+from ctworkflow.domain.repository.layouts import Layout
 from ctworkflow.domain.states import (
     TERMINAL,
     ComponentKind,
@@ -59,6 +59,24 @@ _TABLES = tuple(f.name for f in dataclasses.fields(Tables))
 
 def _in_scope(scope: model.Scope, row: model.Session | model.Component) -> bool:
     return row.account_id == scope.account_id and row.project_id == scope.project_id
+
+
+def _active_context(session: model.Session) -> bool:
+    return session.parent_id is None and session.status is SessionStatus.ACTIVE
+
+
+def _same_unique_key(new: model.Session, other: model.Session) -> bool:
+    """The SQL tables' unique keys: an idempotency key per project, one child per (parent,
+    component), one active context session per (project, context)."""
+    if new.project_id != other.project_id:
+        return False
+    if new.idempotency_key is not None and new.idempotency_key == other.idempotency_key:
+        return True
+    if new.component_id != other.component_id:
+        return False
+    if new.parent_id is not None:
+        return new.parent_id == other.parent_id
+    return _active_context(new) and _active_context(other)
 
 
 class InMemoryCatalog:
@@ -140,6 +158,22 @@ class InMemoryCatalog:
         ]
         return sorted(found, key=lambda c: (-c.priority, c.name, c.module_name))
 
+    def find_component(
+        self, scope: model.Scope, module_name: str, *, include_removed: bool = False
+    ) -> model.Component | None:
+        for found in self._t.components.values():
+            named = _in_scope(scope, found) and found.module_name == module_name
+            if named and (include_removed or not found.removed):
+                return found
+        return None
+
+    def component_ids_between(
+        self, scope: model.Scope, low: uuid.UUID, high: uuid.UUID
+    ) -> list[uuid.UUID]:
+        """Up to two ids of the project's components in ``[low, high]``."""
+        found = [c.id for c in self._t.components.values() if _in_scope(scope, c)]
+        return sorted(i for i in found if low <= i <= high)[:2]
+
     def components_by_id(
         self, scope: model.Scope, ids: Sequence[uuid.UUID]
     ) -> dict[uuid.UUID, model.Component]:
@@ -182,8 +216,86 @@ class InMemorySessions:
         session = model.Session(
             account_id=scope.account_id, project_id=scope.project_id, **{**defaults, **values}
         )
+        if any(_same_unique_key(session, other) for other in self._t.sessions.values()):
+            raise errors.Conflict(f"a session with the unique key of {session.id} is there")
         self._t.sessions[session.id] = session
         return session
+
+    def find_session(
+        self,
+        scope: model.Scope,
+        *,
+        component_id: uuid.UUID | None = None,
+        idempotency_key: str | None = None,
+        active_context: bool = False,
+    ) -> model.Session | None:
+        for found in self._t.sessions.values():
+            if not _in_scope(scope, found):
+                continue
+            if idempotency_key is not None and found.idempotency_key != idempotency_key:
+                continue
+            if component_id is not None and found.component_id != component_id:
+                continue
+            if active_context and not _active_context(found):
+                continue
+            return found
+        return None
+
+    def session_ids_between(
+        self, scope: model.Scope, low: uuid.UUID, high: uuid.UUID
+    ) -> list[uuid.UUID]:
+        """Up to two ids of the project's sessions in ``[low, high]``."""
+        found = [s.id for s in self._t.sessions.values() if _in_scope(scope, s)]
+        return sorted(i for i in found if low <= i <= high)[:2]
+
+    def list_sessions(
+        self,
+        scope: model.Scope,
+        *,
+        statuses: Iterable[SessionStatus] = (),
+        type: SessionType | None = None,
+        parent_id: uuid.UUID | None = None,
+        limit: int = 100,
+    ) -> list[model.Session]:
+        """Sessions of the project, newest first."""
+        wanted = set(statuses)
+        found = [
+            s
+            for s in self._t.sessions.values()
+            if _in_scope(scope, s)
+            and (not wanted or s.status in wanted)
+            and (type is None or s.type is type)
+            and (parent_id is None or s.parent_id == parent_id)
+        ]
+        newest_first = sorted(found, key=lambda s: s.id)
+        newest_first.sort(key=lambda s: s.created_at, reverse=True)
+        return newest_first[:limit]
+
+    def active_context_scopes(self) -> list[model.Scope]:
+        """The tenants that have an active context session."""
+        tenants = {
+            (s.account_id, s.project_id) for s in self._t.sessions.values() if _active_context(s)
+        }
+        return [
+            model.Scope(account_id=a, project_id=p, user_id="reconciler")
+            for a, p in sorted(tenants)
+        ]
+
+    def touch(self, scope: model.Scope, session_ids: Sequence[uuid.UUID]) -> None:
+        """Mark sessions as just handled (``updated_at``)."""
+        for session_id in session_ids:
+            found = self._t.sessions.get(session_id)
+            if found is not None and _in_scope(scope, found):
+                self._t.sessions[session_id] = dataclasses.replace(
+                    found, updated_at=self._clock.now()
+                )
+
+    def set_children_max_attempts(
+        self, scope: model.Scope, parent_id: uuid.UUID, max_attempts: int
+    ) -> None:
+        """Give every child of a parent the parent's budget of rounds."""
+        for child in self.children(scope, parent_id):
+            self._t.sessions[child.id] = dataclasses.replace(child, max_attempts=max_attempts)
 
     def get_session(
         self, scope: model.Scope, session_id: uuid.UUID, *, for_update: bool = False
@@ -550,9 +662,15 @@ class InMemoryDatabase:
         #: How many units of work were opened, and how many rolled back.
         self.opened = 0
         self.rolled_back = 0
+        #: While set, the database is down: opening or committing a unit of work raises
+        #: :class:`~ctworkflow.errors.DatabaseUnavailable` with this reason, as the SQL one
+        #: does when its server cannot be reached.
+        self.unavailable: str | None = None
 
     @contextmanager
     def __call__(self) -> Iterator[InMemoryUnitOfWork]:
+        if self.unavailable is not None:
+            raise errors.DatabaseUnavailable(self.unavailable)
         saved = {name: copy.copy(getattr(self.tables, name)) for name in _TABLES}
         self.opened += 1
         try:
@@ -560,6 +678,8 @@ class InMemoryDatabase:
                 sessions=InMemorySessions(self.tables, self.clock),
                 catalog=InMemoryCatalog(self.tables, self.clock),
             )
+            if self.unavailable is not None:  # went down during the transaction: no commit
+                raise errors.DatabaseUnavailable(self.unavailable)
         except BaseException:
             self.rolled_back += 1
             for name, value in saved.items():

@@ -14,13 +14,13 @@ from ctworkflow import errors
 from ctworkflow.config import get_settings
 
 try:
-    get_settings()  # before any task module reads the settings
+    settings = get_settings()  # before any task module reads the settings
 except errors.ConfigurationError as error:
     raise SystemExit(f"ctworkflow refuses to start: {error}") from None
 
 from ctworkflow import logs
 
-logs.configure(default=logs.SERVICE_LEVEL)
+logs.configure(settings, default=logs.SERVICE_LEVEL)
 
 from ctworkflow.tasks import signals  # noqa: E402, F401  (logging hook; beat runs no task)
 from ctworkflow.tasks.app import app  # noqa: E402

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 from ctworkflow.workers.preflight import settings_or_exit
 
-settings_or_exit("orchestration")  # before any task module reads the settings
+settings = settings_or_exit("orchestration")  # before any task module reads the settings
 
 from ctworkflow import logs  # noqa: E402
 
 # Configured at once, so what Celery says before its own logging set-up (which our hook
 # replaces: ctworkflow.tasks.signals) is formatted too.
-logs.configure(default=logs.SERVICE_LEVEL)
+logs.configure(settings, default=logs.SERVICE_LEVEL)
 
 from ctworkflow.tasks import signals  # noqa: E402, F401  (worker hooks)
 from ctworkflow.tasks.app import app  # noqa: E402

@@ -17,14 +17,15 @@ from pathlib import Path
 from typing import Any, Final
 
 from ctworkflow import errors
-from ctworkflow.domain import environments, network
-from ctworkflow.domain.environments import Environment, Installer, Recipe
-from ctworkflow.domain.layout_profile import LayoutProfile
-from ctworkflow.domain.layouts import Layout
+from ctworkflow.domain import network
 from ctworkflow.domain.model import Project
+from ctworkflow.domain.repository import environment_settings, environments
+from ctworkflow.domain.repository.environments import Environment, Installer, Recipe
+from ctworkflow.domain.repository.layout_profile import LayoutProfile
+from ctworkflow.domain.repository.layouts import Layout
 from ctworkflow.effects import nofollow
-from ctworkflow.effects.environments import read_recipe_files
-from ctworkflow.workflow.effects import Effects
+from ctworkflow.effects.checkout_files import read_recipe_files
+from ctworkflow.workflow.deps import Deps
 
 #: Where a session keeps its recipe in its state.
 STATE_KEY: Final = "environment"
@@ -61,7 +62,7 @@ def recipe_for(project: Project, workspace: Path) -> Recipe:
     """
     files = read_recipe_files(workspace) if project.layout is Layout.PYTHON else {}
     detected = environments.detect(project.layout, files)
-    return environments.with_setting(detected, project.settings.get(STATE_KEY))
+    return environment_settings.with_setting(detected, project.settings.get(STATE_KEY))
 
 
 def session_recipe(state: Mapping[str, Any]) -> Recipe | None:
@@ -74,7 +75,7 @@ def session_recipe(state: Mapping[str, Any]) -> Recipe | None:
 
 @contextmanager
 def prepared(
-    fx: Effects,
+    deps: Deps,
     project: Project,
     recipe: Recipe,
     profile: LayoutProfile | None,
@@ -93,7 +94,7 @@ def prepared(
         yield Prepared(environment=None, record={**record, "built": False})
         return
     packages = {n: f for n, f in (profile.packages if profile else ()) if "." not in n}
-    with fx.environments.using(
+    with deps.environments.using(
         str(project.id),
         recipe,
         workspace,

@@ -26,10 +26,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ctworkflow import errors
-from ctworkflow.domain import flakiness, python_tests, regression
-from ctworkflow.domain.environments import Environment
+from ctworkflow.domain import flakiness, regression
 from ctworkflow.domain.flakiness import FlakyTest
 from ctworkflow.domain.model import TestReport
+from ctworkflow.domain.repository import python_tests
+from ctworkflow.domain.repository.environments import Environment
 from ctworkflow.effects import nofollow
 from ctworkflow.runners.base import CaseRunner, Runner
 

@@ -15,9 +15,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import exc as sa_exc
-
-from ctworkflow import ports
+from ctworkflow import errors, ports
 from ctworkflow.domain import leases, model
 
 logger = logging.getLogger(__name__)
@@ -77,7 +75,7 @@ class RunLease:
                     owner=self.owner,
                     expires_at=self.clock.now() + timedelta(seconds=self.ttl_s),
                 )
-        except sa_exc.OperationalError:
+        except errors.DatabaseUnavailable:
             logger.warning("session %s: database unreachable; running on", self.session_id)
         return self.held
 

@@ -6,17 +6,17 @@ import logging
 import uuid
 
 from ctworkflow.domain import model
-from ctworkflow.domain.orchestrator import Completed, Halt, Next, get_next_interaction
+from ctworkflow.domain.routing import Completed, Halt, Next, get_next_interaction
 from ctworkflow.domain.states import SessionStatus
 from ctworkflow.workflow import branch
-from ctworkflow.workflow.effects import Effects
+from ctworkflow.workflow.deps import Deps
 
 logger = logging.getLogger(__name__)
 
 
-def next_step(scope: model.Scope, session_id: uuid.UUID, fx: Effects) -> Next | None:
+def next_step(scope: model.Scope, session_id: uuid.UUID, deps: Deps) -> Next | None:
     """The step a context session runs next; None once it has ended (and end it if due)."""
-    with fx.transactions() as uow:
+    with deps.transactions() as uow:
         session = uow.sessions.get_session(scope, session_id)
         if session.status is not SessionStatus.ACTIVE:
             return None
@@ -45,12 +45,12 @@ def next_step(scope: model.Scope, session_id: uuid.UUID, fx: Effects) -> Next | 
         return None
 
 
-def advance(scope: model.Scope, session_id: uuid.UUID, fx: Effects) -> Next | None:
+def advance(scope: model.Scope, session_id: uuid.UUID, deps: Deps) -> Next | None:
     """Send the step that comes next for a session; or, once it has ended, delete the empty
     branch it created (:func:`ctworkflow.workflow.branch.release`). Returns the step sent."""
-    route = next_step(scope, session_id, fx)
+    route = next_step(scope, session_id, deps)
     if route is None:
-        branch.release(fx, scope, session_id)
+        branch.release(deps, scope, session_id)
     else:
         logger.info(
             "session %s: next %s attempt %s",
@@ -59,5 +59,5 @@ def advance(scope: model.Scope, session_id: uuid.UUID, fx: Effects) -> Next | No
             route.attempt,
             extra={"action": "advance", "session_id": str(session_id), "step": str(route.step)},
         )
-        fx.dispatcher.send_step(scope, session_id, route)
+        deps.dispatcher.send_step(scope, session_id, route)
     return route

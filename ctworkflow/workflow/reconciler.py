@@ -2,7 +2,9 @@
 
 It reads each active context session from the database, asks the pure planner
 (:mod:`ctworkflow.domain.recovery`) what would move it on, and sends those wake-ups. It is safe
-at any time, any number of times, concurrently: every step it sends is idempotent.
+at any time, any number of times, concurrently: every step it sends is idempotent. It works
+through the ports of the :class:`~ctworkflow.workflow.deps.Deps` it is given (the units
+of work, the dispatcher, the clock), as the steps do.
 """
 
 from __future__ import annotations
@@ -14,15 +16,14 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from ctworkflow.config import Settings, get_settings
+from ctworkflow import ports
+from ctworkflow.config import Settings
 from ctworkflow.domain import leases, model, recovery, rounds
-from ctworkflow.domain.orchestrator import Completed, Next, backoff_seconds
+from ctworkflow.domain.routing import Completed, Next
 from ctworkflow.domain.states import ParentStep, SessionStatus, SessionType
-from ctworkflow.persistence.db import UnitOfWork, unit_of_work
-from ctworkflow.persistence.tables import utcnow
-from ctworkflow.ports import Dispatcher
+from ctworkflow.ports import UnitOfWork
 from ctworkflow.workflow import progress
-from ctworkflow.workflow.effects import live_effects
+from ctworkflow.workflow.deps import Deps
 from ctworkflow.workflow.leasing import process_alive
 
 logger = logging.getLogger(__name__)
@@ -41,14 +42,16 @@ def queued_reason(session: model.Session) -> str | None:
     return str(reason) if reason else None
 
 
-def queue_for_reconciler(scope: model.Scope, session_id: uuid.UUID, reason: str) -> model.Session:
+def queue_for_reconciler(
+    transactions: ports.Transactions, scope: model.Scope, session_id: uuid.UUID, reason: str
+) -> model.Session:
     """Record that the session's next step is for the reconciler to send; the session.
 
     The row is locked while its state is rewritten, so a step writing the state at the same
     time loses nothing of it; a session whose step has begun anyway (the message got through
     after all) is left as it is.
     """
-    with unit_of_work() as uow:
+    with transactions() as uow:
         session = uow.sessions.get_session(scope, session_id, for_update=True)
         if not any(i.pending for i in uow.sessions.interactions(scope, session_id)):
             state = {**session.state, QUEUED: reason}
@@ -72,14 +75,13 @@ class ReconcileReport:
         }
 
 
-def reconcile(dispatcher: Dispatcher, *, settings: Settings | None = None) -> ReconcileReport:
+def reconcile(fx: Deps) -> ReconcileReport:
     """One pass over every active context session."""
-    settings = settings or get_settings()
     report = ReconcileReport()
-    with unit_of_work() as uow:
+    with fx.transactions() as uow:
         scopes = uow.sessions.active_context_scopes()
     for scope in scopes:
-        with unit_of_work() as uow:
+        with fx.transactions() as uow:
             active = uow.sessions.list_sessions(
                 scope,
                 statuses=[SessionStatus.ACTIVE],
@@ -88,32 +90,24 @@ def reconcile(dispatcher: Dispatcher, *, settings: Settings | None = None) -> Re
             )
         for session in active:
             report.sessions += 1
-            _reconcile_session(dispatcher, session, settings, report)
+            _reconcile_session(fx, session, report)
     if report.actions:
         logger.warning("reconciler re-drove sessions: %s", report.to_json())
     return report
 
 
-def _reconcile_session(
-    dispatcher: Dispatcher, session: model.Session, settings: Settings, report: ReconcileReport
-) -> None:
-    scope, session_id, now = session.scope, session.id, utcnow()
-    with unit_of_work() as uow:
-        view = _view(uow, session, now)
-    actions = recovery.plan(
-        view,
-        stale_s=settings.stale_after_s,
-        backoff_s=lambda attempt: backoff_seconds(
-            attempt, base_s=settings.retry_backoff_s, cap_s=settings.retry_backoff_cap_s
-        ),
-    )
+def _reconcile_session(fx: Deps, session: model.Session, report: ReconcileReport) -> None:
+    scope, session_id, dispatcher = session.scope, session.id, fx.dispatcher
+    with fx.transactions() as uow:
+        view = _view(uow, session, fx.clock.now())
+    actions = _plan(view, fx.settings)
     queued = queued_reason(session) is not None
     if not actions:
         if queued and (view.pending is not None or view.last is not None):
-            _unqueue(session)  # its wake-up got through after all: it is moving
+            _unqueue(fx.transactions, session)  # its wake-up got through after all: it is moving
         return
     if queued:  # cleared before its step is sent, so the step's own writes of state keep it off
-        _unqueue(session)
+        _unqueue(fx.transactions, session)
     touched: list[uuid.UUID] = []
     for action in actions:
         match action:
@@ -127,15 +121,23 @@ def _reconcile_session(
                 dispatcher.send_validation(scope, session_id, attempt)
                 touched.append(session_id)
             case recovery.Conclude():
-                progress.next_step(scope, session_id, live_effects(settings))
+                progress.next_step(scope, session_id, fx)
         report.actions[type(action).__name__] += 1
     report.redriven.append(str(session_id))
-    with unit_of_work() as uow:  # re-driven now: not stale again until another stale period
+    with fx.transactions() as uow:  # re-driven now: not stale again until another stale period
         uow.sessions.touch(scope, touched)
 
 
-def _unqueue(session: model.Session) -> None:
-    with unit_of_work() as uow:
+def _plan(view: recovery.SessionView, settings: Settings) -> list[recovery.Action]:
+    return recovery.plan(
+        view,
+        stale_s=settings.stale_after_s,
+        backoff_s=settings.step_retry.delay_before,
+    )
+
+
+def _unqueue(transactions: ports.Transactions, session: model.Session) -> None:
+    with transactions() as uow:
         current = uow.sessions.get_session(session.scope, session.id, for_update=True)
         state = {k: v for k, v in current.state.items() if k != QUEUED}
         uow.sessions.update_session(session.scope, session.id, state=state)

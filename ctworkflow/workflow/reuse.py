@@ -20,15 +20,16 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ctworkflow import errors, ports
-from ctworkflow.domain import layout_profile, model, reuse
-from ctworkflow.domain.environments import Recipe
-from ctworkflow.domain.layout_profile import LayoutProfile
-from ctworkflow.domain.layouts import Layout
+from ctworkflow.domain import model, reuse
+from ctworkflow.domain.repository import layout_profile
+from ctworkflow.domain.repository.environments import Recipe
+from ctworkflow.domain.repository.layout_profile import LayoutProfile
+from ctworkflow.domain.repository.layouts import Layout
 from ctworkflow.domain.states import SessionStatus
 from ctworkflow.effects import repository_layout
 from ctworkflow.workflow import environment
 from ctworkflow.workflow.children import ensure_children
-from ctworkflow.workflow.effects import DEFAULT_RUNNERS, Effects
+from ctworkflow.workflow.deps import DEFAULT_RUNNERS, Deps
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +68,7 @@ class _Side:
 
 
 def runner_name(project: model.Project, override: str | None) -> str:
-    """The runner a session uses (as :meth:`Effects.runner` chooses it)."""
+    """The runner a session uses (as :meth:`Deps.runner` chooses it)."""
     return str(override or project.settings.get("runner") or DEFAULT_RUNNERS[project.layout])
 
 
@@ -84,7 +85,7 @@ def environment_fact(state: Mapping[str, Any]) -> str | None:
 
 
 def plan(
-    fx: Effects,
+    fx: Deps,
     uow: ports.UnitOfWork,
     scope: model.Scope,
     project: model.Project,
@@ -109,7 +110,7 @@ def plan(
 
 
 def keep_verified(
-    fx: Effects, scope: model.Scope, session_id: uuid.UUID, *, full: bool = False
+    fx: Deps, scope: model.Scope, session_id: uuid.UUID, *, full: bool = False
 ) -> list[Line]:
     """Mark complete, each with a copy of the earlier verified artifact, the children of
     ``session_id`` whose component did not change since the latest complete session of its
@@ -126,7 +127,7 @@ def keep_verified(
 
 
 def _keep_verified(
-    fx: Effects, scope: model.Scope, session_id: uuid.UUID, *, full: bool
+    fx: Deps, scope: model.Scope, session_id: uuid.UUID, *, full: bool
 ) -> list[Line]:
     with fx.transactions() as uow:
         session = uow.sessions.get_session(scope, session_id)
@@ -202,7 +203,7 @@ def _side_of(project: model.Project, session: model.Session) -> _Side:
 
 
 def _predicted_environment(
-    fx: Effects, project: model.Project, earlier: model.Session, base: str
+    fx: Deps, project: model.Project, earlier: model.Session, base: str
 ) -> str | None:
     recipe = environment.session_recipe(earlier.state)
     assert earlier.base_commit is not None
@@ -215,7 +216,7 @@ def _predicted_environment(
 
 
 def _decide(
-    fx: Effects,
+    fx: Deps,
     uow: ports.UnitOfWork,
     scope: model.Scope,
     project: model.Project,

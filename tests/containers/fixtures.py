@@ -161,7 +161,7 @@ def shop(ctw_orchestration: stack.OrchestrationWorker) -> Shop:
     stack.run(worker, ["chown", stack.IMAGE_USER, stack.REMOTES], user="root")
     sample = (
         "from pathlib import Path\n"
-        "from ctworkflow.demo_repository import python_sample\n"
+        "from ctworkflow.cli.demo_sample import python_sample\n"
         f"python_sample(Path({stack.REMOTES + '/shop'!r}), modules={MODULES!r})\n"
     )
     stack.run(worker, ["python", "-c", sample])

@@ -28,7 +28,7 @@ REMOTES = "/srv/git"
 #: The user the image runs as (Dockerfile: ``USER 10001:10001``).
 IMAGE_USER = "10001:10001"
 POSTGRES_USER = "ctw"
-#: The sample (ctworkflow.demo_repository.python_sample): its context, modules and remote.
+#: The sample (ctworkflow.cli.demo_sample.python_sample): its context, modules and remote.
 CONTEXT = "shop.accounts"
 MODULES = ("user", "user_repository", "accounts_live")
 REMOTE = f"{REMOTES}/shop/remote.git"

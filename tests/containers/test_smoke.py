@@ -15,7 +15,7 @@ from celery import Celery
 from pytest_celery import CeleryTestSetup
 
 from ctworkflow import constants
-from ctworkflow.domain.layouts import Layout, test_file_path
+from ctworkflow.domain.repository.layouts import Layout, test_file_path
 from ctworkflow.domain.states import SessionStatus
 from tests.containers import stack
 from tests.containers.stack import CONTEXT, MODULES, REMOTE, Shop

@@ -28,9 +28,9 @@ import pytest
 import sqlalchemy as sa
 from celery import Celery
 
-from ctworkflow import api, constants
+from ctworkflow import api, constants, errors
 from ctworkflow.config import get_settings
-from ctworkflow.domain.layouts import Layout, test_file_path
+from ctworkflow.domain.repository.layouts import Layout, test_file_path
 from ctworkflow.domain.states import TERMINAL, SessionStatus
 from ctworkflow.persistence import db
 from tests import servers
@@ -355,7 +355,7 @@ def _late(chaos: Chaos, projects: list[Project], elapsed_s: float) -> str:
     try:
         for project in projects:
             statuses.update(str(s.status) for s in api.list_sessions(project.scope))
-    except sa.exc.OperationalError:
+    except errors.DatabaseUnavailable:
         statuses["unreadable (database restarting)"] += 1
     figures = {**dict(chaos.figures), "chaos done": chaos.done.is_set(), "elapsed s": elapsed_s}
     return (
@@ -371,7 +371,7 @@ def _all_started(projects: list[Project]) -> bool:
 def _all_ended(projects: list[Project]) -> bool:
     try:
         return all(s.status in TERMINAL for p in projects for s in api.list_sessions(p.scope))
-    except sa.exc.OperationalError:  # PostgreSQL is restarting
+    except errors.DatabaseUnavailable:  # PostgreSQL is restarting
         return False
 
 

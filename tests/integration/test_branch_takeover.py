@@ -12,7 +12,7 @@ from ctworkflow.domain.states import ParentStep, SessionStatus
 from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.services import catalog
 from ctworkflow.workflow import branch
-from ctworkflow.workflow.effects import live_effects
+from ctworkflow.workflow.deps import live_deps
 from tests.samples import module_source
 from tests.workflow_support import Project, make_project, wait_until_terminal
 
@@ -75,7 +75,7 @@ def test_a_branch_with_a_commit_ctworkflow_did_not_make_is_never_overwritten(
     assert [(i.step, i.attempt) for i in interactions] == [(ParentStep.INITIALIZE, 1)]
     assert project.remote_git("rev-parse", BRANCH) == theirs
     # And its end deletes nothing: it did not create the branch.
-    assert not branch.release(live_effects(), project.scope, second.id)
+    assert not branch.release(live_deps(), project.scope, second.id)
     assert project.remote_git("rev-parse", BRANCH) == theirs
 
 

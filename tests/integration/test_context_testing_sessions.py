@@ -14,9 +14,9 @@ import pytest
 
 import ctworkflow
 from ctworkflow import api, errors
-from ctworkflow.domain.layouts import Layout, test_file_path
 from ctworkflow.domain.model import Interaction
-from ctworkflow.domain.orchestrator import Completed, Halt
+from ctworkflow.domain.repository.layouts import Layout, test_file_path
+from ctworkflow.domain.routing import Completed, Halt
 from ctworkflow.domain.states import ParentStep, ResultStatus, SessionStatus, SessionType
 from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.services import catalog

@@ -16,8 +16,8 @@ import pytest
 
 from ctworkflow import api, errors
 from ctworkflow.config import get_settings
-from ctworkflow.domain.layouts import Layout, test_file_path
 from ctworkflow.domain.model import Scope, Session
+from ctworkflow.domain.repository.layouts import Layout, test_file_path
 from ctworkflow.domain.states import SessionStatus
 from ctworkflow.effects.git import Git
 from ctworkflow.persistence.db import unit_of_work

@@ -17,9 +17,9 @@ import pytest
 
 from ctworkflow import api
 from ctworkflow.config import get_settings
-from ctworkflow.domain import environments
-from ctworkflow.domain.environments import Recipe
-from ctworkflow.domain.layouts import Layout
+from ctworkflow.domain.repository import environments
+from ctworkflow.domain.repository.environments import Recipe
+from ctworkflow.domain.repository.layouts import Layout
 from ctworkflow.domain.states import ChildStep, ParentStep, SessionStatus
 from ctworkflow.effects.environments import Environments
 from ctworkflow.persistence.db import unit_of_work

@@ -11,9 +11,10 @@ from pathlib import Path
 import pytest
 
 from ctworkflow.config import get_settings
-from ctworkflow.domain import environments, quality
-from ctworkflow.domain.environments import Environment
-from ctworkflow.domain.layouts import Layout
+from ctworkflow.domain import quality
+from ctworkflow.domain.repository import environments
+from ctworkflow.domain.repository.environments import Environment
+from ctworkflow.domain.repository.layouts import Layout
 from ctworkflow.effects.environments import Environments
 from ctworkflow.runners import measure
 

@@ -18,7 +18,7 @@ from ctworkflow import api
 from ctworkflow.agents.base import AgentRequest
 from ctworkflow.agents.pynguin import PynguinAgent
 from ctworkflow.config import get_settings
-from ctworkflow.domain.layouts import Layout
+from ctworkflow.domain.repository.layouts import Layout
 from ctworkflow.domain.states import SessionStatus
 from tests.real_packages import HUMANIZE, git, register, without_tests
 from tests.workflow_support import wait_until_terminal

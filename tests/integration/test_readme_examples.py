@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 
 from ctworkflow import api
+from ctworkflow.cli.demo_sample import python_sample
 from ctworkflow.config import get_settings
-from ctworkflow.demo_repository import python_sample
 from ctworkflow.domain.model import Scope
 from ctworkflow.domain.states import SessionStatus
 from ctworkflow.persistence.db import unit_of_work

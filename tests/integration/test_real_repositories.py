@@ -30,7 +30,7 @@ import pytest
 from ctworkflow import api
 from ctworkflow.domain.model import Scope
 from ctworkflow.domain.states import SessionStatus
-from ctworkflow.effects.environments import find_uv
+from ctworkflow.effects.build_host import find_uv
 from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.services import catalog
 from tests.conftest import INSTALLER_CACHE

@@ -20,15 +20,15 @@ import pytest
 
 from ctworkflow import api, errors
 from ctworkflow.config import get_settings
-from ctworkflow.domain.layouts import Layout, test_file_path
+from ctworkflow.domain.repository.layouts import Layout, test_file_path
 from ctworkflow.domain.states import ParentStep, SessionStatus
 from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.persistence.tables import utcnow
 from ctworkflow.services import sessions
-from ctworkflow.workflow import context
 from ctworkflow.workflow.component import run_component
-from ctworkflow.workflow.effects import live_effects
+from ctworkflow.workflow.deps import live_deps
 from ctworkflow.workflow.reconciler import ReconcileReport
+from ctworkflow.workflow.steps import finalize, initialize, spawn, validate
 from tests.workflow_support import Project, make_project
 
 SPAWN = ParentStep.SPAWN_COMPONENT_TESTING_SESSIONS
@@ -95,9 +95,9 @@ def test_a_round_whose_chord_was_lost_is_run_and_validated_by_the_reconciler(
 ) -> None:
     session_id = create_without_wake_up(project)
     scope = project.scope
-    assert context.initialize(scope, session_id, 1, live_effects())
-    fan_out = context.spawn(
-        scope, session_id, 1, live_effects()
+    assert initialize.initialize(scope, session_id, 1, live_deps())
+    fan_out = spawn.spawn(
+        scope, session_id, 1, live_deps()
     )  # children recorded; the chord never sent
     assert fan_out is not None and len(fan_out.run_ids) == 3
 
@@ -114,8 +114,8 @@ def test_a_round_whose_chord_was_lost_is_run_and_validated_by_the_reconciler(
 
 def fanned_out(project: Project) -> list[uuid.UUID]:
     session_id = create_without_wake_up(project)
-    assert context.initialize(project.scope, session_id, 1, live_effects())
-    fan_out = context.spawn(project.scope, session_id, 1, live_effects())
+    assert initialize.initialize(project.scope, session_id, 1, live_deps())
+    fan_out = spawn.spawn(project.scope, session_id, 1, live_deps())
     assert fan_out is not None
     return fan_out.run_ids
 
@@ -151,7 +151,7 @@ def test_a_second_delivery_starts_no_second_agent_while_the_first_holds_the_leas
     child_id = fanned_out(project)[0]
     hold_lease(project, child_id, "another-host/4242/first")
 
-    result = run_component(project.scope, child_id, 1, live_effects())
+    result = run_component(project.scope, child_id, 1, live_deps())
 
     assert result["status"] == SessionStatus.ACTIVE
     assert "running in another worker" in (result["reason"] or "")
@@ -165,7 +165,7 @@ def test_a_run_whose_worker_died_is_taken_over_and_counted(project: Project) -> 
     child_id = fanned_out(project)[0]
     hold_lease(project, child_id, gone_process_holder())
 
-    result = run_component(project.scope, child_id, 1, live_effects())
+    result = run_component(project.scope, child_id, 1, live_deps())
 
     assert result["status"] == SessionStatus.COMPLETE, result["reason"]
     child = api.get_session(project.scope, child_id)
@@ -181,7 +181,7 @@ def test_a_component_that_killed_its_worker_too_often_is_failed_instead_of_loopi
     for _ in range(get_settings().max_worker_losses):  # runs that died, one after another
         hold_lease(project, child_id, gone_process_holder())
 
-    result = run_component(project.scope, child_id, 1, live_effects())
+    result = run_component(project.scope, child_id, 1, live_deps())
 
     assert result["status"] == SessionStatus.FAILED
     child = api.get_session(project.scope, child_id)
@@ -197,13 +197,13 @@ def test_every_step_refuses_another_tenants_scope_and_writes_nothing(
     session_id = create_without_wake_up(project)
     child_id = fanned_out(project)[0]
     before = api.session_details(project.scope, session_id)
-    fx = live_effects()
+    fx = live_deps()
 
     for step in (
-        lambda scope: context.initialize(scope, session_id, 2, fx),
-        lambda scope: context.spawn(scope, session_id, 2, live_effects()),
-        lambda scope: context.validate(scope, session_id, 1, fx),
-        lambda scope: context.finalize(scope, session_id, 1, fx),
+        lambda scope: initialize.initialize(scope, session_id, 2, fx),
+        lambda scope: spawn.spawn(scope, session_id, 2, live_deps()),
+        lambda scope: validate.validate(scope, session_id, 1, fx),
+        lambda scope: finalize.finalize(scope, session_id, 1, fx),
     ):
         with pytest.raises(errors.SessionNotFound):
             step(intruder)

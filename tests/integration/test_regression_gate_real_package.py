@@ -4,7 +4,7 @@ marshmallow 3.21.3 (src layout, a runtime dependency, its own suite) is fetched 
 package index at test time and published as its authors' repository; its tests run in the
 environment ctworkflow builds for it (the package and its ``tests`` extra, from its own
 ``pyproject.toml``). The orchestrator's own runs
-(:func:`ctworkflow.workflow.context.run_tests_here`) at the base and with an agent's change
+(:func:`ctworkflow.workflow.steps.validate.run_tests_here`) at the base and with an agent's change
 applied are what the gate compares.
 """
 
@@ -19,12 +19,12 @@ import pytest
 
 from ctworkflow.config import get_settings
 from ctworkflow.domain import regression
-from ctworkflow.domain.layouts import Layout
 from ctworkflow.domain.model import Artifact, Project, TestReport
+from ctworkflow.domain.repository.layouts import Layout
 from ctworkflow.effects.environments import Environments
 from ctworkflow.effects.git import Git
-from ctworkflow.workflow import context
-from ctworkflow.workflow.effects import Effects
+from ctworkflow.workflow.deps import Deps
+from ctworkflow.workflow.steps import validate
 from tests import real_packages
 
 # Real third-party code or real agent programs: minutes, in the slow tier (make test-slow), with
@@ -73,7 +73,7 @@ def gate(
     base = git.remote_head(str(remote), "main")
     assert base is not None
     settings = get_settings().model_copy(update={"environment_dir": environments})
-    fx = Effects(settings=settings, git=git, environments=Environments(settings))
+    fx = Deps(settings=settings, git=git, environments=Environments(settings))
     project = Project(
         id=PROJECT_ID,
         account_id=uuid.uuid4(),
@@ -93,7 +93,7 @@ def gate(
         report=TestReport(),
         created_at=datetime.now(UTC),
     )
-    checked = context.run_tests_here(fx, project, base, [artifact])
+    checked = validate.run_tests_here(fx, project, base, [artifact])
     return checked.base[TEST_FILE], checked.after[TEST_FILE]
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from ctworkflow import errors, ports
 from ctworkflow.domain import model
-from ctworkflow.domain.layouts import Layout
+from ctworkflow.domain.repository.layouts import Layout
 from ctworkflow.domain.states import ExecutionMode, SessionStatus, SessionType
 from ctworkflow.persistence import db
 from ctworkflow.persistence.tables import utcnow

@@ -18,7 +18,7 @@ from celery import Celery
 
 from ctworkflow import api, constants
 from ctworkflow.config import get_settings
-from ctworkflow.domain.layouts import Layout, test_file_path
+from ctworkflow.domain.repository.layouts import Layout, test_file_path
 from ctworkflow.domain.states import ParentStep, SessionStatus
 from tests import servers
 from tests.conftest import FAKE_AGENTS, fresh_database

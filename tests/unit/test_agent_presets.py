@@ -12,7 +12,7 @@ from ctworkflow.agents.command import CommandAgent
 from ctworkflow.agents.presets import PRESETS, provider_entry
 from ctworkflow.agents.registry import get_agent
 from ctworkflow.config import get_settings
-from ctworkflow.domain.layouts import Layout
+from ctworkflow.domain.repository.layouts import Layout
 from ctworkflow.services import catalog
 from ctworkflow.workers import preflight
 

@@ -65,3 +65,17 @@ def test_the_pure_core_may_import_no_dependency_of_the_project() -> None:
 
     assert all(name in modules for name in wanted), sorted(wanted - set(modules))
     assert missing == {}, f"add these modules to pure-core's forbidden_modules: {missing}"
+
+
+def test_nothing_above_persistence_may_import_sqlalchemy() -> None:
+    rule = contract("no-sqlalchemy-above-persistence")
+    parts = {
+        f"ctworkflow.{info.name}"
+        for info in pkgutil.iter_modules(ctworkflow.__path__)
+        if info.name != "persistence"
+    }
+
+    missing = sorted(parts - set(rule["source_modules"]))
+    assert missing == [], f"add {missing} to no-sqlalchemy-above-persistence's source_modules"
+    assert "sqlalchemy" in rule["forbidden_modules"]
+    assert "ignore_imports" not in rule, "no module above persistence is let through"

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from ctworkflow.api import SessionDetails
 from ctworkflow.cli import shapes
 from ctworkflow.domain import model
-from ctworkflow.domain.layouts import Layout
+from ctworkflow.domain.repository.layouts import Layout
 from ctworkflow.domain.states import (
     ChildStep,
     ExecutionMode,

@@ -15,7 +15,7 @@ from ctworkflow.agents.base import AgentRequest
 from ctworkflow.agents.command import CommandAgent
 from ctworkflow.agents.registry import get_agent
 from ctworkflow.agents.scaffold import ScaffoldAgent
-from ctworkflow.domain.layouts import Layout
+from ctworkflow.domain.repository.layouts import Layout
 from tests.sandbox_support import gone_within, new_marker, processes_with
 
 WRITING_AGENT = """\

@@ -6,11 +6,11 @@ import uuid
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 
-from ctworkflow.domain import discovery, elixir_layout, layout_detection
-from ctworkflow.domain.layout_profile import LayoutProfile
-from ctworkflow.domain.layouts import Layout
 from ctworkflow.domain.model import Component
-from ctworkflow.domain.repository_tree import RepositoryTree
+from ctworkflow.domain.repository import discovery, elixir_layout, layout_detection
+from ctworkflow.domain.repository.layout_profile import LayoutProfile
+from ctworkflow.domain.repository.layouts import Layout
+from ctworkflow.domain.repository.repository_tree import RepositoryTree
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 

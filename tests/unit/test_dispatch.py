@@ -19,7 +19,7 @@ from celery import Celery
 from ctworkflow import constants
 from ctworkflow.config import get_settings
 from ctworkflow.domain.model import Scope
-from ctworkflow.domain.orchestrator import Next
+from ctworkflow.domain.routing import Next
 from ctworkflow.domain.states import ParentStep
 from ctworkflow.tasks import component, context, maintenance, webhooks  # noqa: F401  (the tasks)
 from ctworkflow.tasks.app import app as ctworkflow_app

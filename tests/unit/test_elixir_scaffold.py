@@ -9,7 +9,7 @@ from ctworkflow.agents.base import AgentRequest, ExistingTests
 from ctworkflow.agents.elixir_scaffold import public_functions
 from ctworkflow.agents.scaffold import ScaffoldAgent
 from ctworkflow.domain import regression
-from ctworkflow.domain.layouts import Layout, source_file_path, test_file_path
+from ctworkflow.domain.repository.layouts import Layout, source_file_path, test_file_path
 from ctworkflow.runners.mix_runner import MixRunner
 from tests.elixir_support import mix_workspace
 from tests.samples import elixir_module_source

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ctworkflow.effects.environments import failure_reason
+from ctworkflow.effects.build_failures import failure_reason
 from ctworkflow.effects.shell import CommandResult
 
 UV = ("/usr/bin/uv", "pip", "install", "--quiet", "pytest")

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from ctworkflow import errors
-from ctworkflow.domain import environments
-from ctworkflow.domain.environments import Installer, Recipe
-from ctworkflow.domain.layouts import Layout
+from ctworkflow.domain.repository import environment_settings, environments
+from ctworkflow.domain.repository.environments import Installer, Recipe
+from ctworkflow.domain.repository.layouts import Layout
 
 PYPROJECT = """
 [project]
@@ -106,7 +106,7 @@ def test_a_pyproject_that_does_not_parse_is_an_invalid_layout() -> None:
 def test_the_project_setting_replaces_only_what_it_names() -> None:
     detected = detect({"pyproject.toml": PYPROJECT})
 
-    chosen = environments.with_setting(
+    chosen = environment_settings.with_setting(
         detected, {"installer": "pip", "extras": ["tests", "docs"], "packages": ["pytest<9"]}
     )
 
@@ -131,7 +131,7 @@ def test_the_project_setting_replaces_only_what_it_names() -> None:
 )
 def test_a_bad_setting_is_refused_with_one_line_naming_it(setting: object, message: str) -> None:
     with pytest.raises(errors.InvalidInput, match=message) as caught:
-        environments.check_setting(setting)
+        environment_settings.check_setting(setting)
 
     assert "\n" not in str(caught.value)
 
@@ -148,13 +148,13 @@ def test_the_key_changes_with_the_dependency_files_and_the_recipe_only() -> None
     )
     assert environments.key("p2", recipe, files, "cpython-3.11.7") != first
     assert environments.key("p1", recipe, files, "cpython-3.12.1") != first
-    other = environments.with_setting(recipe, {"extras": ["dev"]})
+    other = environment_settings.with_setting(recipe, {"extras": ["dev"]})
     assert environments.key("p1", other, files, "cpython-3.11.7") != first
     assert first.startswith("p1-") and len(first) == len("p1-") + 16
 
 
 def test_a_recipe_survives_the_session_state() -> None:
-    recipe = environments.with_setting(
+    recipe = environment_settings.with_setting(
         detect({"pyproject.toml": PYPROJECT}), {"requirements": ["ci/reqs.txt"]}
     )
 
@@ -164,5 +164,5 @@ def test_a_recipe_survives_the_session_state() -> None:
 def test_of_a_mix_recipe_only_installer_none_applies() -> None:
     mix = environments.detect(Layout.PHOENIX, {})
 
-    assert environments.with_setting(mix, {"extras": ["tests"]}) == mix
-    assert environments.with_setting(mix, {"installer": "none"}).installer is Installer.NONE
+    assert environment_settings.with_setting(mix, {"extras": ["tests"]}) == mix
+    assert environment_settings.with_setting(mix, {"installer": "none"}).installer is Installer.NONE

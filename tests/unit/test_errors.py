@@ -115,7 +115,13 @@ def test_the_drawn_tree_is_the_class_tree() -> None:
             assert cls.__bases__ == (getattr(errors, drawn[cls.__name__]),), cls.__name__
 
 
-TRANSIENT = {"TransientError", "CommandTimeout", "BrokerUnavailable", "GitError"}
+TRANSIENT = {
+    "TransientError",
+    "CommandTimeout",
+    "BrokerUnavailable",
+    "GitError",
+    "DatabaseUnavailable",
+}
 
 
 @pytest.mark.parametrize("cls", CLASSES, ids=lambda cls: cls.__name__)

@@ -13,8 +13,8 @@ import pytest
 from ctworkflow.agents.base import AgentRequest, ExistingTests
 from ctworkflow.agents.prompt import build_prompt
 from ctworkflow.domain import regression, validation
-from ctworkflow.domain.layouts import Layout
 from ctworkflow.domain.model import Artifact, Component, Session, TestReport
+from ctworkflow.domain.repository.layouts import Layout
 from ctworkflow.domain.states import ExecutionMode, SessionStatus, SessionType
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)

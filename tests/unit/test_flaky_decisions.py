@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 
 from ctworkflow import errors
-from ctworkflow.domain import flakiness, python_tests
+from ctworkflow.domain import flakiness
 from ctworkflow.domain.flakiness import FlakyTest, Run
 from ctworkflow.domain.model import TestReport
+from ctworkflow.domain.repository import python_tests
 
 TEST_FILE = '''\
 """Tests of the shop."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ctworkflow.domain.environments import Environment
+from ctworkflow.domain.repository.environments import Environment
 from ctworkflow.workflow.environment import put_generated
 
 

@@ -5,10 +5,15 @@ from __future__ import annotations
 import pytest
 
 from ctworkflow import errors
-from ctworkflow.domain import layout_detection, pytest_config, python_layout, python_packaging
-from ctworkflow.domain.layout_profile import TestStyle
-from ctworkflow.domain.layouts import Layout
-from ctworkflow.domain.repository_tree import RepositoryTree
+from ctworkflow.domain.repository import (
+    layout_detection,
+    pytest_config,
+    python_layout,
+    python_packaging,
+)
+from ctworkflow.domain.repository.layout_profile import TestStyle
+from ctworkflow.domain.repository.layouts import Layout
+from ctworkflow.domain.repository.repository_tree import RepositoryTree
 
 
 def folders(configs: dict[str, str], files: list[str]) -> dict[str, str]:

@@ -8,10 +8,10 @@ import pytest
 
 from ctworkflow import errors
 from ctworkflow.agents import prompt
-from ctworkflow.domain import layout_detection, layout_profile, layouts
-from ctworkflow.domain.layout_profile import ElixirLayout, LayoutProfile, TestStyle
-from ctworkflow.domain.layouts import Layout
-from ctworkflow.domain.repository_tree import RepositoryTree
+from ctworkflow.domain.repository import layout_detection, layout_profile, layout_settings, layouts
+from ctworkflow.domain.repository.layout_profile import ElixirLayout, LayoutProfile, TestStyle
+from ctworkflow.domain.repository.layouts import Layout
+from ctworkflow.domain.repository.repository_tree import RepositoryTree
 
 
 @pytest.mark.parametrize(
@@ -167,7 +167,7 @@ def test_bad_layout_settings_are_refused_naming_the_setting(
     settings: dict[str, object], message: str
 ) -> None:
     with pytest.raises(errors.InvalidInput, match=message):
-        layout_profile.check_settings(settings)
+        layout_settings.check_settings(settings)
 
 
 def test_project_settings_override_what_is_detected() -> None:

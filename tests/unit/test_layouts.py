@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from ctworkflow import errors
-from ctworkflow.domain import layouts
 from ctworkflow.domain.inputs import preview
-from ctworkflow.domain.layouts import Layout
+from ctworkflow.domain.repository import layouts
+from ctworkflow.domain.repository.layouts import Layout
 
 
 def test_parse_layout_accepts_every_layout() -> None:

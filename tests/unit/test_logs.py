@@ -92,7 +92,7 @@ def test_configure_takes_the_level_from_ctw_log_level(
     monkeypatch.setenv("CTW_LOG_LEVEL", setting)
     get_settings.cache_clear()
     try:
-        chosen = logs.configure(default=logs.SERVICE_LEVEL)
+        chosen = logs.configure(get_settings(), default=logs.SERVICE_LEVEL)
         assert (chosen, root.level) == (logging.getLevelName(expected), expected)
     finally:
         root.setLevel(saved[0])

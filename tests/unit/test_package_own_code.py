@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from ctworkflow.domain import discovery, layout_detection, layout_profile, python_scan
-from ctworkflow.domain.layouts import Layout, import_name
-from ctworkflow.domain.repository_tree import RepositoryTree
+from ctworkflow.domain.repository import discovery, layout_detection, layout_profile, python_scan
+from ctworkflow.domain.repository.layouts import Layout, import_name
+from ctworkflow.domain.repository.repository_tree import RepositoryTree
 
 SRC_FILES = (
     "pyproject.toml",

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ctworkflow import errors
-from ctworkflow.domain import quality
+from ctworkflow.domain import coverage, quality
 from ctworkflow.domain.model import TestReport
 from ctworkflow.runners import measure
 from ctworkflow.services.catalog import check_project_settings
@@ -54,7 +54,7 @@ def measurement(percent: float, uncovered: str = "8, 13-17") -> dict[str, object
 
 
 def test_coverage_json_gives_line_branch_and_combined_percentages_and_ranges() -> None:
-    figure = quality.coverage_from_json(REPORT, "pkg/calc.py")
+    figure = coverage.coverage_from_json(REPORT, "pkg/calc.py")
 
     assert figure["status"] == "measured"
     assert figure["line_percent"] == 50.0
@@ -67,9 +67,9 @@ def test_coverage_json_gives_line_branch_and_combined_percentages_and_ranges() -
 def test_coverage_json_is_matched_by_the_end_of_an_absolute_path() -> None:
     absolute = {"files": {"/tmp/ws/pkg/calc.py": REPORT["files"]["pkg/calc.py"]}}  # type: ignore[index]
 
-    assert quality.coverage_from_json(absolute, "pkg/calc.py")["percent"] == 45.0
-    assert quality.coverage_from_json(absolute, "calc.py")["percent"] == 45.0
-    missing = quality.coverage_from_json(absolute, "pkg/other.py")
+    assert coverage.coverage_from_json(absolute, "pkg/calc.py")["percent"] == 45.0
+    assert coverage.coverage_from_json(absolute, "calc.py")["percent"] == 45.0
+    missing = coverage.coverage_from_json(absolute, "pkg/other.py")
     assert missing == {
         "status": "unavailable",
         "reason": "coverage.py measured nothing of pkg/other.py",
@@ -79,15 +79,15 @@ def test_coverage_json_is_matched_by_the_end_of_an_absolute_path() -> None:
 def test_ranges_run_over_statements_not_blank_lines() -> None:
     statements = [1, 2, 5, 6, 9, 12, 13]
 
-    assert quality.ranges(statements, [2, 5, 6, 12]) == "2-6, 12"
-    assert quality.ranges(statements, [13]) == "13"
-    assert quality.ranges(statements, []) == ""
+    assert coverage.ranges(statements, [2, 5, 6, 12]) == "2-6, 12"
+    assert coverage.ranges(statements, [13]) == "13"
+    assert coverage.ranges(statements, []) == ""
     assert quality.parse_ranges("2-6, 12") == [(2, 6), (12, 12)]
 
 
 def test_a_file_no_test_imported_is_reported_as_not_covered_at_all() -> None:
-    statements = quality.statement_lines('"""Doc."""\n\n\ndef f():\n    return 1\n')
-    figure = quality.never_ran(statements)
+    statements = coverage.statement_lines('"""Doc."""\n\n\ndef f():\n    return 1\n')
+    figure = coverage.never_ran(statements)
 
     assert figure["percent"] == 0.0
     assert figure["uncovered"] == "1-5"

@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from ctworkflow.domain import discovery, elixir_layout, layout_detection, layout_profile
-from ctworkflow.domain.layout_profile import ElixirLayout, LayoutProfile, TestStyle
-from ctworkflow.domain.layouts import Layout
-from ctworkflow.domain.repository_tree import RepositoryTree
+from ctworkflow.domain.repository import discovery, elixir_layout, layout_detection, layout_profile
+from ctworkflow.domain.repository.layout_profile import ElixirLayout, LayoutProfile, TestStyle
+from ctworkflow.domain.repository.layouts import Layout
+from ctworkflow.domain.repository.repository_tree import RepositoryTree
 from tests.real_packages import fetch_eex, fetch_sdist
 
 #: What an sdist carries that the authors' repository does not.

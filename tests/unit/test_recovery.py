@@ -7,7 +7,7 @@ import uuid
 import pytest
 
 from ctworkflow.domain import recovery
-from ctworkflow.domain.orchestrator import Completed
+from ctworkflow.domain.routing import Completed
 from ctworkflow.domain.states import ParentStep, ResultStatus, SessionStatus
 
 STALE = 60.0

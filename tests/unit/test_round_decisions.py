@@ -7,7 +7,7 @@ import uuid
 
 from ctworkflow.domain import commits, rounds, validation
 from ctworkflow.domain.model import Command, Session, TestReport
-from ctworkflow.domain.orchestrator import Halt
+from ctworkflow.domain.routing import Halt
 from ctworkflow.domain.states import ResultStatus, SessionStatus
 from ctworkflow.domain.validation import Failure
 from ctworkflow.testing import values

@@ -12,7 +12,7 @@ import pytest
 
 from ctworkflow import errors
 from ctworkflow.config import Settings
-from ctworkflow.effects import sandbox, sandbox_network
+from ctworkflow.effects import sandbox, sandbox_mounts, sandbox_network
 from ctworkflow.effects.sandbox_network import Network
 
 
@@ -129,7 +129,7 @@ def test_an_agent_gets_the_network_and_its_folders_but_not_the_credentials_in_th
     assert order.index(("--tmpfs", str(home / ".ssh"))) > order.index(("--bind", str(home)))
     assert ("--ro-bind", str(home / ".netrc")) in order
     hidden_by = Path(argv[argv.index(str(home / ".netrc")) - 1])
-    assert hidden_by == sandbox.EMPTY_FILE and hidden_by.stat().st_size == 0
+    assert hidden_by == sandbox_mounts.EMPTY_FILE and hidden_by.stat().st_size == 0
     # Named on its own, a credential folder is the operator's choice: bound after the hiding.
     gcloud = str(home / ".config" / "gcloud")
     assert ("--bind", gcloud) in order[order.index(("--tmpfs", gcloud)) :]
@@ -193,7 +193,7 @@ def test_our_own_code_under_tmp_stays_readable_over_the_private_tmp(
     # Given ctworkflow checked out under /tmp (tmp_path is there), as a CI clone may be
     checkout = tmp_path / "checkout" / "ctworkflow"
     checkout.mkdir(parents=True)
-    monkeypatch.setattr(sandbox, "_PACKAGE", checkout)
+    monkeypatch.setattr(sandbox_mounts, "PACKAGE", checkout)
 
     argv, _ = sandbox.prepare(
         ["mix", "test"], {}, cwd=workspace, policy=sandbox.for_tests(workspace),

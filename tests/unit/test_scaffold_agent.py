@@ -7,8 +7,9 @@ import textwrap
 from pathlib import Path
 
 from ctworkflow.agents.base import AgentRequest
-from ctworkflow.agents.scaffold import ScaffoldAgent, defined_names
-from ctworkflow.domain.layouts import Layout, source_file_path, test_file_path
+from ctworkflow.agents.defined_names import defined_names
+from ctworkflow.agents.scaffold import ScaffoldAgent
+from ctworkflow.domain.repository.layouts import Layout, source_file_path, test_file_path
 from ctworkflow.runners.pytest_runner import PytestRunner
 
 MODULE = "pkg.mod"

@@ -10,6 +10,7 @@ import pytest
 
 from ctworkflow import errors
 from ctworkflow.domain import webhooks
+from ctworkflow.domain.retry import RetryPolicy
 from ctworkflow.domain.states import SessionStatus, SessionType
 
 
@@ -96,5 +97,6 @@ def test_event_names_and_retry_delays() -> None:
         webhooks.event_name(SessionType.COMPONENT_TESTING, SessionStatus.FAILED)
         == "component.failed"
     )
-    delays = [webhooks.retry_delay_s(n, base_s=5, cap_s=60) for n in range(1, 7)]
+    policy = RetryPolicy(initial_s=5, cap_s=60, attempts=8)
+    delays = [policy.delay_before(failed + 1) for failed in range(1, 7)]
     assert delays == [5, 10, 20, 40, 60, 60]

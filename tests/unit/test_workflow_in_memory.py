@@ -15,7 +15,7 @@ from ctworkflow.domain.states import ParentStep, ResultStatus, SessionStatus
 from ctworkflow.services import sessions
 from ctworkflow.testing.doubles import verdict_file
 from ctworkflow.testing.harness import REMOTE, SHOP, Harness
-from ctworkflow.workflow import component, context
+from ctworkflow.workflow import component, steps
 
 ITEMS, TOTALS = "shop.cart.items", "shop.cart.totals"
 ITEMS_TEST = "tests/cart/test_items.py"
@@ -118,8 +118,8 @@ def test_every_step_delivered_twice_has_one_effect(tmp_path: Path) -> None:
 
     # When the spawn, each component run, the chord callback and finalize are all delivered
     # twice
-    fan_out = context.spawn(h.scope, session_id, 1, h.fx)
-    twin = context.spawn(h.scope, session_id, 1, h.fx)  # its round not judged yet: sent again
+    fan_out = steps.spawn.spawn(h.scope, session_id, 1, h.fx)
+    twin = steps.spawn.spawn(h.scope, session_id, 1, h.fx)  # its round not judged yet: sent again
     assert fan_out is not None and twin is not None
     assert twin.run_ids == fan_out.run_ids and len(h.children(session_id)) == 2
     for child_id in fan_out.run_ids:
@@ -127,8 +127,8 @@ def test_every_step_delivered_twice_has_one_effect(tmp_path: Path) -> None:
         again = component.run_component(h.scope, child_id, 1, h.fx)
         assert first == again
     interactions = {c.id: len(h.interactions(c.id)) for c in h.children(session_id)}
-    assert h.validate(session_id, 1) is context.Verdict.RECORDED
-    assert h.validate(session_id, 1) is context.Verdict.IGNORED
+    assert h.validate(session_id, 1) is steps.validate.Verdict.RECORDED
+    assert h.validate(session_id, 1) is steps.validate.Verdict.IGNORED
     [finalize] = h.dispatcher.sent
     assert finalize.step == ParentStep.FINALIZE
     h.deliver(finalize)

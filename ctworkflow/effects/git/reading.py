@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from ctworkflow import errors
-from ctworkflow.domain.repository_tree import TreeEntry
+from ctworkflow.domain.repository.repository_tree import TreeEntry
 from ctworkflow.effects.git.base import check_sha, failure
 from ctworkflow.effects.git.mirrors import Mirrors
 

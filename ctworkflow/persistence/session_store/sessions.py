@@ -12,6 +12,7 @@ from ctworkflow import errors
 from ctworkflow.domain import model
 from ctworkflow.domain.states import SessionStatus, SessionType
 from ctworkflow.persistence import rows
+from ctworkflow.persistence.failures import savepoint
 from ctworkflow.persistence.session_store.base import StoreBase
 from ctworkflow.persistence.tables import (
     SessionRow,
@@ -28,9 +29,12 @@ class SessionRecords(StoreBase):
     """Session rows of the scope's project."""
 
     def add_session(self, scope: model.Scope, **values: Any) -> model.Session:
+        """Insert a session; raise Conflict if its unique key (one active session per context,
+        an idempotency key) was taken meanwhile."""
         row = SessionRow(account_id=scope.account_id, project_id=scope.project_id, **values)
-        self.db.add(row)
-        self.db.flush()
+        with savepoint(self.db):
+            self.db.add(row)
+            self.db.flush()
         return rows.session(row)
 
     def get_session(

@@ -142,10 +142,3 @@ def get_next_child_interaction(
             return Next(step=ChildStep.FINALIZE)
         case ChildStep.FINALIZE:
             return Halt.SESSION_COMPLETE
-
-
-def backoff_seconds(attempt: int, *, base_s: float, cap_s: float) -> float:
-    """Delay before ``attempt``: none for the first, then ``base_s`` doubled each time, capped."""
-    if attempt <= 1:
-        return 0.0
-    return float(min(cap_s, base_s * 2 ** (attempt - 2)))

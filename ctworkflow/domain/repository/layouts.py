@@ -1,8 +1,9 @@
 """Repository layouts: valid module names, and the seed's default source and test paths.
 
 Paths are POSIX paths relative to the repository root. What a real repository uses is its
-layout profile (:mod:`ctworkflow.domain.layout_profile`), read from its own configuration; the
-functions below are the seed's naming, which a repository with nothing configured keeps.
+layout profile (:mod:`ctworkflow.domain.repository.layout_profile`), read from its own
+configuration; the functions below are the seed's naming, which a repository with nothing
+configured keeps.
 
 Phoenix (Elixir): a module ``MyApp.Accounts.User`` is underscored the way Elixir's
 ``Macro.underscore`` does it (``my_app/accounts/user``); its source is ``lib/<that>.ex`` and its

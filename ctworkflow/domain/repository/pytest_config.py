@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any, Final
 
 from ctworkflow import errors
-from ctworkflow.domain import layout_profile, python_packaging
-from ctworkflow.domain.python_packaging import inside
+from ctworkflow.domain.repository import config_files, layout_profile
+from ctworkflow.domain.repository.config_files import inside
 
 #: The files pytest may read its settings from, in the order it tries them.
 FILES: Final = ("pytest.ini", ".pytest.ini", "pyproject.toml", "tox.ini", "setup.cfg")
@@ -46,7 +46,7 @@ def read_pytest_config(configs: Mapping[str, str]) -> PytestConfig:
         if text is None:
             continue
         if filename == "pyproject.toml":
-            table = python_packaging.parse_toml(text, filename).get("tool", {}).get("pytest")
+            table = config_files.parse_toml(text, filename).get("tool", {}).get("pytest")
             if not isinstance(table, Mapping):
                 continue
             options = table.get("ini_options", table)
@@ -59,7 +59,7 @@ def read_pytest_config(configs: Mapping[str, str]) -> PytestConfig:
                 _toml_args(options.get("python_files"), f"{filename} {section} python_files"),
             )
         section = {"tox.ini": "pytest", "setup.cfg": "tool:pytest"}.get(filename, "pytest")
-        parser = python_packaging.parse_cfg(text, filename)
+        parser = config_files.parse_cfg(text, filename)
         if not parser.has_section(section):
             if filename in ("pytest.ini", ".pytest.ini"):
                 return PytestConfig(source=filename)  # pytest.ini counts even when empty

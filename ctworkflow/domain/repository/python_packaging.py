@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import configparser
 import re
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
@@ -34,7 +33,16 @@ from pathlib import PurePosixPath
 from typing import Any, Final
 
 from ctworkflow import errors
-from ctworkflow.domain import setup_py_reading
+from ctworkflow.domain.repository import setup_py_reading
+from ctworkflow.domain.repository.config_files import (
+    inside,
+    line_list,
+    lookup,
+    normalized_name,
+    parse_cfg,
+    parse_toml,
+    string_list,
+)
 
 PYPROJECT: Final = "pyproject.toml"
 SETUP_CFG: Final = "setup.cfg"
@@ -83,12 +91,12 @@ def read_packaging(configs: Mapping[str, str]) -> Packaging:
     pyproject = parse_toml(configs.get(PYPROJECT), PYPROJECT)
     setup_cfg = parse_cfg(configs.get(SETUP_CFG), SETUP_CFG)
     setup_py = setup_py_reading.setup_keywords(configs.get(SETUP_PY))
-    backend = str(_get(pyproject, "build-system", "build-backend") or "")
-    name = str(_get(pyproject, "project", "name") or "")
+    backend = str(lookup(pyproject, "build-system", "build-backend") or "")
+    name = str(lookup(pyproject, "project", "name") or "")
     if backend.startswith("hatchling"):
         found = _hatch(pyproject, name)
     elif backend.startswith("flit_core"):
-        module = _get(pyproject, "tool", "flit", "module", "name") or name
+        module = lookup(pyproject, "tool", "flit", "module", "name") or name
         found = _by_name(str(module), "flit module name")
     elif backend.startswith("poetry"):
         found = _poetry(pyproject, name)
@@ -110,76 +118,6 @@ def read_packaging(configs: Mapping[str, str]) -> Packaging:
     )
 
 
-# -- parsing ------------------------------------------------------------------------------
-
-
-def parse_toml(text: str | None, filename: str) -> dict[str, Any]:
-    """A TOML file's tables ({} if absent); InvalidLayout if it does not parse."""
-    if text is None:
-        return {}
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise errors.InvalidLayout(f"{filename} is not valid TOML: {error}") from None
-
-
-def parse_cfg(text: str | None, filename: str) -> configparser.ConfigParser:
-    """An INI file (setup.cfg, tox.ini, pytest.ini); InvalidLayout if it does not parse."""
-    parser = configparser.ConfigParser(interpolation=None)
-    if text is not None:
-        try:
-            parser.read_string(text, source=filename)
-        except configparser.Error as error:
-            first = str(error).splitlines()[0]
-            raise errors.InvalidLayout(f"{filename} does not parse: {first}") from None
-    return parser
-
-
-def _get(table: Mapping[str, Any], *keys: str) -> Any:
-    """``table[k1][k2]...``, or None where a key is missing or a value is not a table."""
-    value: Any = table
-    for key in keys:
-        if not isinstance(value, Mapping):
-            return None
-        value = value.get(key)
-    return value
-
-
-def _strings(value: Any, setting: str) -> tuple[str, ...]:
-    """A string or a list of strings as a tuple; InvalidLayout for anything else."""
-    if value is None:
-        return ()
-    if isinstance(value, str):
-        return (value,)
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return tuple(value)
-    raise errors.InvalidLayout(f"{setting} must be a list of strings")
-
-
-def _lines(value: str) -> tuple[str, ...]:
-    """A setup.cfg list: one item a line, or separated by commas."""
-    return tuple(item.strip() for item in re.split(r"[\n,]", value) if item.strip())
-
-
-def inside(path: str, setting: str) -> str:
-    """``path`` normalised (``./src/`` is ``src``; the root is ``""``), if it stays inside.
-
-    Raises:
-        InvalidLayout: the path is absolute or climbs out of the repository.
-    """
-    cleaned = path.strip()
-    pure = PurePosixPath(cleaned)
-    if pure.is_absolute() or "\\" in cleaned or "\x00" in cleaned or ".." in pure.parts:
-        raise errors.InvalidLayout(f"{setting} {cleaned!r} is outside the repository")
-    normal = pure.as_posix()
-    return "" if normal == "." else normal
-
-
-def normalized_name(name: str) -> str:
-    """A distribution name as an import name (``python-dateutil`` → ``python_dateutil``)."""
-    return re.sub(r"[-_.]+", "_", name).lower()
-
-
 # -- backends -----------------------------------------------------------------------------
 
 
@@ -195,7 +133,7 @@ def _by_name(name: str, source: str) -> Packaging:
 def _hatch(pyproject: Mapping[str, Any], name: str) -> Packaging:
     for table in ("tool.hatch.build.targets.wheel", "tool.hatch.build"):
         setting = f"{PYPROJECT} [{table}] packages"
-        paths = _strings(_get(pyproject, *table.split("."), "packages"), setting)
+        paths = string_list(lookup(pyproject, *table.split("."), "packages"), setting)
         if paths:
             listed = []
             for path in paths:
@@ -208,10 +146,10 @@ def _hatch(pyproject: Mapping[str, Any], name: str) -> Packaging:
 
 
 def _poetry(pyproject: Mapping[str, Any], name: str) -> Packaging:
-    entries = _get(pyproject, "tool", "poetry", "packages")
+    entries = lookup(pyproject, "tool", "poetry", "packages")
     setting = f"{PYPROJECT} [tool.poetry] packages"
     if entries is None:
-        return _by_name(str(_get(pyproject, "tool", "poetry", "name") or name), "poetry name")
+        return _by_name(str(lookup(pyproject, "tool", "poetry", "name") or name), "poetry name")
     if not isinstance(entries, list):
         raise errors.InvalidLayout(f"{setting} must be a list of tables")
     listed = []
@@ -228,7 +166,7 @@ def _poetry(pyproject: Mapping[str, Any], name: str) -> Packaging:
 def _setuptools(
     pyproject: Mapping[str, Any], setup_cfg: configparser.ConfigParser, setup_py: Mapping[str, Any]
 ) -> Packaging:
-    tool = _get(pyproject, "tool", "setuptools") or {}
+    tool = lookup(pyproject, "tool", "setuptools") or {}
     if "packages" in tool:
         return _setuptools_pyproject(tool)
     if setup_cfg.has_option("options", "packages"):
@@ -275,15 +213,15 @@ def _setuptools_pyproject(tool: Mapping[str, Any]) -> Packaging:
     if isinstance(packages, Mapping):
         find = packages.get("find", packages.get("find-namespace")) or {}
         setting = f"{PYPROJECT} [tool.setuptools.packages.find]"
-        where = _strings(find.get("where"), f"{setting} where") or (".",)
+        where = string_list(find.get("where"), f"{setting} where") or (".",)
         return Packaging(
             finder=Finder.FIND,
             source=setting,
             where=tuple(inside(w, f"{setting} where") for w in where),
-            include=_strings(find.get("include"), f"{setting} include") or ("*",),
-            exclude=_strings(find.get("exclude"), f"{setting} exclude"),
+            include=string_list(find.get("include"), f"{setting} include") or ("*",),
+            exclude=string_list(find.get("exclude"), f"{setting} exclude"),
         )
-    names = _strings(packages, f"{PYPROJECT} [tool.setuptools] packages")
+    names = string_list(packages, f"{PYPROJECT} [tool.setuptools] packages")
     source = f"{PYPROJECT} [tool.setuptools] packages"
     return _listed(names, package_dir, source, source)
 
@@ -291,7 +229,7 @@ def _setuptools_pyproject(tool: Mapping[str, Any]) -> Packaging:
 def _cfg_package_dir(setup_cfg: configparser.ConfigParser) -> dict[str, str]:
     raw = setup_cfg.get("options", "package_dir", fallback="")
     mapping: dict[str, str] = {}
-    for item in _lines(raw):
+    for item in line_list(raw):
         key, sep, value = item.partition("=")
         if not sep:
             raise errors.InvalidLayout(f"{SETUP_CFG} [options] package_dir: {item!r} has no '='")
@@ -305,16 +243,18 @@ def _setuptools_cfg(setup_cfg: configparser.ConfigParser) -> Packaging:
     if value in ("find:", "find_namespace:"):
         section = "options.packages.find"
         setting = f"{SETUP_CFG} [{section}]"
-        where = _lines(setup_cfg.get(section, "where", fallback="")) or (package_dir.get("", "."),)
+        where = line_list(setup_cfg.get(section, "where", fallback="")) or (
+            package_dir.get("", "."),
+        )
         return Packaging(
             finder=Finder.FIND,
             source=setting,
             where=tuple(inside(w, f"{setting} where") for w in where),
-            include=_lines(setup_cfg.get(section, "include", fallback="")) or ("*",),
-            exclude=_lines(setup_cfg.get(section, "exclude", fallback="")),
+            include=line_list(setup_cfg.get(section, "include", fallback="")) or ("*",),
+            exclude=line_list(setup_cfg.get(section, "exclude", fallback="")),
         )
     source = f"{SETUP_CFG} [options] packages"
-    return _listed(_lines(value), package_dir, source, source)
+    return _listed(line_list(value), package_dir, source, source)
 
 
 def _setuptools_py(setup_py: Mapping[str, Any]) -> Packaging:
@@ -333,7 +273,7 @@ def _setuptools_py(setup_py: Mapping[str, Any]) -> Packaging:
             include=packages.include or ("*",),
             exclude=packages.exclude,
         )
-    return _listed(_strings(packages, setting), package_dir, setting, setting)
+    return _listed(string_list(packages, setting), package_dir, setting, setting)
 
 
 # -- files the build writes ---------------------------------------------------------------
@@ -348,16 +288,16 @@ def _generated(
         if isinstance(value, str) and value.strip():
             found.append((inside(value, what), f"written by the build ({what})"))
 
-    scm = _get(pyproject, "tool", "setuptools_scm") or {}
-    add(_get(scm, "write_to"), "setuptools-scm write_to")
-    add(_get(scm, "version_file"), "setuptools-scm version_file")
-    hatch_build = _get(pyproject, "tool", "hatch", "build") or {}
-    add(_get(hatch_build, "hooks", "vcs", "version-file"), "hatch-vcs version-file")
+    scm = lookup(pyproject, "tool", "setuptools_scm") or {}
+    add(lookup(scm, "write_to"), "setuptools-scm write_to")
+    add(lookup(scm, "version_file"), "setuptools-scm version_file")
+    hatch_build = lookup(pyproject, "tool", "hatch", "build") or {}
+    add(lookup(hatch_build, "hooks", "vcs", "version-file"), "hatch-vcs version-file")
     add(
-        _get(hatch_build, "targets", "wheel", "hooks", "vcs", "version-file"),
+        lookup(hatch_build, "targets", "wheel", "hooks", "vcs", "version-file"),
         "hatch-vcs version-file",
     )
-    add(_get(pyproject, "tool", "versioneer", "versionfile_source"), "versioneer")
+    add(lookup(pyproject, "tool", "versioneer", "versionfile_source"), "versioneer")
     add(setup_cfg.get("versioneer", "versionfile_source", fallback=None), "versioneer")
     scm_py = setup_py.get("use_scm_version")
     if isinstance(scm_py, Mapping):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Final
 
-from ctworkflow.domain import elixir_layout, python_layout
-from ctworkflow.domain.layout_profile import LayoutProfile
-from ctworkflow.domain.layouts import Layout
-from ctworkflow.domain.repository_tree import RepositoryTree
+from ctworkflow.domain.repository import elixir_layout, python_layout
+from ctworkflow.domain.repository.layout_profile import LayoutProfile
+from ctworkflow.domain.repository.layouts import Layout
+from ctworkflow.domain.repository.repository_tree import RepositoryTree
 
 #: Root files read to detect a layout; none of them is larger than this (bytes).
 MAX_CONFIG_BYTES: Final = 1024 * 1024

@@ -1,8 +1,9 @@
-"""The side effects a step needs, bundled so tests and benchmarks can swap them.
+"""The dependencies a step needs (its ports, settings, agents and runners), bundled so tests
+and benchmarks can swap them.
 
-A step reads and writes the database only through :attr:`Effects.transactions`, reads the time
-only through :attr:`Effects.clock`, and sends the next message only through
-:attr:`Effects.dispatcher` (the ports of :mod:`ctworkflow.ports`);
+A step reads and writes the database only through :attr:`Deps.transactions`, reads the time
+only through :attr:`Deps.clock`, and sends the next message only through
+:attr:`Deps.dispatcher` (the ports of :mod:`ctworkflow.ports`);
 :mod:`ctworkflow.testing` has in-memory ones.
 """
 
@@ -17,9 +18,9 @@ from ctworkflow import errors, ports
 from ctworkflow.agents.base import Agent
 from ctworkflow.agents.registry import get_agent
 from ctworkflow.config import Settings, get_settings
-from ctworkflow.domain.layouts import Layout
 from ctworkflow.domain.model import Project, Scope
-from ctworkflow.domain.orchestrator import Next
+from ctworkflow.domain.repository.layouts import Layout
+from ctworkflow.domain.routing import Next
 from ctworkflow.effects.clock import SystemClock
 from ctworkflow.effects.environments import Environments
 from ctworkflow.effects.git import Git
@@ -32,7 +33,7 @@ DEFAULT_RUNNERS = {Layout.PYTHON: "pytest", Layout.PHOENIX: "mix"}
 
 
 class NoDispatcher:
-    """The dispatcher of effects that may not send messages: sending is a bug."""
+    """The dispatcher of dependencies that may not send messages: sending is a bug."""
 
     def send_step(self, scope: Scope, session_id: uuid.UUID, route: Next) -> None:
         _refuse(f"session {session_id}", str(route.step))
@@ -65,7 +66,7 @@ def _refuse(whose: str, what: str) -> None:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
-class Effects:
+class Deps:
     """The database, git, the clock, the dispatcher, the targets' environments, agents and
     test runners of a step."""
 
@@ -94,12 +95,12 @@ class Effects:
         return self.runner_factory(str(name))
 
 
-def live_effects(
+def live_deps(
     settings: Settings | None = None, *, dispatcher: ports.Dispatcher | None = None
-) -> Effects:
-    """The real effects, configured from the settings."""
+) -> Deps:
+    """The real dependencies, configured from the settings."""
     settings = settings or get_settings()
-    return Effects(
+    return Deps(
         settings=settings,
         git=Git(settings.workspaces),
         environments=Environments(settings),

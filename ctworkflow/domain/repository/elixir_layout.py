@@ -21,11 +21,11 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Any, Final
 
-from ctworkflow.domain import layout_profile
-from ctworkflow.domain.layout_profile import ElixirLayout, LayoutProfile
-from ctworkflow.domain.layouts import Layout
-from ctworkflow.domain.python_packaging import inside
-from ctworkflow.domain.repository_tree import RepositoryTree
+from ctworkflow.domain.repository import layout_profile, layout_settings
+from ctworkflow.domain.repository.config_files import inside
+from ctworkflow.domain.repository.layout_profile import ElixirLayout, LayoutProfile
+from ctworkflow.domain.repository.layouts import Layout
+from ctworkflow.domain.repository.repository_tree import RepositoryTree
 
 MIX_EXS: Final = "mix.exs"
 CONFIG_FILES: Final = (MIX_EXS,)
@@ -86,7 +86,7 @@ def detect(
         InvalidLayout: ``mix.exs`` names a test path outside the repository.
         InvalidInput: a layout setting is invalid.
     """
-    chosen = layout_profile.check_settings(settings or {})
+    chosen = layout_settings.check_settings(settings or {})
     mix = configs.get(MIX_EXS)
     declared = read_app(mix)
     library_app = _library_app(tree, declared)
@@ -107,7 +107,7 @@ def detect(
         packages_from=source,
         tests_from=f"{MIX_EXS}" if mix and _TEST_PATHS.search(mix) else "mix's default test/",
     )
-    return layout_profile.with_settings(profile, chosen)
+    return layout_settings.with_settings(profile, chosen)
 
 
 def candidates(profile: LayoutProfile, tree: RepositoryTree) -> list[str]:

@@ -21,20 +21,22 @@ Tests go where the project's own ``pytest`` collects them, following the tests i
 
 from __future__ import annotations
 
-import fnmatch
 import posixpath
-from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Final
 
-from ctworkflow import errors
-from ctworkflow.domain import layout_profile, pytest_config, python_packaging
-from ctworkflow.domain.layout_profile import LayoutProfile, TestStyle
-from ctworkflow.domain.layouts import Layout
-from ctworkflow.domain.pytest_config import PytestConfig
-from ctworkflow.domain.python_packaging import Finder, Packaging
-from ctworkflow.domain.repository_tree import RepositoryTree
+from ctworkflow.domain.repository import (
+    layout_settings,
+    pytest_config,
+    python_packaging,
+)
+from ctworkflow.domain.repository.layout_profile import LayoutProfile
+from ctworkflow.domain.repository.layouts import Layout
+from ctworkflow.domain.repository.python_files import ignored, matches
+from ctworkflow.domain.repository.python_packaging import Finder, Packaging
+from ctworkflow.domain.repository.python_test_placement import place_tests
+from ctworkflow.domain.repository.repository_tree import RepositoryTree
 
 #: The configuration files detection reads from the repository root.
 CONFIG_FILES: Final = tuple(dict.fromkeys((*python_packaging.FILES, *pytest_config.FILES)))
@@ -47,12 +49,6 @@ FLAT_EXCLUDED: Final = frozenset(
         *("dist", "venv", "env", "requirements", "tasks", "fabfile", "site_scons"),
         *("benchmark", "benchmarks", "exercise", "exercises", "htmlcov"),
     }
-)
-#: Folder names of test packages and test folders.
-TEST_FOLDERS: Final = frozenset({"tests", "test"})
-#: Folders no package or test is looked for in (at any depth).
-IGNORED_FOLDERS: Final = frozenset(
-    {"node_modules", "__pycache__", "site-packages", "venv", ".venv", "build", "dist"}
 )
 
 
@@ -80,7 +76,7 @@ def detect(
             repository.
         InvalidInput: a layout setting is invalid.
     """
-    chosen = layout_profile.check_settings(settings or {})
+    chosen = layout_settings.check_settings(settings or {})
     packaging = python_packaging.read_packaging(configs)
     if "source_root" in chosen:
         root = chosen["source_root"]
@@ -93,7 +89,7 @@ def detect(
         )
     packages = find_packages(packaging, tree)
     pytest = pytest_config.read_pytest_config(configs)
-    placement = _placement(tree, pytest, packages.folders)
+    placement = place_tests(tree, pytest, packages.folders)
     profile = LayoutProfile(
         layout=Layout.PYTHON,
         packages=tuple(sorted(packages.folders.items())),
@@ -107,14 +103,10 @@ def detect(
         packages_from=packages.missing or packages.source,
         tests_from=placement.source,
     )
-    return layout_profile.with_settings(profile, chosen)
+    return layout_settings.with_settings(profile, chosen)
 
 
 # -- packages -----------------------------------------------------------------------------
-
-
-def _ignored(path: str) -> bool:
-    return any(part.startswith(".") or part in IGNORED_FOLDERS for part in path.split("/"))
 
 
 def _package_dirs(tree: RepositoryTree) -> set[str]:
@@ -122,7 +114,7 @@ def _package_dirs(tree: RepositoryTree) -> set[str]:
     return {
         posixpath.dirname(f)
         for f in tree.files
-        if posixpath.basename(f) == "__init__.py" and not _ignored(f)
+        if posixpath.basename(f) == "__init__.py" and not ignored(f)
     } - {""}
 
 
@@ -140,10 +132,6 @@ def _below(inits: set[str], base: str) -> dict[str, str]:
     return found
 
 
-def _matches(name: str, patterns: Iterable[str]) -> bool:
-    return any(fnmatch.fnmatchcase(name, pattern) for pattern in patterns)
-
-
 def find_packages(packaging: Packaging, tree: RepositoryTree) -> Packages:
     """The packages the build configuration names, found in the tree."""
     inits = _package_dirs(tree)
@@ -153,7 +141,7 @@ def find_packages(packaging: Packaging, tree: RepositoryTree) -> Packages:
         found: dict[str, str] = {}
         for where in packaging.where:
             for name, folder in _below(inits, where).items():
-                if _matches(name, packaging.include) and not _matches(name, packaging.exclude):
+                if matches(name, packaging.include) and not matches(name, packaging.exclude):
                     found.setdefault(name, folder)
         roots = ", ".join(f"{w}/" if w else "the repository root" for w in packaging.where)
         missing = None if found else f"no package under {roots} ({packaging.source})"
@@ -206,145 +194,3 @@ def _root_of(packaging: Packaging) -> str:
 
 
 # -- tests --------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class _Placement:
-    style: TestStyle
-    tests_root: str
-    test_name: str
-    package_tests_dir: str
-    source: str
-
-
-def test_files(tree: RepositoryTree, pytest: PytestConfig) -> list[str]:
-    """The test files a bare ``pytest`` would collect in the tree."""
-    return sorted(
-        f
-        for f in tree.files
-        if f.endswith(".py")
-        and _matches(posixpath.basename(f), pytest.python_files)
-        and not _ignored(f)
-        and pytest_config.collects(pytest, f)
-    )
-
-
-test_files.__test__ = False  # type: ignore[attr-defined]
-
-
-def _in_package_folder(path: str, package_dirs: set[str]) -> str | None:
-    """The name of the package test folder ``path`` is in (``pkg/tests/...``), if any."""
-    parts = path.split("/")
-    for index, part in enumerate(parts[:-1]):
-        if part in TEST_FOLDERS and "/".join(parts[:index]) in package_dirs:
-            return part
-    return None
-
-
-def _mirror_root(path: str, subpackages: set[str]) -> str | None:
-    """The folder a test file mirrors a subpackage under (``tests`` of ``tests/tz/test_x.py``)."""
-    parts = path.split("/")[:-1]
-    for start in range(len(parts) - 1, 0, -1):
-        if "/".join(parts[start:]) in subpackages:
-            return "/".join(parts[:start])
-    return None
-
-
-def _placement(
-    tree: RepositoryTree, pytest: PytestConfig, folders: Mapping[str, str]
-) -> _Placement:
-    files = test_files(tree, pytest)
-    # Code packages only: a test package (src/tests/) is where tests are, not code.
-    package_dirs = {
-        folder
-        for name, folder in folders.items()
-        if not any(part in TEST_FOLDERS for part in name.split("."))
-    }
-    subpackages = {name.split(".", 1)[1].replace(".", "/") for name in folders if "." in name}
-    name = _test_name(files, pytest.python_files)
-    in_package = Counter(
-        found for f in files if (found := _in_package_folder(f, package_dirs)) is not None
-    )
-    outside = [
-        f
-        for f in files
-        if _in_package_folder(f, package_dirs) is None
-        and not any(f.startswith(d + "/") for d in package_dirs)
-    ]
-    if in_package and sum(in_package.values()) > len(outside):
-        folder = in_package.most_common(1)[0][0]
-        return _Placement(
-            style=TestStyle.IN_PACKAGE,
-            tests_root="",
-            test_name=name,
-            package_tests_dir=folder,
-            source=f"{sum(in_package.values())} existing test files in packages' {folder}/",
-        )
-    if outside:
-        mirrored = Counter(r for f in outside if (r := _mirror_root(f, subpackages)) is not None)
-        if mirrored:
-            root = _most_common(mirrored)
-            under = sum(1 for f in outside if f.startswith(f"{root}/"))
-            return _Placement(
-                style=TestStyle.MIRRORED,
-                tests_root=root,
-                test_name=name,
-                package_tests_dir="tests",
-                source=f"{under} existing test files mirroring the packages under {root}/",
-            )
-        root = _most_common(Counter(posixpath.dirname(f) for f in outside))
-        count = sum(1 for f in outside if posixpath.dirname(f) == root)
-        return _Placement(
-            style=TestStyle.FLAT,
-            tests_root=root,
-            test_name=name,
-            package_tests_dir="tests",
-            source=f"{count} existing test files in {root or 'the repository root'}/",
-        )
-    # Never the source root itself (``src/`` of a src layout): pytest may collect doctests
-    # there, but a test file written there would sit among the packages.
-    testpaths = [
-        p for p in pytest.testpaths if not any(d.startswith(p + "/") for d in package_dirs)
-    ]
-    if testpaths:
-        first = testpaths[0]
-        in_code = any(first == d or first.startswith(d + "/") for d in package_dirs)
-        return _Placement(
-            style=TestStyle.IN_PACKAGE if in_code else TestStyle.MIRRORED,
-            tests_root="" if in_code else first,
-            test_name=name,
-            package_tests_dir="tests",
-            source=f"pytest testpaths ({pytest.source})",
-        )
-    return _Placement(
-        style=TestStyle.MIRRORED,
-        tests_root="tests",
-        test_name=name,
-        package_tests_dir="tests",
-        source="default: no test file yet",
-    )
-
-
-def _most_common(counts: Counter[str]) -> str:
-    """The most frequent key; ties go to the shortest, then the first in sorted order."""
-    return min(counts, key=lambda key: (-counts[key], len(key), key))
-
-
-def _test_name(files: list[str], python_files: tuple[str, ...]) -> str:
-    """The test file name template a new test follows (``test_{}.py`` unless told otherwise)."""
-    allowed = [t for t in layout_profile.PYTHON_TEST_NAMES if _matches(t.format("x"), python_files)]
-    if not allowed:
-        single = [p for p in python_files if p.count("*") == 1 and p.endswith(".py")]
-        if not single or not all(c.isalnum() or c in "_*." for c in single[0]):
-            raise errors.InvalidLayout(
-                f"pytest python_files {' '.join(python_files)} allows no test file name"
-                " ctworkflow can write (test_<module>.py or <module>_test.py)"
-            )
-        return single[0].replace("*", "{}")
-    used = Counter(
-        t
-        for f in files
-        for t in allowed
-        if fnmatch.fnmatchcase(posixpath.basename(f), t.replace("{}", "*"))
-    )
-    return _most_common(used) if used else allowed[0]

@@ -5,12 +5,12 @@ from __future__ import annotations
 import pytest
 
 import ctworkflow
-from ctworkflow.domain.orchestrator import (
+from ctworkflow.domain.retry import RetryPolicy
+from ctworkflow.domain.routing import (
     Completed,
     Halt,
     Next,
     Route,
-    backoff_seconds,
     child_steps,
     get_next_child_interaction,
     get_next_interaction,
@@ -123,4 +123,5 @@ def test_no_fix_rounds_means_failing_tests_end_the_component_session() -> None:
 def test_backoff_doubles_from_the_second_attempt_up_to_the_cap(
     attempt: int, expected: float
 ) -> None:
-    assert backoff_seconds(attempt, base_s=2.0, cap_s=10.0) == expected
+    policy = RetryPolicy(initial_s=2.0, cap_s=10.0, attempts=9)
+    assert policy.delay_before(attempt) == expected

@@ -1,7 +1,7 @@
 """Component discovery, the pure part: a commit's files become contexts and components.
 
 Where to look follows the repository's layout profile
-(:class:`ctworkflow.domain.layout_profile.LayoutProfile`): :mod:`python_scan` for Python
+(:class:`ctworkflow.domain.repository.layout_profile.LayoutProfile`): :mod:`python_scan` for Python
 packages, :mod:`elixir_scan` for the Phoenix and library layouts of a mix project. Both leave
 out what is not a component and say why (:class:`Skipped`); a scan that finds nothing says why
 in :attr:`Scan.nothing_found`.
@@ -16,12 +16,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ctworkflow import errors
-from ctworkflow.domain import elixir_scan, layout_profile, python_scan
-from ctworkflow.domain.layout_profile import LayoutProfile
-from ctworkflow.domain.layouts import Layout
 from ctworkflow.domain.model import Component
-from ctworkflow.domain.repository_tree import RepositoryTree
-from ctworkflow.domain.scan_result import (
+from ctworkflow.domain.repository import elixir_scan, layout_profile, python_scan
+from ctworkflow.domain.repository.layout_profile import LayoutProfile
+from ctworkflow.domain.repository.layouts import Layout
+from ctworkflow.domain.repository.repository_tree import RepositoryTree
+from ctworkflow.domain.repository.scan_result import (
     CONTEXT,
     MODULE,
     Found,
@@ -50,9 +50,10 @@ def scan(
     """The contexts and components of a commit under its layout profile.
 
     ``sources`` holds, for Elixir, the ``defmodule`` lines of
-    :func:`ctworkflow.domain.elixir_layout.candidates` (only those are read); for Python, the
-    :data:`~ctworkflow.domain.python_scan.OWN_CODE_LINE` lines of the packages' ``__init__.py``
-    (:func:`~ctworkflow.domain.python_scan.own_code_candidates`).
+    :func:`ctworkflow.domain.repository.elixir_layout.candidates` (only those are read); for
+    Python, the :data:`~ctworkflow.domain.repository.python_scan.OWN_CODE_LINE` lines of the
+    packages' ``__init__.py``
+    (:func:`~ctworkflow.domain.repository.python_scan.own_code_candidates`).
 
     Raises:
         InvalidLayout: a component's source or test file is a symlink out of the repository,

@@ -11,7 +11,7 @@ is skipped with the reason, since every later step derives paths from the module
   ``.ex`` files; those are its components.
 - Library: ``lib/<app>.ex`` is the context; every module under ``lib/<app>/`` a component, and
   so is ``lib/<app>.ex``'s own code when it defines a public function (``<App>.__init__``, see
-  :data:`ctworkflow.domain.layouts.PACKAGE_OWN`).
+  :data:`ctworkflow.domain.repository.layouts.PACKAGE_OWN`).
 """
 
 from __future__ import annotations
@@ -21,10 +21,17 @@ from collections.abc import Mapping
 from pathlib import PurePosixPath
 from typing import Final
 
-from ctworkflow.domain import elixir_layout, layout_profile, layouts
-from ctworkflow.domain.layout_profile import ElixirLayout, LayoutProfile
-from ctworkflow.domain.repository_tree import RepositoryTree
-from ctworkflow.domain.scan_result import CONTEXT, MODULE, Found, Scan, Skipped, summarize_skipped
+from ctworkflow.domain.repository import elixir_layout, layout_profile, layouts
+from ctworkflow.domain.repository.layout_profile import ElixirLayout, LayoutProfile
+from ctworkflow.domain.repository.repository_tree import RepositoryTree
+from ctworkflow.domain.repository.scan_result import (
+    CONTEXT,
+    MODULE,
+    Found,
+    Scan,
+    Skipped,
+    summarize_skipped,
+)
 
 _DEFMODULE: Final = re.compile(r"^\s*defmodule\s+([A-Z][A-Za-z0-9_.]*)\s+do\b", re.MULTILINE)
 #: A public function definition (``defp`` is private, ``defmodule`` no function).

@@ -20,11 +20,18 @@ from collections.abc import Mapping
 from typing import Final
 
 from ctworkflow import errors
-from ctworkflow.domain import layout_profile, layouts
-from ctworkflow.domain.layout_profile import LayoutProfile
-from ctworkflow.domain.layouts import Layout
-from ctworkflow.domain.repository_tree import RepositoryTree
-from ctworkflow.domain.scan_result import CONTEXT, MODULE, Found, Scan, Skipped, summarize_skipped
+from ctworkflow.domain.repository import layout_profile, layouts
+from ctworkflow.domain.repository.layout_profile import LayoutProfile
+from ctworkflow.domain.repository.layouts import Layout
+from ctworkflow.domain.repository.repository_tree import RepositoryTree
+from ctworkflow.domain.repository.scan_result import (
+    CONTEXT,
+    MODULE,
+    Found,
+    Scan,
+    Skipped,
+    summarize_skipped,
+)
 
 TEST_PACKAGES: Final = frozenset({"tests", "test"})
 PRIVATE_HINT: Final = "the project setting include_private brings it back"
@@ -78,7 +85,7 @@ def scan(
     ``own_code`` holds, by path, the :data:`OWN_CODE_LINE` lines of the packages'
     ``__init__.py`` files: a package whose ``__init__.py`` defines a public function or class is
     a component of its own context too, named ``<package>.__init__``
-    (:data:`ctworkflow.domain.layouts.PACKAGE_OWN`), tested where a module named like the
+    (:data:`ctworkflow.domain.repository.layouts.PACKAGE_OWN`), tested where a module named like the
     package would be.
 
     Raises:
