@@ -55,6 +55,23 @@ def _tenant(uow: Any, name: str) -> tuple[model.Scope, model.Component]:
     return scope, context
 
 
+def _context_session(uow: Any, scope: model.Scope, context_id: uuid.UUID) -> model.Session:
+    """A new active context session of ``context_id``."""
+    session: model.Session = uow.sessions.add_session(
+        scope,
+        type=SessionType.CONTEXT_TESTING,
+        status=SessionStatus.ACTIVE,
+        user_id="user",
+        component_id=context_id,
+        execution_mode=ExecutionMode.AGENTIC,
+        environment_type="local",
+        agent="scaffold",
+        state={},
+        max_attempts=3,
+    )
+    return session
+
+
 def _set_up(transactions: ports.Transactions) -> Setup:
     with transactions() as unit:
         uow: Any = unit
@@ -72,18 +89,7 @@ def _set_up(transactions: ports.Transactions) -> Setup:
             ).id
             for name, priority in (("a", 0), ("b", 5))
         ]
-        parent = uow.sessions.add_session(
-            scope,
-            type=SessionType.CONTEXT_TESTING,
-            status=SessionStatus.ACTIVE,
-            user_id="user",
-            component_id=context.id,
-            execution_mode=ExecutionMode.AGENTIC,
-            environment_type="local",
-            agent="scaffold",
-            state={},
-            max_attempts=3,
-        )
+        parent = _context_session(uow, scope, context.id)
         uow.sessions.add_children(
             parent,
             ids,
@@ -326,18 +332,7 @@ def test_the_last_complete_context_session_is_the_newest_complete_parent_of_the_
                 expected=SessionStatus.ACTIVE,
                 target=SessionStatus.COMPLETE,
             )
-        uow.sessions.add_session(
-            setup.scope,
-            type=SessionType.CONTEXT_TESTING,
-            status=SessionStatus.ACTIVE,
-            user_id="user",
-            component_id=setup.parent.component_id,
-            execution_mode=ExecutionMode.AGENTIC,
-            environment_type="local",
-            agent="scaffold",
-            state={},
-            max_attempts=3,
-        )
+        _context_session(uow, setup.scope, setup.parent.component_id)
 
     # When the latest complete session of the context is read, in both tenants
     with setup.transactions() as uow:
