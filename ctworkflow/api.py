@@ -19,10 +19,11 @@ ones (:mod:`ctworkflow.tasks.live`).
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from ctworkflow.domain import model
 from ctworkflow.ports import Dispatcher
-from ctworkflow.services import lifecycle
+from ctworkflow.services import incremental, lifecycle
 from ctworkflow.services.discovery import DiscoveryReport, discover_components
 from ctworkflow.services.lifecycle import queued_reason
 from ctworkflow.services.session_views import (
@@ -42,6 +43,7 @@ __all__ = [
     "discover_components",
     "get_session",
     "list_sessions",
+    "plan_context_testing",
     "queued_reason",
     "reconcile",
     "retry_session",
@@ -71,6 +73,14 @@ def start_context_testing(
         runner=runner,
         fx=live.effects(dispatcher=dispatcher),
     )
+
+
+def plan_context_testing(
+    scope: model.Scope, context: uuid.UUID | str, *, runner: str | None = None
+) -> list[dict[str, Any]]:
+    """Which components a session started now would run and which it would reuse, and why;
+    starts and writes nothing (:func:`ctworkflow.services.incremental.plan_context_testing`)."""
+    return incremental.plan_context_testing(scope, context, runner=runner, fx=live.effects())
 
 
 def cancel_session(

@@ -203,6 +203,10 @@ class SessionRecords(Protocol):
         self, scope: model.Scope, session_ids: Sequence[uuid.UUID]
     ) -> dict[uuid.UUID, model.Artifact]: ...
 
+    def last_complete_context(
+        self, scope: model.Scope, component_id: uuid.UUID
+    ) -> model.Session | None: ...
+
 
 class CatalogRecords(Protocol):
     """Projects and components, inside one unit of work."""
@@ -256,6 +260,8 @@ class GitRemote(Protocol):
     def create_branch(self, remote: str, branch: str, commit: str) -> None: ...
 
     def tree_entries(self, remote: str, commit: str) -> list[TreeEntry]: ...
+
+    def blob_ids(self, remote: str, commit: str, paths: Sequence[str]) -> dict[str, str]: ...
 
     def read_blob(self, remote: str, commit: str, obj: str) -> str: ...
 

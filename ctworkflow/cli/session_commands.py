@@ -68,12 +68,21 @@ def session_start(
     project: options.Project = None,
     user: options.User = "cli",
     as_json: options.Json = False,
+    plan: Annotated[
+        bool,
+        typer.Option("--plan", help="Show what would run and what would be reused; start nothing."),
+    ] = False,
 ) -> None:
     """Start testing a context (or find its active session); print the session id."""
     from ctworkflow.services import lifecycle
     from ctworkflow.tasks import live
 
     scope = options.resolve_scope(account, project, user)
+    if plan:
+        from ctworkflow.cli.plan_output import print_plan
+
+        print_plan(scope, context, as_json=as_json)
+        return
     session = lifecycle.start_context_testing(
         scope,
         context,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response, status
 from fastapi.responses import PlainTextResponse
@@ -14,7 +14,7 @@ from ctworkflow.http.json_body import JsonBodyRoute
 from ctworkflow.http.schemas import SessionOut, StartSession
 from ctworkflow.http.text import output_text
 from ctworkflow.persistence.tables import utcnow
-from ctworkflow.services import lifecycle, session_views
+from ctworkflow.services import incremental, lifecycle, session_views
 from ctworkflow.services.summary import SessionSummary
 from ctworkflow.tasks import live
 
@@ -53,6 +53,19 @@ def start_session(
     )
     response.headers["Location"] = f"/v1/projects/{scope.project_id}/sessions/{session.id}"
     return _summary(scope, session.id)
+
+
+@router.post(
+    "/plan",
+    summary="Show which components a session started now would run and which it would reuse",
+    description="Starts nothing and writes nothing: one line per component, with why.",
+)
+def plan_session(scope: ApiScope, body: StartSession) -> dict[str, list[dict[str, Any]]]:
+    return {
+        "plan": incremental.plan_context_testing(
+            scope, body.context, runner=body.runner, fx=live.effects()
+        )
+    }
 
 
 @router.get("", summary="List sessions, newest first")

@@ -24,6 +24,7 @@ from ctworkflow.domain import (
     network,
     quality,
     repositories,
+    reuse,
     states,
 )
 from ctworkflow.domain.inputs import (
@@ -188,6 +189,8 @@ def check_project_settings(settings: Mapping[str, Any]) -> dict[str, Any]:
     quality.settings(checked)  # min_coverage, max_mutants, ...
     if landing.SETTING in checked:
         checked[landing.SETTING] = landing.check_setting(checked[landing.SETTING]).value
+    if reuse.SETTING in checked:
+        reuse.check_setting(checked[reuse.SETTING])
     if flakiness.SETTING in checked:
         flakiness.check_runs(checked[flakiness.SETTING])
     return checked

@@ -41,7 +41,9 @@ class Push:
 
 
 def _blob_id(text: str) -> str:
-    return hashlib.sha1(text.encode(), usedforsecurity=False).hexdigest()
+    """Git's blob id of ``text`` (what ``git hash-object`` prints)."""
+    data = text.encode()
+    return hashlib.sha1(b"blob %d\0" % len(data) + data, usedforsecurity=False).hexdigest()
 
 
 class FakeGit:
@@ -117,6 +119,10 @@ class FakeGit:
             TreeEntry(path=path, mode="100644", object=_blob_id(text), size=len(text.encode()))
             for path, text in sorted(files.items())
         ]
+
+    def blob_ids(self, remote: str, commit: str, paths: Sequence[str]) -> dict[str, str]:
+        files = self._commit(commit).files
+        return {path: _blob_id(files[path]) for path in paths if path in files}
 
     def read_blob(self, remote: str, commit: str, obj: str) -> str:
         if obj not in self._blobs:

@@ -637,6 +637,19 @@ class InMemorySessions:
                 newest[session_id] = artifact
         return newest
 
+    def last_complete_context(
+        self, scope: model.Scope, component_id: uuid.UUID
+    ) -> model.Session | None:
+        complete = [
+            s
+            for s in self._t.sessions.values()
+            if _in_scope(scope, s)
+            and s.parent_id is None
+            and s.component_id == component_id
+            and s.status is SessionStatus.COMPLETE
+        ]
+        return max(complete, key=lambda s: (s.created_at, str(s.id)), default=None)
+
 
 @dataclass(frozen=True, slots=True)
 class InMemoryUnitOfWork:

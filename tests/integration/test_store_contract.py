@@ -56,6 +56,23 @@ def _tenant(uow: Any, name: str) -> tuple[model.Scope, model.Component]:
     return scope, context
 
 
+def _context_session(uow: Any, scope: model.Scope, context_id: uuid.UUID) -> model.Session:
+    """A new active context session of ``context_id``."""
+    session: model.Session = uow.sessions.add_session(
+        scope,
+        type=SessionType.CONTEXT_TESTING,
+        status=SessionStatus.ACTIVE,
+        user_id="user",
+        component_id=context_id,
+        execution_mode=ExecutionMode.AGENTIC,
+        environment_type="local",
+        agent="scaffold",
+        state={},
+        max_attempts=3,
+    )
+    return session
+
+
 def _set_up(transactions: ports.Transactions) -> Setup:
     with transactions() as unit:
         uow: Any = unit
@@ -73,18 +90,7 @@ def _set_up(transactions: ports.Transactions) -> Setup:
             ).id
             for name, priority in (("a", 0), ("b", 5))
         ]
-        parent = uow.sessions.add_session(
-            scope,
-            type=SessionType.CONTEXT_TESTING,
-            status=SessionStatus.ACTIVE,
-            user_id="user",
-            component_id=context.id,
-            execution_mode=ExecutionMode.AGENTIC,
-            environment_type="local",
-            agent="scaffold",
-            state={},
-            max_attempts=3,
-        )
+        parent = _context_session(uow, scope, context.id)
         uow.sessions.add_children(
             parent,
             ids,
@@ -361,3 +367,39 @@ def test_a_nested_document_is_stored_as_written(setup: Setup) -> None:
         found = uow.sessions.get_session(setup.scope, setup.parent.id)
 
     assert found.state.environment == environment
+
+
+def test_the_last_complete_context_session_is_the_newest_complete_parent_of_the_context(
+    setup: Setup,
+) -> None:
+    # Given the context's session complete, a newer one still active, and another tenant
+    with setup.transactions() as unit:
+        uow: Any = unit  # the set-up methods both stores have
+        assert uow.sessions.last_complete_context(setup.scope, setup.parent.component_id) is None
+        uow.sessions.set_status(
+            setup.scope,
+            [setup.parent.id],
+            expected=SessionStatus.ACTIVE,
+            target=SessionStatus.COMPLETE,
+        )
+        for child in setup.children:  # a complete child is no context session
+            uow.sessions.set_status(
+                setup.scope,
+                [child.id],
+                expected=SessionStatus.ACTIVE,
+                target=SessionStatus.COMPLETE,
+            )
+        _context_session(uow, setup.scope, setup.parent.component_id)
+
+    # When the latest complete session of the context is read, in both tenants
+    with setup.transactions() as uow:
+        found = uow.sessions.last_complete_context(setup.scope, setup.parent.component_id)
+        elsewhere = uow.sessions.last_complete_context(setup.other, setup.parent.component_id)
+        child_as_context = uow.sessions.last_complete_context(
+            setup.scope, setup.children[0].component_id
+        )
+
+    # Then it is the complete parent, never a child, and never across tenants
+    assert found is not None and found.id == setup.parent.id
+    assert elsewhere is None
+    assert child_as_context is None

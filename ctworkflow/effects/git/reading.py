@@ -51,6 +51,27 @@ class Reading(Mirrors):
             entries.append(TreeEntry(path=name, mode=fields[0], object=fields[2], size=size))
         return sorted(entries, key=lambda entry: entry.path)
 
+    def blob_ids(self, remote: str, commit: str, paths: Sequence[str]) -> dict[str, str]:
+        """The blob id of each of ``paths`` that is a file of ``commit`` (one ``ls-tree`` of
+        just those paths: its cost follows them, not the repository)."""
+        check_sha(commit)
+        if not paths:
+            return {}
+        path = self._mirror_with(remote, commit)
+        listed = self._ok(
+            ["ls-tree", "-z", "--full-tree", commit, "--", *paths],
+            cwd=path,
+            what="git ls-tree",
+            remote=remote,
+        )
+        found: dict[str, str] = {}
+        for record in listed.stdout.split("\0"):
+            meta, tab, name = record.partition("\t")
+            fields = meta.split()
+            if tab and len(fields) == 3 and fields[1] == "blob":
+                found[name] = fields[2]
+        return found
+
     def read_blob(self, remote: str, commit: str, obj: str) -> str:
         """The content of blob ``obj`` (an entry of ``commit``), as text."""
         check_sha(obj)

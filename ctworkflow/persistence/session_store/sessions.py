@@ -96,6 +96,23 @@ class SessionRecords(StoreBase):
         query = query.order_by(SessionRow.created_at.desc(), SessionRow.id).limit(limit)
         return [rows.session(r) for r in self.db.scalars(query)]
 
+    def last_complete_context(
+        self, scope: model.Scope, component_id: uuid.UUID
+    ) -> model.Session | None:
+        """The latest complete context session of the context ``component_id``, if any."""
+        row = self.db.scalar(
+            sa.select(SessionRow)
+            .where(
+                rows.in_scope(SessionRow, scope),
+                SessionRow.parent_id.is_(None),
+                SessionRow.component_id == component_id,
+                SessionRow.status == SessionStatus.COMPLETE,
+            )
+            .order_by(SessionRow.created_at.desc(), SessionRow.id.desc())
+            .limit(1)
+        )
+        return rows.session(row) if row else None
+
     def active_context_scopes(self) -> list[model.Scope]:
         """The tenants that have an active context session: where the reconciler looks.
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ctworkflow import ports
 from ctworkflow.domain import model, rounds, validation
 from ctworkflow.domain.states import ParentStep, SessionStatus
-from ctworkflow.workflow import recording
+from ctworkflow.workflow import recording, reuse
 from ctworkflow.workflow.children import ensure_children
 from ctworkflow.workflow.deps import Deps
 
@@ -39,6 +39,8 @@ def spawn(scope: model.Scope, session_id: uuid.UUID, attempt: int, deps: Deps) -
     )
     if start is None:
         return None
+    if attempt == 1:  # components unchanged since a complete session keep its tests
+        reuse.keep_verified(deps, scope, session_id)
     with deps.transactions() as uow:
         children = ensure_children(uow, scope, session_id)
         if not children:
