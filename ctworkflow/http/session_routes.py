@@ -11,7 +11,8 @@ from fastapi.responses import PlainTextResponse
 from ctworkflow.domain.states import SessionStatus, SessionType
 from ctworkflow.http.auth import ApiScope
 from ctworkflow.http.json_body import JsonBodyRoute
-from ctworkflow.http.schemas import SessionOut, StartSession
+from ctworkflow.http.schemas import StartSession
+from ctworkflow.http.session_schemas import SessionOut
 from ctworkflow.http.text import output_text
 from ctworkflow.persistence.tables import utcnow
 from ctworkflow.services import incremental, lifecycle, session_views
