@@ -50,7 +50,7 @@ def start_session(
         agent=body.agent,
         max_attempts=body.max_rounds,
         runner=body.runner,
-        fx=live.effects(),
+        deps=live.deps(),
     )
     response.headers["Location"] = f"/v1/projects/{scope.project_id}/sessions/{session.id}"
     return _summary(scope, session.id)
@@ -64,7 +64,7 @@ def start_session(
 def plan_session(scope: ApiScope, body: StartSession) -> dict[str, list[dict[str, Any]]]:
     return {
         "plan": incremental.plan_context_testing(
-            scope, body.context, runner=body.runner, fx=live.effects()
+            scope, body.context, runner=body.runner, deps=live.deps()
         )
     }
 
@@ -100,11 +100,11 @@ def session_output(scope: ApiScope, session_id: uuid.UUID) -> str:
 
 @router.post("/{session_id}/cancel", summary="Cancel a session and its running components")
 def cancel_session(scope: ApiScope, session_id: uuid.UUID) -> SessionSummary:
-    lifecycle.cancel_session(scope, session_id, fx=live.effects())
+    lifecycle.cancel_session(scope, session_id, deps=live.deps())
     return _summary(scope, session_id)
 
 
 @router.post("/{session_id}/retry", summary="Run a failed or cancelled session again")
 def retry_session(scope: ApiScope, session_id: uuid.UUID) -> SessionSummary:
-    lifecycle.retry_session(scope, session_id, fx=live.effects())
+    lifecycle.retry_session(scope, session_id, deps=live.deps())
     return _summary(scope, session_id)
