@@ -6,10 +6,7 @@ import uuid
 
 from ctworkflow import ports
 from ctworkflow.domain import model
-from ctworkflow.testing.store.tables import (
-    Tables,
-    in_scope,
-)
+from ctworkflow.testing.store.tables import Tables, in_scope
 
 
 class RecordsBase:

@@ -9,10 +9,7 @@ from typing import Any
 from ctworkflow import errors, ports
 from ctworkflow.domain import model
 from ctworkflow.domain.repository.layouts import Layout
-from ctworkflow.testing.store.tables import (
-    Tables,
-    in_scope,
-)
+from ctworkflow.testing.store.tables import Tables, in_scope
 
 
 class InMemoryCatalog:

@@ -9,14 +9,9 @@ from typing import Any
 
 from ctworkflow.domain import model
 from ctworkflow.domain.session_state import StatePatch
-from ctworkflow.domain.states import (
-    SessionStatus,
-    SessionType,
-)
+from ctworkflow.domain.states import SessionStatus, SessionType
 from ctworkflow.testing.store.sessions import SessionRows
-from ctworkflow.testing.store.tables import (
-    in_scope,
-)
+from ctworkflow.testing.store.tables import in_scope
 
 
 class Children(SessionRows):

@@ -12,15 +12,10 @@ from typing import Any
 from ctworkflow import errors, ports
 from ctworkflow.domain import model
 from ctworkflow.domain.repository.layouts import Layout
-from ctworkflow.domain.states import (
-    ComponentKind,
-)
+from ctworkflow.domain.states import ComponentKind
 from ctworkflow.testing.store.catalog import InMemoryCatalog
 from ctworkflow.testing.store.records import InMemorySessions
-from ctworkflow.testing.store.tables import (
-    TABLE_NAMES,
-    Tables,
-)
+from ctworkflow.testing.store.tables import TABLE_NAMES, Tables
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,13 +7,9 @@ import uuid
 from datetime import datetime
 
 from ctworkflow.domain import model
-from ctworkflow.domain.states import (
-    SessionStatus,
-)
+from ctworkflow.domain.states import SessionStatus
 from ctworkflow.testing.store.base import RecordsBase
-from ctworkflow.testing.store.tables import (
-    in_scope,
-)
+from ctworkflow.testing.store.tables import in_scope
 
 
 class Leases(RecordsBase):

@@ -11,17 +11,9 @@ from typing import Any
 from ctworkflow import errors
 from ctworkflow.domain import model
 from ctworkflow.domain.session_state import SessionState, StatePatch
-from ctworkflow.domain.states import (
-    ExecutionMode,
-    SessionStatus,
-    SessionType,
-)
+from ctworkflow.domain.states import ExecutionMode, SessionStatus, SessionType
 from ctworkflow.testing.store.base import RecordsBase
-from ctworkflow.testing.store.tables import (
-    in_scope,
-    is_active_context,
-    same_unique_key,
-)
+from ctworkflow.testing.store.tables import in_scope, is_active_context, same_unique_key
 
 
 class SessionRows(RecordsBase):

@@ -9,15 +9,9 @@ from typing import Any
 
 from ctworkflow import errors
 from ctworkflow.domain import model
-from ctworkflow.domain.states import (
-    TERMINAL,
-    SessionStatus,
-    can_transition,
-)
+from ctworkflow.domain.states import TERMINAL, SessionStatus, can_transition
 from ctworkflow.testing.store.base import RecordsBase
-from ctworkflow.testing.store.tables import (
-    in_scope,
-)
+from ctworkflow.testing.store.tables import in_scope
 
 
 class StatusChanges(RecordsBase):

@@ -7,9 +7,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from ctworkflow.domain import model
-from ctworkflow.domain.states import (
-    SessionStatus,
-)
+from ctworkflow.domain.states import SessionStatus
 
 
 @dataclass(slots=True)
