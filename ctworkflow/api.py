@@ -71,7 +71,7 @@ def start_context_testing(
         agent=agent,
         max_attempts=max_attempts,
         runner=runner,
-        fx=live.effects(dispatcher=dispatcher),
+        deps=live.deps(dispatcher=dispatcher),
     )
 
 
@@ -80,7 +80,7 @@ def plan_context_testing(
 ) -> list[dict[str, Any]]:
     """Which components a session started now would run and which it would reuse, and why;
     starts and writes nothing (:func:`ctworkflow.services.incremental.plan_context_testing`)."""
-    return incremental.plan_context_testing(scope, context, runner=runner, fx=live.effects())
+    return incremental.plan_context_testing(scope, context, runner=runner, deps=live.deps())
 
 
 def cancel_session(
@@ -88,7 +88,7 @@ def cancel_session(
 ) -> model.Session:
     """Cancel a session and its active children; their queued tasks are revoked
     (:func:`ctworkflow.services.lifecycle.cancel_session`)."""
-    return lifecycle.cancel_session(scope, session_id, fx=live.effects(dispatcher=dispatcher))
+    return lifecycle.cancel_session(scope, session_id, deps=live.deps(dispatcher=dispatcher))
 
 
 def retry_session(
@@ -96,10 +96,10 @@ def retry_session(
 ) -> model.Session:
     """Run a failed or cancelled context session again, with a fresh budget of attempts
     (:func:`ctworkflow.services.lifecycle.retry_session`)."""
-    return lifecycle.retry_session(scope, session_id, fx=live.effects(dispatcher=dispatcher))
+    return lifecycle.retry_session(scope, session_id, deps=live.deps(dispatcher=dispatcher))
 
 
 def reconcile(*, dispatcher: Dispatcher = celery_dispatcher) -> ReconcileReport:
     """Re-drive every session whose next step is due but not queued or not running
     (:func:`ctworkflow.services.lifecycle.reconcile`)."""
-    return lifecycle.reconcile(fx=live.effects(dispatcher=dispatcher))
+    return lifecycle.reconcile(deps=live.deps(dispatcher=dispatcher))

@@ -57,7 +57,7 @@ def run_demo(*, interval_s: float = 0.5, timeout_s: float = 600.0) -> int:
     worker, log = _start_worker(root, stamp, _worker_sandbox(console))
     console.print(f"worker started (pid {worker.pid}, log {log})")
     try:
-        session = lifecycle.start_context_testing(scope, context.id, fx=live.effects())
+        session = lifecycle.start_context_testing(scope, context.id, deps=live.deps())
         details = watching.watch(
             scope,
             session.id,

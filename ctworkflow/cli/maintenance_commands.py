@@ -38,7 +38,7 @@ def reconcile(as_json: options.Json = False) -> None:
     from ctworkflow.services import lifecycle
     from ctworkflow.tasks import live
 
-    report = lifecycle.reconcile(fx=live.effects())
+    report = lifecycle.reconcile(deps=live.deps())
     data = report.to_json()
     actions = ", ".join(f"{kind} {count}" for kind, count in sorted(report.actions.items()))
     text = f"looked at {report.sessions} active sessions; re-drove: {actions or 'nothing'}"

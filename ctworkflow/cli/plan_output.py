@@ -16,7 +16,7 @@ def print_plan(scope: Scope, context: str, *, as_json: bool) -> None:
     from ctworkflow.services import incremental
     from ctworkflow.tasks import live
 
-    lines = incremental.plan_context_testing(scope, context, fx=live.effects())
+    lines = incremental.plan_context_testing(scope, context, deps=live.deps())
     if as_json:
         render.print_json({"plan": lines})
         return

@@ -89,7 +89,7 @@ def session_start(
         agent=agent,
         max_attempts=max_attempts,
         idempotency_key=idempotency_key,
-        fx=live.effects(),
+        deps=live.deps(),
     )
     _print_then_watch(scope, session, str(session.id), watch, interval, timeout, as_json)
 
@@ -193,7 +193,7 @@ def session_cancel(
 
     scope = options.resolve_scope(account, project)
     sid = options.resolve_session_id(scope, session_id)
-    session = lifecycle.cancel_session(scope, sid, fx=live.effects())
+    session = lifecycle.cancel_session(scope, sid, deps=live.deps())
     render.emit(as_json, shapes.session_json(session), f"{session.id} {session.status.value}")
 
 
@@ -213,6 +213,6 @@ def session_retry(
 
     scope = options.resolve_scope(account, project)
     sid = options.resolve_session_id(scope, session_id)
-    session = lifecycle.retry_session(scope, sid, fx=live.effects())
+    session = lifecycle.retry_session(scope, sid, deps=live.deps())
     text = f"{session.id} {session.status.value}"
     _print_then_watch(scope, session, text, watch, interval, timeout, as_json)

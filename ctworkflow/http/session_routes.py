@@ -11,7 +11,8 @@ from fastapi.responses import PlainTextResponse
 from ctworkflow.domain.states import SessionStatus, SessionType
 from ctworkflow.http.auth import ApiScope
 from ctworkflow.http.json_body import JsonBodyRoute
-from ctworkflow.http.schemas import SessionOut, StartSession
+from ctworkflow.http.schemas import StartSession
+from ctworkflow.http.session_schemas import SessionOut
 from ctworkflow.http.text import output_text
 from ctworkflow.persistence.tables import utcnow
 from ctworkflow.services import incremental, lifecycle, session_views
@@ -49,7 +50,7 @@ def start_session(
         agent=body.agent,
         max_attempts=body.max_rounds,
         runner=body.runner,
-        fx=live.effects(),
+        deps=live.deps(),
     )
     response.headers["Location"] = f"/v1/projects/{scope.project_id}/sessions/{session.id}"
     return _summary(scope, session.id)
@@ -63,7 +64,7 @@ def start_session(
 def plan_session(scope: ApiScope, body: StartSession) -> dict[str, list[dict[str, Any]]]:
     return {
         "plan": incremental.plan_context_testing(
-            scope, body.context, runner=body.runner, fx=live.effects()
+            scope, body.context, runner=body.runner, deps=live.deps()
         )
     }
 
@@ -99,11 +100,11 @@ def session_output(scope: ApiScope, session_id: uuid.UUID) -> str:
 
 @router.post("/{session_id}/cancel", summary="Cancel a session and its running components")
 def cancel_session(scope: ApiScope, session_id: uuid.UUID) -> SessionSummary:
-    lifecycle.cancel_session(scope, session_id, fx=live.effects())
+    lifecycle.cancel_session(scope, session_id, deps=live.deps())
     return _summary(scope, session_id)
 
 
 @router.post("/{session_id}/retry", summary="Run a failed or cancelled session again")
 def retry_session(scope: ApiScope, session_id: uuid.UUID) -> SessionSummary:
-    lifecycle.retry_session(scope, session_id, fx=live.effects())
+    lifecycle.retry_session(scope, session_id, deps=live.deps())
     return _summary(scope, session_id)

@@ -30,7 +30,7 @@ from ctworkflow.domain import model
 from ctworkflow.domain.states import SessionType
 from ctworkflow.domain.tokens import Grant
 from ctworkflow.http import auth
-from ctworkflow.http.schemas import SessionOut
+from ctworkflow.http.session_schemas import SessionOut
 from ctworkflow.http.text import output_text
 from ctworkflow.persistence.db import unit_of_work
 from ctworkflow.persistence.tables import utcnow

@@ -20,13 +20,13 @@ def plan_context_testing(
     scope: model.Scope,
     context: uuid.UUID | str,
     *,
-    fx: Deps,
+    deps: Deps,
     runner: str | None = None,
     full: bool = False,
 ) -> list[dict[str, Any]]:
     """One line per component of the context: ``component``, ``reuse``, ``reason`` and
     ``from_session``, for a session started now on the default branch's head."""
-    with fx.transactions() as uow:
+    with deps.transactions() as uow:
         project = catalog.get_project(uow, scope)
         context_id = (
             context
@@ -39,8 +39,8 @@ def plan_context_testing(
                 {"component": c.module_name, "reuse": False, "reason": why, "from_session": None}
                 for c in uow.catalog.child_components(scope, context_id)
             ]
-        base = fx.git.remote_head(project.code_repo, project.default_branch)
+        base = deps.git.remote_head(project.code_repo, project.default_branch)
         if base is None:
             raise errors.InvalidInput(f"the remote has no branch {project.default_branch}")
-        lines = reuse_step.plan(fx, uow, scope, project, context_id, base=base, runner=runner)
+        lines = reuse_step.plan(deps, uow, scope, project, context_id, base=base, runner=runner)
     return [line.to_json() for line in lines]

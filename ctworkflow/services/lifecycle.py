@@ -9,7 +9,7 @@ returned *queued* (:func:`queued_reason` says why) and the reconciler sends that
 its next pass.
 
 Each use case takes the ports it works through as the workflow steps do, in an
-:class:`~ctworkflow.workflow.deps.Deps` bundle (``fx``): its ``transactions`` open the
+:class:`~ctworkflow.workflow.deps.Deps` bundle (``deps``): its ``transactions`` open the
 units of work, its ``dispatcher`` sends the wake-ups, its ``clock`` tells the time, its
 ``agent_factory`` checks the agent asked for. The composition roots (the CLI, the HTTP app,
 the tasks, :mod:`ctworkflow.api`) hand them the live ones (:mod:`ctworkflow.tasks.live`), whose
@@ -54,19 +54,19 @@ def start_context_testing(
     agent: str | None = None,
     max_attempts: int | None = None,
     runner: str | None = None,
-    fx: Deps,
+    deps: Deps,
 ) -> model.Session:
     """Start testing a context (by id or module name); idempotent per context and key.
 
     ``agent`` and ``runner`` override the project's settings for this session.
     """
-    settings = fx.settings
-    with fx.transactions() as uow:
+    settings = deps.settings
+    with deps.transactions() as uow:
         project = catalog.get_project(uow, scope)
         agent_name = check_name(
             agent or project.settings.get("agent") or settings.agent, "agent", max_length=64
         )
-        fx.agent(agent_name, project)  # unknown or misconfigured: refused now
+        deps.agent(agent_name, project)  # unknown or misconfigured: refused now
         started = sessions.create_context_session(
             uow,
             scope,
@@ -80,15 +80,15 @@ def start_context_testing(
         return started.session
     # After the commit: the worker must find the row.
     return _send_or_queue(
-        fx,
+        deps,
         started.session,
-        lambda: fx.dispatcher.send_step(
+        lambda: deps.dispatcher.send_step(
             scope, started.session.id, Next(step=ParentStep.INITIALIZE)
         ),
     )
 
 
-def _send_or_queue(fx: Deps, session: model.Session, send: Callable[[], object]) -> model.Session:
+def _send_or_queue(deps: Deps, session: model.Session, send: Callable[[], object]) -> model.Session:
     """Send a committed session's wake-up, or leave it to the reconciler if the broker is down."""
     try:
         send()
@@ -99,36 +99,36 @@ def _send_or_queue(fx: Deps, session: model.Session, send: Callable[[], object])
             error,
             extra={"action": "queue_session", "session_id": str(session.id)},
         )
-        return queue_for_reconciler(fx.transactions, session.scope, session.id, str(error))
+        return queue_for_reconciler(deps.transactions, session.scope, session.id, str(error))
     return session
 
 
-def cancel_session(scope: model.Scope, session_id: uuid.UUID | str, *, fx: Deps) -> model.Session:
+def cancel_session(scope: model.Scope, session_id: uuid.UUID | str, *, deps: Deps) -> model.Session:
     """Cancel a session and its active children; their queued tasks are revoked.
 
     A running agent notices within seconds and its whole process group is killed.
     """
     sid = parse_id(session_id, "session id")
-    with fx.transactions() as uow:
+    with deps.transactions() as uow:
         cancelled = sessions.cancel_session(uow, scope, sid)
     attempt = max(cancelled.session.attempt, 1)
     try:
-        fx.dispatcher.revoke_runs(list(cancelled.cancelled_children), attempt)
+        deps.dispatcher.revoke_runs(list(cancelled.cancelled_children), attempt)
         if cancelled.session.type is SessionType.CONTEXT_TESTING:  # its empty branch goes too
-            fx.dispatcher.send_release(scope, sid)
+            deps.dispatcher.send_release(scope, sid)
     except errors.BrokerUnavailable as error:  # the cancel stands: runs see it in the database
         logger.warning("session %s cancelled; its queued runs were not revoked: %s", sid, error)
     return cancelled.session
 
 
-def retry_session(scope: model.Scope, session_id: uuid.UUID | str, *, fx: Deps) -> model.Session:
+def retry_session(scope: model.Scope, session_id: uuid.UUID | str, *, deps: Deps) -> model.Session:
     """Run a failed or cancelled context session again, with a fresh budget of attempts.
 
     Components that failed permanently run again too: a retry is the user saying the cause
     (a missing dependency of the environment, say) is gone.
     """
     sid = parse_id(session_id, "session id")
-    with fx.transactions() as uow:
+    with deps.transactions() as uow:
         session = sessions.get_session(uow, scope, sid)
         if session.type is not SessionType.CONTEXT_TESTING or session.status not in TERMINAL:
             raise errors.InvalidTransition(sid, session.status, SessionStatus.ACTIVE)
@@ -138,20 +138,20 @@ def retry_session(scope: model.Scope, session_id: uuid.UUID | str, *, fx: Deps) 
         uow.sessions.abandon_pending(scope, sid, "interrupted: the session was cancelled")
         last = uow.sessions.last_completed(scope, sid)
         sessions.transition(uow, scope, sid, SessionStatus.ACTIVE)
-        budget = (last.attempt if last else 0) + fx.settings.max_attempts
+        budget = (last.attempt if last else 0) + deps.settings.max_attempts
         uow.sessions.update_session(scope, sid, max_attempts=budget)
         uow.sessions.set_children_max_attempts(scope, sid, budget)  # a child shows its parent's
         sessions.forget_permanent_failures(uow, scope, sid)
         retried = uow.sessions.get_session(scope, sid)
-    _send_or_queue(fx, retried, lambda: progress.advance(scope, sid, fx))
-    with fx.transactions() as uow:
+    _send_or_queue(deps, retried, lambda: progress.advance(scope, sid, deps))
+    with deps.transactions() as uow:
         return uow.sessions.get_session(scope, sid)
 
 
-def reconcile(*, fx: Deps) -> ReconcileReport:
+def reconcile(*, deps: Deps) -> ReconcileReport:
     """Re-drive every session whose next step is due but not queued or not running.
 
     An operator's command (``ctw reconcile``); Celery beat runs the same pass periodically.
     It reads across tenants, and acts on each session within that session's own scope.
     """
-    return reconcile_pass(fx)
+    return reconcile_pass(deps)

@@ -46,5 +46,5 @@ def _progress_events(task: Task[Any, Any]) -> Callable[[str, int], None]:
 )
 def run(self: Task[Any, Any], scope: dict[str, str], child_id: str, attempt: int) -> ChildResult:
     """Write, run and fix one component's tests; failures come back as data, never raised."""
-    fx = dataclasses.replace(live_deps(), progress=_progress_events(self))
-    return run_component(Scope.from_json(scope), uuid.UUID(child_id), attempt, fx)
+    deps = dataclasses.replace(live_deps(), progress=_progress_events(self))
+    return run_component(Scope.from_json(scope), uuid.UUID(child_id), attempt, deps)

@@ -47,7 +47,7 @@ def start_context_testing(
         user_id=check_user_id(user_id),
     )
     session = lifecycle.start_context_testing(
-        scope, context, idempotency_key=idempotency_key, agent=agent, fx=live.effects()
+        scope, context, idempotency_key=idempotency_key, agent=agent, deps=live.deps()
     )
     return str(session.id)
 

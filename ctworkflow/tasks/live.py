@@ -10,7 +10,7 @@ from ctworkflow.tasks.dispatch import dispatcher as celery_dispatcher
 from ctworkflow.workflow.deps import Deps, live_deps
 
 
-def effects(settings: Settings | None = None, *, dispatcher: Dispatcher | None = None) -> Deps:
-    """The live effects of the settings (the configured ones by default), sending through
+def deps(settings: Settings | None = None, *, dispatcher: Dispatcher | None = None) -> Deps:
+    """The live ports of the settings (the configured ones by default), sending through
     ``dispatcher`` (Celery's by default)."""
     return live_deps(settings, dispatcher=dispatcher or celery_dispatcher)

@@ -13,4 +13,4 @@ from ctworkflow.workflow.reconciler import reconcile
 @app.task(name=constants.RECONCILE, ignore_result=True, acks_late=True)
 def reconcile_sessions() -> dict[str, Any]:
     """One reconciler pass (Celery beat runs it every ``CTW_RECONCILE_INTERVAL_S``)."""
-    return reconcile(live.effects()).to_json()
+    return reconcile(live.deps()).to_json()

@@ -124,7 +124,7 @@ class Harness:
         self.dispatcher = RecordingDispatcher()
         chosen = {"max_attempts": 3, "max_fix_rounds": 0, **overrides}
         settings = Settings(data_dir=root / "data", **chosen)
-        self.fx = Deps(
+        self.deps = Deps(
             settings=settings,
             git=self.git,
             # never used: the project's setting says its tests need no environment built
@@ -156,21 +156,21 @@ class Harness:
             agent=self.agent.name,
             max_attempts=max_attempts,
             idempotency_key=idempotency_key,
-            fx=self.fx,
+            deps=self.deps,
         )
         return started.id
 
     def cancel(self, session_id: uuid.UUID) -> model.Session:
         """Cancel a session and its active children (``api.cancel_session``)."""
-        return lifecycle.cancel_session(self.scope, session_id, fx=self.fx)
+        return lifecycle.cancel_session(self.scope, session_id, deps=self.deps)
 
     def retry(self, session_id: uuid.UUID) -> model.Session:
         """Run a failed or cancelled session again (``api.retry_session``)."""
-        return lifecycle.retry_session(self.scope, session_id, fx=self.fx)
+        return lifecycle.retry_session(self.scope, session_id, deps=self.deps)
 
     def reconcile(self) -> ReconcileReport:
         """One reconciler pass (``api.reconcile``)."""
-        return lifecycle.reconcile(fx=self.fx)
+        return lifecycle.reconcile(deps=self.deps)
 
     def session(self, session_id: uuid.UUID) -> model.Session:
         """A session as it is now."""
@@ -200,17 +200,22 @@ class Harness:
 
     def deliver(self, message: Message) -> None:
         """Run the step a message names, as its Celery task does."""
-        scope, session_id, attempt, fx = message.scope, message.session_id, message.attempt, self.fx
-        drive.STEPS[ParentStep(message.step)](scope, session_id, attempt, fx)
+        scope, session_id, attempt, deps = (
+            message.scope,
+            message.session_id,
+            message.attempt,
+            self.deps,
+        )
+        drive.STEPS[ParentStep(message.step)](scope, session_id, attempt, deps)
         while self.dispatcher.rounds:  # what a spawn sent: the chord, run here in order
             self.run_round(self.dispatcher.rounds.pop(0))
 
     def run_round(self, sent: Round) -> None:
         """A round's chord: every run, one after the other, then the round's validation."""
         for child_id in sent.run_ids:
-            component.run_component(sent.scope, child_id, sent.attempt, self.fx)
+            component.run_component(sent.scope, child_id, sent.attempt, self.deps)
         self.validate(sent.session_id, sent.attempt)
 
     def validate(self, session_id: uuid.UUID, attempt: int) -> steps.validate.Verdict:
         """The chord callback of a round."""
-        return drive.validate(self.scope, session_id, attempt, self.fx)
+        return drive.validate(self.scope, session_id, attempt, self.deps)

@@ -75,13 +75,13 @@ class ReconcileReport:
         }
 
 
-def reconcile(fx: Deps) -> ReconcileReport:
+def reconcile(deps: Deps) -> ReconcileReport:
     """One pass over every active context session."""
     report = ReconcileReport()
-    with fx.transactions() as uow:
+    with deps.transactions() as uow:
         scopes = uow.sessions.active_context_scopes()
     for scope in scopes:
-        with fx.transactions() as uow:
+        with deps.transactions() as uow:
             active = uow.sessions.list_sessions(
                 scope,
                 statuses=[SessionStatus.ACTIVE],
@@ -90,24 +90,24 @@ def reconcile(fx: Deps) -> ReconcileReport:
             )
         for session in active:
             report.sessions += 1
-            _reconcile_session(fx, session, report)
+            _reconcile_session(deps, session, report)
     if report.actions:
         logger.warning("reconciler re-drove sessions: %s", report.to_json())
     return report
 
 
-def _reconcile_session(fx: Deps, session: model.Session, report: ReconcileReport) -> None:
-    scope, session_id, dispatcher = session.scope, session.id, fx.dispatcher
-    with fx.transactions() as uow:
-        view = _view(uow, session, fx.clock.now())
-    actions = _plan(view, fx.settings)
+def _reconcile_session(deps: Deps, session: model.Session, report: ReconcileReport) -> None:
+    scope, session_id, dispatcher = session.scope, session.id, deps.dispatcher
+    with deps.transactions() as uow:
+        view = _view(uow, session, deps.clock.now())
+    actions = _plan(view, deps.settings)
     queued = queued_reason(session) is not None
     if not actions:
         if queued and (view.pending is not None or view.last is not None):
-            _unqueue(fx.transactions, session)  # its wake-up got through after all: it is moving
+            _unqueue(deps.transactions, session)  # its wake-up got through after all: it is moving
         return
     if queued:  # cleared before its step is sent, so the step's own writes of state keep it off
-        _unqueue(fx.transactions, session)
+        _unqueue(deps.transactions, session)
     touched: list[uuid.UUID] = []
     for action in actions:
         match action:
@@ -121,10 +121,10 @@ def _reconcile_session(fx: Deps, session: model.Session, report: ReconcileReport
                 dispatcher.send_validation(scope, session_id, attempt)
                 touched.append(session_id)
             case recovery.Conclude():
-                progress.next_step(scope, session_id, fx)
+                progress.next_step(scope, session_id, deps)
         report.actions[type(action).__name__] += 1
     report.redriven.append(str(session_id))
-    with fx.transactions() as uow:  # re-driven now: not stale again until another stale period
+    with deps.transactions() as uow:  # re-driven now: not stale again until another stale period
         uow.sessions.touch(scope, touched)
 
 

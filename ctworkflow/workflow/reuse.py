@@ -86,7 +86,7 @@ def environment_fact(state: SessionState) -> str | None:
 
 
 def plan(
-    fx: Deps,
+    deps: Deps,
     uow: ports.UnitOfWork,
     scope: model.Scope,
     project: model.Project,
@@ -103,15 +103,15 @@ def plan(
     if earlier is None or earlier.base_commit is None:
         return _all_run(components, None)
     then = _side_of(project, earlier)
-    env = _predicted_environment(fx, project, earlier, base)
+    env = _predicted_environment(deps, project, earlier, base)
     now = _Side(
         commit=base, profile=then.profile, environment=env, runner=runner_name(project, runner)
     )
-    return _decide(fx, uow, scope, project, components, earlier, then, now)
+    return _decide(deps, uow, scope, project, components, earlier, then, now)
 
 
 def keep_verified(
-    fx: Deps, scope: model.Scope, session_id: uuid.UUID, *, full: bool = False
+    deps: Deps, scope: model.Scope, session_id: uuid.UUID, *, full: bool = False
 ) -> list[Line]:
     """Mark complete, each with a copy of the earlier verified artifact, the children of
     ``session_id`` whose component did not change since the latest complete session of its
@@ -121,16 +121,16 @@ def keep_verified(
     component runs, and the reason is logged.
     """
     try:
-        return _keep_verified(fx, scope, session_id, full=full)
+        return _keep_verified(deps, scope, session_id, full=full)
     except errors.CtWorkflowError as error:
         logger.warning("session %s: reusing no verified tests: %s", session_id, error)
         return []
 
 
 def _keep_verified(
-    fx: Deps, scope: model.Scope, session_id: uuid.UUID, *, full: bool
+    deps: Deps, scope: model.Scope, session_id: uuid.UUID, *, full: bool
 ) -> list[Line]:
-    with fx.transactions() as uow:
+    with deps.transactions() as uow:
         session = uow.sessions.get_session(scope, session_id)
         project = uow.catalog.get_project(scope.account_id, scope.project_id)
         if not reuse.enabled(project.settings, full=full) or session.base_commit is None:
@@ -141,7 +141,7 @@ def _keep_verified(
         if earlier is None or earlier.base_commit is None or earlier.id == session.id:
             return []
         lines = _decide(
-            fx,
+            deps,
             uow,
             scope,
             project,
@@ -204,20 +204,20 @@ def _side_of(project: model.Project, session: model.Session) -> _Side:
 
 
 def _predicted_environment(
-    fx: Deps, project: model.Project, earlier: model.Session, base: str
+    deps: Deps, project: model.Project, earlier: model.Session, base: str
 ) -> str | None:
     recipe = environment.session_recipe(earlier.state)
     assert earlier.base_commit is not None
     files = list(recipe.files) if isinstance(recipe, Recipe) else []
-    fx.git.mirror(project.code_repo, need=base)
-    same = fx.git.blob_ids(project.code_repo, base, files) == fx.git.blob_ids(
+    deps.git.mirror(project.code_repo, need=base)
+    same = deps.git.blob_ids(project.code_repo, base, files) == deps.git.blob_ids(
         project.code_repo, earlier.base_commit, files
     )
     return environment_fact(earlier.state) if same else f"changed at {base[:12]}"
 
 
 def _decide(
-    fx: Deps,
+    deps: Deps,
     uow: ports.UnitOfWork,
     scope: model.Scope,
     project: model.Project,
@@ -239,9 +239,9 @@ def _decide(
         if c.id in children and children[c.id].id in artifacts
     }
     paths = sorted({p for found in sources.values() for p in found} | set(tests.values()))
-    fx.git.mirror(project.code_repo, need=now.commit)
-    blobs_then = fx.git.blob_ids(project.code_repo, then.commit, paths)
-    blobs_now = fx.git.blob_ids(project.code_repo, now.commit, paths)
+    deps.git.mirror(project.code_repo, need=now.commit)
+    blobs_then = deps.git.blob_ids(project.code_repo, then.commit, paths)
+    blobs_now = deps.git.blob_ids(project.code_repo, now.commit, paths)
     lines: list[Line] = []
     for component in components:
         test_path = tests.get(component.id)

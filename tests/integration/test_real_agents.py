@@ -14,7 +14,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from ctworkflow.cli import shapes
 from ctworkflow.domain.states import ChildStep, SessionStatus
 from ctworkflow.http.metrics import exposition, registry
-from ctworkflow.http.schemas import SessionOut
+from ctworkflow.http.session_schemas import SessionOut
 from ctworkflow.persistence.tables import utcnow
 from ctworkflow.services import session_views
 from tests.agents import model_server

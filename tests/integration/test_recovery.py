@@ -197,17 +197,17 @@ def test_every_step_refuses_another_tenants_scope_and_writes_nothing(
     session_id = create_without_wake_up(project)
     child_id = fanned_out(project)[0]
     before = api.session_details(project.scope, session_id)
-    fx = live_deps()
+    deps = live_deps()
 
     for step in (
-        lambda scope: initialize.initialize(scope, session_id, 2, fx),
+        lambda scope: initialize.initialize(scope, session_id, 2, deps),
         lambda scope: spawn.spawn(scope, session_id, 2, live_deps()),
-        lambda scope: validate.validate(scope, session_id, 1, fx),
-        lambda scope: finalize.finalize(scope, session_id, 1, fx),
+        lambda scope: validate.validate(scope, session_id, 1, deps),
+        lambda scope: finalize.finalize(scope, session_id, 1, deps),
     ):
         with pytest.raises(errors.SessionNotFound):
             step(intruder)
-    result = run_component(intruder, child_id, 1, fx)  # never raises into a chord
+    result = run_component(intruder, child_id, 1, deps)  # never raises into a chord
 
     assert result["status"] == SessionStatus.FAILED
     after = api.session_details(project.scope, session_id)

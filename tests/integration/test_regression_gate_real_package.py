@@ -73,7 +73,7 @@ def gate(
     base = git.remote_head(str(remote), "main")
     assert base is not None
     settings = get_settings().model_copy(update={"environment_dir": environments})
-    fx = Deps(settings=settings, git=git, environments=Environments(settings))
+    deps = Deps(settings=settings, git=git, environments=Environments(settings))
     project = Project(
         id=PROJECT_ID,
         account_id=uuid.uuid4(),
@@ -93,7 +93,7 @@ def gate(
         report=TestReport(),
         created_at=datetime.now(UTC),
     )
-    checked = validate.run_tests_here(fx, project, base, [artifact])
+    checked = validate.run_tests_here(deps, project, base, [artifact])
     return checked.base[TEST_FILE], checked.after[TEST_FILE]
 
 

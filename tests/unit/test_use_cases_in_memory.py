@@ -48,7 +48,7 @@ def test_cancel_ends_the_session_and_its_children_and_revokes_their_runs(tmp_pat
     session_id = h.start()
     h.deliver(h.dispatcher.sent.pop(0))  # initialize
     spawn = h.dispatcher.sent.pop(0)
-    drive.spawn(h.scope, session_id, spawn.attempt, h.fx)  # its round is sent, not run
+    drive.spawn(h.scope, session_id, spawn.attempt, h.deps)  # its round is sent, not run
     [sent_round] = h.dispatcher.rounds
     children = h.children(session_id)
     assert sorted(sent_round.run_ids) == sorted(c.id for c in children)
@@ -81,7 +81,7 @@ def test_retry_runs_a_failed_session_again_with_a_fresh_budget(tmp_path: Path) -
 
     # Then it was active again with a new budget of rounds, and it completed on the next one
     assert retried.status is SessionStatus.ACTIVE
-    assert retried.max_attempts == 1 + h.fx.settings.max_attempts
+    assert retried.max_attempts == 1 + h.deps.settings.max_attempts
     assert h.session(session_id).status is SessionStatus.COMPLETE
     assert len(h.agent.calls_for(ITEMS)) == 2
 
@@ -94,7 +94,7 @@ def test_reconcile_sends_again_the_step_of_a_session_whose_message_was_lost(
     session_id = h.start()
     h.dispatcher.sent.clear()
     assert h.reconcile().actions == {}  # not stale yet: nothing to do
-    h.clock.advance(h.fx.settings.stale_after_s + 1)
+    h.clock.advance(h.deps.settings.stale_after_s + 1)
 
     # When the reconciler passes
     report = h.reconcile()
@@ -135,9 +135,9 @@ def test_a_database_outage_while_a_run_is_recorded_loses_nothing_and_a_redeliver
     assert h.session(session_id).status is SessionStatus.ACTIVE
 
     # When the database is back and the runs are delivered again, past the silent run's lease
-    h.clock.advance(h.fx.settings.lease_ttl_s + 1)
+    h.clock.advance(h.deps.settings.lease_ttl_s + 1)
     for child in (items, totals):
-        component.run_component(h.scope, child.id, 1, h.fx)
+        component.run_component(h.scope, child.id, 1, h.deps)
     h.validate(session_id, 1)
     h.run()
 

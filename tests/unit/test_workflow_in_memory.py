@@ -118,13 +118,13 @@ def test_every_step_delivered_twice_has_one_effect(tmp_path: Path) -> None:
 
     # When the spawn, each component run, the chord callback and finalize are all delivered
     # twice
-    fan_out = steps.spawn.spawn(h.scope, session_id, 1, h.fx)
-    twin = steps.spawn.spawn(h.scope, session_id, 1, h.fx)  # its round not judged yet: sent again
+    fan_out = steps.spawn.spawn(h.scope, session_id, 1, h.deps)
+    twin = steps.spawn.spawn(h.scope, session_id, 1, h.deps)  # its round not judged yet: sent again
     assert fan_out is not None and twin is not None
     assert twin.run_ids == fan_out.run_ids and len(h.children(session_id)) == 2
     for child_id in fan_out.run_ids:
-        first = component.run_component(h.scope, child_id, 1, h.fx)
-        again = component.run_component(h.scope, child_id, 1, h.fx)
+        first = component.run_component(h.scope, child_id, 1, h.deps)
+        again = component.run_component(h.scope, child_id, 1, h.deps)
         assert first == again
     interactions = {c.id: len(h.interactions(c.id)) for c in h.children(session_id)}
     assert h.validate(session_id, 1) is steps.validate.Verdict.RECORDED
@@ -184,8 +184,8 @@ def test_a_run_whose_lease_expired_is_taken_over_by_another_delivery(tmp_path: P
             return
         silent.append(request)
         child = next(c for c in h.children(session_id) if c.lease_owner)
-        h.clock.advance(h.fx.settings.lease_ttl_s + 1)
-        taken_over.append(component.run_component(h.scope, child.id, 1, h.fx))
+        h.clock.advance(h.deps.settings.lease_ttl_s + 1)
+        taken_over.append(component.run_component(h.scope, child.id, 1, h.deps))
 
     h.agent.during = fall_silent
 

@@ -1,0 +1,52 @@
+"""Artifacts: the test file a component session kept, one per (session, attempt)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from ctworkflow import errors
+from ctworkflow.domain import model
+from ctworkflow.testing.store.base import RecordsBase
+
+
+class Artifacts(RecordsBase):
+    """One artifact per (session, attempt)."""
+
+    def add_artifact(
+        self,
+        scope: model.Scope,
+        session_id: uuid.UUID,
+        *,
+        attempt: int,
+        test_path: str,
+        content: str,
+        digest: str,
+        report: Mapping[str, Any],
+    ) -> bool:
+        if not self._owned(scope, session_id):
+            raise errors.SessionNotFound(session_id)
+        if (session_id, attempt) in self._t.artifacts:
+            return False
+        self._t.artifacts[(session_id, attempt)] = model.Artifact(
+            id=uuid.uuid4(),
+            session_id=session_id,
+            attempt=attempt,
+            test_path=test_path,
+            content=content,
+            digest=digest,
+            report=model.TestReport.from_json(report),
+            created_at=self._clock.now(),
+        )
+        return True
+
+    def latest_artifacts(
+        self, scope: model.Scope, session_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, model.Artifact]:
+        newest: dict[uuid.UUID, model.Artifact] = {}
+        for (session_id, attempt), artifact in sorted(self._t.artifacts.items()):
+            wanted = session_id in session_ids and self._owned(scope, session_id)
+            if wanted and (session_id not in newest or newest[session_id].attempt < attempt):
+                newest[session_id] = artifact
+        return newest
