@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 from tests.benchmarks import report
-from tests.benchmarks.incremental import PENDING
 from tests.benchmarks.main import run_bench
 from tests.benchmarks.shapes import parse_shapes
 from tests.samples import git
@@ -53,22 +52,29 @@ def test_repository_sandbox_and_incremental_shapes_run_and_report(tmp_path: Path
     # The memory of the process that spawned each round is named.
     assert any(p["spawned_a_round"] for p in sandbox["memory"]["orchestrated"])
     assert report.spawner_rss(sandbox) is not None
-    # No figure is made up for the incremental shape.
-    assert runs["incremental:1x2"] == {
-        "shape": runs["incremental:1x2"]["shape"],
-        "pending": PENDING,
-        "wall_s": runs["incremental:1x2"]["wall_s"],
-    }
+    # The incremental shape's second session ran no agent: every child kept its artifact.
+    incremental = runs["incremental:1x2"]
+    assert incremental["first"]["sessions"] == incremental["second"]["sessions"] == {"complete": 1}
+    assert incremental["second_round"] == {"children": 2, "agent_runs": 0, "reused": 2}
+    assert incremental["second_over_first"] == pytest.approx(
+        incremental["second"]["seconds"] / incremental["first"]["seconds"], rel=1e-2
+    )
+    assert incremental["memory"]["first"] and incremental["memory"]["second"]
     assert [t["target"] for t in document["targets"]] == [
         "overhead per child repo:1x2:150 / repo:1x2:50",
         "sandbox:1x2: sandbox start-up per run (ms)",
+        "incremental:1x2: second session's time / first's",
+        "incremental:1x2: agent runs in the second session",
         "peak RSS of any worker process (MB)",
     ]
+    agent_runs = next(t for t in document["targets"] if "agent runs" in t["target"])
+    assert agent_runs["value"] == 0 and agent_runs["met"]
     assert document["bench_process_peak_rss_mb"] > 0
     json.dumps(document)
     text = report.table(document)
     assert "| sandbox:1x2 (sandbox off) | 2 |" in text
-    assert f"| incremental:1x2 | pending: {PENDING} |" in text
+    assert "| incremental:1x2 | 2 |" in text
+    assert "| 0 | 2/2 | 1, 1 of 1 |" in text
 
 
 def test_head_of_line_shape_times_a_probe_behind_a_slow_validation(tmp_path: Path) -> None:

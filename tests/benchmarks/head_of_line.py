@@ -5,7 +5,9 @@ run by the real ``pytest`` runner) is started; once all its component sessions h
 validation runs those tests again. A short probe session (a 1x3 context of no-op doubles) is
 then started, and its time is compared with its time alone, measured first on idle workers.
 The difference bounds the delay of the probe's step transitions behind the slow validation.
-The probe's project is warmed up first (its mirror cloned), untimed.
+The probe's project is warmed up first (its mirror cloned), untimed. The probe context runs
+twice on one project, so its project turns reuse off (``reuse_verified_tests: false``): the
+second probe runs its agents as the first did, and the two timings compare like with like.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import Any, Final
 
 from celery import Celery
 
+from ctworkflow.domain import reuse
 from ctworkflow.domain.states import TERMINAL
 from tests.benchmarks import fixture
 from tests.benchmarks.orchestrated import (
@@ -49,7 +52,9 @@ def run_head_of_line(
     client: Celery, database_url: str, shape: Shape, root: Path, timeout_s: float
 ) -> dict[str, Any]:
     """The probe alone, then behind the slow context's validation; both timings and the delay."""
-    probe = fixture.register(database_url, root / "probe", PROBE)
+    probe = fixture.register(
+        database_url, root / "probe", PROBE, extra_settings={reuse.SETTING: False}
+    )
     slow = fixture.register(
         database_url,
         root / "slow",

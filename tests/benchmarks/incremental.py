@@ -1,29 +1,94 @@
-"""The incremental shape's hook: a second session on an unchanged context.
+"""The incremental shape: a second session on an unchanged context against the first.
 
-Incremental sessions (issue 23, item 4: a component whose source, test file, environment key
-and runner are unchanged keeps its verified artifact and runs no agent) do not exist yet, so
-this shape measures nothing and says so: :func:`run_incremental` reports it pending and no
-figure is made up. Once they exist, fill it in: register the shape's project
-(:func:`tests.benchmarks.fixture.register`), run one session (:func:`~tests.benchmarks.
-orchestrated.run_orchestrated`), run a second on the unchanged context, and report both
-timings, their ratio (target: the second at most 10 % of the first) and how many agent
-processes the second ran (target: none).
+``incremental:CxN`` registers a project of C contexts of N components (reuse on, the project's
+default), runs its warm-up context untimed (the repository's first clone is in neither
+timing), then times a first round of sessions, one per context (every component runs its
+agent), and a second round on the same, unchanged contexts: every component is unchanged
+since a complete session of its context, so it keeps that session's verified artifact and
+runs no agent (:mod:`ctworkflow.workflow.reuse`); the second round still validates, commits
+and pushes. Each wait counts only the context sessions created after its own start.
+
+Reported: both timings, their ratio (target: the second at most 10 % of the first), and what
+the second round's component sessions did: how many ran an agent step (target: none) and how
+many kept an earlier artifact (every one).
 """
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Final
+from typing import Any
 
+import sqlalchemy as sa
 from celery import Celery
 
+from ctworkflow.domain.agent_runs import AGENT_STEPS
+from ctworkflow.persistence.db import get_engine
+from ctworkflow.persistence.tables import InteractionRow, SessionRow
+from ctworkflow.workflow.reuse import REUSE_STEP
+from tests.benchmarks import fixture
+from tests.benchmarks.fleet import MemorySampler
+from tests.benchmarks.orchestrated import run_orchestrated, warm_up
 from tests.benchmarks.shapes import Shape
 
-PENDING: Final = "incremental sessions are not built yet (issue 23, item 4)"
+
+def second_round_children(
+    database_url: str, project: fixture.BenchProject, since: float
+) -> dict[str, int]:
+    """The component sessions of the context sessions created since ``since`` (epoch s): how
+    many there are, how many ran an agent step, how many kept an earlier verified artifact."""
+    parents = sa.select(SessionRow.id).where(
+        SessionRow.project_id == project.scope.project_id,
+        SessionRow.parent_id.is_(None),
+        SessionRow.created_at >= datetime.fromtimestamp(since, UTC),
+    )
+    children = sa.select(SessionRow.id).where(SessionRow.parent_id.in_(parents))
+
+    def with_step(steps: list[str]) -> sa.Select[int]:
+        return sa.select(sa.func.count(sa.distinct(InteractionRow.session_id))).where(
+            InteractionRow.session_id.in_(children), InteractionRow.step.in_(steps)
+        )
+
+    with get_engine(database_url).connect() as connection:
+        total = connection.execute(sa.select(sa.func.count()).select_from(children.subquery()))
+        agent = connection.execute(with_step(sorted(str(step) for step in AGENT_STEPS)))
+        reused = connection.execute(with_step([REUSE_STEP]))
+        return {
+            "children": int(total.scalar_one()),
+            "agent_runs": int(agent.scalar_one()),
+            "reused": int(reused.scalar_one()),
+        }
 
 
 def run_incremental(
-    client: Celery, database_url: str, shape: Shape, root: Path, timeout_s: float
+    client: Celery,
+    database_url: str,
+    shape: Shape,
+    root: Path,
+    timeout_s: float,
+    sampler: MemorySampler,
 ) -> dict[str, Any]:
-    """The second session on an unchanged context against the first: pending for now."""
-    return {"shape": shape.to_json(), "pending": PENDING}
+    """A first round of sessions, then a second on the unchanged contexts: both timings, their
+    ratio and what the second round's component sessions ran."""
+    project = fixture.register(database_url, root, shape)
+    warm_up(client, database_url, project, timeout_s)
+    with sampler.window() as first_memory:
+        first, first_statuses = run_orchestrated(client, database_url, project, timeout_s)
+    run: dict[str, Any] = {
+        "shape": shape.to_json(),
+        "first": {**first.to_json(), "sessions": first_statuses},
+        "memory": {"first": first_memory},
+    }
+    if first.ended < first.total:  # a context still has its active session: none can start
+        return {**run, "skipped": "the first round did not end in time"}
+    second_from = time.time()
+    with sampler.window() as second_memory:
+        second, second_statuses = run_orchestrated(client, database_url, project, timeout_s)
+    return {
+        **run,
+        "second": {**second.to_json(), "sessions": second_statuses},
+        "second_over_first": round(second.seconds / first.seconds, 4),
+        "second_round": second_round_children(database_url, project, second_from),
+        "memory": {"first": first_memory, "second": second_memory},
+    }

@@ -87,10 +87,7 @@ def run_bench(
                 run = runs_of.measure(bench, shape)
                 run["wall_s"] = round(time.monotonic() - began, 1)
                 runs.append(run)
-                if (
-                    "orchestrated" in run
-                    and run["orchestrated"]["ended"] < run["orchestrated"]["total"]
-                ):
+                if report.ended_late(run):
                     runs += [
                         {"shape": s.to_json(), "skipped": f"{shape.name} did not end in time"}
                         for s in shapes[index + 1 :]

@@ -14,6 +14,11 @@ RSS_MAX_MB: Final = 150.0
 REPOSITORY_RATIO_MAX: Final = 1.2
 SANDBOX_STARTUP_MAX_MS: Final = 20.0
 HEAD_OF_LINE_DELAY_MAX_S: Final = 1.0
+#: Incremental: the second session's time over the first's, and the agents it runs.
+INCREMENTAL_RATIO_MAX: Final = 0.1
+INCREMENTAL_AGENT_RUNS_MAX: Final = 0
+#: The timings a shape's run can hold: each must have ended in time.
+_TIMINGS: Final = ("orchestrated", "first", "second")
 
 _COLUMNS: Final = (
     ("shape", "{shape}"),
@@ -49,6 +54,11 @@ def spawner_rss(run: Mapping[str, Any]) -> float | None:
 def overhead_ms(run: Mapping[str, Any]) -> float:
     """What the workflow adds to a bare chord's child: orchestrated minus bare, per child."""
     return float(run["orchestrated"]["per_child_ms"] - run["bare"]["per_child_ms"])
+
+
+def ended_late(run: Mapping[str, Any]) -> bool:
+    """Tell whether a session of the run had not ended when its time was up."""
+    return any(run[name]["ended"] < run[name]["total"] for name in _TIMINGS if name in run)
 
 
 def _judged(target: str, value: float, limit: float) -> dict[str, Any]:
@@ -102,8 +112,11 @@ def targets(runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
         if "delay_s" in run:
             name = f"{run['shape']['name']}: delay of another session's steps (s)"
             judged.append(_judged(name, run["delay_s"], HEAD_OF_LINE_DELAY_MAX_S))
-    if measured:
-        rss = max(peak_rss(run) for run in measured)
+        if "second_over_first" in run:
+            judged += _incremental_targets(run)
+    sampled = [run for run in runs if "memory" in run]
+    if sampled:
+        rss = max(peak_rss(run) for run in sampled)
         judged.append(
             {
                 "target": "peak RSS of any worker process (MB)",
@@ -113,6 +126,22 @@ def targets(runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
             }
         )
     return judged
+
+
+def _incremental_targets(run: Mapping[str, Any]) -> list[dict[str, Any]]:
+    name = run["shape"]["name"]
+    return [
+        _judged(
+            f"{name}: second session's time / first's",
+            run["second_over_first"],
+            INCREMENTAL_RATIO_MAX,
+        ),
+        _judged(
+            f"{name}: agent runs in the second session",
+            run["second_round"]["agent_runs"],
+            INCREMENTAL_AGENT_RUNS_MAX,
+        ),
+    ]
 
 
 def _row(run: Mapping[str, Any], orchestrated: str = "orchestrated") -> dict[str, Any]:
@@ -136,6 +165,8 @@ def _row(run: Mapping[str, Any], orchestrated: str = "orchestrated") -> dict[str
 
 
 def _timing_table(runs: Sequence[Mapping[str, Any]]) -> list[str]:
+    if not any("orchestrated" in run or "skipped" in run for run in runs):
+        return []
     lines = [
         "| " + " | ".join(name for name, _ in _COLUMNS) + " |",
         "|" + "|".join("---" for _ in _COLUMNS) + "|",
@@ -152,21 +183,22 @@ def _timing_table(runs: Sequence[Mapping[str, Any]]) -> list[str]:
     for run in runs:
         if "skipped" in run:
             lines.append(f"| {run['shape']['name']} | skipped: {run['skipped']} |")
-        elif "pending" in run:
-            lines.append(f"| {run['shape']['name']} | pending: {run['pending']} |")
     return lines
+
+
+def _head(*columns: str) -> list[str]:
+    """A blank line, then a table's header and its rule."""
+    return ["", "| " + " | ".join(columns) + " |", "|" + "|".join("---" for _ in columns) + "|"]
 
 
 def _sandbox_table(runs: Sequence[Mapping[str, Any]]) -> list[str]:
     rows = [run for run in runs if "sandbox_startup" in run]
     if not rows:
         return []
-    lines = [
-        "",
-        "| shape | sandbox ms/child | CTW_SANDBOX | bare run ms | run with policy ms "
-        "| start-up ms |",
-        "|---|---|---|---|---|---|",
-    ]
+    lines = _head(
+        "shape", "sandbox ms/child", "CTW_SANDBOX", "bare run ms", "run with policy ms",
+        "start-up ms",
+    )  # fmt: skip
     for run in rows:
         for mode, found in run["sandbox_startup"].items():
             lines.append(
@@ -181,12 +213,10 @@ def _head_of_line_table(runs: Sequence[Mapping[str, Any]]) -> list[str]:
     rows = [run for run in runs if "delay_s" in run]
     if not rows:
         return []
-    lines = [
-        "",
-        "| shape | probe alone s | probe behind s | delay s | overlapped | slow session "
-        "| slow validation + finalize s |",
-        "|---|---|---|---|---|---|---|",
-    ]
+    lines = _head(
+        "shape", "probe alone s", "probe behind s", "delay s", "overlapped", "slow session",
+        "slow validation + finalize s",
+    )  # fmt: skip
     for run in rows:
         slow = run["slow"]
         ended = ", ".join(f"{k} {v}" for k, v in sorted(slow["sessions"].items()))
@@ -199,10 +229,37 @@ def _head_of_line_table(runs: Sequence[Mapping[str, Any]]) -> list[str]:
     return lines
 
 
+def _incremental_table(runs: Sequence[Mapping[str, Any]]) -> list[str]:
+    rows = [run for run in runs if "second_over_first" in run]
+    if not rows:
+        return []
+    lines = _head(
+        "shape", "children", "first s", "second s", "second / first", "agent runs (second)",
+        "reused (second)", "sessions complete (first, second)", "peak RSS MB", "spawner RSS MB",
+    )  # fmt: skip
+    for run in rows:
+        first, second, done = run["first"], run["second"], run["second_round"]
+        complete = [str(t["sessions"].get("complete", 0)) for t in (first, second)]
+        spawner = spawner_rss(run)
+        lines.append(
+            f"| {run['shape']['name']} | {run['shape']['children']} | {first['seconds']:.2f} | "
+            f"{second['seconds']:.2f} | {run['second_over_first']:.3f} | {done['agent_runs']} | "
+            f"{done['reused']}/{done['children']} | {', '.join(complete)} of "
+            f"{run['shape']['contexts']} | {peak_rss(run):.0f} | "
+            f"{'-' if spawner is None else f'{spawner:.0f}'} |"
+        )
+    return lines
+
+
 def table(document: Mapping[str, Any]) -> str:
     """Markdown tables of the runs (timings, sandbox, head of line), then the targets."""
     runs = document["runs"]
-    lines = _timing_table(runs) + _sandbox_table(runs) + _head_of_line_table(runs)
+    lines = (
+        _timing_table(runs)
+        + _sandbox_table(runs)
+        + _head_of_line_table(runs)
+        + _incremental_table(runs)
+    )
     if "bench_process_peak_rss_mb" in document:
         lines += ["", f"Benchmark process peak RSS: {document['bench_process_peak_rss_mb']} MB"]
     if document.get("targets"):

@@ -54,7 +54,12 @@ def measure(bench: Bench, shape: Shape) -> dict[str, Any]:
     """The shape's document: bare against orchestrated, or what its kind measures."""
     root = bench.workdir / f"repo-{shape.name.replace(':', '-')}"
     if shape.kind is Kind.INCREMENTAL:
-        return run_incremental(bench.client, bench.database_url, shape, root, timeout_for(shape))
+        run = run_incremental(
+            bench.client, bench.database_url, shape, root, timeout_for(shape), bench.sampler
+        )
+        for peaks in run["memory"].values():
+            _mark_spawners(bench.fleet, peaks)
+        return run
     if shape.kind is Kind.HEAD_OF_LINE:
         return run_head_of_line(bench.client, bench.database_url, shape, root, timeout_for(shape))
     double = SANDBOXED if shape.kind is Kind.SANDBOX else NOOP

@@ -9,7 +9,7 @@ A shape is written ``[KIND:]CONTEXTSxCOMPONENTS[:ARGUMENT]``:
   workers with the sandbox on and then off, and the sandbox's start-up per run;
 - ``hol:1x1:60``: head of line, a context whose tests sleep 60 s, and the delay it causes to
   another session's steps;
-- ``incremental:1x50``: a second session on an unchanged context (pending: see
+- ``incremental:1x50``: a second session on an unchanged context against the first (see
   :mod:`~tests.benchmarks.incremental`).
 """
 
