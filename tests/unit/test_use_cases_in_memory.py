@@ -86,6 +86,38 @@ def test_retry_runs_a_failed_session_again_with_a_fresh_budget(tmp_path: Path) -
     assert len(h.agent.calls_for(ITEMS)) == 2
 
 
+def test_a_session_cancelled_while_initializing_is_retried_from_initialize(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a session cancelled while its initialize step reads the remote's head
+    h = Harness(tmp_path)
+    session_id = h.start()
+    read_head = h.git.remote_head
+
+    def cancelled_meanwhile(remote: str, branch: str) -> str | None:
+        monkeypatch.setattr(h.git, "remote_head", read_head)  # once
+        h.cancel(session_id)
+        return read_head(remote, branch)
+
+    monkeypatch.setattr(h.git, "remote_head", cancelled_meanwhile)
+    h.run()
+    cancelled = h.session(session_id)
+    assert cancelled.status is SessionStatus.CANCELLED
+    assert cancelled.base_commit is None  # the step saw the cancel before recording anything
+
+    # When it is retried and its messages delivered
+    h.retry(session_id)
+    h.run()
+
+    # Then initialize ran again (its first attempt closed as failed), recorded the base, and
+    # the session completed
+    session = h.session(session_id)
+    assert session.status is SessionStatus.COMPLETE
+    assert session.base_commit == h.base
+    attempts = [i.attempt for i in h.interactions(session_id) if i.step == ParentStep.INITIALIZE]
+    assert attempts == [1, 2]
+
+
 def test_reconcile_sends_again_the_step_of_a_session_whose_message_was_lost(
     tmp_path: Path,
 ) -> None:

@@ -96,7 +96,7 @@ def _create_branch(
     built = _environment_at_base(deps, project, base, profile)
     state = StatePatch(layout=layout, environment=built)
     with deps.transactions() as uow:  # recorded before the push: a redelivery knows it is ours
-        uow.sessions.update_session(
+        recorded = uow.sessions.update_session(
             scope,
             session.id,
             only_if=SessionStatus.ACTIVE,
@@ -104,6 +104,8 @@ def _create_branch(
             base_commit=base,
             state=state,
         )
+    if not recorded:  # cancelled meanwhile: no branch, and a retry runs this step again
+        raise errors.StepFailed(f"session {session.id} ended while it was being initialized")
     claimed = branch.claim(deps, scope, session, project.code_repo, branch_name, base)
     branch.record_state(deps, scope, session, claimed)
     head = claimed.branch_head.commit if isinstance(claimed.branch_head, BranchHead) else None
