@@ -15,11 +15,10 @@ from celery.utils.log import get_task_logger
 from ctworkflow import constants, errors
 from ctworkflow.domain.model import Scope
 from ctworkflow.domain.states import ParentStep
-from ctworkflow.tasks import retries
+from ctworkflow.tasks import live, retries
 from ctworkflow.tasks.app import app
-from ctworkflow.tasks.dispatch import dispatcher
 from ctworkflow.workflow import branch, drive
-from ctworkflow.workflow.deps import Deps, live_deps
+from ctworkflow.workflow.deps import Deps
 
 logger = get_task_logger(__name__)
 
@@ -37,7 +36,7 @@ STEP_OPTIONS: dict[str, Any] = {
 
 def step_deps() -> Deps:
     """The live dependencies of a step task, sending through Celery."""
-    return live_deps(dispatcher=dispatcher)
+    return live.deps()
 
 
 def _deliver(step: ParentStep, scope: dict[str, str], session_id: str, attempt: int) -> None:

@@ -155,14 +155,24 @@ def _keep_verified(
             for c in children
             if c.status is SessionStatus.ACTIVE and c.attempt == 0
         }
-        for line in lines:
-            child = waiting.get(line.component.id)
-            if line.decision.reuse and child is not None and line.artifact is not None:
-                _keep(uow, scope, child, line)
+        kept = [
+            _keep(uow, scope, child, line)
+            for line in lines
+            if line.decision.reuse
+            and line.artifact is not None
+            and (child := waiting.get(line.component.id)) is not None
+        ]
+        # The round's bookkeeping for all of them at once: one statement each, not per child.
+        uow.sessions.start_round(scope, 1, session_ids=kept, states={})
+        if kept:
+            uow.sessions.set_status(
+                scope, kept, expected=SessionStatus.ACTIVE, target=SessionStatus.COMPLETE
+            )
     return lines
 
 
-def _keep(uow: ports.UnitOfWork, scope: model.Scope, child: model.Session, line: Line) -> None:
+def _keep(uow: ports.UnitOfWork, scope: model.Scope, child: model.Session, line: Line) -> uuid.UUID:
+    """Copy the earlier artifact to ``child`` and record where it came from; its id."""
     artifact = line.artifact
     assert artifact is not None
     uow.sessions.add_artifact(
@@ -180,10 +190,7 @@ def _keep(uow: ports.UnitOfWork, scope: model.Scope, child: model.Session, line:
     )
     data = {"reason": line.decision.reason, "from_session": str(line.decision.source_session)}
     uow.sessions.complete_interaction(scope, interaction, model.Outcome.ok(data=data))
-    uow.sessions.update_session(scope, child.id, attempt=1)
-    uow.sessions.set_status(
-        scope, [child.id], expected=SessionStatus.ACTIVE, target=SessionStatus.COMPLETE
-    )
+    return child.id
 
 
 def _all_run(components: Sequence[model.Component], earlier: None) -> list[Line]:
