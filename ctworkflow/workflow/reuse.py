@@ -107,7 +107,8 @@ def plan(
     now = _Side(
         commit=base, profile=then.profile, environment=env, runner=runner_name(project, runner)
     )
-    return _decide(deps, uow, scope, project, components, earlier, then, now)
+    verified = _verified_artifacts(uow, scope, earlier)
+    return _decide(deps, project, components, earlier, verified, then, now)
 
 
 def keep_verified(
@@ -130,29 +131,25 @@ def keep_verified(
 def _keep_verified(
     deps: Deps, scope: model.Scope, session_id: uuid.UUID, *, full: bool
 ) -> list[Line]:
+    # Three phases, so no transaction stays open while git runs: read the facts the store
+    # holds, read git's, then keep what did not change (children re-read: one may have moved).
     with deps.transactions() as uow:
         session = uow.sessions.get_session(scope, session_id)
         project = uow.catalog.get_project(scope.account_id, scope.project_id)
         if not reuse.enabled(project.settings, full=full) or session.base_commit is None:
             return []
-        children = ensure_children(uow, scope, session_id)
+        ensure_children(uow, scope, session_id)
         earlier = uow.sessions.last_complete_context(scope, session.component_id)
-        components = uow.catalog.child_components(scope, session.component_id)
         if earlier is None or earlier.base_commit is None or earlier.id == session.id:
             return []
-        lines = _decide(
-            deps,
-            uow,
-            scope,
-            project,
-            components,
-            earlier,
-            _side_of(project, earlier),
-            _side_of(project, session),
-        )
+        components = uow.catalog.child_components(scope, session.component_id)
+        verified = _verified_artifacts(uow, scope, earlier)
+    then, now = _side_of(project, earlier), _side_of(project, session)
+    lines = _decide(deps, project, components, earlier, verified, then, now)
+    with deps.transactions() as uow:
         waiting = {
             c.component_id: c
-            for c in children
+            for c in uow.sessions.children(scope, session_id)
             if c.status is SessionStatus.ACTIVE and c.attempt == 0
         }
         kept = [
@@ -223,28 +220,33 @@ def _predicted_environment(
     return environment_fact(earlier.state) if same else f"changed at {base[:12]}"
 
 
+def _verified_artifacts(
+    uow: ports.UnitOfWork, scope: model.Scope, earlier: model.Session
+) -> dict[uuid.UUID, model.Artifact]:
+    """The verified artifact of each component whose child ended complete in ``earlier``."""
+    complete = {
+        c.id: c.component_id
+        for c in uow.sessions.children(scope, earlier.id)
+        if c.status is SessionStatus.COMPLETE
+    }
+    artifacts = uow.sessions.latest_artifacts(scope, list(complete))
+    return {complete[child]: artifact for child, artifact in artifacts.items()}
+
+
 def _decide(
     deps: Deps,
-    uow: ports.UnitOfWork,
-    scope: model.Scope,
     project: model.Project,
     components: Sequence[model.Component],
     earlier: model.Session,
+    verified: Mapping[uuid.UUID, model.Artifact],
     then: _Side,
     now: _Side,
 ) -> list[Line]:
     """Each component's decision, from both sides' facts (two ``ls-tree`` of its files)."""
-    children = {c.component_id: c for c in uow.sessions.children(scope, earlier.id)}
-    verified = [c.id for c in children.values() if c.status is SessionStatus.COMPLETE]
-    artifacts = uow.sessions.latest_artifacts(scope, verified)
     sources = {
         c.id: _source_candidates(now.profile or then.profile, c.module_name) for c in components
     }
-    tests = {
-        c.id: artifacts[children[c.id].id].test_path
-        for c in components
-        if c.id in children and children[c.id].id in artifacts
-    }
+    tests = {c.id: verified[c.id].test_path for c in components if c.id in verified}
     paths = sorted({p for found in sources.values() for p in found} | set(tests.values()))
     deps.git.mirror(project.code_repo, need=now.commit)
     blobs_then = deps.git.blob_ids(project.code_repo, then.commit, paths)
@@ -258,7 +260,7 @@ def _decide(
             )
             lines.append(Line(component=component, decision=decision))
             continue
-        artifact = artifacts[children[component.id].id]
+        artifact = verified[component.id]
         earlier_facts = _facts(blobs_then, sources[component.id], test_path, then)
         decision = reuse.decide(
             _facts(blobs_now, sources[component.id], test_path, now),

@@ -15,6 +15,8 @@ from ctworkflow.persistence import db
 from tests import servers
 from tests.conftest import fresh_database
 from tests.factories import Tenant, make_tenant
+from tests.http_support import Server, running_server
+from tests.workflow_support import Project, make_project
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -82,3 +84,19 @@ def workflow_db(
     monkeypatch.setenv("CTW_MAX_FIX_ROUNDS", "1")
     get_settings.cache_clear()
     return postgres_db
+
+
+@pytest.fixture
+def project(workflow_db: str, tmp_path: Path) -> Project:
+    """The sample shop with the Accounts context of three modules, and the test agent, on a
+    workflow-ready database (a file that needs other settings defines its own)."""
+    return make_project(tmp_path / "shop")
+
+
+@pytest.fixture
+def server(project: Project, redis_server: servers.RedisServer, tmp_path: Path) -> Iterator[Server]:
+    """A real ``ctw serve`` on the suite's PostgreSQL and Redis, for ``project``'s database."""
+    with running_server(
+        tmp_path, CTW_BROKER_URL=redis_server.url(0), CTW_RESULT_BACKEND=redis_server.url(1)
+    ) as running:
+        yield running

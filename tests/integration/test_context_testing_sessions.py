@@ -33,12 +33,6 @@ SPAWN = ParentStep.SPAWN_COMPONENT_TESTING_SESSIONS
 BRANCH = "test-context-testing-session-for-accounts"
 
 
-@pytest.fixture
-def project(workflow_db: str, tmp_path: Path) -> Project:
-    """The sample shop with the Accounts context of three modules, and the test agent."""
-    return make_project(tmp_path / "shop")
-
-
 def expected_test_paths(project: Project) -> list[str]:
     return sorted(test_file_path(Layout.PYTHON, c.module_name) for c in project.components)
 

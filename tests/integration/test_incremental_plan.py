@@ -4,31 +4,16 @@ components a session started now would run and which it would reuse, and why; no
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import requests
 
 from ctworkflow import api
 from ctworkflow.domain.states import SessionStatus
 from tests import servers
 from tests.cli_support import ctw, ok, server_env
-from tests.http_support import Server, running_server, token_for
+from tests.http_support import Server, token_for
 from tests.workflow_support import Project, make_project, wait_until_terminal
-
-
-@pytest.fixture
-def project(workflow_db: str, tmp_path: Path) -> Project:
-    return make_project(tmp_path / "shop")
-
-
-@pytest.fixture
-def server(project: Project, redis_server: servers.RedisServer, tmp_path: Path) -> Iterator[Server]:
-    with running_server(
-        tmp_path, CTW_BROKER_URL=redis_server.url(0), CTW_RESULT_BACKEND=redis_server.url(1)
-    ) as running:
-        yield running
 
 
 def cli_env(

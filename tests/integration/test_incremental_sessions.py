@@ -8,23 +8,14 @@ from __future__ import annotations
 
 import time
 import uuid
-from pathlib import Path
-
-import pytest
 
 from ctworkflow import api
 from ctworkflow.domain.model import Session
 from ctworkflow.domain.states import SessionStatus
 from ctworkflow.workflow import reuse
-from tests.workflow_support import Project, make_project, wait_until_terminal
+from tests.workflow_support import Project, wait_until_terminal
 
 BRANCH = "test-context-testing-session-for-accounts"
-
-
-@pytest.fixture
-def project(workflow_db: str, tmp_path: Path) -> Project:
-    """The sample shop with the Accounts context of three modules, and the test agent."""
-    return make_project(tmp_path / "shop")
 
 
 def complete(project: Project) -> tuple[Session, float]:

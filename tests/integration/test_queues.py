@@ -88,8 +88,10 @@ def steps_of(project: Project, session_id: uuid.UUID) -> dict[str, model.Interac
     return {i.step: i for i in details.interactions}
 
 
-# Two whole sessions, one with a test file of 20 s run at least three times, on three workers of
-# one process each: minutes on a loaded 2-core machine, so a deadline of its own.
+# Two whole sessions, one with a test file of 20 s run four times (twice by its component run,
+# twice by validation), on three workers of one process each: two to three minutes on a quiet
+# 2-core machine, so it is in the slow tier, with a deadline of its own.
+@pytest.mark.slow
 @pytest.mark.timeout(900)
 def test_steps_of_other_sessions_move_while_a_slow_validation_runs(
     postgres_db: str, redis_server: servers.RedisServer, tmp_path: Path

@@ -20,6 +20,7 @@ from ctworkflow.domain.session_state import StatePatch
 from ctworkflow.domain.states import ExecutionMode, SessionStatus, SessionType
 from ctworkflow.persistence import db
 from tests.conftest import fresh_database
+from tests.factories import new_project
 
 #: Rounds in which both writers write at once.
 ROUNDS = 40
@@ -34,16 +35,7 @@ def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 def _session(url: str) -> tuple[model.Scope, uuid.UUID]:
     with db.unit_of_work(url) as uow:
-        account = uow.catalog.add_account("writers")
-        project = uow.catalog.add_project(
-            account.id,
-            name="writers",
-            code_repo="https://git.example/r.git",
-            layout=Layout.PYTHON,
-            default_branch="main",
-            settings={},
-        )
-        scope = model.Scope(account_id=account.id, project_id=project.id)
+        scope = new_project(uow, "https://git.example/r.git", Layout.PYTHON, name="writers")
         context = uow.catalog.add_component(
             scope, name="cart", module_name="shop.cart", type="context", priority=0, parent_id=None
         )

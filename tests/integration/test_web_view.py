@@ -19,10 +19,9 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.remote.webdriver import WebDriver
 from selenium.webdriver.support.ui import WebDriverWait
 
-from tests import servers
 from tests.factories import make_tenant
-from tests.http_support import Server, running_server, token_for
-from tests.workflow_support import Project, make_project
+from tests.http_support import Server, token_for
+from tests.workflow_support import Project
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -54,19 +53,6 @@ def browser(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[WebDriv
     finally:
         driver.quit()
         shutil.rmtree(tmp_path / "chromium-profile", ignore_errors=True)
-
-
-@pytest.fixture
-def project(workflow_db: str, tmp_path: Path) -> Project:
-    return make_project(tmp_path / "shop")
-
-
-@pytest.fixture
-def server(project: Project, redis_server: servers.RedisServer, tmp_path: Path) -> Iterator[Server]:
-    with running_server(
-        tmp_path, CTW_BROKER_URL=redis_server.url(0), CTW_RESULT_BACKEND=redis_server.url(1)
-    ) as running:
-        yield running
 
 
 def log_in(browser: WebDriver, server: Server, token: str) -> None:

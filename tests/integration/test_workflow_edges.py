@@ -27,11 +27,6 @@ from tests.sandbox_support import gone_within, processes_with
 from tests.workflow_support import Project, make_project, wait_for, wait_until_terminal
 
 
-@pytest.fixture
-def project(workflow_db: str, tmp_path: Path) -> Project:
-    return make_project(tmp_path / "shop")
-
-
 def test_a_backend_service_starts_a_session_by_task_name_without_importing_ctworkflow(
     project: Project, redis_server: servers.RedisServer, tmp_path: Path
 ) -> None:

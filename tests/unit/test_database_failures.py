@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 
 from ctworkflow import errors
-from ctworkflow.domain import model
 from ctworkflow.domain.repository.layouts import Layout
 from ctworkflow.domain.states import SessionStatus, SessionType
 from ctworkflow.persistence import db
+from tests.factories import new_project
 
 
 @pytest.fixture(scope="module")
@@ -38,16 +38,7 @@ def test_a_database_that_cannot_be_opened_is_unavailable_and_worth_another_try(
 
 def test_a_unique_race_is_a_conflict_and_the_transaction_goes_on(sqlite_url: str) -> None:
     with db.unit_of_work(sqlite_url) as uow:
-        account = uow.catalog.add_account("acme")
-        project = uow.catalog.add_project(
-            account.id,
-            name="shop",
-            code_repo="https://git.example/shop.git",
-            layout=Layout.PYTHON,
-            default_branch="main",
-            settings={},
-        )
-        scope = model.Scope(account_id=account.id, project_id=project.id)
+        scope = new_project(uow, "https://git.example/shop.git", Layout.PYTHON, name="shop")
         context = uow.catalog.add_component(
             scope, name="cart", module_name="shop.cart", type="context", priority=0, parent_id=None
         )
