@@ -20,12 +20,17 @@ pytestmark = [pytest.mark.integration, pytest.mark.timeout(1800)]
 
 
 def test_repository_sandbox_and_incremental_shapes_run_and_report(tmp_path: Path) -> None:
-    shapes = parse_shapes("repo:1x2:50,repo:1x2:150,sandbox:1x2,incremental:1x2")
+    shapes = parse_shapes("repo:1x2:50,repo:1x2:150,sandbox:1x2,incremental:1x2:300")
 
     document = run_bench(shapes, tmp_path, command="test")
 
     runs = {run["shape"]["name"]: run for run in document["runs"]}
-    assert list(runs) == ["repo:1x2:50", "repo:1x2:150", "sandbox:1x2", "incremental:1x2"]
+    assert list(runs) == [
+        "repo:1x2:50",
+        "repo:1x2:150",
+        "sandbox:1x2",
+        "incremental:1x2:300",
+    ]
     for name in ("repo:1x2:50", "repo:1x2:150", "sandbox:1x2"):
         assert runs[name]["orchestrated"]["sessions"] == {"complete": 1}
         assert runs[name]["bare"]["ended"] == 1
@@ -52,8 +57,11 @@ def test_repository_sandbox_and_incremental_shapes_run_and_report(tmp_path: Path
     # The memory of the process that spawned each round is named.
     assert any(p["spawned_a_round"] for p in sandbox["memory"]["orchestrated"])
     assert report.spawner_rss(sandbox) is not None
-    # The incremental shape's second session ran no agent: every child kept its artifact.
-    incremental = runs["incremental:1x2"]
+    # The incremental shape's second session ran no agent: every child kept its artifact. Its
+    # first paid the agent's cost (300 ms a component, on two pool processes at most).
+    incremental = runs["incremental:1x2:300"]
+    assert incremental["shape"]["agent_ms"] == 300
+    assert incremental["first"]["seconds"] >= 0.3
     assert incremental["first"]["sessions"] == incremental["second"]["sessions"] == {"complete": 1}
     assert incremental["second_round"] == {"children": 2, "agent_runs": 0, "reused": 2}
     assert incremental["second_over_first"] == pytest.approx(
@@ -63,8 +71,8 @@ def test_repository_sandbox_and_incremental_shapes_run_and_report(tmp_path: Path
     assert [t["target"] for t in document["targets"]] == [
         "overhead per child repo:1x2:150 / repo:1x2:50",
         "sandbox:1x2: sandbox start-up per run (ms)",
-        "incremental:1x2: second session's time / first's",
-        "incremental:1x2: agent runs in the second session",
+        "incremental:1x2:300: second session's time / first's",
+        "incremental:1x2:300: agent runs in the second session",
         "peak RSS of any worker process (MB)",
     ]
     agent_runs = next(t for t in document["targets"] if "agent runs" in t["target"])
@@ -73,7 +81,7 @@ def test_repository_sandbox_and_incremental_shapes_run_and_report(tmp_path: Path
     json.dumps(document)
     text = report.table(document)
     assert "| sandbox:1x2 (sandbox off) | 2 |" in text
-    assert "| incremental:1x2 | 2 |" in text
+    assert "| incremental:1x2:300 | 2 |" in text
     assert "| 0 | 2/2 | 1, 1 of 1 |" in text
 
 

@@ -29,6 +29,14 @@ def test_each_kind_is_read_with_its_number() -> None:
     assert shapes[3].to_json()["seconds"] == 60
 
 
+def test_the_incremental_shape_may_give_its_agent_a_cost() -> None:
+    free, paid = parse_shapes("incremental:1x50,incremental:1x50:2000")
+
+    assert (free.argument, free.to_json()["agent_ms"], free.name) == (0, 0, "incremental:1x50")
+    assert (paid.argument, paid.to_json()["agent_ms"]) == (2000, 2000)
+    assert paid.name == "incremental:1x50:2000"
+
+
 @pytest.mark.parametrize(
     "text",
     ["repo:1x50", "hol:1x1", "sandbox:1x50:3", "5x3:2", "teleport:1x5", "repo:1x5:0", "0x3"],

@@ -27,7 +27,7 @@ from ctworkflow.domain.agent_runs import AGENT_STEPS
 from ctworkflow.persistence.db import get_engine
 from ctworkflow.persistence.tables import InteractionRow, SessionRow
 from ctworkflow.workflow.reuse import REUSE_STEP
-from tests.benchmarks import fixture
+from tests.benchmarks import fixture, noop
 from tests.benchmarks.fleet import MemorySampler
 from tests.benchmarks.orchestrated import run_orchestrated, warm_up
 from tests.benchmarks.shapes import Shape
@@ -71,7 +71,8 @@ def run_incremental(
 ) -> dict[str, Any]:
     """A first round of sessions, then a second on the unchanged contexts: both timings, their
     ratio and what the second round's component sessions ran."""
-    project = fixture.register(database_url, root, shape)
+    cost = {noop.AGENT_MS: shape.argument} if shape.argument else None
+    project = fixture.register(database_url, root, shape, extra_settings=cost)
     warm_up(client, database_url, project, timeout_s)
     with sampler.window() as first_memory:
         first, first_statuses = run_orchestrated(client, database_url, project, timeout_s)

@@ -8,6 +8,7 @@ project or session there can name them, and no session can pass without running 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,13 +36,23 @@ def bench_test_file(module_name: str) -> str:
     return _TEST_FILE.format(module=module_name)
 
 
+#: The project setting that gives the agent double a cost a component (the incremental shape).
+AGENT_MS: Final = "bench_agent_ms"
+
+
 class NoopAgent:
-    """Writes a one-test file at the requested path; no model, no subprocess."""
+    """Writes a one-test file at the requested path; no model, no subprocess. With a cost, it
+    first waits that long, as a paid agent waits on its model."""
 
     name: str = NOOP
 
+    def __init__(self, cost_s: float = 0.0) -> None:
+        self.cost_s = cost_s
+
     def write_tests(self, request: AgentRequest) -> AgentResult:
         """Write request.test_path inside request.workspace."""
+        if self.cost_s:
+            time.sleep(self.cost_s)
         target = request.workspace / request.test_path
         try:
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -74,7 +85,7 @@ class NoopRunner:
 
 
 def _agent(settings: Mapping[str, Any]) -> NoopAgent:
-    return NoopAgent()
+    return NoopAgent(cost_s=int(settings.get(AGENT_MS) or 0) / 1000)
 
 
 def register() -> None:

@@ -10,7 +10,8 @@ A shape is written ``[KIND:]CONTEXTSxCOMPONENTS[:ARGUMENT]``:
 - ``hol:1x1:60``: head of line, a context whose tests sleep 60 s, and the delay it causes to
   another session's steps;
 - ``incremental:1x50``: a second session on an unchanged context against the first (see
-  :mod:`~tests.benchmarks.incremental`).
+  :mod:`~tests.benchmarks.incremental`); ``incremental:1x50:2000`` gives the agent double a
+  cost of 2,000 ms a component (a stand-in for a paid agent's time), the default none.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ class Kind(StrEnum):
 _SHAPE: Final = re.compile(r"(?:([a-z]+):)?(\d+)x(\d+)(?::(\d+))?")
 #: The kinds whose ``:ARGUMENT`` is required: the repository's files, the slow test's seconds.
 _ARGUMENT: Final = {Kind.REPOSITORY: "files", Kind.HEAD_OF_LINE: "seconds"}
+#: The kinds whose ``:ARGUMENT`` may be left out (0): the agent double's milliseconds.
+_OPTIONAL: Final = {Kind.INCREMENTAL: "agent_ms"}
 
 #: Named sets of shapes; anything else is a comma-separated list of shapes.
 PRESETS: Final = {
@@ -43,12 +46,13 @@ PRESETS: Final = {
     # (component run and validation, with their measurements) take minutes on a loaded machine.
     "smoke": "5x3,1x50,repo:1x20:100,repo:1x20:2000,sandbox:1x20,incremental:1x20",
     "medium": (
-        "200x10,1x1000,repo:1x200:100,repo:1x200:10000,sandbox:1x200,hol:1x1:20,incremental:1x50"
+        "200x10,1x1000,repo:1x200:100,repo:1x200:10000,sandbox:1x200,hol:1x1:20,"
+        "incremental:1x50,incremental:1x50:2000"
     ),
     "small": "200x10,1x1000",
     "full": (
         "200x10,1x1000,1x5000,1x10000,repo:1x1000:100,repo:1x1000:10000,sandbox:1x1000,"
-        "hol:1x1:60,incremental:1x50"
+        "hol:1x1:60,incremental:1x50,incremental:1x50:2000"
     ),
 }
 
@@ -60,7 +64,8 @@ class Shape:
     contexts: int
     components: int
     kind: Kind = Kind.CHORD
-    #: The repository's files at least (repo), or the slow test's seconds (hol); else 0.
+    #: The repository's files at least (repo), the slow test's seconds (hol), the agent's
+    #: milliseconds a component (incremental); else 0.
     argument: int = 0
 
     @property
@@ -68,7 +73,8 @@ class Shape:
         core = f"{self.contexts}x{self.components}"
         if self.kind is Kind.CHORD:
             return core
-        suffix = f":{self.argument}" if self.kind in _ARGUMENT else ""
+        given = self.kind in _ARGUMENT or (self.kind in _OPTIONAL and self.argument)
+        suffix = f":{self.argument}" if given else ""
         return f"{self.kind.value}:{core}{suffix}"
 
     @property
@@ -84,8 +90,9 @@ class Shape:
             "components": self.components,
             "children": self.children,
         }
-        if self.kind in _ARGUMENT:
-            found[_ARGUMENT[self.kind]] = self.argument
+        named = _ARGUMENT | _OPTIONAL
+        if self.kind in named:
+            found[named[self.kind]] = self.argument
         return found
 
 
@@ -105,10 +112,11 @@ def _parse_one(part: str) -> Shape:
     contexts, components = int(found[2]), int(found[3])
     if contexts < 1 or components < 1:
         raise errors.InvalidInput(f"bad shape {part!r}: both numbers must be >= 1")
-    if (found[4] is not None) != (kind in _ARGUMENT):
+    given = found[4] is not None
+    if (given and kind not in _ARGUMENT | _OPTIONAL) or (not given and kind in _ARGUMENT):
         raise errors.InvalidInput(
             f"bad shape {part!r}: repo:CxN:FILES and hol:CxN:SECONDS take a number, "
-            "other kinds none"
+            "incremental:CxN[:AGENT_MS] may, other kinds none"
         )
     argument = int(found[4] or 0)
     if kind in _ARGUMENT and argument < 1:
