@@ -12,7 +12,15 @@ from fastapi.staticfiles import StaticFiles
 
 import ctworkflow
 from ctworkflow.config import get_settings
-from ctworkflow.http import catalog_routes, failures, metrics, session_routes, web, webhook_routes
+from ctworkflow.http import (
+    catalog_routes,
+    failures,
+    metrics,
+    session_routes,
+    web,
+    webhook_routes,
+    wiring,
+)
 from ctworkflow.http.limits import BodyLimit
 from ctworkflow.http.schemas import ErrorOut
 from ctworkflow.tasks.dispatch import send_deliveries_on_commit
@@ -56,6 +64,7 @@ def create_app() -> FastAPI:
         docs_url="/docs",
         redoc_url=None,
     )
+    wiring.hold(app, settings)
     failures.install(app)
     app.add_middleware(BodyLimit, max_bytes=settings.api_max_body_bytes)
     for router in (catalog_routes.router, session_routes.router, webhook_routes.router):

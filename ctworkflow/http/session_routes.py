@@ -14,10 +14,10 @@ from ctworkflow.http.json_body import JsonBodyRoute
 from ctworkflow.http.schemas import StartSession
 from ctworkflow.http.session_schemas import SessionOut
 from ctworkflow.http.text import output_text
+from ctworkflow.http.wiring import AppDeps
 from ctworkflow.persistence.tables import utcnow
 from ctworkflow.services import incremental, lifecycle, session_views
 from ctworkflow.services.summary import SessionSummary
-from ctworkflow.tasks import live
 
 router = APIRouter(
     prefix="/v1/projects/{project}/sessions", tags=["sessions"], route_class=JsonBodyRoute
@@ -41,6 +41,7 @@ def start_session(
     scope: ApiScope,
     body: StartSession,
     response: Response,
+    deps: AppDeps,
     idempotency_key: Annotated[str | None, Header(max_length=255)] = None,
 ) -> SessionSummary:
     session = lifecycle.start_context_testing(
@@ -50,7 +51,7 @@ def start_session(
         agent=body.agent,
         max_attempts=body.max_rounds,
         runner=body.runner,
-        deps=live.deps(),
+        deps=deps,
     )
     response.headers["Location"] = f"/v1/projects/{scope.project_id}/sessions/{session.id}"
     return _summary(scope, session.id)
@@ -61,11 +62,11 @@ def start_session(
     summary="Show which components a session started now would run and which it would reuse",
     description="Starts nothing and writes nothing: one line per component, with why.",
 )
-def plan_session(scope: ApiScope, body: StartSession) -> dict[str, list[dict[str, Any]]]:
+def plan_session(
+    scope: ApiScope, body: StartSession, deps: AppDeps
+) -> dict[str, list[dict[str, Any]]]:
     return {
-        "plan": incremental.plan_context_testing(
-            scope, body.context, runner=body.runner, deps=live.deps()
-        )
+        "plan": incremental.plan_context_testing(scope, body.context, runner=body.runner, deps=deps)
     }
 
 
@@ -99,12 +100,12 @@ def session_output(scope: ApiScope, session_id: uuid.UUID) -> str:
 
 
 @router.post("/{session_id}/cancel", summary="Cancel a session and its running components")
-def cancel_session(scope: ApiScope, session_id: uuid.UUID) -> SessionSummary:
-    lifecycle.cancel_session(scope, session_id, deps=live.deps())
+def cancel_session(scope: ApiScope, session_id: uuid.UUID, deps: AppDeps) -> SessionSummary:
+    lifecycle.cancel_session(scope, session_id, deps=deps)
     return _summary(scope, session_id)
 
 
 @router.post("/{session_id}/retry", summary="Run a failed or cancelled session again")
-def retry_session(scope: ApiScope, session_id: uuid.UUID) -> SessionSummary:
-    lifecycle.retry_session(scope, session_id, deps=live.deps())
+def retry_session(scope: ApiScope, session_id: uuid.UUID, deps: AppDeps) -> SessionSummary:
+    lifecycle.retry_session(scope, session_id, deps=deps)
     return _summary(scope, session_id)
