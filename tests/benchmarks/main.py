@@ -116,7 +116,7 @@ def run_bench(
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="ctw bench",
+        prog="python -m tests.benchmarks",
         description="Time bare Celery chords and the orchestrated workflow, shape by shape.",
     )
     presets = ", ".join(f"{name}={spec}" for name, spec in PRESETS.items())
@@ -145,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         shapes = parse_shapes(args.shapes)
     except errors.InvalidInput as error:
         parser.error(str(error))
-    command = shlex.join(["python", "-m", "benchmarks", *args_list])
+    command = shlex.join(["python", "-m", "tests.benchmarks", *args_list])
     began = time.monotonic()
     if args.workdir is not None:
         args.workdir.mkdir(parents=True, exist_ok=True)
