@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from ctworkflow import errors
-from ctworkflow.effects.git import Git, redact
+from ctworkflow.effects import sandbox, shell
+from ctworkflow.effects.git import Git, redact, snapshots
 from ctworkflow.errors import BranchExists, GitError, RemoteMoved
 
 pytestmark = pytest.mark.integration
@@ -448,3 +449,86 @@ def test_a_workspace_its_reset_cannot_prove_clean_is_cleaned_whole(
     with git.workspace(remote.url, remote.base) as third:  # proven clean again: reset next time
         assert third == first
         assert _resets(caplog) == 1
+
+
+def _kept_check(workspace: Path) -> tuple[str, ...] | None:
+    """The tracked changes a slot's snapshot keeps from its last run's final change check."""
+    snapshot = snapshots.load(workspace)
+    assert snapshot is not None
+    return snapshot.tracked
+
+
+def _clean(workspace: Path) -> bool:
+    """Tell whether git, ignored files included, finds nothing in a workspace."""
+    listing = ["status", "--porcelain", "--untracked-files=all", "--ignored"]
+    return _git(*listing, cwd=workspace) == ""
+
+
+def test_a_runs_final_change_check_is_what_the_next_reset_undoes(
+    git: Git, remote: Remote, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="ctworkflow.effects.git")
+    base = _seed_commit(remote.seed, ".gitignore", "*.pyc\n")
+    with git.workspace(remote.url, base) as first:
+        (first / "README.md").write_text("changed by a run\n")
+        (first / "src" / "module.py").unlink()
+        (first / "src" / "module.pyc").write_text("cache\n")
+        (first / "tests").mkdir()
+        (first / "tests" / "test_new.py").write_text("def test_x() -> None: ...\n")
+        assert git.changed_paths(first) == ["README.md", "src/module.py", "tests/test_new.py"]
+    # Nothing ran after the check: its findings stand for git's next look.
+    assert _kept_check(first) == (" M README.md", " D src/module.py")
+
+    with git.workspace(remote.url, base) as second:
+        assert second == first
+        assert _resets(caplog) == 1
+        assert (second / "README.md").read_text() == "hello\n"
+        assert (second / "src" / "module.py").read_text() == "VALUE = 1\n"
+        assert not (second / "src" / "module.pyc").exists()
+        assert not (second / "tests").exists()
+        assert _clean(second)
+        assert _kept_check(second) is None  # this run's own check has not been made yet
+        assert git.changed_paths(second) == []
+    assert _kept_check(first) == ()
+
+
+def test_a_program_run_after_the_change_check_makes_the_reset_ask_git(
+    git: Git, remote: Remote
+) -> None:
+    with git.workspace(remote.url, remote.base) as first:
+        (first / "tests").mkdir()
+        (first / "tests" / "test_new.py").write_text("def test_x() -> None: ...\n")
+        assert git.changed_paths(first) == ["tests/test_new.py"]
+        # A program of the run, after the check, rewrites a tracked file in place.
+        rewrite = ["sh", "-c", "printf 'rewritten\\n' > README.md"]
+        done = shell.run(rewrite, cwd=first, timeout_s=30, policy=sandbox.for_tests(first))
+        assert done.ok, done.stderr
+    assert _kept_check(first) is None
+
+    with git.workspace(remote.url, remote.base) as second:
+        assert second == first
+        assert (second / "README.md").read_text() == "hello\n"
+        assert not (second / "tests").exists()
+        assert _clean(second)
+
+
+@pytest.mark.parametrize("after_check", ["staged", "committed"])
+def test_a_workspace_whose_index_or_commit_moved_after_the_check_is_cleaned_whole(
+    git: Git, remote: Remote, caplog: pytest.LogCaptureFixture, after_check: str
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="ctworkflow.effects.git")
+    with git.workspace(remote.url, remote.base) as first:
+        (first / "left.txt").write_text("left\n")
+        assert git.changed_paths(first) == ["left.txt"]
+        if after_check == "staged":
+            _git("add", "--", "left.txt", cwd=first)
+        else:
+            git.commit_all(first, ["left.txt"], "a run's commit\n")
+    assert _kept_check(first) is None
+
+    with git.workspace(remote.url, remote.base) as second:
+        assert second == first
+        assert _resets(caplog) == 0
+        assert not (second / "left.txt").exists()
+        assert _git("rev-parse", "HEAD", cwd=second).strip() == remote.base
+        assert _clean(second)
