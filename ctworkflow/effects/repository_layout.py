@@ -29,8 +29,9 @@ from ctworkflow.domain.session_state import SessionState
 #: More symlinks than this in one commit is refused rather than read one by one.
 MAX_SYMLINKS: Final = 2000
 
-#: How many commits' trees a process keeps (:func:`read_tree`): a few sessions' base commits.
-TREE_CACHE_SIZE: Final = 4
+#: How many commits' trees a process keeps (:func:`read_tree`): each holds about 1.4 MB per
+#: 10,000 files, and the sessions a worker serves at once mostly share their base commit.
+TREE_CACHE_SIZE: Final = 2
 
 _FULL_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _TREES: OrderedDict[tuple[str, str], RepositoryTree] = OrderedDict()
