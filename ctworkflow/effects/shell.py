@@ -25,7 +25,7 @@ from typing import Literal
 from ctworkflow.effects import sandbox, sandbox_network
 from ctworkflow.effects.output_pump import Ending, OutputPump
 
-__all__ = ["ENV_ALLOW_LIST", "CommandResult", "base_env", "run"]
+__all__ = ["ENV_ALLOW_LIST", "CommandResult", "base_env", "policy_runs", "run"]
 
 ENV_ALLOW_LIST = (
     "PATH",
@@ -48,6 +48,8 @@ _FORBIDDEN_PREFIX = "CTW_"
 _NOT_FOUND = 127
 _TERM_GRACE_S = 3.0  # between SIGTERM and SIGKILL
 _KILL_GRACE_S = 5.0  # for the pipes to close once everything got SIGKILL
+
+_policy_runs = 0
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,6 +96,16 @@ def base_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     return env
 
 
+def policy_runs() -> int:
+    """How many programs this process has started with a policy (agents', runners', builds').
+
+    Each is gone, its whole process group killed, when :func:`run` returns; so a look at a
+    workspace made while this count stays the same is not outdated by any of them (the kept
+    workspaces' reset, :mod:`ctworkflow.effects.git.kept`, relies on it).
+    """
+    return _policy_runs
+
+
 def run(
     argv: Sequence[str],
     *,
@@ -134,6 +146,8 @@ def run(
             timeout_s,
             limit=max_output_bytes,
         )
+    global _policy_runs
+    _policy_runs += 1
     missing = _missing_program(args[0], run_env, cwd)
     if missing is not None:  # said here: inside the sandbox it would be bwrap's words
         return CommandResult(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import os
 from pathlib import Path
 
@@ -101,4 +102,21 @@ def test_a_snapshot_survives_its_file_and_a_damaged_file_reads_as_none(tmp_path:
     )
     assert snapshots.load(slot) is None
     snapshots.forget(slot)
+    assert snapshots.load(slot) is None
+
+
+def test_a_kept_change_check_survives_its_file_and_a_damaged_one_reads_as_none(
+    tmp_path: Path,
+) -> None:
+    slot = tmp_path / "slot0"
+    slot.mkdir()
+    tree = snapshots.parse_tree(_LISTING)
+    (slot / "src" / "pkg").mkdir(parents=True)
+    (slot / ".git").write_text("gitdir: elsewhere\n")
+    taken = snapshots.take(slot, tree, "a" * 40)
+    kept = dataclasses.replace(taken, tracked=(" M src/a.py", " D b.txt"), index=(1, 2, 3))
+    snapshots.save(slot, kept)
+    assert snapshots.load(slot) == kept
+    text = snapshots.state_file(slot).read_text().replace('" D b.txt"', "7")
+    snapshots.state_file(slot).write_text(text)
     assert snapshots.load(slot) is None

@@ -21,10 +21,13 @@ class Committing(KeptWorkspaces):
 
         In a workspace slot the snapshot says which folders can hold new files, so only those
         are read (:mod:`.snapshots`); elsewhere, or when it cannot tell, ``git status`` walks all.
+        A slot's check is noted, so that the run's end can leave it to the next reset.
         """
         changes = self._since_snapshot(worktree)
         if changes is not None and len(changes.new) <= _MAX_PATHSPECS:
-            return self._listed(worktree, changes)
+            listed = self._listed(worktree, changes)
+            self._note_check(worktree, changes)
+            return listed
         result = self._ok(
             ["status", "--porcelain=v1", "-z", "--untracked-files=all", "--no-renames"],
             cwd=worktree,

@@ -9,6 +9,10 @@ file. Files changed in place keep their folder's times: git's own index check fi
 
 A folder changed within :data:`RACY_NS` of the snapshot is read every time, since a change in
 the same tick of the file system's clock can leave its times equal (git's "racy" entries).
+
+A slot's snapshot may also carry what its last run's change check found of the tracked files
+(:attr:`Snapshot.tracked`), kept only when no program ran after that check: the next reset then
+undoes those instead of asking git to ``lstat`` every tracked file again.
 """
 
 from __future__ import annotations
@@ -52,6 +56,10 @@ class Snapshot:
     taken_ns: int
     link: Stamp | None  # the worktree's ``.git`` file: a run that rewrites it is seen
     stamps: Mapping[str, Stamp | None]  # None: missing, or not a real folder
+    #: git's "XY path" entries of the tracked files the last run changed, as its final change
+    #: check found them (None: unknown, git is asked); ``index`` is the index file's stamp then.
+    tracked: tuple[str, ...] | None = None
+    index: Stamp | None = None
 
 
 def parse_tree(listing: str) -> Tree:
@@ -170,6 +178,16 @@ def head(directory: Path) -> str | None:
     return value if _SHA.fullmatch(value) else None
 
 
+def index_stamp(directory: Path) -> Stamp | None:
+    """The inode and times of a worktree's index file (a run that stages something moves it)."""
+    try:
+        text = (directory / ".git").read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    gitdir = text.strip().removeprefix("gitdir: ")
+    return _stamp(f"{gitdir}/index", stat.S_ISREG)
+
+
 def state_file(directory: Path) -> Path:
     """Where the snapshot of a workspace slot is kept: beside it, out of the runs' reach."""
     return directory.with_name(f"{directory.name}.state")
@@ -184,6 +202,8 @@ def save(directory: Path, snapshot: Snapshot) -> None:
         "taken_ns": snapshot.taken_ns,
         "link": snapshot.link,
         "stamps": snapshot.stamps,
+        "tracked": snapshot.tracked,
+        "index": snapshot.index,
     }
     staging.write_text(json.dumps(data, separators=(",", ":")), encoding="utf-8")
     staging.replace(target)
@@ -199,6 +219,8 @@ def load(directory: Path) -> Snapshot | None:
             taken_ns=int(data["taken_ns"]),
             link=_read_stamp(data["link"]),
             stamps=stamps,
+            tracked=_read_entries(data.get("tracked")),
+            index=_read_stamp(data.get("index")),
         )
     except (OSError, ValueError, TypeError, KeyError, AttributeError):
         return None
@@ -212,6 +234,15 @@ def _read_stamp(value: object) -> Stamp | None:
         raise TypeError("not a stamp")
     inode, changed, modified = (int(part) for part in value)
     return (inode, changed, modified)
+
+
+def _read_entries(value: object) -> tuple[str, ...] | None:
+    """Tracked entries as :func:`save` wrote them (TypeError if they are not)."""
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(entry, str) for entry in value):
+        raise TypeError("not a list of entries")
+    return tuple(value)
 
 
 def forget(directory: Path) -> None:

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ctworkflow import errors
-from ctworkflow.effects.git import snapshots
+from ctworkflow.effects.git import kept, snapshots
 from ctworkflow.effects.git.base import logger, mirror_key
 from ctworkflow.effects.git.kept import KeptWorkspaces
 from ctworkflow.effects.git.mirrors import Mirrors
@@ -54,7 +54,9 @@ class Worktrees(Mirrors, KeptWorkspaces):
         whose state the reset cannot prove clean, is switched and cleaned whole
         (``checkout --force`` + ``clean -ffdx``), and one that cannot be reused is made anew.
         Either way the slot's snapshot (:mod:`.snapshots`) is then taken for the next run and
-        the change check. With every slot busy this is :meth:`worktree`.
+        the change check. A run that ends normally leaves its last change check on the
+        snapshot if no program ran after it (:meth:`_keep_check`), so the next reset need not
+        ask git again. With every slot busy this is :meth:`worktree`.
         """
         path = self._mirror_with(remote, commit)
         key = mirror_key(remote)
@@ -65,6 +67,7 @@ class Worktrees(Mirrors, KeptWorkspaces):
                 yield directory
             return
         fd, directory = slot
+        kept.forget_check(directory)
         try:
             if not self._reset(path, directory, commit):
                 snapshots.forget(directory)
@@ -72,7 +75,9 @@ class Worktrees(Mirrors, KeptWorkspaces):
                     self._renew_slot(key, path, directory, commit)
                 self._snapshot(directory, commit)
             yield directory
+            self._keep_check(directory, commit)
         finally:
+            kept.forget_check(directory)
             os.close(fd)  # releases the slot
 
     def _take_slot(self, key: str) -> tuple[int, Path] | None:
@@ -92,15 +97,16 @@ class Worktrees(Mirrors, KeptWorkspaces):
         """Undo exactly what the last run changed in a slot at ``commit``; False if it cannot.
 
         The snapshot names the folders the run touched; their entries the commit lacks
-        (untracked and ignored alike) are deleted, the tracked files git finds changed are
-        checked out again from the index. The proof: a new snapshot, taken before the check,
-        shows no entry the commit lacks in any folder that moved, every folder is a real one,
-        and git finds no tracked change. An index the run changed, a link in a folder's place,
+        (untracked and ignored alike) are deleted, the tracked files git finds changed (or the
+        last run's final check found, when it kept its findings) are checked out again from
+        the index. The proof: a new snapshot, taken before the check, shows no entry the
+        commit lacks in any folder that moved, every folder is a real one, and git finds no
+        tracked change. An index the run changed, a link in a folder's place,
         a ``.git`` that moved: False, and the slot is cleaned whole or rebuilt.
         """
         if not _points_at(directory, mirror):
             return False
-        changes = self._since_snapshot(directory)
+        changes = self._since_snapshot(directory, trust_kept=True)
         if changes is None or changes.snapshot.commit != commit:
             return False
         if any(entry[0] != " " for entry in changes.tracked):
