@@ -216,13 +216,15 @@ class CatalogStore:
     def child_components(self, scope: model.Scope, parent_id: uuid.UUID) -> list[model.Component]:
         """Direct children of a component still in the code, by priority then name."""
         found = self.db.scalars(
-            sa.select(ComponentRow)
-            .where(
-                ComponentRow.parent_id == parent_id,
-                ComponentRow.removed_at.is_(None),
-                rows.in_scope(ComponentRow, scope),
+            rows.streamed(
+                sa.select(ComponentRow)
+                .where(
+                    ComponentRow.parent_id == parent_id,
+                    ComponentRow.removed_at.is_(None),
+                    rows.in_scope(ComponentRow, scope),
+                )
+                .order_by(ComponentRow.priority.desc(), ComponentRow.name, ComponentRow.module_name)
             )
-            .order_by(ComponentRow.priority.desc(), ComponentRow.name, ComponentRow.module_name)
         )
         return [rows.component(r) for r in found]
 

@@ -13,6 +13,16 @@ from ctworkflow.domain.repository.layouts import Layout
 from ctworkflow.domain.session_state import SessionState
 from ctworkflow.persistence import tables
 
+#: Rows a query of a whole round (its children, their components, their artifacts) holds at
+#: once: the ORM builds that many objects per page, on a server-side cursor on PostgreSQL, so
+#: a 10,000-wide round never has 10,000 ORM rows (and their fetched tuples) alive together.
+PAGE_ROWS = 500
+
+
+def streamed(query: sa.Select[Any]) -> sa.Select[Any]:
+    """``query`` read a page of :data:`PAGE_ROWS` at a time (``yield_per``)."""
+    return query.execution_options(yield_per=PAGE_ROWS)
+
 
 def upsert_ignoring(db: orm.Session, table: type[tables.Base]) -> Any:
     """``INSERT … ON CONFLICT DO NOTHING`` builder for the session's dialect."""

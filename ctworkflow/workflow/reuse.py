@@ -138,10 +138,10 @@ def _keep_verified(
         project = uow.catalog.get_project(scope.account_id, scope.project_id)
         if not reuse.enabled(project.settings, full=full) or session.base_commit is None:
             return []
-        ensure_children(uow, scope, session_id)
         earlier = uow.sessions.last_complete_context(scope, session.component_id)
         if earlier is None or earlier.base_commit is None or earlier.id == session.id:
-            return []
+            return []  # nothing to reuse: spawn reads the children itself (once per round)
+        ensure_children(uow, scope, session_id)
         components = uow.catalog.child_components(scope, session.component_id)
         verified = _verified_artifacts(uow, scope, earlier)
     then, now = _side_of(project, earlier), _side_of(project, session)

@@ -68,7 +68,7 @@ class Artifacts(SessionRecords):
             .subquery()
         )
         found = self.db.scalars(
-            sa.select(ArtifactRow).join(
+            rows.streamed(sa.select(ArtifactRow)).join(
                 newest,
                 sa.and_(
                     ArtifactRow.session_id == newest.c.session_id,

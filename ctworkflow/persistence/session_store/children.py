@@ -4,7 +4,7 @@ started on a round together."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -21,9 +21,14 @@ from ctworkflow.persistence.tables import (
     utcnow,
 )
 
-#: Rows per multi-row INSERT: PostgreSQL takes at most 65,535 bind parameters per statement,
-#: and a session row has 17 columns.
+#: Children written per statement (an executemany of new children, an UPDATE of a round's):
+#: the work and memory of one statement stay the same however wide the round.
 INSERT_ROWS = 1000
+
+
+def _batches(items: Sequence[uuid.UUID], size: int) -> Iterator[Sequence[uuid.UUID]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 class Children(StoreBase):
@@ -37,7 +42,7 @@ class Children(StoreBase):
             .where(SessionRow.parent_id == parent_id, rows.in_scope(SessionRow, scope))
             .order_by(ComponentRow.priority.desc(), ComponentRow.name, ComponentRow.module_name)
         )
-        return [rows.session(r) for r in self.db.scalars(query)]
+        return [rows.session(r) for r in self.db.scalars(rows.streamed(query))]
 
     def set_children_max_attempts(
         self, scope: model.Scope, parent_id: uuid.UUID, max_attempts: int
@@ -56,33 +61,32 @@ class Children(StoreBase):
         if not component_ids:
             return
         now = utcnow()
-        records = [
-            {
-                "id": uuid.uuid4(),
-                "type": SessionType.COMPONENT_TESTING,
-                "status": SessionStatus.ACTIVE,
-                # Scope comes from the parent row, never from the caller.
-                "account_id": parent.account_id,
-                "project_id": parent.project_id,
-                "user_id": parent.user_id,
-                "component_id": component_id,
-                "parent_id": parent.id,
-                "state": {},
-                "attempt": 0,
-                "created_at": now,
-                "updated_at": now,
-                **values,
-            }
-            for component_id in component_ids
-        ]
-        insert = rows.upsert_ignoring(self.db, SessionRow)
-        # Multi-row VALUES in slices: one statement may carry at most 65,535 parameters.
-        for start in range(0, len(records), INSERT_ROWS):
-            self.db.execute(
-                insert.values(records[start : start + INSERT_ROWS]).on_conflict_do_nothing(
-                    index_elements=["parent_id", "component_id"]
-                )
-            )
+        insert = rows.upsert_ignoring(self.db, SessionRow).on_conflict_do_nothing(
+            index_elements=["parent_id", "component_id"]
+        )
+        # One executemany per batch, its rows built as it goes: never the whole round's
+        # records (and a multi-row statement of thousands of parameters) at once.
+        for batch in _batches(component_ids, INSERT_ROWS):
+            records = [
+                {
+                    "id": uuid.uuid4(),
+                    "type": SessionType.COMPONENT_TESTING,
+                    "status": SessionStatus.ACTIVE,
+                    # Scope comes from the parent row, never from the caller.
+                    "account_id": parent.account_id,
+                    "project_id": parent.project_id,
+                    "user_id": parent.user_id,
+                    "component_id": component_id,
+                    "parent_id": parent.id,
+                    "state": {},
+                    "attempt": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                    **values,
+                }
+                for component_id in batch
+            ]
+            self.db.execute(insert, records)
 
     def start_round(
         self,
@@ -94,11 +98,12 @@ class Children(StoreBase):
     ) -> None:
         """Set ``attempt`` on many sessions in one statement, and merge the ``states`` given
         into theirs (one executemany per set of keys the patches name)."""
-        if session_ids:
+        now = utcnow()
+        for batch in _batches(session_ids, INSERT_ROWS):
             self.db.execute(
                 sa.update(SessionRow)
-                .where(SessionRow.id.in_(session_ids), rows.in_scope(SessionRow, scope))
-                .values(attempt=attempt, updated_at=utcnow())
+                .where(SessionRow.id.in_(batch), rows.in_scope(SessionRow, scope))
+                .values(attempt=attempt, updated_at=now)
             )
         table = cast(sa.Table, SessionRow.__table__)
         dialect = self.db.get_bind().dialect.name

@@ -1,0 +1,175 @@
+"""``python -m tests.benchmarks.round_memory N``: peak memory of a wide round's spawn and validation.
+
+A worker process that spawns a round of N children and then validates it holds that round in
+memory. This measures each on its own, in a fresh Python process, with the real steps
+(:func:`ctworkflow.workflow.steps.spawn.spawn` then the round's signatures as the spawn task
+builds them; :func:`ctworkflow.workflow.steps.validate.validate` with the benchmark's no-op
+runner on a real workspace of the base commit), on a throwaway PostgreSQL and a benchmark
+repository of one context of N modules (``tests.benchmarks.fixture``). Between the two, this
+process ends the children as their runs would (an artifact each, then complete).
+
+It prints, as one JSON document, each phase's resident memory after imports and its peak
+(``VmRSS``, ``VmHWM`` of ``/proc/self/status``) in MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os as _os
+import subprocess
+import sys
+import tempfile
+import uuid
+from pathlib import Path
+from typing import Any
+
+from tests import servers
+
+TRACE = [_os.environ["TRACE"]] if _os.environ.get("TRACE") else []
+
+
+def _memory_mb() -> dict[str, float]:
+    fields: dict[str, float] = {}
+    for line in Path("/proc/self/status").read_text().splitlines():
+        name, _, value = line.partition(":")
+        if name in ("VmRSS", "VmHWM"):
+            fields[name] = round(int(value.split()[0]) / 1024, 1)
+    return {"rss_mb": fields["VmRSS"], "peak_mb": fields["VmHWM"]}
+
+
+def _phase(phase: str, url: str, workdir: str, scope_json: str, session_id: str) -> None:
+    """One phase in this (fresh) process; prints its memory figures."""
+    import os
+
+    os.environ["CTW_DATABASE_URL"] = url
+    os.environ["CTW_DATA_DIR"] = workdir
+    from ctworkflow.config import get_settings
+    from ctworkflow.domain.model import Scope
+    from ctworkflow.tasks.app import app
+    from ctworkflow.tasks.dispatch import round_signatures
+    from ctworkflow.workflow.deps import live_deps
+    from ctworkflow.workflow.steps import spawn, validate
+    from tests.benchmarks import noop
+
+    noop.register()
+    deps = live_deps(get_settings())
+    scope = Scope.from_json(json.loads(scope_json))
+    parent = uuid.UUID(session_id)
+    before = _memory_mb()
+    result: Any
+    if phase == "spawn":
+        fan_out = spawn.spawn(scope, parent, 1, deps)
+        assert fan_out is not None
+        header, _ = round_signatures(app, scope, parent, 1, fan_out.run_ids)
+        result = len(header)
+    else:
+        result = validate.validate(scope, parent, 1, deps).value
+    sys.stdout.write(json.dumps({"before": before, "after": _memory_mb(), "result": result}))
+
+
+def _run_phase(phase: str, url: str, workdir: Path, scope_json: str, session_id: str) -> Any:
+    argv = (
+        [sys.executable, *TRACE, "--phase", phase]
+        if TRACE
+        else [sys.executable, "-m", "tests.benchmarks.round_memory", "--phase", phase]
+    )
+    argv += [url, str(workdir), scope_json, session_id]
+    done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=1800)
+    if done.returncode != 0:
+        raise RuntimeError(f"{phase} failed:\n{done.stderr[-4000:]}")
+    sys.stderr.write(done.stderr[-12000:])
+    return json.loads(done.stdout)
+
+
+def _end_children(url: str, scope_json: str, session_id: str) -> None:
+    """What the round's runs would leave: an artifact per child, every child complete."""
+    from ctworkflow.domain.model import Scope
+    from ctworkflow.domain.states import SessionStatus
+    from ctworkflow.persistence.db import unit_of_work
+    from tests.benchmarks.noop import bench_test_file
+
+    scope = Scope.from_json(json.loads(scope_json))
+    with unit_of_work(url) as uow:
+        children = uow.sessions.children(scope, uuid.UUID(session_id))
+        for child in children:
+            module = uow.catalog.get_component(scope, child.component_id).module_name
+            path = (
+                "tests/" + "/".join(module.split(".")[1:-1]) + f"/test_{module.rsplit('.')[-1]}.py"
+            )
+            content = bench_test_file(module)
+            uow.sessions.add_artifact(
+                scope,
+                child.id,
+                attempt=1,
+                test_path=path,
+                content=content,
+                digest="0" * 64,
+                report={"passed": 1},
+            )
+        uow.sessions.set_status(
+            scope,
+            [c.id for c in children],
+            expected=SessionStatus.ACTIVE,
+            target=SessionStatus.COMPLETE,
+        )
+
+
+def _context_session(url: str, root: Path, children: int) -> tuple[str, str]:
+    from ctworkflow.domain.states import SessionType
+    from ctworkflow.effects.git import Git
+    from ctworkflow.persistence.db import unit_of_work
+    from tests.benchmarks import fixture, noop
+    from tests.benchmarks.shapes import Shape
+
+    noop.register()
+    bench = fixture.register(url, root / "repo", Shape(contexts=1, components=children))
+    base = Git(root / "git").remote_head(str(bench.remote), "main")
+    with unit_of_work(url) as uow:
+        session = uow.sessions.add_session(
+            bench.scope,
+            type=SessionType.CONTEXT_TESTING,
+            user_id="bench",
+            component_id=bench.contexts[0].id,
+            execution_mode="agentic",
+            environment_type="local",
+            agent=bench.agent,
+            base_commit=base,
+        )
+    return json.dumps(bench.scope.to_json()), str(session.id)
+
+
+def measure(children: int) -> dict[str, Any]:
+    """Spawn and validate a round of ``children``, each phase in a process of its own."""
+    from ctworkflow.persistence import db
+
+    with (
+        tempfile.TemporaryDirectory(prefix="ctw-round-memory-") as folder,
+        servers.running_postgres() as server,
+    ):
+        url = server.create_database("round_memory")
+        db.migrate(url)
+        root = Path(folder)
+        scope_json, session_id = _context_session(url, root, children)
+        spawned = _run_phase("spawn", url, root / "data", scope_json, session_id)
+        _end_children(url, scope_json, session_id)
+        validated = _run_phase("validate", url, root / "data", scope_json, session_id)
+        db.dispose_engines(close=True)
+    return {"children": children, "spawn": spawned, "validate": validated}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.round_memory")
+    parser.add_argument("--phase", choices=("spawn", "validate"))
+    parser.add_argument("args", nargs="+")
+    parsed = parser.parse_args(argv)
+    if parsed.phase:
+        _phase(parsed.phase, *parsed.args)
+        return 0
+    document = measure(int(parsed.args[0]))
+    sys.stdout.write(json.dumps(document, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
