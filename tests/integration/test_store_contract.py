@@ -19,7 +19,8 @@ from ctworkflow.domain import model
 from ctworkflow.domain.repository.layouts import Layout
 from ctworkflow.domain.session_state import BranchHead, StatePatch
 from ctworkflow.domain.states import ExecutionMode, SessionStatus, SessionType
-from ctworkflow.persistence import db
+from ctworkflow.persistence import db, rows
+from ctworkflow.persistence.session_store import children as children_store
 from ctworkflow.persistence.tables import utcnow
 from ctworkflow.testing.clock import FakeClock
 from ctworkflow.testing.store import InMemoryDatabase
@@ -403,3 +404,52 @@ def test_the_last_complete_context_session_is_the_newest_complete_parent_of_the_
     assert found is not None and found.id == setup.parent.id
     assert elsewhere is None
     assert child_as_context is None
+
+
+def test_a_round_wider_than_a_page_and_a_batch_is_written_and_read_whole(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pages of 2 rows and batches of 3 children: the 9 children span 5 pages and 3 batches.
+    monkeypatch.setattr(rows, "PAGE_ROWS", 2)
+    monkeypatch.setattr(children_store, "INSERT_ROWS", 3)
+    with setup.transactions() as uow:
+        context_id = setup.parent.component_id
+        for index in range(7):
+            uow.catalog.add_component(
+                setup.scope,
+                name=f"m{index}",
+                module_name=f"shop.cart.m{index}",
+                type="module",
+                priority=0,
+                parent_id=context_id,
+            )
+        components = uow.catalog.child_components(setup.scope, context_id)
+        uow.sessions.add_children(
+            setup.parent,
+            [c.id for c in components],
+            execution_mode=ExecutionMode.AGENTIC,
+            environment_type="local",
+            agent="scaffold",
+            max_attempts=3,
+        )
+        found = uow.sessions.children(setup.scope, setup.parent.id)
+        uow.sessions.start_round(setup.scope, 1, session_ids=[c.id for c in found], states={})
+        for child in found:
+            uow.sessions.add_artifact(
+                setup.scope,
+                child.id,
+                attempt=1,
+                test_path=f"tests/test_{child.id.hex}.py",
+                content=child.id.hex,
+                digest="d",
+                report=model.TestReport(collected=1, passed=1).to_json(),
+            )
+        artifacts = uow.sessions.latest_artifacts(setup.scope, [c.id for c in found])
+        started = uow.sessions.children(setup.scope, setup.parent.id)
+
+    assert len(components) == 9
+    # every component has exactly one child, the two that existed kept, in the components' order
+    assert [c.component_id for c in found] == [c.id for c in components]
+    assert {c.id for c in setup.children} <= {c.id for c in found}
+    assert [c.attempt for c in started] == [1] * 9
+    assert {i: a.content for i, a in artifacts.items()} == {c.id: c.id.hex for c in found}
