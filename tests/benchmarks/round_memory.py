@@ -1,4 +1,4 @@
-"""``python -m tests.benchmarks.round_memory N``: peak memory of a wide round's spawn and validation.
+"""``python -m tests.benchmarks.round_memory N``: peak memory of a round's spawn and validation.
 
 A worker process that spawns a round of N children and then validates it holds that round in
 memory. This measures each on its own, in a fresh Python process, with the real steps
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os as _os
+import os
 import subprocess
 import sys
 import tempfile
@@ -26,7 +26,7 @@ from typing import Any
 
 from tests import servers
 
-TRACE = [_os.environ["TRACE"]] if _os.environ.get("TRACE") else []
+REDIS_VARIABLE = "CTW_ROUND_MEMORY_REDIS"
 
 
 def _memory_mb() -> dict[str, float]:
@@ -40,14 +40,15 @@ def _memory_mb() -> dict[str, float]:
 
 def _phase(phase: str, url: str, workdir: str, scope_json: str, session_id: str) -> None:
     """One phase in this (fresh) process; prints its memory figures."""
-    import os
-
+    redis_url = os.environ.pop(REDIS_VARIABLE)  # not in argv: it holds the password
     os.environ["CTW_DATABASE_URL"] = url
     os.environ["CTW_DATA_DIR"] = workdir
+    from celery.result import denied_join_result
+
     from ctworkflow.config import get_settings
     from ctworkflow.domain.model import Scope
     from ctworkflow.tasks.app import app
-    from ctworkflow.tasks.dispatch import round_signatures
+    from ctworkflow.tasks.dispatch import round_signatures, send_chord
     from ctworkflow.workflow.deps import live_deps
     from ctworkflow.workflow.steps import spawn, validate
     from tests.benchmarks import noop
@@ -61,24 +62,26 @@ def _phase(phase: str, url: str, workdir: str, scope_json: str, session_id: str)
     if phase == "spawn":
         fan_out = spawn.spawn(scope, parent, 1, deps)
         assert fan_out is not None
-        header, _ = round_signatures(app, scope, parent, 1, fan_out.run_ids)
+        # Sent as the spawn task sends it, to a Redis of this run's own (no worker takes it).
+        app.conf.update(broker_url=f"{redis_url}/0", result_backend=f"{redis_url}/1")
+        header, callback = round_signatures(app, scope, parent, 1, fan_out.run_ids)
         result = len(header)
+        with denied_join_result():
+            send_chord(app, header, callback)
     else:
         result = validate.validate(scope, parent, 1, deps).value
     sys.stdout.write(json.dumps({"before": before, "after": _memory_mb(), "result": result}))
 
 
-def _run_phase(phase: str, url: str, workdir: Path, scope_json: str, session_id: str) -> Any:
-    argv = (
-        [sys.executable, *TRACE, "--phase", phase]
-        if TRACE
-        else [sys.executable, "-m", "tests.benchmarks.round_memory", "--phase", phase]
-    )
+def _run_phase(
+    phase: str, url: str, redis_url: str, workdir: Path, scope_json: str, session_id: str
+) -> Any:
+    argv = [sys.executable, "-m", "tests.benchmarks.round_memory", "--phase", phase]
     argv += [url, str(workdir), scope_json, session_id]
-    done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=1800)
+    env = {**os.environ, REDIS_VARIABLE: redis_url}
+    done = subprocess.run(argv, capture_output=True, text=True, check=False, timeout=1800, env=env)
     if done.returncode != 0:
         raise RuntimeError(f"{phase} failed:\n{done.stderr[-4000:]}")
-    sys.stderr.write(done.stderr[-12000:])
     return json.loads(done.stdout)
 
 
@@ -146,14 +149,16 @@ def measure(children: int) -> dict[str, Any]:
     with (
         tempfile.TemporaryDirectory(prefix="ctw-round-memory-") as folder,
         servers.running_postgres() as server,
+        servers.running_redis(Path(folder)) as redis,
     ):
+        redis_url = redis.url(0).rsplit("/", 1)[0]
         url = server.create_database("round_memory")
         db.migrate(url)
         root = Path(folder)
         scope_json, session_id = _context_session(url, root, children)
-        spawned = _run_phase("spawn", url, root / "data", scope_json, session_id)
+        spawned = _run_phase("spawn", url, redis_url, root / "data", scope_json, session_id)
         _end_children(url, scope_json, session_id)
-        validated = _run_phase("validate", url, root / "data", scope_json, session_id)
+        validated = _run_phase("validate", url, redis_url, root / "data", scope_json, session_id)
         db.dispose_engines(close=True)
     return {"children": children, "spawn": spawned, "validate": validated}
 
