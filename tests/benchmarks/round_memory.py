@@ -2,9 +2,10 @@
 
 A worker process that spawns a round of N children and then validates it holds that round in
 memory. This measures each on its own, in a fresh Python process, with the real steps
-(:func:`ctworkflow.workflow.steps.spawn.spawn` then the round's signatures as the spawn task
-builds them; :func:`ctworkflow.workflow.steps.validate.validate` with the benchmark's no-op
-runner on a real workspace of the base commit), on a throwaway PostgreSQL and a benchmark
+(:func:`ctworkflow.workflow.steps.spawn.spawn`, then the round sent as the spawn task sends it,
+``CeleryDispatcher.send_round``, to a Redis of its own that no worker reads;
+:func:`ctworkflow.workflow.steps.validate.validate` with the benchmark's no-op runner on a real
+workspace of the base commit), on a throwaway PostgreSQL and a benchmark
 repository of one context of N modules (``tests.benchmarks.fixture``). Between the two, this
 process ends the children as their runs would (an artifact each, then complete).
 
@@ -48,7 +49,7 @@ def _phase(phase: str, url: str, workdir: str, scope_json: str, session_id: str)
     from ctworkflow.config import get_settings
     from ctworkflow.domain.model import Scope
     from ctworkflow.tasks.app import app
-    from ctworkflow.tasks.dispatch import round_signatures, send_chord
+    from ctworkflow.tasks.dispatch import CeleryDispatcher
     from ctworkflow.workflow.deps import live_deps
     from ctworkflow.workflow.steps import spawn, validate
     from tests.benchmarks import noop
@@ -64,10 +65,9 @@ def _phase(phase: str, url: str, workdir: str, scope_json: str, session_id: str)
         assert fan_out is not None
         # Sent as the spawn task sends it, to a Redis of this run's own (no worker takes it).
         app.conf.update(broker_url=f"{redis_url}/0", result_backend=f"{redis_url}/1")
-        header, callback = round_signatures(app, scope, parent, 1, fan_out.run_ids)
-        result = len(header)
         with denied_join_result():
-            send_chord(app, header, callback)
+            CeleryDispatcher(app).send_round(scope, parent, 1, fan_out.run_ids)
+        result = len(fan_out.run_ids)
     else:
         result = validate.validate(scope, parent, 1, deps).value
     sys.stdout.write(json.dumps({"before": before, "after": _memory_mb(), "result": result}))
