@@ -172,11 +172,14 @@ def run_child(url: str, scope: model.Scope, child_id: uuid.UUID) -> None:
             step_fn(uow)
 
 
-def probe_width(url: str, width: int, sample: int) -> dict[str, Any]:
-    """Median and p90 of a child's statements in a round of ``width`` children."""
+def probe_width(url: str, width: int, sample: int, *, analyze: bool = True) -> dict[str, Any]:
+    """Median and p90 of a child's statements in a round of ``width`` children (``analyze``:
+    with the planner's statistics refreshed once the round is written, else as young as a
+    round just spawned leaves them until autovacuum analyzes the table)."""
     scope, _, children = build_round(url, width)
-    with db.get_engine(url).begin() as conn:
-        conn.execute(sa.text("ANALYZE"))
+    if analyze:
+        with db.get_engine(url).begin() as conn:
+            conn.execute(sa.text("ANALYZE"))
     stride = max(1, len(children) // sample)
     totals: list[float] = []
     per_statement: dict[str, list[float]] = defaultdict(list)
@@ -255,13 +258,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, default=300)
     parser.add_argument("--repo", action="store_true")
     parser.add_argument("--no-db", action="store_true")
+    parser.add_argument("--young-statistics", action="store_true", help="no ANALYZE")
     args = parser.parse_args(argv)
     widths = [int(w) for w in args.widths.split(",")]
     report: dict[str, Any] = {"database": [], "repository": []}
     if not args.no_db:
         with _database() as url:
             _watch(db.get_engine(url))
-            report["database"] = [probe_width(url, w, args.sample) for w in widths]
+            report["database"] = [
+                probe_width(url, w, args.sample, analyze=not args.young_statistics) for w in widths
+            ]
     if args.repo:
         with tempfile.TemporaryDirectory(prefix="width-probe-") as folder:
             report["repository"] = [

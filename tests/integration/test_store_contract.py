@@ -412,6 +412,7 @@ def test_a_round_wider_than_a_page_and_a_batch_is_written_and_read_whole(
     # Pages of 2 rows and batches of 3 children: the 9 children span 5 pages and 3 batches.
     monkeypatch.setattr(rows, "PAGE_ROWS", 2)
     monkeypatch.setattr(children_store, "INSERT_ROWS", 3)
+    monkeypatch.setattr(children_store, "ANALYZE_AFTER_ROWS", 2)  # and analyzes the table
     with setup.transactions() as uow:
         context_id = setup.parent.component_id
         for index in range(7):

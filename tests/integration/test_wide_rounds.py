@@ -23,6 +23,7 @@ def test_a_round_wider_than_a_page_and_a_batch_is_spawned_and_validated_whole(
     # Given: pages of one row, batches of two children and two messages, three components.
     monkeypatch.setattr(rows, "PAGE_ROWS", 1)
     monkeypatch.setattr(children_store, "INSERT_ROWS", 2)
+    monkeypatch.setattr(children_store, "ANALYZE_AFTER_ROWS", 2)  # and analyzes the table
     monkeypatch.setattr(dispatch, "STREAM_BATCH", 2)
     assert dispatch.streamed_chords(app)  # Redis counts the parts: the round is streamed
     project = make_project(tmp_path / "shop", agent="scaffold")

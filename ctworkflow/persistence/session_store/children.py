@@ -8,6 +8,8 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, cast
 
 import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+from sqlalchemy import orm
 
 from ctworkflow.domain import model
 from ctworkflow.domain.session_state import StatePatch
@@ -24,6 +26,35 @@ from ctworkflow.persistence.tables import (
 #: Children written per statement (an executemany of new children, an UPDATE of a round's):
 #: the work and memory of one statement stay the same however wide the round.
 INSERT_ROWS = 1000
+
+
+#: A round that adds this many children refreshes the planner's statistics of the sessions.
+ANALYZE_AFTER_ROWS = 1000
+#: How long that refresh waits for another one (or autovacuum) before it lets autovacuum do it.
+ANALYZE_LOCK_TIMEOUT = "100ms"
+
+
+def refresh_statistics(db: orm.Session) -> None:
+    """``ANALYZE`` the sessions and the components on PostgreSQL, giving up at once if
+    another holds a table's statistics lock.
+
+    Statistics taken before a round was written say the project has a few sessions, so the
+    planner reads a child by its (account, project, status) index instead of its primary
+    key, which scans every active sibling: each of a child's dozen lookups then grew with
+    the round, 35 ms a child at 1,000 and 50 ms at 10,000, until autovacuum analyzed the
+    table (``python -m tests.benchmarks.width_probe --young-statistics``); a child's
+    component, read by key too, fares the same after discovery added thousands. The round's
+    own inserts count in the sample (PostgreSQL counts the running transaction's rows).
+    """
+    if db.get_bind().dialect.name != "postgresql":
+        return
+    try:
+        with db.begin_nested():
+            db.execute(sa.text(f"SET LOCAL lock_timeout = '{ANALYZE_LOCK_TIMEOUT}'"))
+            db.execute(sa.text("ANALYZE sessions, components"))
+            db.execute(sa.text("SET LOCAL lock_timeout = DEFAULT"))
+    except sa_exc.OperationalError:  # the lock was busy: autovacuum will analyze it
+        return
 
 
 def _batches(items: Sequence[uuid.UUID], size: int) -> Iterator[Sequence[uuid.UUID]]:
@@ -61,9 +92,12 @@ class Children(StoreBase):
         if not component_ids:
             return
         now = utcnow()
-        insert = rows.upsert_ignoring(self.db, SessionRow).on_conflict_do_nothing(
-            index_elements=["parent_id", "component_id"]
+        insert = (
+            rows.upsert_ignoring(self.db, SessionRow)
+            .on_conflict_do_nothing(index_elements=["parent_id", "component_id"])
+            .returning(SessionRow.id)
         )
+        inserted = 0
         # One executemany per batch, its rows built as it goes: never the whole round's
         # records (and a multi-row statement of thousands of parameters) at once.
         for batch in _batches(component_ids, INSERT_ROWS):
@@ -86,7 +120,9 @@ class Children(StoreBase):
                 }
                 for component_id in batch
             ]
-            self.db.execute(insert, records)
+            inserted += len(self.db.execute(insert, records).all())
+        if inserted >= ANALYZE_AFTER_ROWS:
+            refresh_statistics(self.db)
 
     def start_round(
         self,
