@@ -76,6 +76,20 @@ def publishing() -> Iterator[None]:
         raise errors.BrokerUnavailable(f"the broker is unreachable: {error}") from error
 
 
+def validation_callback(
+    app: Celery, wire_scope: dict[str, str], session_id: uuid.UUID, attempt: int
+) -> Signature[Any]:
+    """A round's chord callback: its validation, on the verification queue (it runs the
+    target's tests, minutes for a slow suite, so no orchestration step waits behind it)."""
+    return app.signature(
+        constants.VALIDATE,
+        args=(wire_scope, str(session_id), attempt),
+        queue=constants.VERIFICATION_QUEUE,
+        argsrepr=session_argsrepr(session_id, attempt),
+        ignore_result=True,
+    )
+
+
 def round_signatures(
     app: Celery,
     scope: model.Scope,
@@ -89,13 +103,7 @@ def round_signatures(
     queue, so no orchestration step of another session waits behind it.
     """
     wire_scope = scope.to_json()
-    callback = app.signature(
-        constants.VALIDATE,
-        args=(wire_scope, str(session_id), attempt),
-        queue=constants.VERIFICATION_QUEUE,
-        argsrepr=session_argsrepr(session_id, attempt),
-        ignore_result=True,
-    )
+    callback = validation_callback(app, wire_scope, session_id, attempt)
     header = [
         app.signature(
             constants.RUN_COMPONENT,
@@ -152,13 +160,7 @@ def send_streamed_round(
     in the group (what the backend's part-return counts and deduplicates redeliveries by).
     """
     wire_scope = scope.to_json()
-    callback = app.signature(
-        constants.VALIDATE,
-        args=(wire_scope, str(session_id), attempt),
-        queue=constants.VERIFICATION_QUEUE,
-        argsrepr=session_argsrepr(session_id, attempt),
-        ignore_result=True,
-    )
+    callback = validation_callback(app, wire_scope, session_id, attempt)
     group_id = celery_uuid()
     callback.freeze(group_id=group_id)
     with publishing():

@@ -26,17 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from tests import servers
+from tests.benchmarks.chord_memory import memory_mb
 
 REDIS_VARIABLE = "CTW_ROUND_MEMORY_REDIS"
-
-
-def _memory_mb() -> dict[str, float]:
-    fields: dict[str, float] = {}
-    for line in Path("/proc/self/status").read_text().splitlines():
-        name, _, value = line.partition(":")
-        if name in ("VmRSS", "VmHWM"):
-            fields[name] = round(int(value.split()[0]) / 1024, 1)
-    return {"rss_mb": fields["VmRSS"], "peak_mb": fields["VmHWM"]}
 
 
 def _phase(phase: str, url: str, workdir: str, scope_json: str, session_id: str) -> None:
@@ -58,7 +50,7 @@ def _phase(phase: str, url: str, workdir: str, scope_json: str, session_id: str)
     deps = live_deps(get_settings())
     scope = Scope.from_json(json.loads(scope_json))
     parent = uuid.UUID(session_id)
-    before = _memory_mb()
+    before = memory_mb()
     result: Any
     if phase == "spawn":
         fan_out = spawn.spawn(scope, parent, 1, deps)
@@ -70,7 +62,7 @@ def _phase(phase: str, url: str, workdir: str, scope_json: str, session_id: str)
         result = len(fan_out.run_ids)
     else:
         result = validate.validate(scope, parent, 1, deps).value
-    sys.stdout.write(json.dumps({"before": before, "after": _memory_mb(), "result": result}))
+    sys.stdout.write(json.dumps({"before": before, "after": memory_mb(), "result": result}))
 
 
 def _run_phase(
