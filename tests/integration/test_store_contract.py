@@ -415,8 +415,9 @@ def test_a_round_wider_than_a_page_and_a_batch_is_written_and_read_whole(
     monkeypatch.setattr(children_store, "ANALYZE_AFTER_ROWS", 2)  # and analyzes the table
     with setup.transactions() as uow:
         context_id = setup.parent.component_id
+        catalog: Any = uow.catalog  # both stores' own set-up method, as _tenant uses
         for index in range(7):
-            uow.catalog.add_component(
+            catalog.add_component(
                 setup.scope,
                 name=f"m{index}",
                 module_name=f"shop.cart.m{index}",
