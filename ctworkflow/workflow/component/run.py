@@ -113,10 +113,9 @@ def _result(child: model.Session) -> ChildResult:
 def _run(job: Job, attempt: int, deps: Deps, lease: leasing.RunLease) -> ChildResult:
     """With the lease held: walk the steps in a workspace of the base commit, in the target's
     environment, then record how the run ended (unless it was told to stop)."""
-    scope, child = job.scope, job.child
     should_stop = lease.should_stop
     try:
-        agent = deps.agent(child.agent, job.project)
+        agent = deps.agent(job.child.agent, job.project)
         runner = deps.runner(job.project, job.runner)
     except errors.InvalidInput as error:
         return _end(deps, job, lease, attempt, Halt.ATTEMPTS_EXHAUSTED, str(error), None, None)
@@ -145,19 +144,41 @@ def _run(job: Job, attempt: int, deps: Deps, lease: leasing.RunLease) -> ChildRe
             return _end(deps, job, lease, attempt, Halt.PERMANENT_FAILURE, reason, None, None)
     if refused is not None and route is Halt.SESSION_COMPLETE:
         route, run.last_error = Halt.ATTEMPTS_EXHAUSTED, refused
-    if should_stop():  # cancelled (the lease is still ours: keep its steps), or taken over
-        with deps.transactions() as uow:
-            if uow.sessions.release_lease(scope, child.id, owner=lease.owner):
-                lease.journal.write(uow)
-            return _result(uow.sessions.get_session(scope, child.id))
+    if should_stop():
+        return patiently(deps, lambda: _stopped(deps, job, lease), "recording the stop")
+    return _end(deps, job, lease, attempt, route, run.last_error, content, run.report)
+
+
+def _stopped(deps: Deps, job: Job, lease: leasing.RunLease) -> ChildResult:
+    """Give the lease back after a stop: a cancelled run (the lease still its own) keeps the
+    steps it did; a run another delivery took over records nothing."""
+    scope, child_id = job.scope, job.child.id
+    with deps.transactions() as uow:
+        if uow.sessions.release_lease(scope, child_id, owner=lease.owner):
+            lease.journal.write(uow)
+        return _result(uow.sessions.get_session(scope, child_id))
+
+
+def _end(
+    deps: Deps,
+    job: Job,
+    lease: leasing.RunLease,
+    attempt: int,
+    route: Halt,
+    error: str | None,
+    content: str | None,
+    report: model.TestReport | None,
+) -> ChildResult:
+    """Record how the run ended (:func:`_record_end`), waiting out a database restart rather
+    than losing the work."""
     return patiently(
         deps,
-        lambda: _end(deps, job, lease, attempt, route, run.last_error, content, run.report),
+        lambda: _record_end(deps, job, lease, attempt, route, error, content, report),
         "recording the run",
     )
 
 
-def _end(
+def _record_end(
     deps: Deps,
     job: Job,
     lease: leasing.RunLease,
