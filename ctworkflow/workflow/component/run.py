@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import uuid
+from dataclasses import dataclass
 from typing import TypedDict
 
 from ctworkflow import errors, logs
@@ -62,7 +63,7 @@ def run_component(scope: model.Scope, child_id: uuid.UUID, attempt: int, deps: D
             attempt,
             extra={"action": "run_component"},
         )
-        ended = _run(job, attempt, deps, lease)
+        ended = _record(deps, job, lease, attempt, _run(job, deps, lease))
         logger.info(
             "component %s round %s: %s",
             job.component.module_name,
@@ -110,20 +111,32 @@ def _result(child: model.Session) -> ChildResult:
     return ChildResult(child_id=str(child.id), status=child.status.value, reason=child.error)
 
 
-def _run(job: Job, attempt: int, deps: Deps, lease: leasing.RunLease) -> ChildResult:
+@dataclass(frozen=True, slots=True)
+class Ending:
+    """How a walk ended: where the router halted, why, and the test file it leaves."""
+
+    route: Halt
+    error: str | None
+    #: The test file's content, at ``test_path``, and its last report (None: no artifact).
+    content: str | None = None
+    test_path: str = ""
+    report: model.TestReport | None = None
+
+
+def _run(job: Job, deps: Deps, lease: leasing.RunLease) -> Ending | None:
     """With the lease held: walk the steps in a workspace of the base commit, in the target's
-    environment, then record how the run ended (unless it was told to stop)."""
+    environment; how it ended (None: it was told to stop)."""
     should_stop = lease.should_stop
     try:
         agent = deps.agent(job.child.agent, job.project)
         runner = deps.runner(job.project, job.runner)
     except errors.InvalidInput as error:
-        return _end(deps, job, lease, attempt, Halt.ATTEMPTS_EXHAUSTED, str(error), None, None)
+        return Ending(Halt.ATTEMPTS_EXHAUSTED, str(error))
     deps.git.mirror(job.project.code_repo, need=job.base_commit)
     try:
         job = with_paths(job, deps)
     except errors.InvalidInput as error:
-        return _end(deps, job, lease, attempt, Halt.ATTEMPTS_EXHAUSTED, str(error), None, None)
+        return Ending(Halt.ATTEMPTS_EXHAUSTED, str(error))
     with deps.git.workspace(job.project.code_repo, job.base_commit) as folder:
         try:
             with environment.prepared(
@@ -141,12 +154,22 @@ def _run(job: Job, attempt: int, deps: Deps, lease: leasing.RunLease) -> ChildRe
                 )
         except errors.EnvironmentUnavailable as error:  # built on another host, not here
             reason = f"the target's environment cannot be built on this worker: {error}"
-            return _end(deps, job, lease, attempt, Halt.PERMANENT_FAILURE, reason, None, None)
+            return Ending(Halt.PERMANENT_FAILURE, reason)
     if refused is not None and route is Halt.SESSION_COMPLETE:
         route, run.last_error = Halt.ATTEMPTS_EXHAUSTED, refused
     if should_stop():
+        return None
+    return Ending(route, run.last_error, content, job.test_path, run.report)
+
+
+def _record(
+    deps: Deps, job: Job, lease: leasing.RunLease, attempt: int, ending: Ending | None
+) -> ChildResult:
+    """Record how the run ended, in one transaction, waiting out a database restart rather
+    than losing the work."""
+    if ending is None:
         return patiently(deps, lambda: _stopped(deps, job, lease), "recording the stop")
-    return _end(deps, job, lease, attempt, route, run.last_error, content, run.report)
+    return patiently(deps, lambda: _end(deps, job, lease, attempt, ending), "recording the run")
 
 
 def _stopped(deps: Deps, job: Job, lease: leasing.RunLease) -> ChildResult:
@@ -160,37 +183,12 @@ def _stopped(deps: Deps, job: Job, lease: leasing.RunLease) -> ChildResult:
 
 
 def _end(
-    deps: Deps,
-    job: Job,
-    lease: leasing.RunLease,
-    attempt: int,
-    route: Halt,
-    error: str | None,
-    content: str | None,
-    report: model.TestReport | None,
+    deps: Deps, job: Job, lease: leasing.RunLease, attempt: int, ending: Ending
 ) -> ChildResult:
-    """Record how the run ended (:func:`_record_end`), waiting out a database restart rather
-    than losing the work."""
-    return patiently(
-        deps,
-        lambda: _record_end(deps, job, lease, attempt, route, error, content, report),
-        "recording the run",
-    )
-
-
-def _record_end(
-    deps: Deps,
-    job: Job,
-    lease: leasing.RunLease,
-    attempt: int,
-    route: Halt,
-    error: str | None,
-    content: str | None,
-    report: model.TestReport | None,
-) -> ChildResult:
-    """Record how the run ended, in one transaction: the lease given back, the steps of its
-    journal not written yet, its artifact, state and status. Nothing if another run took over."""
+    """Record how the run ended: the lease given back, the steps of its journal not written
+    yet, its artifact, state and status. Nothing if another run took over."""
     scope, child_id = job.scope, job.child.id
+    route, error, content, report = ending.route, ending.error, ending.content, ending.report
     lease.journal.close_pending(error or "the run ended while this step ran")
     with deps.transactions() as uow:
         if not uow.sessions.release_lease(scope, child_id, owner=lease.owner):
@@ -201,14 +199,14 @@ def _record_end(
                 scope,
                 child_id,
                 attempt=attempt,
-                test_path=job.test_path,
+                test_path=ending.test_path,
                 content=content,
                 digest=hashlib.sha256(content.encode()).hexdigest(),
                 report=(report or model.TestReport()).to_json(),
             )
         # A failed run's error already names its flaky tests; a passed one says what it dropped.
         passed = report is not None and route is Halt.SESSION_COMPLETE
-        notes = flakiness.feedback(job.test_path, report.flaky) if report and passed else None
+        notes = flakiness.feedback(ending.test_path, report.flaky) if report and passed else None
         end = rounds.end_of_run(route, error, job.child.state, notes)
         status, reason = end.status, end.reason
         if end.state != job.child.state:
