@@ -167,6 +167,16 @@ class SessionRecords(Protocol):
         completed_at: datetime | None = None,
     ) -> bool: ...
 
+    def record_interactions(
+        self,
+        scope: model.Scope,
+        session_id: uuid.UUID,
+        interactions: Sequence[model.Interaction],
+    ) -> int:
+        """Write a run's journal in one statement: a new (step, attempt) is inserted, a pending
+        row of the same id completed, any other row kept. How many rows were written."""
+        ...
+
     def find_interaction(
         self, scope: model.Scope, session_id: uuid.UUID, *, step: str, attempt: int
     ) -> model.Interaction | None: ...

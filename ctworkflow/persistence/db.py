@@ -54,7 +54,10 @@ def _create_engine(url: str) -> sa.Engine:
         engine = sa.create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # No pre-ping: a round trip on every checkout, on the hot path of every step. A connection
+    # that died with a restart fails its first use instead (DatabaseUnavailable, which the
+    # callers retry) and SQLAlchemy then drops every pooled connection older than the failure.
+    return sa.create_engine(url, pool_pre_ping=False, pool_size=5, max_overflow=10)
 
 
 def get_engine(url: str | None = None) -> sa.Engine:

@@ -4,6 +4,7 @@ drift: every test here runs on :class:`ctworkflow.testing.store.InMemoryDatabase
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Iterator
 from contextlib import AbstractContextManager
@@ -202,6 +203,81 @@ def test_a_step_has_one_interaction_and_one_outcome_however_often_it_runs(setup:
     assert attempts == {"initialize": 2, "spawn": 1}
     assert abandoned == 1 and closed is not None and closed.id == pending.id
     assert closed.outcome is not None and closed.outcome.error_message == "interrupted"
+
+
+def _journaled(
+    session_id: uuid.UUID, step: str, outcome: model.Outcome | None = None
+) -> model.Interaction:
+    """A step of a run's journal, begun a second ago (and completed now, with ``outcome``)."""
+    now = utcnow()
+    return model.Interaction(
+        id=uuid.uuid4(),
+        session_id=session_id,
+        step=step,
+        attempt=1,
+        command=model.Command(keyword=step),
+        outcome=outcome,
+        duration_ms=None if outcome is None else 1000,
+        started_at=now - timedelta(seconds=1),
+        completed_at=None if outcome is None else now,
+    )
+
+
+def test_a_journal_is_written_pending_then_completed_in_its_own_row(setup: Setup) -> None:
+    child = setup.children[0].id
+    initialized = _journaled(child, "initialize", model.Outcome.ok(data={"base_commit": "b"}))
+    running = _journaled(child, "generate_tests")
+    failed = dataclasses.replace(
+        running,
+        command=model.Command(argv=("agent", "write")),
+        outcome=model.Outcome.error("no tests", exit_code=2, stdout_tail="out", permanent=True),
+        duration_ms=1500,
+        completed_at=utcnow(),
+    )
+    with setup.transactions() as uow:
+        first = uow.sessions.record_interactions(setup.scope, child, [initialized, running])
+    with setup.transactions() as uow:
+        seen = uow.sessions.interactions(setup.scope, child)
+        second = uow.sessions.record_interactions(setup.scope, child, [failed])
+        history = uow.sessions.interactions(setup.scope, child)
+
+    assert (first, second) == (2, 1)
+    assert [(i.id, i.pending) for i in seen] == [(initialized.id, False), (running.id, True)]
+    assert [i.id for i in history] == [initialized.id, running.id]
+    assert history[0].outcome == initialized.outcome
+    done = history[1]
+    assert done.outcome == failed.outcome and done.command == failed.command
+    assert done.duration_ms == 1500 and done.completed_at is not None
+
+
+def test_a_journal_keeps_one_interaction_per_step_and_attempt_and_its_tenant(
+    setup: Setup,
+) -> None:
+    child = setup.children[0].id
+    ok, late = model.Outcome.ok(), model.Outcome.error("late")
+    done = _journaled(child, "initialize", ok)
+    with setup.transactions() as uow:
+        sessions = uow.sessions
+        sessions.record_interactions(setup.scope, child, [done])
+        theirs = sessions.begin_interaction(
+            setup.scope, child, step="run_tests", attempt=1, command=model.Command()
+        )
+        again = sessions.record_interactions(
+            setup.scope, child, [dataclasses.replace(done, outcome=late)]
+        )
+        twin = sessions.record_interactions(
+            setup.scope, child, [_journaled(child, "initialize", late)]
+        )
+        over_theirs = sessions.record_interactions(
+            setup.scope, child, [_journaled(child, "run_tests", ok)]
+        )
+        foreign = sessions.record_interactions(
+            setup.other, child, [_journaled(child, "finalize", ok)]
+        )
+        history = sessions.interactions(setup.scope, child)
+
+    assert (again, twin, over_theirs, foreign) == (0, 0, 0, 0)
+    assert [(i.id, i.outcome) for i in history] == [(done.id, ok), (theirs.id, None)]
 
 
 def test_a_lease_is_taken_only_when_free_expired_or_its_holder_is_named_gone(

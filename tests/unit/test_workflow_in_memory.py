@@ -173,7 +173,7 @@ def test_a_cancel_during_a_round_stops_the_running_component_and_records_nothing
 
 def test_a_run_whose_lease_expired_is_taken_over_by_another_delivery(tmp_path: Path) -> None:
     # Given a component run that falls silent past its lease in the middle of its agent call,
-    # while the round is delivered again to another worker
+    # before its first lease renewal, while the round is delivered again to another worker
     h = Harness(tmp_path)
     session_id = h.start()
     silent: list[AgentRequest] = []
@@ -193,19 +193,22 @@ def test_a_run_whose_lease_expired_is_taken_over_by_another_delivery(tmp_path: P
     h.run()
 
     # Then the second delivery took the lease over (a worker loss), ran the component to its
-    # end, and the silent run recorded nothing after it: one artifact, one commit
+    # end, and the silent run recorded nothing: its steps were in its journal, which only a
+    # renewal or the end of a run that still holds its lease writes; one artifact, one commit
     [result] = taken_over
     assert isinstance(result, dict) and result["status"] == SessionStatus.COMPLETE
     items = next(c for c in h.children(session_id) if c.component_id == h.components[0].id)
     assert items.worker_losses == 1
     assert items.status is SessionStatus.COMPLETE and items.lease_owner is None
     assert [k for k in h.db.tables.artifacts if k[0] == items.id] == [(items.id, 1)]
-    interrupted = [
-        i for i in h.interactions(items.id) if i.outcome is not None and i.outcome.error_message
+    history = h.interactions(items.id)
+    assert [(i.step, i.attempt) for i in history] == [
+        ("initialize", 1),
+        ("generate_tests", 1),
+        ("run_tests", 1),
+        ("finalize", 1),
     ]
-    assert [i.outcome.error_message for i in interrupted if i.outcome] == [
-        "interrupted: the run was delivered again"
-    ]
+    assert {i.outcome.status if i.outcome else None for i in history} == {ResultStatus.OK}
     assert h.session(session_id).status is SessionStatus.COMPLETE
     assert len(commits_pushed(h)) == 1
 

@@ -4,7 +4,7 @@ once (compare-and-set)."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -118,6 +118,48 @@ class Interactions(StoreBase):
             raise errors.NotFound(interaction.id)
         return False
 
+    def record_interactions(
+        self,
+        scope: model.Scope,
+        session_id: uuid.UUID,
+        interactions: Sequence[model.Interaction],
+    ) -> int:
+        """Write a run's journal in one statement; how many rows were written.
+
+        ``INSERT … SELECT <the rows> WHERE <the session is in scope> ON CONFLICT (session,
+        step, attempt) DO UPDATE … WHERE <the same id, still pending>``: a new step is
+        inserted (pending or completed), the completion of a step written pending before
+        updates its row, and a completed row, or another run's, is kept as it is.
+        """
+        if not interactions:
+            return 0
+        typed = _typed_for(self.db.get_bind().dialect.name)
+        columns = InteractionRow.__table__.c
+        journal = sa.union_all(
+            *(
+                sa.select(
+                    *(
+                        typed(value, columns[name].type).label(name)
+                        for name, value in _row(session_id, interaction).items()
+                    )
+                )
+                for interaction in interactions
+            )
+        ).subquery("journal")
+        owned = sa.exists(self._owned(scope, [session_id]))
+        insert = rows.upsert_ignoring(self.db, InteractionRow).from_select(
+            list(journal.c.keys()), sa.select(*journal.c).where(owned)
+        )
+        pending_of_this_run = sa.and_(
+            InteractionRow.id == insert.excluded.id, InteractionRow.result_status.is_(None)
+        )
+        upsert = insert.on_conflict_do_update(
+            index_elements=["session_id", "step", "attempt"],
+            set_={name: insert.excluded[name] for name in _OUTCOME_COLUMNS},
+            where=pending_of_this_run,
+        ).returning(InteractionRow.id)
+        return len(self.db.execute(upsert).all())
+
     def find_interaction(
         self, scope: model.Scope, session_id: uuid.UUID, *, step: str, attempt: int
     ) -> model.Interaction | None:
@@ -198,3 +240,51 @@ class Interactions(StoreBase):
         for row in found:
             histories[row.session_id].append(rows.interaction(row))
         return histories
+
+
+#: What the completion of a step written pending sets.
+_OUTCOME_COLUMNS = (
+    "command",
+    "result_status",
+    "result_data",
+    "exit_code",
+    "stdout_tail",
+    "stderr_tail",
+    "error_message",
+    "duration_ms",
+    "completed_at",
+)
+
+
+def _row(session_id: uuid.UUID, interaction: model.Interaction) -> dict[str, Any]:
+    """The columns of a journaled interaction of ``session_id``."""
+    outcome = interaction.outcome
+    return {
+        "id": interaction.id,
+        "session_id": session_id,
+        "step": interaction.step,
+        "attempt": interaction.attempt,
+        "command": interaction.command.to_json(),
+        "result_status": outcome.status if outcome else None,
+        "result_data": outcome.data_json() if outcome else None,
+        "exit_code": outcome.exit_code if outcome else None,
+        "stdout_tail": outcome.stdout_tail if outcome else None,
+        "stderr_tail": outcome.stderr_tail if outcome else None,
+        "error_message": outcome.error_message if outcome else None,
+        "duration_ms": interaction.duration_ms,
+        "started_at": interaction.started_at,
+        "completed_at": interaction.completed_at,
+    }
+
+
+def _typed_for(dialect: str) -> Callable[[Any, Any], sa.ColumnElement[Any]]:
+    """How a value of the journal is written in its ``SELECT``: PostgreSQL types the
+    parameters of a ``UNION`` from each other (text, for a string), so each is cast to its
+    column's type there; SQLite's columns take what they are given (and its ``CAST`` to a
+    timestamp would make a number of it)."""
+
+    def typed(value: Any, type_: Any) -> sa.ColumnElement[Any]:
+        written = sa.null() if value is None else sa.literal(value, type_=type_)
+        return sa.cast(written, type_) if dialect == "postgresql" else written
+
+    return typed

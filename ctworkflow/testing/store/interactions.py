@@ -75,6 +75,28 @@ class Interactions(RecordsBase):
         self._t.completions[found.id] = len(self._t.completions)
         return True
 
+    def record_interactions(
+        self,
+        scope: model.Scope,
+        session_id: uuid.UUID,
+        interactions: Sequence[model.Interaction],
+    ) -> int:
+        """Write a run's journal: a new (step, attempt) is inserted, a pending row of the same
+        id completed, any other row kept (as the SQL store's one upsert does)."""
+        if not self._owned(scope, session_id):
+            return 0
+        written = 0
+        for interaction in interactions:
+            entry = dataclasses.replace(interaction, session_id=session_id)
+            found = self.find_interaction(scope, session_id, step=entry.step, attempt=entry.attempt)
+            if found is not None and (found.id != entry.id or not found.pending):
+                continue
+            self._t.interactions[entry.id] = entry
+            if not entry.pending:
+                self._t.completions[entry.id] = len(self._t.completions)
+            written += 1
+        return written
+
     def find_interaction(
         self, scope: model.Scope, session_id: uuid.UUID, *, step: str, attempt: int
     ) -> model.Interaction | None:

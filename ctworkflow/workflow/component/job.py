@@ -1,17 +1,15 @@
-"""What a component run reads once from the database, and its component's paths at the base."""
+"""What a component run reads once from the database (in its claim, :mod:`.claim`), and its
+component's paths at the base."""
 
 from __future__ import annotations
 
 import dataclasses
-import uuid
 from dataclasses import dataclass
 
 from ctworkflow.domain import model
 from ctworkflow.domain.repository.environments import Recipe
 from ctworkflow.domain.repository.layout_profile import LayoutProfile
-from ctworkflow.domain.states import SessionStatus
 from ctworkflow.effects import repository_layout
-from ctworkflow.workflow import environment
 from ctworkflow.workflow.deps import Deps
 
 
@@ -37,40 +35,6 @@ class Job:
     test_exists: bool = False
     #: The folder the agent may add support files to, besides the test file.
     support_dir: str = ""
-
-
-def load(scope: model.Scope, child_id: uuid.UUID, attempt: int, deps: Deps) -> Job | model.Session:
-    """The job of round ``attempt``, or the child as it is when it has nothing to run (it ran
-    this round already, or was cancelled; a child whose parent ended is cancelled here)."""
-    with deps.transactions() as uow:
-        child = uow.sessions.get_session(scope, child_id)
-        if child.status is not SessionStatus.ACTIVE or child.attempt > attempt:
-            return child  # already ran this round (a redelivery), or cancelled
-        assert child.parent_id is not None, "a component testing session has a parent"
-        parent = uow.sessions.get_session(scope, child.parent_id)
-        if parent.status is not SessionStatus.ACTIVE:
-            uow.sessions.set_status(
-                scope,
-                [child.id],
-                expected=SessionStatus.ACTIVE,
-                target=SessionStatus.CANCELLED,
-                error="parent session is no longer active",
-            )
-            return uow.sessions.get_session(scope, child_id)
-        project = uow.catalog.get_project(scope.account_id, scope.project_id)
-        component = uow.catalog.get_component(scope, child.component_id)
-    assert parent.base_commit is not None, "initialize records the base commit"
-    return Job(
-        scope=scope,
-        child=child,
-        project=project,
-        component=component,
-        base_commit=parent.base_commit,
-        attempt_bases={},
-        runner=parent.runner,
-        profile=repository_layout.session_profile(parent.state, parent.base_commit),
-        recipe=environment.session_recipe(parent.state),
-    )
 
 
 def with_paths(job: Job, deps: Deps) -> Job:

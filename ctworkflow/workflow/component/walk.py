@@ -1,6 +1,7 @@
 """The walk of a component run through its routing table
 (:func:`~ctworkflow.domain.routing.get_next_child_interaction`): each step the router
-names is recorded as an interaction, run, and its outcome fed back to the router."""
+names is noted as an interaction in the run's journal, run, and its outcome fed back to the
+router."""
 
 from __future__ import annotations
 
@@ -33,27 +34,14 @@ def walk(run: WorkspaceRun) -> Halt:
 
 
 def _record(run: WorkspaceRun, route: Next) -> model.Outcome:
-    """Run one step as an interaction of the child: begun, run, completed."""
+    """Run one step as an interaction of the child: begun, run, completed (in the journal,
+    which the lease's renewals and the run's end write)."""
     step = str(route.step)
     attempt = run.job.attempt_bases.get(step, 0) + route.attempt
-    scope, child_id = run.job.scope, run.job.child.id
     run.deps.progress(step, attempt)
-    if route.step is ChildStep.INITIALIZE and not run.job.test_exists:
-        # Nothing runs outside the database: begin and complete it in one transaction.
-        command, outcome = _execute(run, ChildStep.INITIALIZE)
-        with run.deps.transactions() as uow:
-            interaction = uow.sessions.begin_interaction(
-                scope, child_id, step=step, attempt=attempt, command=command
-            )
-            uow.sessions.complete_interaction(scope, interaction, outcome)
-        return outcome
-    with run.deps.transactions() as uow:
-        interaction = uow.sessions.begin_interaction(
-            scope, child_id, step=step, attempt=attempt, command=model.Command(keyword=step)
-        )
+    interaction = run.journal.begin(step, attempt, model.Command(keyword=step))
     command, outcome = _execute(run, ChildStep(route.step))
-    with run.deps.transactions() as uow:
-        uow.sessions.complete_interaction(scope, interaction, outcome, command=command)
+    run.journal.complete(interaction, outcome, command=command)
     return outcome
 
 

@@ -11,10 +11,11 @@ from pathlib import Path
 from ctworkflow.agents.base import Agent, ExistingTests
 from ctworkflow.domain import model, rounds
 from ctworkflow.runners.base import Runner
-from ctworkflow.workflow import environment
+from ctworkflow.workflow import environment, leasing
 from ctworkflow.workflow import quality as test_quality
 from ctworkflow.workflow.component.job import Job
 from ctworkflow.workflow.deps import Deps
+from ctworkflow.workflow.journal import Journal
 
 
 @dataclass(slots=True, kw_only=True)
@@ -27,6 +28,8 @@ class WorkspaceRun:
     runner: Runner
     workspace: Path
     should_stop: Callable[[], bool]
+    #: Where the steps are noted as they begin and end (written with the lease's renewals).
+    journal: Journal
     #: The target's environment every run of this round uses.
     ready: environment.Prepared
     #: What the component's tests exercise of its source, at the base and after.
@@ -46,7 +49,7 @@ def start(
     agent: Agent,
     runner: Runner,
     workspace: Path,
-    should_stop: Callable[[], bool],
+    lease: leasing.RunLease,
     ready: environment.Prepared,
 ) -> WorkspaceRun:
     """The state of a run starting in ``workspace``, with the feedback its round was given."""
@@ -57,7 +60,7 @@ def start(
         paths=(job.source_path, job.test_path),
         seed=job.component.module_name,
         ready=ready,
-        should_stop=should_stop,
+        should_stop=lease.should_stop,
         test_timeout_s=deps.settings.test_timeout_s,
     )
     return WorkspaceRun(
@@ -66,7 +69,8 @@ def start(
         agent=agent,
         runner=runner,
         workspace=workspace,
-        should_stop=should_stop,
+        should_stop=lease.should_stop,
+        journal=lease.journal,
         ready=ready,
         gauge=gauge,
         feedback=rounds.feedback(job.child.state),
