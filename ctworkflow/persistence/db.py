@@ -54,10 +54,31 @@ def _create_engine(url: str) -> sa.Engine:
         engine = sa.create_engine(url, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
-    # No pre-ping: a round trip on every checkout, on the hot path of every step. A connection
-    # that died with a restart fails its first use instead (DatabaseUnavailable, which the
-    # callers retry) and SQLAlchemy then drops every pooled connection older than the failure.
-    return sa.create_engine(url, pool_pre_ping=False, pool_size=5, max_overflow=10)
+    return sa.create_engine(url, pool_pre_ping=_pre_ping, pool_size=5, max_overflow=10)
+
+
+#: Whether the engines made from now on test a pooled connection before lending it: a round
+#: trip on every checkout, so that a long-lived process (``ctw serve``) answers its first
+#: request after a PostgreSQL restart. Celery's pool processes turn it off
+#: (:func:`lend_untested`).
+_pre_ping = True
+
+
+def lend_untested() -> None:
+    """Make this process's engines lend pooled connections untested (a Celery pool process).
+
+    There the checkouts are the hot path of every step and component run. A connection that
+    died with a restart fails its first use instead, as DatabaseUnavailable, which every
+    caller there waits out or retries, and SQLAlchemy then drops every pooled connection
+    older than the failure. Engines already made are dropped (not closed: they may be a
+    parent's, inherited over a fork) and made again on first use.
+    """
+    global _pre_ping
+    with _LOCK:
+        _pre_ping = False
+        for engine in _ENGINES.values():
+            engine.dispose(close=False)
+        _ENGINES.clear()
 
 
 def get_engine(url: str | None = None) -> sa.Engine:

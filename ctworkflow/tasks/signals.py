@@ -90,8 +90,9 @@ def _warn_when_unsandboxed(**_: Any) -> None:
 
 @worker_process_init.connect(weak=False)
 def _forget_inherited_connections(**_: Any) -> None:
-    # A prefork child must not share its parent's pooled database connections.
-    db.dispose_engines(close=False)
+    # A prefork child must not share its parent's pooled database connections, and its
+    # checkouts are the hot path: no pre-ping round trip on each (db.lend_untested).
+    db.lend_untested()
 
 
 @worker_process_init.connect(weak=False)

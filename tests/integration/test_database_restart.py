@@ -1,11 +1,15 @@
-"""An engine without a pool pre-ping outlives a PostgreSQL restart.
+"""Engines outlive a PostgreSQL restart.
 
-The pool's connections die with the server. The first use of one fails as
+A process's engines test a pooled connection before lending it, so the first use after a
+restart works. A Celery pool process lends them untested (:func:`db.lend_untested`): the
+pool's connections die with the server, the first use of one fails as
 :class:`~ctworkflow.errors.DatabaseUnavailable` (which a component run's claim and end, and the
 steps, try again), SQLAlchemy drops the pool's connections, and the next use opens a new one.
 """
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 import pytest
 
@@ -14,8 +18,40 @@ from ctworkflow.persistence import db
 from tests import servers
 
 
-def test_an_engine_recovers_after_one_unavailable_use_when_postgresql_restarted() -> None:
-    # Given an engine that used a connection of this test's own PostgreSQL
+@pytest.fixture
+def untested() -> Iterator[None]:
+    """This process lends connections untested, as a Celery pool process does, for the test."""
+    db.lend_untested()
+    try:
+        yield
+    finally:
+        db._pre_ping = True
+
+
+def test_a_tested_engine_answers_its_first_use_after_postgresql_restarted() -> None:
+    # Given an engine (of a process such as ctw serve) that used a connection
+    with servers.running_postgres() as server:
+        url = server.create_database("restarted")
+        try:
+            db.migrate(url)
+            with db.unit_of_work(url) as uow:
+                account = uow.catalog.add_account("before the restart")
+
+            # When the server restarts between two uses of the engine
+            server.restart()
+
+            # Then the first use works: the dead connection was tested and replaced
+            with db.unit_of_work(url) as uow:
+                accounts = uow.catalog.list_accounts()
+        finally:
+            db.close_engine(url)
+
+    assert [a.id for a in accounts] == [account.id]
+
+
+@pytest.mark.usefixtures("untested")
+def test_an_untested_engine_recovers_after_one_unavailable_use_when_postgresql_restarted() -> None:
+    # Given an engine that lends untested connections (a Celery pool process's) and used one
     with servers.running_postgres() as server:
         url = server.create_database("restarted")
         try:
