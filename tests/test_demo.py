@@ -7,6 +7,8 @@ import os
 import re
 from pathlib import Path
 
+import pytest
+
 from tests.cli_support import base_env, ctw
 from tests.samples import git
 
@@ -37,6 +39,9 @@ def _path_without(program: str, env: dict[str, str], mirrors: Path) -> str:
     return os.pathsep.join(folders)
 
 
+# A minute and a half (two whole embedded sessions, the first building their environment):
+# the slow tier, which CI runs too; `make demo` itself is the README's command.
+@pytest.mark.slow
 def test_demo_runs_a_whole_session_embedded_and_runs_again(tmp_path: Path) -> None:
     env = base_env(tmp_path / "home")  # no CTW_* at all: the embedded default
     data = tmp_path / "home" / ".local" / "share" / "ctworkflow"
