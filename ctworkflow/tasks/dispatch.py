@@ -106,15 +106,23 @@ def round_signatures(
     callback = validation_callback(app, wire_scope, session_id, attempt)
     header = [
         app.signature(
-            constants.RUN_COMPONENT,
-            args=(wire_scope, str(child_id), attempt),
-            queue=constants.COMPONENT_QUEUE,
-            task_id=run_task_id(child_id, attempt),
-            argsrepr=run_argsrepr(child_id, session_id, attempt),
+            constants.RUN_COMPONENT, **_run_message(wire_scope, child_id, session_id, attempt)
         )
         for child_id in run_ids
     ]
     return header, callback
+
+
+def _run_message(
+    wire_scope: dict[str, str], child_id: uuid.UUID, session_id: uuid.UUID, attempt: int
+) -> dict[str, Any]:
+    """What a component run's message carries, whether a chord or a streamed round sends it."""
+    return {
+        "args": (wire_scope, str(child_id), attempt),
+        "queue": constants.COMPONENT_QUEUE,
+        "task_id": run_task_id(child_id, attempt),
+        "argsrepr": run_argsrepr(child_id, session_id, attempt),
+    }
 
 
 def send_chord(app: Celery, header: list[Signature[Any]], callback: Signature[Any]) -> None:
@@ -171,10 +179,7 @@ def send_streamed_round(
                 sent = [
                     app.send_task(
                         constants.RUN_COMPONENT,
-                        args=(wire_scope, str(child_id), attempt),
-                        queue=constants.COMPONENT_QUEUE,
-                        task_id=run_task_id(child_id, attempt),
-                        argsrepr=run_argsrepr(child_id, session_id, attempt),
+                        **_run_message(wire_scope, child_id, session_id, attempt),
                         producer=producer,
                         chord=callback,  # type: ignore[arg-type]  # a Signature, as chord.run passes it
                         group_id=group_id,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from ctworkflow import ports
 from ctworkflow.domain import model
@@ -18,7 +19,14 @@ def ensure_children(
     are kept, and components added to the context since the last call get a child too.
     """
     parent = uow.sessions.get_session(scope, parent_id)
-    components = uow.catalog.child_components(scope, parent.component_id)
+    add_missing_children(uow, parent, uow.catalog.child_components(scope, parent.component_id))
+    return uow.sessions.children(scope, parent_id)
+
+
+def add_missing_children(
+    uow: ports.UnitOfWork, parent: model.Session, components: Sequence[model.Component]
+) -> None:
+    """Create the children ``parent`` lacks for ``components`` (its context's, as read)."""
     uow.sessions.add_children(
         parent,
         [c.id for c in components],
@@ -27,4 +35,3 @@ def ensure_children(
         agent=parent.agent,
         max_attempts=parent.max_attempts,  # the parent's rounds (kept in step by a retry)
     )
-    return uow.sessions.children(scope, parent_id)

@@ -29,7 +29,7 @@ from ctworkflow.domain.session_state import SessionState
 from ctworkflow.domain.states import SessionStatus
 from ctworkflow.effects import repository_layout
 from ctworkflow.workflow import environment
-from ctworkflow.workflow.children import ensure_children
+from ctworkflow.workflow.children import add_missing_children
 from ctworkflow.workflow.deps import DEFAULT_RUNNERS, Deps
 
 logger = logging.getLogger(__name__)
@@ -141,8 +141,8 @@ def _keep_verified(
         earlier = uow.sessions.last_complete_context(scope, session.component_id)
         if earlier is None or earlier.base_commit is None or earlier.id == session.id:
             return []  # nothing to reuse: spawn reads the children itself (once per round)
-        ensure_children(uow, scope, session_id)
         components = uow.catalog.child_components(scope, session.component_id)
+        add_missing_children(uow, session, components)
         verified = _verified_artifacts(uow, scope, earlier)
     then, now = _side_of(project, earlier), _side_of(project, session)
     lines = _decide(deps, project, components, earlier, verified, then, now)
