@@ -38,6 +38,10 @@ enable_utc = True
 task_acks_late = True
 task_reject_on_worker_lost = True
 worker_prefetch_multiplier = 1
+# A pool process that grew past the limit (a wide round's spawn or validation) is replaced once
+# its task ends, instead of carrying that memory into every later task (billiard reads the
+# process's peak, ru_maxrss).
+worker_max_memory_per_child = _settings.worker_max_memory_mb * 1024 or None
 worker_hijack_root_logger = False
 
 # Stopping a worker (Docker's SIGTERM, which the image remaps to SIGQUIT; or a second Ctrl+C):

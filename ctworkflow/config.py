@@ -85,6 +85,10 @@ class Settings(BaseSettings):
     lease_ttl_s: float = 30.0
     #: Runs of one component lost with their worker before the component is failed.
     max_worker_losses: int = 3
+    #: A pool process whose resident memory has peaked above this many MB is replaced by a
+    #: fresh one once its task ends (Celery's ``worker_max_memory_per_child``), so the memory
+    #: of a wide round's spawn or validation is not carried into the next task; 0 for never.
+    worker_max_memory_mb: int = 128
     #: How often the reconciler looks for sessions that stopped moving (Celery beat).
     reconcile_interval_s: float = 30.0
     #: How long a step, round or component run may sit still before the reconciler re-drives it.
@@ -195,6 +199,7 @@ class Settings(BaseSettings):
             "CTW_SANDBOX_CPU_S": self.sandbox_cpu_s,
             "CTW_SANDBOX_MEMORY_BYTES": self.sandbox_memory_bytes,
             "CTW_SANDBOX_FILE_SIZE_BYTES": self.sandbox_file_size_bytes,
+            "CTW_WORKER_MAX_MEMORY_MB": self.worker_max_memory_mb,
         }
         for name, value in limits.items():
             if value < 0:

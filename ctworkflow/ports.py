@@ -19,7 +19,7 @@ reconciler) call are here; the stores have more, for the rest of the service lay
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
 from pathlib import Path
@@ -212,6 +212,14 @@ class SessionRecords(Protocol):
     def latest_artifacts(
         self, scope: model.Scope, session_ids: Sequence[uuid.UUID]
     ) -> dict[uuid.UUID, model.Artifact]: ...
+
+    def latest_artifact_heads(
+        self, scope: model.Scope, session_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, model.ArtifactHead]: ...
+
+    def artifact_contents(
+        self, scope: model.Scope, artifact_ids: Sequence[uuid.UUID]
+    ) -> Iterator[tuple[uuid.UUID, str]]: ...
 
     def last_complete_context(
         self, scope: model.Scope, component_id: uuid.UUID

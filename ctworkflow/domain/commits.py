@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Final
 
 from ctworkflow.domain.landing import first_line
-from ctworkflow.domain.model import Artifact, Component, Session
+from ctworkflow.domain.model import ArtifactHead, Component, Session
 from ctworkflow.domain.states import SessionStatus
 
 #: Git trailer naming the session a commit belongs to; it makes finalize idempotent.
@@ -88,7 +88,7 @@ def landing(
 def landed(
     children: Sequence[Session],
     components: Mapping[uuid.UUID, Component],
-    artifacts: Mapping[uuid.UUID, Artifact],
+    artifacts: Mapping[uuid.UUID, ArtifactHead],
 ) -> list[Entry]:
     """The components whose test files land: the complete children that have an artifact."""
     return [

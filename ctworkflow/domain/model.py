@@ -321,3 +321,29 @@ class Artifact:
     digest: str
     report: TestReport
     created_at: datetime
+
+    @property
+    def head(self) -> ArtifactHead:
+        """The artifact without its test file."""
+        return ArtifactHead(
+            id=self.id,
+            session_id=self.session_id,
+            test_path=self.test_path,
+            digest=self.digest,
+            size=len(self.content),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ArtifactHead:
+    """An artifact without its test file or report: what a round's validation and finalize
+    hold of each component. They read the files a page at a time as they write them
+    (``SessionRecords.artifact_contents``), so a 10,000-wide round never holds every file."""
+
+    id: uuid.UUID
+    session_id: uuid.UUID
+    test_path: str
+    #: SHA-256 of the test file (UTF-8), hex.
+    digest: str
+    #: The test file's length in characters; 0 for an empty file.
+    size: int

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ctworkflow.domain import landing, regression, rounds
-from ctworkflow.domain.model import Artifact, Component, Outcome, Session, TestReport
+from ctworkflow.domain.model import ArtifactHead, Component, Outcome, Session, TestReport
 from ctworkflow.domain.states import TERMINAL, SessionStatus
 
 #: How much of one component's reason is kept in the session's summary line.
@@ -73,16 +73,17 @@ def feedback_by_child(failures: Sequence[Failure]) -> dict[uuid.UUID, str]:
 def unverified(
     components: Sequence[Component],
     children: Sequence[Session],
-    artifacts: Mapping[uuid.UUID, Artifact],
-) -> tuple[list[Failure], list[Artifact]]:
+    artifacts: Mapping[uuid.UUID, ArtifactHead],
+) -> tuple[list[Failure], list[ArtifactHead]]:
     """Check statuses and files; return the failures and the artifacts left to run.
 
     A component passes this stage when it has a child session, the child is complete and its
-    newest artifact holds a non-empty test file.
+    newest artifact holds a non-empty test file (one of blanks only is run, and collects no
+    test).
     """
     by_component = {child.component_id: child for child in children}
     failures: list[Failure] = []
-    to_run: list[Artifact] = []
+    to_run: list[ArtifactHead] = []
     for component in components:
         child = by_component.get(component.id)
         reason, artifact = _check(child, artifacts)
@@ -95,8 +96,8 @@ def unverified(
 
 
 def _check(
-    child: Session | None, artifacts: Mapping[uuid.UUID, Artifact]
-) -> tuple[str | None, Artifact | None]:
+    child: Session | None, artifacts: Mapping[uuid.UUID, ArtifactHead]
+) -> tuple[str | None, ArtifactHead | None]:
     if child is None:
         return "no component testing session", None
     if child.status not in TERMINAL:
@@ -104,7 +105,7 @@ def _check(
     if child.status is not SessionStatus.COMPLETE:
         return f"{child.status.value}: {child.error or 'no reason recorded'}", None
     artifact = artifacts.get(child.id)
-    if artifact is None or not artifact.content.strip():
+    if artifact is None or artifact.size == 0:
         return "no test file", None
     return None, artifact
 
@@ -112,7 +113,7 @@ def _check(
 def disproved(
     components: Sequence[Component],
     children: Sequence[Session],
-    artifacts: Sequence[Artifact],
+    artifacts: Sequence[ArtifactHead],
     reports: Mapping[str, TestReport],
     base_reports: Mapping[str, TestReport] | None = None,
 ) -> list[Failure]:
@@ -138,9 +139,10 @@ def disproved(
     return failures
 
 
-def kept(artifacts: Sequence[Artifact], base_contents: Mapping[str, str]) -> list[Artifact]:
-    """The artifacts that keep the component's existing test file exactly as it was."""
-    return [a for a in artifacts if base_contents.get(a.test_path) == a.content]
+def kept(artifacts: Sequence[ArtifactHead], base_digests: Mapping[str, str]) -> list[ArtifactHead]:
+    """The artifacts that keep the component's existing test file exactly as it was (the
+    same digest as the file at the base, by test path)."""
+    return [a for a in artifacts if base_digests.get(a.test_path) == a.digest]
 
 
 def _report_reason(report: TestReport) -> str:

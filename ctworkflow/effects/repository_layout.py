@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from typing import Any, Final
@@ -35,6 +36,9 @@ TREE_CACHE_SIZE: Final = 2
 
 _FULL_SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _TREES: OrderedDict[tuple[str, str], RepositoryTree] = OrderedDict()
+#: The cache is shared by the threads of a process (the HTTP server's plan endpoint runs in a
+#: thread pool); the lock is held only to look up and to insert, never while git reads.
+_TREES_LOCK = threading.Lock()
 
 
 def read_tree(git: ports.GitRemote, remote: str, commit: str) -> RepositoryTree:
@@ -49,16 +53,18 @@ def read_tree(git: ports.GitRemote, remote: str, commit: str) -> RepositoryTree:
         GitError: the remote cannot be read.
     """
     key = (remote, commit)
-    cached = _TREES.get(key)
-    if cached is not None:
-        _TREES.move_to_end(key)
-        return cached
+    with _TREES_LOCK:
+        cached = _TREES.get(key)
+        if cached is not None:
+            _TREES.move_to_end(key)
+            return cached
     entries = git.tree_entries(remote, commit)
     tree = _tree(git, remote, commit, entries)
     if _FULL_SHA.fullmatch(commit):
-        _TREES[key] = tree
-        if len(_TREES) > TREE_CACHE_SIZE:
-            _TREES.popitem(last=False)
+        with _TREES_LOCK:
+            _TREES[key] = tree
+            while len(_TREES) > TREE_CACHE_SIZE:
+                _TREES.popitem(last=False)
     return tree
 
 

@@ -15,6 +15,7 @@ import os
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import suppress
@@ -50,6 +51,7 @@ _TERM_GRACE_S = 3.0  # between SIGTERM and SIGKILL
 _KILL_GRACE_S = 5.0  # for the pipes to close once everything got SIGKILL
 
 _policy_runs = 0
+_policy_runs_lock = threading.Lock()  # counted across a process's threads
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -147,7 +149,8 @@ def run(
             limit=max_output_bytes,
         )
     global _policy_runs
-    _policy_runs += 1
+    with _policy_runs_lock:
+        _policy_runs += 1
     missing = _missing_program(args[0], run_env, cwd)
     if missing is not None:  # said here: inside the sandbox it would be bwrap's words
         return CommandResult(

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Iterator, Sequence
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import orm
@@ -18,10 +19,18 @@ from ctworkflow.persistence import tables
 #: a 10,000-wide round never has 10,000 ORM rows (and their fetched tuples) alive together.
 PAGE_ROWS = 500
 
+T = TypeVar("T")
+
 
 def streamed(query: sa.Select[Any]) -> sa.Select[Any]:
     """``query`` read a page of :data:`PAGE_ROWS` at a time (``yield_per``)."""
     return query.execution_options(yield_per=PAGE_ROWS)
+
+
+def batches(items: Sequence[T], size: int = PAGE_ROWS) -> Iterator[Sequence[T]]:
+    """``items`` in slices of ``size``: the parameters of one statement stay bounded."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
 
 
 def upsert_ignoring(db: orm.Session, table: type[tables.Base]) -> Any:
@@ -118,6 +127,17 @@ def interaction(row: tables.InteractionRow) -> model.Interaction:
         duration_ms=row.duration_ms,
         started_at=row.started_at,
         completed_at=row.completed_at,
+    )
+
+
+def artifact_head(row: Any) -> model.ArtifactHead:
+    """An artifact's head from a row of id, session_id, test_path, digest and size."""
+    return model.ArtifactHead(
+        id=row.id,
+        session_id=row.session_id,
+        test_path=row.test_path,
+        digest=row.digest,
+        size=row.size,
     )
 
 

@@ -3,11 +3,12 @@ there (:mod:`ctworkflow.effects.nofollow`) and within the size limits of the set
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
-from ctworkflow import errors
+from ctworkflow import errors, ports
 from ctworkflow.config import Settings
 from ctworkflow.domain import model
 from ctworkflow.effects import nofollow
@@ -28,27 +29,44 @@ def read_at_base(workspace: Path, test_path: str, settings: Settings) -> str | N
 
 
 def write_artifacts(
-    workspace: Path, artifacts: Sequence[model.Artifact], settings: Settings
+    workspace: Path, files: Iterable[tuple[str, str]], settings: Settings
 ) -> dict[str, model.TestReport]:
-    """Write each artifact's test file, never through a link the repository has there.
+    """Write each test file (path, content) as it comes, never through a link the repository
+    has there.
 
     Returns the refused ones (a link or a non-regular file at the path, over the size limit),
     each with a report saying why.
     """
     refused: dict[str, model.TestReport] = {}
-    for artifact in artifacts:
+    for test_path, content in files:
         try:
             nofollow.write_text(
                 workspace,
-                artifact.test_path,
-                artifact.content,
+                test_path,
+                content,
                 max_bytes=settings.max_test_file_bytes,
                 setting=TEST_FILE_LIMIT,
             )
         except (errors.UnsafeFile, errors.LimitExceeded) as error:
             reason = f"{error} (in the repository at the base commit)"
-            refused[artifact.test_path] = model.TestReport(errors=1, output_tail=reason)
+            refused[test_path] = model.TestReport(errors=1, output_tail=reason)
     return refused
+
+
+def stored(
+    transactions: ports.Transactions, scope: model.Scope, heads: Sequence[model.ArtifactHead]
+) -> Iterator[tuple[str, str]]:
+    """The test files of ``heads`` (path, content), read from the store a page at a time as
+    :func:`write_artifacts` writes them: a round's files are never all in memory at once."""
+    paths = {head.id: head.test_path for head in heads}
+    with transactions() as uow:
+        for artifact_id, content in uow.sessions.artifact_contents(scope, list(paths)):
+            yield paths[artifact_id], content
+
+
+def digest(content: str) -> str:
+    """A test file's digest, as its artifact records it (SHA-256 of UTF-8, hex)."""
+    return hashlib.sha256(content.encode()).hexdigest()
 
 
 def read_artifact(

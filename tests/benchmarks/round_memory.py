@@ -1,4 +1,4 @@
-"""``python -m tests.benchmarks.round_memory N``: peak memory of a round's spawn and validation.
+"""``python -m tests.benchmarks.round_memory [--file-bytes B] N``: a round's peak memory.
 
 A worker process that spawns a round of N children and then validates it holds that round in
 memory. This measures each on its own, in a fresh Python process, with the real steps
@@ -77,11 +77,13 @@ def _run_phase(
     return json.loads(done.stdout)
 
 
-def _end_children(url: str, scope_json: str, session_id: str) -> None:
-    """What the round's runs would leave: an artifact per child, every child complete."""
+def _end_children(url: str, scope_json: str, session_id: str, file_bytes: int) -> None:
+    """What the round's runs would leave: an artifact per child (its test file padded with
+    comment lines to ``file_bytes``), every child complete."""
     from ctworkflow.domain.model import Scope
     from ctworkflow.domain.states import SessionStatus
     from ctworkflow.persistence.db import unit_of_work
+    from ctworkflow.workflow.test_files import digest
     from tests.benchmarks.noop import bench_test_file
 
     scope = Scope.from_json(json.loads(scope_json))
@@ -92,14 +94,14 @@ def _end_children(url: str, scope_json: str, session_id: str) -> None:
             path = (
                 "tests/" + "/".join(module.split(".")[1:-1]) + f"/test_{module.rsplit('.')[-1]}.py"
             )
-            content = bench_test_file(module)
+            content = padded(bench_test_file(module), file_bytes)
             uow.sessions.add_artifact(
                 scope,
                 child.id,
                 attempt=1,
                 test_path=path,
                 content=content,
-                digest="0" * 64,
+                digest=digest(content),
                 report={"passed": 1},
             )
         uow.sessions.set_status(
@@ -134,7 +136,14 @@ def _context_session(url: str, root: Path, children: int) -> tuple[str, str]:
     return json.dumps(bench.scope.to_json()), str(session.id)
 
 
-def measure(children: int) -> dict[str, Any]:
+def padded(content: str, size: int) -> str:
+    """``content`` with comment lines appended until it is ``size`` characters or more."""
+    line = "# " + "x" * 77 + "\n"
+    missing = max(0, size - len(content))
+    return content + line * -(-missing // len(line))
+
+
+def measure(children: int, file_bytes: int = 0) -> dict[str, Any]:
     """Spawn and validate a round of ``children``, each phase in a process of its own."""
     from ctworkflow.persistence import db
 
@@ -149,21 +158,27 @@ def measure(children: int) -> dict[str, Any]:
         root = Path(folder)
         scope_json, session_id = _context_session(url, root, children)
         spawned = _run_phase("spawn", url, redis_url, root / "data", scope_json, session_id)
-        _end_children(url, scope_json, session_id)
+        _end_children(url, scope_json, session_id, file_bytes)
         validated = _run_phase("validate", url, redis_url, root / "data", scope_json, session_id)
         db.dispose_engines(close=True)
-    return {"children": children, "spawn": spawned, "validate": validated}
+    return {"children": children, "file_bytes": file_bytes, "spawn": spawned, "validate": validated}
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.round_memory")
     parser.add_argument("--phase", choices=("spawn", "validate"))
+    parser.add_argument(
+        "--file-bytes",
+        type=int,
+        default=0,
+        help="pad each component's test file to this size (default: the bench agent's file)",
+    )
     parser.add_argument("args", nargs="+")
     parsed = parser.parse_args(argv)
     if parsed.phase:
         _phase(parsed.phase, *parsed.args)
         return 0
-    document = measure(int(parsed.args[0]))
+    document = measure(int(parsed.args[0]), parsed.file_bytes)
     sys.stdout.write(json.dumps(document, indent=2) + "\n")
     return 0
 

@@ -19,7 +19,7 @@ import pytest
 
 from ctworkflow.config import get_settings
 from ctworkflow.domain import regression
-from ctworkflow.domain.model import Artifact, Project, TestReport
+from ctworkflow.domain.model import Project, TestReport
 from ctworkflow.domain.repository.layouts import Layout
 from ctworkflow.effects.environments import Environments
 from ctworkflow.effects.git import Git
@@ -83,17 +83,7 @@ def gate(
         default_branch="main",
         created_at=datetime.now(UTC),
     )
-    artifact = Artifact(
-        id=uuid.uuid4(),
-        session_id=uuid.uuid4(),
-        attempt=1,
-        test_path=TEST_FILE,
-        content=content,
-        digest="",
-        report=TestReport(),
-        created_at=datetime.now(UTC),
-    )
-    checked = validate.run_tests_here(deps, project, base, [artifact])
+    checked = validate.run_tests_here(deps, project, base, [TEST_FILE], [(TEST_FILE, content)])
     return checked.base[TEST_FILE], checked.after[TEST_FILE]
 
 

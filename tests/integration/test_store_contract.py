@@ -348,6 +348,38 @@ def test_an_attempt_stores_one_artifact_and_the_newest_attempt_is_the_one_read(
     assert foreign == {}
 
 
+def test_a_rounds_artifacts_are_read_as_heads_then_their_files_a_page_at_a_time(
+    setup: Setup,
+) -> None:
+    first, second = setup.children[0].id, setup.children[1].id
+    files = {first: ("tests/test_a.py", "def test_a():\n    pass\n"), second: ("tests/t.py", "")}
+    with setup.transactions() as uow:
+        for child, (path, content) in files.items():
+            for attempt in (1, 2):
+                uow.sessions.add_artifact(
+                    setup.scope,
+                    child,
+                    attempt=attempt,
+                    test_path=path,
+                    content=content if attempt == 2 else "older",
+                    digest=f"digest {attempt}",
+                    report={},
+                )
+        heads = uow.sessions.latest_artifact_heads(setup.scope, [first, second])
+        foreign_heads = uow.sessions.latest_artifact_heads(setup.other, [first])
+        contents = dict(uow.sessions.artifact_contents(setup.scope, [h.id for h in heads.values()]))
+        foreign = list(uow.sessions.artifact_contents(setup.other, [heads[first].id]))
+
+    # The newest attempt's head, its size in characters, and its file by its id; nothing of
+    # another tenant's.
+    assert {child: (h.test_path, h.size, h.digest) for child, h in heads.items()} == {
+        first: ("tests/test_a.py", len(files[first][1]), "digest 2"),
+        second: ("tests/t.py", 0, "digest 2"),
+    }
+    assert contents == {heads[first].id: files[first][1], heads[second].id: ""}
+    assert foreign_heads == {} and foreign == []
+
+
 def test_a_state_is_set_only_while_the_session_has_the_status_asked_for(setup: Setup) -> None:
     child = setup.children[0].id
     with setup.transactions() as uow:

@@ -13,10 +13,11 @@ import pytest
 from ctworkflow.agents.base import AgentRequest, ExistingTests
 from ctworkflow.agents.prompt import build_prompt
 from ctworkflow.domain import regression, validation
-from ctworkflow.domain.model import Artifact, Component, Session, TestReport
+from ctworkflow.domain.model import ArtifactHead, Component, Session, TestReport
 from ctworkflow.domain.repository.layouts import Layout
 from ctworkflow.domain.session_state import SessionState
 from ctworkflow.domain.states import ExecutionMode, SessionStatus, SessionType
+from ctworkflow.workflow.test_files import digest
 
 NOW = datetime(2026, 1, 1, tzinfo=UTC)
 PATH = "tests/accounts/test_user.py"
@@ -140,16 +141,9 @@ def child(of: Component, status: SessionStatus, **state: Any) -> Session:
     )
 
 
-def artifact(of: Session, content: str = "def test_a(): pass\n") -> Artifact:
-    return Artifact(
-        id=uuid.uuid4(),
-        session_id=of.id,
-        attempt=1,
-        test_path=PATH,
-        content=content,
-        digest="d",
-        report=TestReport(),
-        created_at=NOW,
+def artifact(of: Session, content: str = "def test_a(): pass\n") -> ArtifactHead:
+    return ArtifactHead(
+        id=uuid.uuid4(), session_id=of.id, test_path=PATH, digest=digest(content), size=len(content)
     )
 
 
@@ -186,7 +180,18 @@ def test_a_kept_file_is_the_one_whose_content_is_the_bases() -> None:
     kept = artifact(kept_child, "same\n")
     changed = dataclasses.replace(artifact(changed_child, "new\n"), test_path="t2.py")
 
-    assert validation.kept([kept, changed], {PATH: "same\n", "t2.py": "old\n"}) == [kept]
+    base = {PATH: digest("same\n"), "t2.py": digest("old\n")}
+
+    assert validation.kept([kept, changed], base) == [kept]
+
+
+def test_a_complete_child_whose_test_file_is_empty_has_no_test_file() -> None:
+    user = component()
+    done = child(user, SessionStatus.COMPLETE)
+
+    (failure,), to_run = validation.unverified([user], [done], {done.id: artifact(done, "")})
+
+    assert failure.reason == "no test file" and to_run == []
 
 
 def test_a_child_that_failed_permanently_is_a_permanent_failure() -> None:

@@ -204,7 +204,7 @@ def test_complete_children_with_an_artifact_land_and_the_others_are_left_out_wit
     cancelled = dataclasses.replace(child(totals, SessionStatus.CANCELLED), error=None)
     children = [landed, empty, failed, cancelled]
     components = {c.id: c for c in (cart, items, totals)}
-    artifacts = {landed.id: artifact(landed, "tests/test_cart.py")}
+    artifacts = {landed.id: artifact(landed, "tests/test_cart.py").head}
 
     # Then only the first lands, and the not complete ones are named with their first line
     assert commits.landed(children, components, artifacts) == [

@@ -22,6 +22,7 @@ import os
 import re
 import shutil
 import stat
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -35,6 +36,7 @@ _DIR_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
 _SHA = re.compile(r"[0-9a-f]{40}|[0-9a-f]{64}")
 _TREE_CACHE_SIZE = 8
 _TREES: dict[str, Tree] = {}
+_TREES_LOCK = threading.Lock()  # a process's threads share the cache
 
 #: A folder's identity and times: inode, change time and modification time (ns).
 Stamp = tuple[int, int, int]
@@ -81,14 +83,16 @@ def parse_tree(listing: str) -> Tree:
 
 def cached_tree(commit: str) -> Tree | None:
     """The tree of ``commit`` read earlier in this process (a commit id fixes its tree)."""
-    return _TREES.get(commit)
+    with _TREES_LOCK:
+        return _TREES.get(commit)
 
 
 def remember_tree(commit: str, tree: Tree) -> None:
     """Keep the tree of ``commit`` for the next runs of this process (a few commits at most)."""
-    if len(_TREES) >= _TREE_CACHE_SIZE:
-        _TREES.pop(next(iter(_TREES)))
-    _TREES[commit] = tree
+    with _TREES_LOCK:
+        if commit not in _TREES and len(_TREES) >= _TREE_CACHE_SIZE:
+            _TREES.pop(next(iter(_TREES)))
+        _TREES[commit] = tree
 
 
 def take(root: Path, tree: Tree, commit: str) -> Snapshot:

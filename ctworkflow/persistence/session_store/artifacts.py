@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -13,6 +13,7 @@ from ctworkflow.persistence import rows
 from ctworkflow.persistence.session_store.sessions import SessionRecords
 from ctworkflow.persistence.tables import (
     ArtifactRow,
+    SessionRow,
     utcnow,
 )
 
@@ -59,6 +60,42 @@ class Artifacts(SessionRecords):
         """The newest artifact of each session, in one query."""
         if not session_ids:
             return {}
+        found = self.db.scalars(self._newest(scope, session_ids, sa.select(ArtifactRow)))
+        return {r.session_id: rows.artifact(r) for r in found}
+
+    def latest_artifact_heads(
+        self, scope: model.Scope, session_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, model.ArtifactHead]:
+        """The newest artifact of each session without its test file or report."""
+        if not session_ids:
+            return {}
+        columns = sa.select(
+            ArtifactRow.id,
+            ArtifactRow.session_id,
+            ArtifactRow.test_path,
+            ArtifactRow.digest,
+            sa.func.length(ArtifactRow.content).label("size"),
+        )
+        found = self.db.execute(self._newest(scope, session_ids, columns))
+        return {r.session_id: rows.artifact_head(r) for r in found}
+
+    def artifact_contents(
+        self, scope: model.Scope, artifact_ids: Sequence[uuid.UUID]
+    ) -> Iterator[tuple[uuid.UUID, str]]:
+        """The test files of artifacts of the scope, a page of rows at a time."""
+        for page in rows.batches(artifact_ids):
+            query = (
+                sa.select(ArtifactRow.id, ArtifactRow.content)
+                .join(SessionRow, SessionRow.id == ArtifactRow.session_id)
+                .where(ArtifactRow.id.in_(page), rows.in_scope(SessionRow, scope))
+            )
+            for row in self.db.execute(query):
+                yield row.id, row.content
+
+    def _newest(
+        self, scope: model.Scope, session_ids: Sequence[uuid.UUID], query: sa.Select[Any]
+    ) -> sa.Select[Any]:
+        """``query`` of artifacts narrowed to the newest attempt of each session in scope."""
         newest = (
             sa.select(ArtifactRow.session_id, sa.func.max(ArtifactRow.attempt).label("attempt"))
             .where(
@@ -67,13 +104,10 @@ class Artifacts(SessionRecords):
             .group_by(ArtifactRow.session_id)
             .subquery()
         )
-        found = self.db.scalars(
-            rows.streamed(sa.select(ArtifactRow)).join(
-                newest,
-                sa.and_(
-                    ArtifactRow.session_id == newest.c.session_id,
-                    ArtifactRow.attempt == newest.c.attempt,
-                ),
-            )
+        return rows.streamed(query).join(
+            newest,
+            sa.and_(
+                ArtifactRow.session_id == newest.c.session_id,
+                ArtifactRow.attempt == newest.c.attempt,
+            ),
         )
-        return {r.session_id: rows.artifact(r) for r in found}

@@ -4,7 +4,7 @@ started on a round together."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 import sqlalchemy as sa
@@ -57,11 +57,6 @@ def refresh_statistics(db: orm.Session) -> None:
         return
 
 
-def _batches(items: Sequence[uuid.UUID], size: int) -> Iterator[Sequence[uuid.UUID]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 class Children(StoreBase):
     """Child sessions of a parent."""
 
@@ -100,7 +95,7 @@ class Children(StoreBase):
         inserted = 0
         # One executemany per batch, its rows built as it goes: never the whole round's
         # records (and a multi-row statement of thousands of parameters) at once.
-        for batch in _batches(component_ids, INSERT_ROWS):
+        for batch in rows.batches(component_ids, INSERT_ROWS):
             records = [
                 {
                     "id": uuid.uuid4(),
@@ -135,7 +130,7 @@ class Children(StoreBase):
         """Set ``attempt`` on many sessions in one statement, and merge the ``states`` given
         into theirs (one executemany per set of keys the patches name)."""
         now = utcnow()
-        for batch in _batches(session_ids, INSERT_ROWS):
+        for batch in rows.batches(session_ids, INSERT_ROWS):
             self.db.execute(
                 sa.update(SessionRow)
                 .where(SessionRow.id.in_(batch), rows.in_scope(SessionRow, scope))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from ctworkflow import errors
@@ -50,3 +50,17 @@ class Artifacts(RecordsBase):
             if wanted and (session_id not in newest or newest[session_id].attempt < attempt):
                 newest[session_id] = artifact
         return newest
+
+    def latest_artifact_heads(
+        self, scope: model.Scope, session_ids: Sequence[uuid.UUID]
+    ) -> dict[uuid.UUID, model.ArtifactHead]:
+        newest = self.latest_artifacts(scope, session_ids)
+        return {session_id: artifact.head for session_id, artifact in newest.items()}
+
+    def artifact_contents(
+        self, scope: model.Scope, artifact_ids: Sequence[uuid.UUID]
+    ) -> Iterator[tuple[uuid.UUID, str]]:
+        wanted = set(artifact_ids)
+        for artifact in list(self._t.artifacts.values()):
+            if artifact.id in wanted and self._owned(scope, artifact.session_id):
+                yield artifact.id, artifact.content

@@ -10,7 +10,6 @@ runs longer than the lease's check interval also writes its journal with each re
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import uuid
 from dataclasses import dataclass
@@ -201,7 +200,7 @@ def _end(
                 attempt=attempt,
                 test_path=ending.test_path,
                 content=content,
-                digest=hashlib.sha256(content.encode()).hexdigest(),
+                digest=test_files.digest(content),
                 report=(report or model.TestReport()).to_json(),
             )
         # A failed run's error already names its flaky tests; a passed one says what it dropped.

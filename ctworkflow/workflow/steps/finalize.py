@@ -47,7 +47,8 @@ def finalize(scope: model.Scope, session_id: uuid.UUID, attempt: int, deps: Deps
         # Only the children that passed land: every one under the ``all`` policy, and under
         # ``passing`` those validation did not fail (see :mod:`ctworkflow.domain.landing`).
         passed = [c for c in children if c.status is SessionStatus.COMPLETE]
-        artifacts = uow.sessions.latest_artifacts(scope, [c.id for c in passed])
+        # Heads only: the test files are read a page at a time as they are written.
+        artifacts = uow.sessions.latest_artifact_heads(scope, [c.id for c in passed])
     entries = commits.landed(passed, components, artifacts)
     failed = commits.left_out(children, components)
 
@@ -56,7 +57,8 @@ def finalize(scope: model.Scope, session_id: uuid.UUID, attempt: int, deps: Deps
         return commits.commit_message(context.name, session_id, committed, failed)
 
     try:
-        pushed = _commit_and_push(deps, project, session, list(artifacts.values()), message_for)
+        heads = list(artifacts.values())
+        pushed = _commit_and_push(deps, scope, project, session, heads, message_for)
     except errors.CtWorkflowError as error:
         permanent = not errors.is_transient(error)
         with deps.transactions() as uow:
@@ -106,9 +108,10 @@ def _record_of(
 
 def _commit_and_push(
     deps: Deps,
+    scope: model.Scope,
     project: model.Project,
     session: model.Session,
-    artifacts: Sequence[model.Artifact],
+    artifacts: Sequence[model.ArtifactHead],
     message_for: Callable[[Sequence[str]], str],
 ) -> Pushed:
     """Commit the changed test files on the base and push them with a lease on the head
@@ -126,7 +129,8 @@ def _commit_and_push(
     head = deps.git.remote_head(remote, name)
     deps.git.mirror(remote, need=base)
     with deps.git.workspace(remote, base) as workspace:
-        refused = test_files.write_artifacts(workspace, artifacts, deps.settings)
+        written = test_files.stored(deps.transactions, scope, artifacts)
+        refused = test_files.write_artifacts(workspace, written, deps.settings)
         if refused:
             raise errors.StepFailed("; ".join(r.output_tail for r in refused.values()))
         paths = {a.test_path for a in artifacts}

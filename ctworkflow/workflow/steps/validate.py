@@ -4,7 +4,7 @@ test file passes here, in the orchestrator's own run at the base commit."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -15,6 +15,9 @@ from ctworkflow.domain.states import ParentStep, SessionStatus
 from ctworkflow.effects import repository_layout
 from ctworkflow.workflow import environment, recording, test_files
 from ctworkflow.workflow.deps import Deps
+
+#: Kept artifacts whose reports are read per transaction.
+KEPT_PAGE = 500
 
 
 class Verdict(StrEnum):
@@ -45,9 +48,10 @@ def validate(scope: model.Scope, session_id: uuid.UUID, attempt: int, deps: Deps
             return Verdict.WAITING
         project = uow.catalog.get_project(scope.account_id, scope.project_id)
         components = uow.catalog.child_components(scope, session.component_id)
-        artifacts = uow.sessions.latest_artifacts(scope, [c.id for c in children])
+        # Heads only: the test files are read a page at a time as they are written.
+        artifacts = uow.sessions.latest_artifact_heads(scope, [c.id for c in children])
     failures, to_run = validation.unverified(components, children, artifacts)
-    checked = _check_here(deps, project, session, to_run)
+    checked = _check_here(deps, scope, project, session, to_run)
     disproved = validation.disproved(components, children, to_run, checked.after, checked.base)
     failures += disproved
     start = recording.StepStart(session=session, interaction=interaction)
@@ -55,14 +59,14 @@ def validate(scope: model.Scope, session_id: uuid.UUID, attempt: int, deps: Deps
     # the ``all`` policy).
     lost = {f.child_id for f in disproved}
     passing = [a for a in to_run if a.session_id not in lost]
-    kept = validation.kept(passing, checked.base_contents)
+    kept = validation.kept(passing, checked.base_digests)
     # A session whose agents spent its budget makes this round its last.
     over = _over_budget(deps, scope, project, children) if failures else None
     outcome, give_up = validation.verdict(
         failures,
         len(components),
         {a.test_path: checked.after[a.test_path] for a in passing if a.test_path in checked.after},
-        [{"test_path": a.test_path, "summary": regression.kept_summary(a.report)} for a in kept],
+        _kept_summaries(deps, scope, kept),
         policy=landing.policy_of(project.settings),
         last_round=attempt >= session.max_attempts or over is not None,
     )
@@ -90,18 +94,48 @@ def _fail_disproved(
 
 
 def _check_here(
-    deps: Deps, project: model.Project, session: model.Session, to_run: Sequence[model.Artifact]
+    deps: Deps,
+    scope: model.Scope,
+    project: model.Project,
+    session: model.Session,
+    to_run: Sequence[model.ArtifactHead],
 ) -> Checked:
     """The round's artifacts run here; when that cannot be done (e.g. the remote is
     unreachable), a report per artifact saying why, blaming no test."""
     assert session.base_commit is not None, "initialize records the base commit"
     try:
         return run_tests_here(
-            deps, project, session.base_commit, to_run, session.runner, state=session.state
+            deps,
+            project,
+            session.base_commit,
+            [a.test_path for a in to_run],
+            test_files.stored(deps.transactions, scope, to_run),
+            session.runner,
+            state=session.state,
         )
     except errors.CtWorkflowError as error:
         reports = {a.test_path: model.TestReport(errors=1, output_tail=str(error)) for a in to_run}
         return Checked(after=reports)
+
+
+def _kept_summaries(
+    deps: Deps, scope: model.Scope, kept: Sequence[model.ArtifactHead]
+) -> list[dict[str, str]]:
+    """What each kept test file's own run reported, read a page of artifacts at a time."""
+    summaries: list[dict[str, str]] = []
+    for start in range(0, len(kept), KEPT_PAGE):
+        page = kept[start : start + KEPT_PAGE]
+        with deps.transactions() as uow:
+            found = uow.sessions.latest_artifacts(scope, [a.session_id for a in page])
+        summaries += [
+            {
+                "test_path": a.test_path,
+                "summary": regression.kept_summary(found[a.session_id].report),
+            }
+            for a in page
+            if a.session_id in found
+        ]
+    return summaries
 
 
 def _over_budget(
@@ -124,23 +158,25 @@ class Checked:
     after: dict[str, model.TestReport]
     #: The test files that existed at the base, run there, unchanged.
     base: dict[str, model.TestReport] = field(default_factory=dict)
-    #: Their content at the base.
-    base_contents: dict[str, str] = field(default_factory=dict)
+    #: Their digests at the base (:func:`ctworkflow.workflow.test_files.digest`).
+    base_digests: dict[str, str] = field(default_factory=dict)
 
 
 def run_tests_here(
     deps: Deps,
     project: model.Project,
     base_commit: str,
-    artifacts: Sequence[model.Artifact],
+    test_paths: Sequence[str],
+    files: Iterable[tuple[str, str]],
     runner_name: str | None = None,
     *,
     state: SessionState | None = None,
 ) -> Checked:
     """Run, in a workspace of the base commit and in the session's environment (``state``:
-    the session's, which holds its recipe and layout), the test files that exist there (the
-    regression gate's base), then every artifact's test file with all artifacts applied."""
-    if not artifacts:
+    the session's, which holds its recipe and layout), those of ``test_paths`` that exist there
+    (the regression gate's base), then every one with the round's test ``files`` (path,
+    content; read as they are written) applied."""
+    if not test_paths:
         return Checked(after={})
     runner = deps.runner(project, runner_name)
     timeout_s = deps.settings.test_timeout_s
@@ -158,21 +194,21 @@ def run_tests_here(
         ) as ready,
     ):
         env = ready.environment
-        contents: dict[str, str] = {}
-        for artifact in artifacts:
-            text = test_files.read_at_base(workspace, artifact.test_path, deps.settings)
+        digests: dict[str, str] = {}
+        for path in test_paths:
+            text = test_files.read_at_base(workspace, path, deps.settings)
             if text is not None:
-                contents[artifact.test_path] = text
+                digests[path] = test_files.digest(text)
         base = (
-            runner.run(workspace, list(contents), timeout_s=timeout_s, environment=env)
-            if contents
+            runner.run(workspace, list(digests), timeout_s=timeout_s, environment=env)
+            if digests
             else {}
         )
-        refused = test_files.write_artifacts(workspace, artifacts, deps.settings)
-        runnable = [a.test_path for a in artifacts if a.test_path not in refused]
+        refused = test_files.write_artifacts(workspace, files, deps.settings)
+        runnable = [path for path in test_paths if path not in refused]
         after = (
             runner.run(workspace, runnable, timeout_s=timeout_s, environment=env)
             if runnable
             else {}
         )
-    return Checked(after={**after, **refused}, base=base, base_contents=contents)
+    return Checked(after={**after, **refused}, base=base, base_digests=digests)
