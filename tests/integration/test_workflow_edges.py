@@ -175,11 +175,14 @@ def test_finalize_again_makes_no_second_commit_and_never_overwrites_another_push
     details = api.session_details(project.scope, session.id)
     with unit_of_work() as uow:
         project_row = uow.catalog.get_project(project.scope.account_id, project.scope.project_id)
-    artifacts = list(details.artifacts.values())
+    artifacts = [a.head for a in details.artifacts.values()]
     deps = live_deps()
+    scope = project.scope
 
     # A second finalize (a redelivery after a crash that followed the push) finds its commit.
-    again = finalize._commit_and_push(deps, project_row, session, artifacts, lambda _: "again")
+    again = finalize._commit_and_push(
+        deps, scope, project_row, session, artifacts, lambda _: "again"
+    )
     assert again.commit == head
     assert sorted(again.files) == sorted(a.test_path for a in artifacts)
     assert project.remote_git("rev-list", "--count", f"main..{branch}") == "1"
@@ -188,5 +191,5 @@ def test_finalize_again_makes_no_second_commit_and_never_overwrites_another_push
     stranger = dataclasses.replace(session, id=uuid.uuid4())
     message = commit_message("Accounts", stranger.id, [])
     with pytest.raises(errors.StepFailed, match="not overwriting"):
-        finalize._commit_and_push(deps, project_row, stranger, artifacts, lambda _: message)
+        finalize._commit_and_push(deps, scope, project_row, stranger, artifacts, lambda _: message)
     assert project.remote_git("rev-parse", branch) == head
