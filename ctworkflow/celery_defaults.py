@@ -144,6 +144,7 @@ __all__ = [
     "timezone",
     "worker_enable_soft_shutdown_on_idle",
     "worker_hijack_root_logger",
+    "worker_max_memory_per_child",
     "worker_prefetch_multiplier",
     "worker_send_task_events",
     "worker_soft_shutdown_timeout",

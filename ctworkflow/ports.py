@@ -81,6 +81,10 @@ class SessionRecords(Protocol):
 
     def children(self, scope: model.Scope, parent_id: uuid.UUID) -> list[model.Session]: ...
 
+    def round_children(
+        self, scope: model.Scope, parent_id: uuid.UUID
+    ) -> list[model.RoundChild]: ...
+
     def add_children(
         self, parent: model.Session, component_ids: Sequence[uuid.UUID], **values: Any
     ) -> None: ...

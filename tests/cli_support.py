@@ -6,11 +6,16 @@ import json
 import os
 import subprocess
 import sys
+import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import redis
+
+from tests import servers
 
 CTW = Path(sys.executable).with_name("ctw")
 #: The repository's top level: where the deployment's Celery apps (``workers/``) are.
@@ -88,3 +93,30 @@ def worker(
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(10)
+
+
+@contextmanager
+def worker_process(queue: str, app: str, env: dict[str, str], logs: Path) -> Iterator[str]:
+    """A real worker process, of one pool process, consuming ``queue`` alone; its node name
+    (its log: ``logs/NODE.log``). Stopped after, once its running task ended."""
+    node = f"{queue.split('.')[-1]}-{uuid.uuid4().hex[:6]}@test"
+    argv = ["celery", "-A", app, "worker", "-Q", queue, "--pool=prefork", "--concurrency=1",
+            "--loglevel=INFO", "-n", node, "--without-mingle", "--without-gossip"]  # fmt: skip
+    with worker(argv, env, logs / f"{node}.log", stop_within_s=60):
+        yield node
+
+
+def worker_env(redis_server: servers.RedisServer, broker_db: int, **extra: str) -> dict[str, str]:
+    """The test's settings for workers started from the repository's top level, on broker and
+    result databases of ``redis_server`` (``broker_db`` and the next one) that no other worker
+    reads, emptied first; ``extra`` adds or overrides variables."""
+    broker, results = redis_server.url(broker_db), redis_server.url(broker_db + 1)
+    for url in (broker, results):
+        redis.Redis.from_url(url).flushdb()
+    return {
+        **os.environ,  # the test's settings: its data folder, installer cache, agent paths
+        "CTW_BROKER_URL": broker,
+        "CTW_RESULT_BACKEND": results,
+        "PYTHONPATH": str(ROOT),
+        **extra,
+    }

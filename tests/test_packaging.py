@@ -9,6 +9,8 @@ import sys
 import venv
 from pathlib import Path
 
+from celery import Celery
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -79,7 +81,10 @@ def test_the_top_level_celery_apps_are_the_packages_with_the_deployments_config(
     import celeryconfig
     from ctworkflow import celery_defaults
 
-    # celeryconfig starts from every default the package derives from its settings ...
+    # celeryconfig starts from every default the package derives from its settings (every
+    # Celery setting the module defines is exported) ...
+    settings = set(vars(celery_defaults)) & set(Celery().conf.keys())
+    assert settings <= set(celery_defaults.__all__), settings - set(celery_defaults.__all__)
     for name in celery_defaults.__all__:
         assert getattr(celeryconfig, name) == getattr(celery_defaults, name), name
     # ... and each top-level app is the package's app, loading it by name.

@@ -10,7 +10,7 @@ from enum import StrEnum
 from typing import Final
 
 from ctworkflow.domain.landing import first_line
-from ctworkflow.domain.model import ArtifactHead, Component, Session
+from ctworkflow.domain.model import ArtifactHead, Component, RoundChild
 from ctworkflow.domain.states import SessionStatus
 
 #: Git trailer naming the session a commit belongs to; it makes finalize idempotent.
@@ -86,7 +86,7 @@ def landing(
 
 
 def landed(
-    children: Sequence[Session],
+    children: Sequence[RoundChild],
     components: Mapping[uuid.UUID, Component],
     artifacts: Mapping[uuid.UUID, ArtifactHead],
 ) -> list[Entry]:
@@ -102,7 +102,9 @@ def landed(
     ]
 
 
-def left_out(children: Sequence[Session], components: Mapping[uuid.UUID, Component]) -> list[Left]:
+def left_out(
+    children: Sequence[RoundChild], components: Mapping[uuid.UUID, Component]
+) -> list[Left]:
     """The components whose tests do not land (the children not complete), each with the first
     line of why."""
     return [

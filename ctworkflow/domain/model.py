@@ -146,6 +146,35 @@ class Session:
         """The tenant scope the session lives in."""
         return Scope(account_id=self.account_id, project_id=self.project_id, user_id=self.user_id)
 
+    @property
+    def round_child(self) -> RoundChild:
+        """What a round's validation and finalize read of this (child) session."""
+        return RoundChild(
+            id=self.id,
+            component_id=self.component_id,
+            status=self.status,
+            error=self.error,
+            permanent_failure=bool(self.state.permanent_failure),
+        )
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoundChild:
+    """A child session as a round's validation and finalize read it: its status and why, not
+    its state or history (a 10,000-wide round holds one of these per component)."""
+
+    id: uuid.UUID
+    component_id: uuid.UUID
+    status: SessionStatus
+    error: str | None
+    #: Its state names a reason no round can change (``SessionState.permanent_failure``).
+    permanent_failure: bool
+
+    @property
+    def failed_permanently(self) -> bool:
+        """Its last run failed for a reason no round can change."""
+        return self.status is SessionStatus.FAILED and self.permanent_failure
+
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Command:

@@ -30,7 +30,7 @@ class _Judged(Protocol):
 
 def failed_permanently(child: Session) -> bool:
     """Tell whether a child's last run failed for a reason no round can change."""
-    return child.status is SessionStatus.FAILED and bool(child.state.permanent_failure)
+    return child.round_child.failed_permanently
 
 
 def to_run(children: Sequence[Session]) -> list[Session]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ctworkflow.domain import landing, regression, rounds
-from ctworkflow.domain.model import ArtifactHead, Component, Outcome, Session, TestReport
+from ctworkflow.domain.model import ArtifactHead, Component, Outcome, RoundChild, TestReport
 from ctworkflow.domain.states import TERMINAL, SessionStatus
 
 #: How much of one component's reason is kept in the session's summary line.
@@ -72,7 +72,7 @@ def feedback_by_child(failures: Sequence[Failure]) -> dict[uuid.UUID, str]:
 
 def unverified(
     components: Sequence[Component],
-    children: Sequence[Session],
+    children: Sequence[RoundChild],
     artifacts: Mapping[uuid.UUID, ArtifactHead],
 ) -> tuple[list[Failure], list[ArtifactHead]]:
     """Check statuses and files; return the failures and the artifacts left to run.
@@ -88,7 +88,7 @@ def unverified(
         child = by_component.get(component.id)
         reason, artifact = _check(child, artifacts)
         if reason is not None:
-            permanent = child is not None and rounds.failed_permanently(child)
+            permanent = child is not None and child.failed_permanently
             failures.append(_failure(component, child, reason, permanent=permanent))
         elif artifact is not None:
             to_run.append(artifact)
@@ -96,7 +96,7 @@ def unverified(
 
 
 def _check(
-    child: Session | None, artifacts: Mapping[uuid.UUID, ArtifactHead]
+    child: RoundChild | None, artifacts: Mapping[uuid.UUID, ArtifactHead]
 ) -> tuple[str | None, ArtifactHead | None]:
     if child is None:
         return "no component testing session", None
@@ -112,7 +112,7 @@ def _check(
 
 def disproved(
     components: Sequence[Component],
-    children: Sequence[Session],
+    children: Sequence[RoundChild],
     artifacts: Sequence[ArtifactHead],
     reports: Mapping[str, TestReport],
     base_reports: Mapping[str, TestReport] | None = None,
@@ -157,7 +157,7 @@ def _report_reason(report: TestReport) -> str:
 
 
 def _failure(
-    component: Component, child: Session | None, reason: str, *, permanent: bool = False
+    component: Component, child: RoundChild | None, reason: str, *, permanent: bool = False
 ) -> Failure:
     return Failure(
         component_id=component.id,

@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from ctworkflow.domain import model
 from ctworkflow.domain.repository.layouts import Layout
 from ctworkflow.domain.session_state import SessionState
+from ctworkflow.domain.states import SessionStatus
 from ctworkflow.persistence import tables
 
 #: Rows a query of a whole round (its children, their components, their artifacts) holds at
@@ -127,6 +128,17 @@ def interaction(row: tables.InteractionRow) -> model.Interaction:
         duration_ms=row.duration_ms,
         started_at=row.started_at,
         completed_at=row.completed_at,
+    )
+
+
+def round_child(row: Any) -> model.RoundChild:
+    """A round's child from a row of id, component_id, status, error, permanent_failure."""
+    return model.RoundChild(
+        id=row.id,
+        component_id=row.component_id,
+        status=SessionStatus(row.status),
+        error=row.error,
+        permanent_failure=bool(row.permanent_failure),
     )
 
 

@@ -5,9 +5,11 @@ memory. This measures each on its own, in a fresh Python process, with the real 
 (:func:`ctworkflow.workflow.steps.spawn.spawn`, then the round sent as the spawn task sends it,
 ``CeleryDispatcher.send_round``, to a Redis of its own that no worker reads;
 :func:`ctworkflow.workflow.steps.validate.validate` with the benchmark's no-op runner on a real
-workspace of the base commit), on a throwaway PostgreSQL and a benchmark
-repository of one context of N modules (``tests.benchmarks.fixture``). Between the two, this
-process ends the children as their runs would (an artifact each, then complete).
+workspace of the base commit; :func:`ctworkflow.workflow.steps.finalize.finalize`, which
+commits every test file and pushes the branch), on a throwaway PostgreSQL and a benchmark
+repository of one context of N modules (``tests.benchmarks.fixture``). Between spawn and
+validation, this process ends the children as their runs would (an artifact each, then
+complete).
 
 It prints, as one JSON document, each phase's resident memory after imports and its peak
 (``VmRSS``, ``VmHWM`` of ``/proc/self/status``) in MB.
@@ -43,7 +45,7 @@ def _phase(phase: str, url: str, workdir: str, scope_json: str, session_id: str)
     from ctworkflow.tasks.app import app
     from ctworkflow.tasks.dispatch import CeleryDispatcher
     from ctworkflow.workflow.deps import live_deps
-    from ctworkflow.workflow.steps import spawn, validate
+    from ctworkflow.workflow.steps import finalize, spawn, validate
     from tests.benchmarks import noop
 
     noop.register()
@@ -60,8 +62,10 @@ def _phase(phase: str, url: str, workdir: str, scope_json: str, session_id: str)
         with denied_join_result():
             CeleryDispatcher(app).send_round(scope, parent, 1, fan_out.run_ids)
         result = len(fan_out.run_ids)
-    else:
+    elif phase == "validate":
         result = validate.validate(scope, parent, 1, deps).value
+    else:
+        result = finalize.finalize(scope, parent, 1, deps)
     sys.stdout.write(json.dumps({"before": before, "after": memory_mb(), "result": result}))
 
 
@@ -132,6 +136,7 @@ def _context_session(url: str, root: Path, children: int) -> tuple[str, str]:
             environment_type="local",
             agent=bench.agent,
             base_commit=base,
+            branch_name="ctw-round-memory",
         )
     return json.dumps(bench.scope.to_json()), str(session.id)
 
@@ -144,7 +149,7 @@ def padded(content: str, size: int) -> str:
 
 
 def measure(children: int, file_bytes: int = 0) -> dict[str, Any]:
-    """Spawn and validate a round of ``children``, each phase in a process of its own."""
+    """Spawn, validate and finalize a round of ``children``, each phase in a process of its own."""
     from ctworkflow.persistence import db
 
     with (
@@ -160,13 +165,20 @@ def measure(children: int, file_bytes: int = 0) -> dict[str, Any]:
         spawned = _run_phase("spawn", url, redis_url, root / "data", scope_json, session_id)
         _end_children(url, scope_json, session_id, file_bytes)
         validated = _run_phase("validate", url, redis_url, root / "data", scope_json, session_id)
+        finalized = _run_phase("finalize", url, redis_url, root / "data", scope_json, session_id)
         db.dispose_engines(close=True)
-    return {"children": children, "file_bytes": file_bytes, "spawn": spawned, "validate": validated}
+    return {
+        "children": children,
+        "file_bytes": file_bytes,
+        "spawn": spawned,
+        "validate": validated,
+        "finalize": finalized,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.round_memory")
-    parser.add_argument("--phase", choices=("spawn", "validate"))
+    parser.add_argument("--phase", choices=("spawn", "validate", "finalize"))
     parser.add_argument(
         "--file-bytes",
         type=int,

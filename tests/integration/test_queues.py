@@ -3,10 +3,7 @@ and a slow validation, on its own queue, holds no step of another session."""
 
 from __future__ import annotations
 
-import os
 import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -18,7 +15,7 @@ from ctworkflow.domain import model
 from ctworkflow.domain.repository.layouts import Layout, test_file_path
 from ctworkflow.domain.states import ParentStep, ResultStatus, SessionStatus
 from tests import servers
-from tests.cli_support import ROOT, worker
+from tests.cli_support import worker_env, worker_process
 from tests.workflow_support import Project, make_project, wait_for, wait_until_terminal
 
 QUEUES = constants.QUEUES
@@ -65,17 +62,6 @@ def test_takes_its_time() -> None:
 QUICK_RUN = {"max_mutants": 0, "flaky_runs": 0}
 
 
-@contextmanager
-def worker_process(queue: str, app: str, env: dict[str, str], logs: Path) -> Iterator[str]:
-    """A real worker process, of one pool process, consuming ``queue`` alone; its node name
-    (its log: ``logs/NODE.log``). Stopped after, once its running task ended."""
-    node = f"{queue.split('.')[-1]}-{uuid.uuid4().hex[:6]}@test"
-    argv = ["celery", "-A", app, "worker", "-Q", queue, "--pool=prefork", "--concurrency=1",
-            "--loglevel=INFO", "-n", node, "--without-mingle", "--without-gossip"]  # fmt: skip
-    with worker(argv, env, logs / f"{node}.log", stop_within_s=60):
-        yield node
-
-
 def running(client: Celery, node: str, task: str) -> list[str]:
     """The argument summaries (session ids) of ``task`` that ``node`` runs now."""
     active = client.control.inspect([node], timeout=2).active() or {}
@@ -98,22 +84,14 @@ def test_steps_of_other_sessions_move_while_a_slow_validation_runs(
 ) -> None:
     # Given a worker per queue, each with one process, on broker and result databases no
     # other worker reads: the orchestration worker's one slot is all the steps have.
-    broker, results = redis_server.url(10), redis_server.url(11)
-    for url in (broker, results):
-        redis.Redis.from_url(url).flushdb()
-    env = {
-        **os.environ,  # the test's settings: its data folder, installer cache, agent paths
-        "CTW_BROKER_URL": broker,
-        "CTW_RESULT_BACKEND": results,
-        "PYTHONPATH": str(ROOT),
-    }
+    env = worker_env(redis_server, 10)
     # A project whose test file sleeps (its agent keeps the file), and a quick one.
     slow = make_project(tmp_path / "slow", modules=("user",), settings=QUICK_RUN)
     (module,) = (c.module_name for c in slow.components)
     slow.push({test_file_path(Layout.PYTHON, module): SLOW_TEST.format(module=module)}, "Slow")
     slow.plan({module: ["keep"]})
     quick = make_project(tmp_path / "quick", modules=("user",))
-    client = Celery(broker=broker, backend=results)
+    client = Celery(broker=env["CTW_BROKER_URL"], backend=env["CTW_RESULT_BACKEND"])
     logs = tmp_path / "logs"
     logs.mkdir()
     with (

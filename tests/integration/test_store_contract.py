@@ -141,6 +141,35 @@ def test_children_are_created_once_and_listed_in_their_components_order(setup: S
     assert [components[c.component_id].name for c in again] == ["b", "a"]
 
 
+def test_a_rounds_children_are_read_with_their_status_and_why_in_the_same_order(
+    setup: Setup,
+) -> None:
+    first, second = setup.children
+    with setup.transactions() as uow:
+        uow.sessions.update_session(
+            setup.scope,
+            second.id,
+            only_if=SessionStatus.ACTIVE,
+            state=StatePatch(permanent_failure="the source file is gone"),
+        )
+        uow.sessions.set_status(
+            setup.scope,
+            [second.id],
+            expected=SessionStatus.ACTIVE,
+            target=SessionStatus.FAILED,
+            error="gone",
+        )
+        read = uow.sessions.round_children(setup.scope, setup.parent.id)
+        foreign = uow.sessions.round_children(setup.other, setup.parent.id)
+
+    assert [(c.id, c.status, c.error, c.failed_permanently) for c in read] == [
+        (first.id, SessionStatus.ACTIVE, None, False),
+        (second.id, SessionStatus.FAILED, "gone", True),
+    ]
+    assert [c.component_id for c in read] == [first.component_id, second.component_id]
+    assert foreign == []
+
+
 def test_a_status_moves_only_from_the_status_expected_and_only_as_the_table_allows(
     setup: Setup,
 ) -> None:

@@ -155,7 +155,7 @@ def test_validation_fails_a_component_whose_change_lost_tests_naming_them() -> N
     base = {PATH: report(test_a="passed", test_b="passed")}
     after = {PATH: report(test_b="passed", test_new="passed")}
 
-    (failure,) = validation.disproved([user], [done], [made], after, base)
+    (failure,) = validation.disproved([user], [done.round_child], [made], after, base)
 
     assert failure.module_name == "shop.accounts.user" and not failure.permanent
     assert failure.reason.splitlines()[0].startswith(f"lost 1 of the 2 existing tests of {PATH}")
@@ -168,7 +168,7 @@ def test_validation_passes_a_component_that_kept_and_added() -> None:
     base = {PATH: report(test_a="passed")}
     after = {PATH: report(test_a="passed", test_new="passed")}
 
-    assert validation.disproved([user], [done], [artifact(done)], after, base) == []
+    assert validation.disproved([user], [done.round_child], [artifact(done)], after, base) == []
 
 
 def test_a_kept_file_is_the_one_whose_content_is_the_bases() -> None:
@@ -189,7 +189,9 @@ def test_a_complete_child_whose_test_file_is_empty_has_no_test_file() -> None:
     user = component()
     done = child(user, SessionStatus.COMPLETE)
 
-    (failure,), to_run = validation.unverified([user], [done], {done.id: artifact(done, "")})
+    (failure,), to_run = validation.unverified(
+        [user], [done.round_child], {done.id: artifact(done, "")}
+    )
 
     assert failure.reason == "no test file" and to_run == []
 
@@ -198,7 +200,7 @@ def test_a_child_that_failed_permanently_is_a_permanent_failure() -> None:
     user = component()
     failed = child(user, SessionStatus.FAILED, permanent_failure="source file missing")
 
-    (failure,), to_run = validation.unverified([user], [failed], {})
+    (failure,), to_run = validation.unverified([user], [failed.round_child], {})
 
     assert failure.permanent and to_run == []
     assert failure.to_json()["permanent"] is True

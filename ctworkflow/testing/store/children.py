@@ -36,6 +36,9 @@ class Children(SessionRows):
 
         return sorted(found, key=order)
 
+    def round_children(self, scope: model.Scope, parent_id: uuid.UUID) -> list[model.RoundChild]:
+        return [child.round_child for child in self.children(scope, parent_id)]
+
     def add_children(
         self, parent: model.Session, component_ids: Sequence[uuid.UUID], **values: Any
     ) -> None:

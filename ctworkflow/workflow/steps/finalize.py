@@ -42,7 +42,7 @@ def finalize(scope: model.Scope, session_id: uuid.UUID, attempt: int, deps: Deps
     with deps.transactions() as uow:
         project = uow.catalog.get_project(scope.account_id, scope.project_id)
         context = uow.catalog.get_component(scope, session.component_id)
-        children = uow.sessions.children(scope, session_id)
+        children = uow.sessions.round_children(scope, session_id)
         components = uow.catalog.components_by_id(scope, [c.component_id for c in children])
         # Only the children that passed land: every one under the ``all`` policy, and under
         # ``passing`` those validation did not fail (see :mod:`ctworkflow.domain.landing`).

@@ -43,7 +43,7 @@ def validate(scope: model.Scope, session_id: uuid.UUID, attempt: int, deps: Deps
             return Verdict.IGNORED  # cancelled or ended meanwhile: a late callback does nothing
         if not interaction.pending:
             return Verdict.IGNORED  # a duplicate callback
-        children = uow.sessions.children(scope, session_id)
+        children = uow.sessions.round_children(scope, session_id)
         if any(c.status is SessionStatus.ACTIVE for c in children):
             return Verdict.WAITING
         project = uow.catalog.get_project(scope.account_id, scope.project_id)
@@ -139,7 +139,7 @@ def _kept_summaries(
 
 
 def _over_budget(
-    deps: Deps, scope: model.Scope, project: model.Project, children: Sequence[model.Session]
+    deps: Deps, scope: model.Scope, project: model.Project, children: Sequence[model.RoundChild]
 ) -> str | None:
     """Why the session starts no new round because of its budget, or None."""
     if budgets.budget(project.settings, budgets.SESSION_BUDGET) is None:
