@@ -217,8 +217,8 @@ class SessionRecords(Protocol):
         self, scope: model.Scope, session_ids: Sequence[uuid.UUID]
     ) -> dict[uuid.UUID, model.Artifact]: ...
 
-    def latest_artifact_heads(
-        self, scope: model.Scope, session_ids: Sequence[uuid.UUID]
+    def round_artifact_heads(
+        self, scope: model.Scope, parent_id: uuid.UUID
     ) -> dict[uuid.UUID, model.ArtifactHead]: ...
 
     def artifact_contents(

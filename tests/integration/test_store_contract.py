@@ -394,8 +394,8 @@ def test_a_rounds_artifacts_are_read_as_heads_then_their_files_a_page_at_a_time(
                     digest=f"digest {attempt}",
                     report={},
                 )
-        heads = uow.sessions.latest_artifact_heads(setup.scope, [first, second])
-        foreign_heads = uow.sessions.latest_artifact_heads(setup.other, [first])
+        heads = uow.sessions.round_artifact_heads(setup.scope, setup.parent.id)
+        foreign_heads = uow.sessions.round_artifact_heads(setup.other, setup.parent.id)
         contents = dict(uow.sessions.artifact_contents(setup.scope, [h.id for h in heads.values()]))
         foreign = list(uow.sessions.artifact_contents(setup.other, [heads[first].id]))
 

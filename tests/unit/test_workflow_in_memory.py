@@ -213,6 +213,32 @@ def test_a_run_whose_lease_expired_is_taken_over_by_another_delivery(tmp_path: P
     assert len(commits_pushed(h)) == 1
 
 
+def test_finalize_lands_a_component_removed_from_the_context_after_its_round_passed(
+    tmp_path: Path,
+) -> None:
+    # Given a session whose round passed, and one of its components removed from the code since
+    h = Harness(tmp_path)
+    session_id = h.start()
+    while h.dispatcher.sent[0].step != ParentStep.FINALIZE:
+        h.deliver(h.dispatcher.sent.pop(0))
+    context = h.session(session_id).component_id
+    with h.db() as uow:
+        (items,) = (
+            c for c in uow.catalog.child_components(h.scope, context) if c.module_name == ITEMS
+        )
+        uow.catalog.update_component(h.scope, items.id, removed_at=h.clock.now())
+
+    # When finalize runs
+    h.run()
+
+    # Then what passed lands, that component's test file and name included
+    session = h.session(session_id)
+    assert session.status is SessionStatus.COMPLETE, session.error
+    (commit,) = commits_pushed(h)
+    assert ITEMS_TEST in h.git.commits[commit].files
+    assert ITEMS in h.git.commits[commit].message
+
+
 def test_finalize_never_overwrites_a_branch_someone_else_moved(tmp_path: Path) -> None:
     # Given a session whose round passed, and someone else's push to its branch meanwhile
     h = Harness(tmp_path)

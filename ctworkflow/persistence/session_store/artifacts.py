@@ -60,15 +60,18 @@ class Artifacts(SessionRecords):
         """The newest artifact of each session, in one query."""
         if not session_ids:
             return {}
-        found = self.db.scalars(self._newest(scope, session_ids, sa.select(ArtifactRow)))
+        owned = ArtifactRow.session_id.in_(self._owned(scope, session_ids))
+        found = self.db.scalars(_newest(sa.select(ArtifactRow), owned))
         return {r.session_id: rows.artifact(r) for r in found}
 
-    def latest_artifact_heads(
-        self, scope: model.Scope, session_ids: Sequence[uuid.UUID]
+    def round_artifact_heads(
+        self, scope: model.Scope, parent_id: uuid.UUID
     ) -> dict[uuid.UUID, model.ArtifactHead]:
-        """The newest artifact of each session without its test file or report."""
-        if not session_ids:
-            return {}
+        """The newest artifact of each child of ``parent_id``, without its test file or report
+        (selected by the parent, not by a list of every child's id)."""
+        children = sa.select(SessionRow.id).where(
+            SessionRow.parent_id == parent_id, rows.in_scope(SessionRow, scope)
+        )
         columns = sa.select(
             ArtifactRow.id,
             ArtifactRow.session_id,
@@ -76,7 +79,7 @@ class Artifacts(SessionRecords):
             ArtifactRow.digest,
             sa.func.length(ArtifactRow.content).label("size"),
         )
-        found = self.db.execute(self._newest(scope, session_ids, columns))
+        found = self.db.execute(_newest(columns, ArtifactRow.session_id.in_(children)))
         return {r.session_id: rows.artifact_head(r) for r in found}
 
     def artifact_contents(
@@ -92,22 +95,19 @@ class Artifacts(SessionRecords):
             for row in self.db.execute(query):
                 yield row.id, row.content
 
-    def _newest(
-        self, scope: model.Scope, session_ids: Sequence[uuid.UUID], query: sa.Select[Any]
-    ) -> sa.Select[Any]:
-        """``query`` of artifacts narrowed to the newest attempt of each session in scope."""
-        newest = (
-            sa.select(ArtifactRow.session_id, sa.func.max(ArtifactRow.attempt).label("attempt"))
-            .where(
-                ArtifactRow.session_id.in_(self._owned(scope, session_ids)),
-            )
-            .group_by(ArtifactRow.session_id)
-            .subquery()
-        )
-        return rows.streamed(query).join(
-            newest,
-            sa.and_(
-                ArtifactRow.session_id == newest.c.session_id,
-                ArtifactRow.attempt == newest.c.attempt,
-            ),
-        )
+
+def _newest(query: sa.Select[Any], sessions: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    """``query`` of artifacts narrowed to the newest attempt of each of ``sessions``."""
+    newest = (
+        sa.select(ArtifactRow.session_id, sa.func.max(ArtifactRow.attempt).label("attempt"))
+        .where(sessions)
+        .group_by(ArtifactRow.session_id)
+        .subquery()
+    )
+    return rows.streamed(query).join(
+        newest,
+        sa.and_(
+            ArtifactRow.session_id == newest.c.session_id,
+            ArtifactRow.attempt == newest.c.attempt,
+        ),
+    )

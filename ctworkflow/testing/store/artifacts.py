@@ -9,6 +9,7 @@ from typing import Any
 from ctworkflow import errors
 from ctworkflow.domain import model
 from ctworkflow.testing.store.base import RecordsBase
+from ctworkflow.testing.store.tables import in_scope
 
 
 class Artifacts(RecordsBase):
@@ -51,10 +52,15 @@ class Artifacts(RecordsBase):
                 newest[session_id] = artifact
         return newest
 
-    def latest_artifact_heads(
-        self, scope: model.Scope, session_ids: Sequence[uuid.UUID]
+    def round_artifact_heads(
+        self, scope: model.Scope, parent_id: uuid.UUID
     ) -> dict[uuid.UUID, model.ArtifactHead]:
-        newest = self.latest_artifacts(scope, session_ids)
+        children = [
+            s.id
+            for s in self._t.sessions.values()
+            if s.parent_id == parent_id and in_scope(scope, s)
+        ]
+        newest = self.latest_artifacts(scope, children)
         return {session_id: artifact.head for session_id, artifact in newest.items()}
 
     def artifact_contents(

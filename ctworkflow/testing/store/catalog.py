@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -82,6 +83,14 @@ class InMemoryCatalog:
         if found is None or not in_scope(scope, found):
             raise errors.ComponentNotFound(component_id)
         return found
+
+    def update_component(
+        self, scope: model.Scope, component_id: uuid.UUID, **values: Any
+    ) -> model.Component:
+        """Change fields of a component (name, module_name, type, parent_id, removed_at)."""
+        changed = dataclasses.replace(self.get_component(scope, component_id), **values)
+        self._t.components[component_id] = changed
+        return changed
 
     def child_components(self, scope: model.Scope, parent_id: uuid.UUID) -> list[model.Component]:
         found = [

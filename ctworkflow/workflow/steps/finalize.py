@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ctworkflow import errors
+from ctworkflow import errors, ports
 from ctworkflow.domain import changes, commits, model
 from ctworkflow.domain.inputs import check_relative_path
 from ctworkflow.domain.states import ParentStep, SessionStatus
@@ -43,17 +43,19 @@ def finalize(scope: model.Scope, session_id: uuid.UUID, attempt: int, deps: Deps
         project = uow.catalog.get_project(scope.account_id, scope.project_id)
         context = uow.catalog.get_component(scope, session.component_id)
         children = uow.sessions.round_children(scope, session_id)
-        components = uow.catalog.components_by_id(scope, [c.component_id for c in children])
+        components = _components_of(uow, scope, session.component_id, children)
         # Only the children that passed land: every one under the ``all`` policy, and under
         # ``passing`` those validation did not fail (see :mod:`ctworkflow.domain.landing`).
         passed = [c for c in children if c.status is SessionStatus.COMPLETE]
         # Heads only: the test files are read a page at a time as they are written.
-        artifacts = uow.sessions.latest_artifact_heads(scope, [c.id for c in passed])
+        newest = uow.sessions.round_artifact_heads(scope, session_id)
+        artifacts = {c.id: newest[c.id] for c in passed if c.id in newest}
     entries = commits.landed(passed, components, artifacts)
     failed = commits.left_out(children, components)
 
     def message_for(paths: Sequence[str]) -> str:
-        committed = [e for e in entries if e.test_path in paths]
+        wanted = set(paths)
+        committed = [e for e in entries if e.test_path in wanted]
         return commits.commit_message(context.name, session_id, committed, failed)
 
     try:
@@ -71,6 +73,21 @@ def finalize(scope: model.Scope, session_id: uuid.UUID, attempt: int, deps: Deps
         if recorded and pushed.commit is not None:
             uow.sessions.update_session(scope, session_id, pushed_commit=pushed.commit)
         return recorded
+
+
+def _components_of(
+    uow: ports.UnitOfWork,
+    scope: model.Scope,
+    context_id: uuid.UUID,
+    children: Sequence[model.RoundChild],
+) -> dict[uuid.UUID, model.Component]:
+    """The components of the children, by id: the context's, read by their parent (not by a
+    list of every child's), and any a child has that the context no longer lists."""
+    components = {c.id: c for c in uow.catalog.child_components(scope, context_id)}
+    missing = [c.component_id for c in children if c.component_id not in components]
+    if missing:
+        components |= uow.catalog.components_by_id(scope, missing)
+    return components
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -49,7 +49,7 @@ def validate(scope: model.Scope, session_id: uuid.UUID, attempt: int, deps: Deps
         project = uow.catalog.get_project(scope.account_id, scope.project_id)
         components = uow.catalog.child_components(scope, session.component_id)
         # Heads only: the test files are read a page at a time as they are written.
-        artifacts = uow.sessions.latest_artifact_heads(scope, [c.id for c in children])
+        artifacts = uow.sessions.round_artifact_heads(scope, session_id)
     failures, to_run = validation.unverified(components, children, artifacts)
     checked = _check_here(deps, scope, project, session, to_run)
     disproved = validation.disproved(components, children, to_run, checked.after, checked.base)
