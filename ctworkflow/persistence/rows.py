@@ -21,9 +21,10 @@ from ctworkflow.persistence import tables
 PAGE_ROWS = 500
 
 T = TypeVar("T")
+Q = TypeVar("Q", bound=sa.Executable)
 
 
-def streamed(query: sa.Select[Any]) -> sa.Select[Any]:
+def streamed(query: Q) -> Q:
     """``query`` read a page of :data:`PAGE_ROWS` at a time (``yield_per``)."""
     return query.execution_options(yield_per=PAGE_ROWS)
 
