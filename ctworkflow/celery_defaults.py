@@ -13,6 +13,12 @@ from ctworkflow.config import get_settings
 
 _settings = get_settings()
 
+
+def memory_limit_kib(limit_mb: int) -> int | None:
+    """Celery's ``worker_max_memory_per_child`` (KiB, None for no limit) for a limit in MB."""
+    return limit_mb * 1024 or None
+
+
 broker_url = _settings.celery_broker_url
 result_backend = _settings.celery_result_backend
 
@@ -41,7 +47,7 @@ worker_prefetch_multiplier = 1
 # A pool process that grew past the limit (a wide round's spawn or validation) is replaced once
 # its task ends, instead of carrying that memory into every later task (billiard reads the
 # process's peak, ru_maxrss).
-worker_max_memory_per_child = _settings.worker_max_memory_mb * 1024 or None
+worker_max_memory_per_child = memory_limit_kib(_settings.worker_max_memory_mb)
 worker_hijack_root_logger = False
 
 # Stopping a worker (Docker's SIGTERM, which the image remaps to SIGQUIT; or a second Ctrl+C):

@@ -1,4 +1,5 @@
-"""Settings read from files in the secrets folder, as Docker mounts ``secrets:``."""
+"""Settings read from files in the secrets folder, as Docker mounts ``secrets:``; and the pool
+memory limit, from the settings to Celery's."""
 
 from __future__ import annotations
 
@@ -6,7 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from ctworkflow import celery_defaults
 from ctworkflow.config import get_settings
+from ctworkflow.errors import ConfigurationError
 
 
 def test_a_setting_comes_from_its_file_in_the_secrets_folder(
@@ -28,3 +31,28 @@ def test_an_environment_variable_wins_over_the_file(
     get_settings.cache_clear()
 
     assert get_settings().celery_broker_url == "redis://from-env:6379/0"
+
+
+@pytest.mark.parametrize(("value", "limit_kib"), [("200", 200 * 1024), ("0", None)])
+def test_the_pool_memory_limit_reaches_celery_in_kib_and_0_means_none(
+    monkeypatch: pytest.MonkeyPatch, value: str, limit_kib: int | None
+) -> None:
+    monkeypatch.setenv("CTW_WORKER_MAX_MEMORY_MB", value)
+    get_settings.cache_clear()
+
+    limit = celery_defaults.memory_limit_kib(get_settings().worker_max_memory_mb)
+
+    assert limit == limit_kib
+
+
+def test_a_negative_pool_memory_limit_is_refused_in_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CTW_WORKER_MAX_MEMORY_MB", "-1")
+    get_settings.cache_clear()
+
+    with pytest.raises(ConfigurationError) as raised:
+        get_settings()
+
+    assert "CTW_WORKER_MAX_MEMORY_MB must be 0 (no limit) or positive" in str(raised.value)
+    assert "\n" not in str(raised.value)
