@@ -17,7 +17,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from ctworkflow.domain.model import Command, Session
+from ctworkflow.domain.model import Command, RoundChild
 from ctworkflow.domain.routing import Halt
 from ctworkflow.domain.session_state import SessionState, StatePatch
 from ctworkflow.domain.states import SessionStatus
@@ -28,18 +28,13 @@ class _Judged(Protocol):
     def permanent(self) -> bool: ...
 
 
-def failed_permanently(child: Session) -> bool:
-    """Tell whether a child's last run failed for a reason no round can change."""
-    return child.round_child.failed_permanently
-
-
-def to_run(children: Sequence[Session]) -> list[Session]:
+def to_run(children: Sequence[RoundChild]) -> list[RoundChild]:
     """The children a round runs: every one not complete (validation fails the children it
     did not pass), never one that failed permanently."""
     return [
         child
         for child in children
-        if child.status is not SessionStatus.COMPLETE and not failed_permanently(child)
+        if child.status is not SessionStatus.COMPLETE and not child.failed_permanently
     ]
 
 
@@ -60,14 +55,14 @@ class RoundPlan:
     """What a fan-out round changes before its children run."""
 
     #: The children the round runs (:func:`to_run`).
-    run: list[Session]
+    run: list[RoundChild]
     #: Those of them to move back to ``active``, by the status they are in.
     reactivate: dict[SessionStatus, list[uuid.UUID]]
     #: What changes in the states of those handed feedback; the others keep theirs.
     states: dict[uuid.UUID, StatePatch]
 
 
-def plan_round(children: Sequence[Session], failures: Mapping[uuid.UUID, str]) -> RoundPlan:
+def plan_round(children: Sequence[RoundChild], failures: Mapping[uuid.UUID, str]) -> RoundPlan:
     """Who runs this round, and the feedback each gets: the reason the previous round's
     validation gave (``failures``, by child id), else the error the child itself ended with."""
     run = to_run(children)

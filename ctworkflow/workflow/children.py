@@ -12,15 +12,16 @@ from ctworkflow.domain.states import ExecutionMode
 
 def ensure_children(
     uow: ports.UnitOfWork, scope: model.Scope, parent_id: uuid.UUID
-) -> list[model.Session]:
-    """Get or create one child per direct child component of the parent's context.
+) -> list[model.RoundChild]:
+    """Get or create one child per direct child component of the parent's context; the
+    children as a round reads them (no state each: a spawn may make 10,000).
 
     All missing children are inserted in one statement; existing ones, whatever their status,
     are kept, and components added to the context since the last call get a child too.
     """
     parent = uow.sessions.get_session(scope, parent_id)
     add_missing_children(uow, parent, uow.catalog.child_components(scope, parent.component_id))
-    return uow.sessions.children(scope, parent_id)
+    return uow.sessions.round_children(scope, parent_id)
 
 
 def add_missing_children(

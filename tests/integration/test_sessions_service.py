@@ -64,8 +64,10 @@ def test_children_are_one_per_component_in_priority_order_and_inherit_the_parent
 ) -> None:
     parent = start(tenant, database_url).session
     with unit_of_work(database_url) as uow:
-        children = ensure_children(uow, tenant.scope, parent.id)
+        ensured = ensure_children(uow, tenant.scope, parent.id)
+        children = uow.sessions.children(tenant.scope, parent.id)
 
+    assert [c.id for c in ensured] == [c.id for c in children]
     assert [c.component_id for c in children] == [c.id for c in tenant.children]
     for child in children:
         assert child.parent_id == parent.id

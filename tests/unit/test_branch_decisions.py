@@ -179,10 +179,10 @@ def test_a_round_runs_what_did_not_pass_but_never_a_permanent_failure() -> None:
     cancelled = child(SessionStatus.CANCELLED)
     permanent = child(SessionStatus.FAILED, permanent_failure="source file x.py does not exist")
 
-    chosen = rounds.to_run([done, failed, cancelled, permanent])
+    chosen = rounds.to_run([c.round_child for c in (done, failed, cancelled, permanent)])
 
-    assert chosen == [failed, cancelled]
-    assert rounds.failed_permanently(permanent) and not rounds.failed_permanently(failed)
+    assert chosen == [failed.round_child, cancelled.round_child]
+    assert permanent.round_child.failed_permanently and not failed.round_child.failed_permanently
 
 
 def failure(permanent: bool) -> Failure:

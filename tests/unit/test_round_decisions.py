@@ -42,13 +42,12 @@ def test_a_round_reactivates_what_did_not_pass_and_hands_each_the_reason_it_fail
     permanent = child(SessionStatus.FAILED, "gone", permanent_failure="source missing")
 
     # When the next round is planned with validation's reasons
-    plan = rounds.plan_round(
-        [done, disproved, cancelled, permanent], {disproved.id: "tests fail when run"}
-    )
+    children = [c.round_child for c in (done, disproved, cancelled, permanent)]
+    plan = rounds.plan_round(children, {disproved.id: "tests fail when run"})
 
     # Then validation's reason wins over the child's own, the rest of its state is kept, and
     # only the children that can still pass run
-    assert plan.run == [disproved, cancelled]
+    assert plan.run == [disproved.round_child, cancelled.round_child]
     assert plan.reactivate == {
         SessionStatus.FAILED: [disproved.id],
         SessionStatus.CANCELLED: [cancelled.id],
@@ -66,7 +65,7 @@ def test_a_round_reactivates_what_did_not_pass_and_hands_each_the_reason_it_fail
 
 
 def test_a_first_round_of_new_children_changes_no_status_and_no_state() -> None:
-    fresh = [child(SessionStatus.ACTIVE), child(SessionStatus.ACTIVE)]
+    fresh = [child(SessionStatus.ACTIVE).round_child, child(SessionStatus.ACTIVE).round_child]
 
     plan = rounds.plan_round(fresh, {})
 
